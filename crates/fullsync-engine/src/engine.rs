@@ -1,0 +1,144 @@
+//! The engine: a set of databases in a data directory (one redb file per database), and the
+//! server's stable uuid.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+use crate::db::{check_db_name, Database};
+use crate::error::{Error, Result};
+use crate::store::Store;
+
+/// All databases of one data directory.
+pub struct Engine {
+    dir: Option<PathBuf>,
+    uuid: String,
+    dbs: RwLock<HashMap<String, Arc<Database>>>,
+}
+
+/// File name of a database: its name with `/` escaped (`%2F`; `%` is not allowed in names).
+fn file_name(db: &str) -> String {
+    format!("{}.redb", db.replace('/', "%2F"))
+}
+
+fn db_name(file: &str) -> Option<String> {
+    file.strip_suffix(".redb").map(|n| n.replace("%2F", "/"))
+}
+
+impl Engine {
+    /// Opens the data directory `dir` (created if needed). The server uuid is read from
+    /// `dir/server.json`, or created there once, so it is stable across restarts (PouchDB's
+    /// checkpoints depend on it).
+    pub fn open(dir: &Path) -> Result<Engine> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::Storage(format!("cannot create data directory {}: {e}", dir.display())))?;
+        let meta = dir.join("server.json");
+        let uuid = match std::fs::read_to_string(&meta) {
+            Ok(s) => serde_json::from_str::<serde_json::Value>(&s)
+                .ok()
+                .and_then(|v| v.get("uuid").and_then(|u| u.as_str()).map(str::to_string))
+                .ok_or_else(|| {
+                    Error::Corrupt(format!("{} is not valid; delete it to get a new server uuid", meta.display()))
+                })?,
+            Err(_) => {
+                let uuid = crate::doc::new_uuid();
+                let tmp = dir.join("server.json.tmp");
+                std::fs::write(&tmp, serde_json::json!({ "uuid": uuid }).to_string())?;
+                std::fs::rename(&tmp, &meta)?;
+                uuid
+            }
+        };
+        Ok(Engine { dir: Some(dir.to_path_buf()), uuid, dbs: RwLock::new(HashMap::new()) })
+    }
+
+    /// An engine whose databases live in memory only.
+    pub fn in_memory() -> Engine {
+        Engine { dir: None, uuid: crate::doc::new_uuid(), dbs: RwLock::new(HashMap::new()) }
+    }
+
+    /// The data directory, if on disk.
+    pub fn dir(&self) -> Option<&Path> {
+        self.dir.as_deref()
+    }
+
+    /// The server's stable uuid.
+    pub fn uuid(&self) -> &str {
+        &self.uuid
+    }
+
+    /// Creates a database; `412 file_exists` if it exists.
+    pub fn create_db(&self, name: &str) -> Result<Arc<Database>> {
+        check_db_name(name)?;
+        let mut dbs = self.dbs.write().unwrap_or_else(|e| e.into_inner());
+        if dbs.contains_key(name) || self.file(name).is_some_and(|p| p.exists()) {
+            return Err(Error::DbExists);
+        }
+        let store = match self.file(name) {
+            Some(p) => Store::open(&p)?,
+            None => Store::in_memory()?,
+        };
+        let db = Arc::new(Database::open(name, store)?);
+        dbs.insert(name.to_string(), db.clone());
+        Ok(db)
+    }
+
+    /// Opens an existing database; `404 not_found` if it does not exist.
+    pub fn db(&self, name: &str) -> Result<Arc<Database>> {
+        if let Some(db) = self.dbs.read().unwrap_or_else(|e| e.into_inner()).get(name) {
+            return Ok(db.clone());
+        }
+        check_db_name(name).map_err(|_| Error::DbNotFound)?;
+        let path = self.file(name).ok_or(Error::DbNotFound)?;
+        let mut dbs = self.dbs.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(db) = dbs.get(name) {
+            return Ok(db.clone());
+        }
+        if !path.exists() {
+            return Err(Error::DbNotFound);
+        }
+        let db = Arc::new(Database::open(name, Store::open(&path)?)?);
+        dbs.insert(name.to_string(), db.clone());
+        Ok(db)
+    }
+
+    /// Opens a database, creating it when missing.
+    pub fn db_or_create(&self, name: &str) -> Result<Arc<Database>> {
+        match self.db(name) {
+            Err(Error::DbNotFound) => match self.create_db(name) {
+                Err(Error::DbExists) => self.db(name),
+                r => r,
+            },
+            r => r,
+        }
+    }
+
+    /// Deletes a database and its file.
+    pub fn delete_db(&self, name: &str) -> Result<()> {
+        let mut dbs = self.dbs.write().unwrap_or_else(|e| e.into_inner());
+        let was_open = dbs.remove(name).is_some();
+        match self.file(name) {
+            Some(p) if p.exists() => std::fs::remove_file(&p)
+                .map_err(|e| Error::Storage(format!("cannot delete {}: {e}", p.display()))),
+            Some(_) => Err(Error::DbNotFound),
+            None if was_open => Ok(()),
+            None => Err(Error::DbNotFound),
+        }
+    }
+
+    /// Names of all databases, sorted.
+    pub fn all_dbs(&self) -> Result<Vec<String>> {
+        let mut names: Vec<String> = match &self.dir {
+            Some(dir) => std::fs::read_dir(dir)?
+                .filter_map(|e| e.ok())
+                .filter_map(|e| db_name(&e.file_name().to_string_lossy()))
+                .collect(),
+            None => self.dbs.read().unwrap_or_else(|e| e.into_inner()).keys().cloned().collect(),
+        };
+        names.sort();
+        Ok(names)
+    }
+
+    fn file(&self, name: &str) -> Option<PathBuf> {
+        self.dir.as_ref().map(|d| d.join(file_name(name)))
+    }
+}
