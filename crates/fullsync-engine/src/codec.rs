@@ -125,7 +125,10 @@ impl<'a> Reader<'a> {
     }
 
     fn u8(&mut self) -> Result<u8> {
-        let b = *self.buf.get(self.pos).ok_or_else(|| self.corrupt("truncated"))?;
+        let b = *self
+            .buf
+            .get(self.pos)
+            .ok_or_else(|| self.corrupt("truncated"))?;
         self.pos += 1;
         Ok(b)
     }
@@ -150,7 +153,8 @@ impl<'a> Reader<'a> {
         let len = self.varint()? as usize;
         let end = self.pos.checked_add(len).filter(|&e| e <= self.buf.len());
         let end = end.ok_or_else(|| self.corrupt("string past end"))?;
-        let s = std::str::from_utf8(&self.buf[self.pos..end]).map_err(|_| self.corrupt("invalid UTF-8"))?;
+        let s = std::str::from_utf8(&self.buf[self.pos..end])
+            .map_err(|_| self.corrupt("invalid UTF-8"))?;
         self.pos = end;
         Ok(s.to_string())
     }
@@ -206,12 +210,22 @@ pub fn decode_record(bytes: &[u8]) -> Result<DocRecord> {
             2 => BodyState::Archived,
             _ => return Err(Error::Corrupt("bad body state".into())),
         };
-        nodes.push(RevNode { pos, hash, parent, deleted: flags & 1 == 1, seq, body });
+        nodes.push(RevNode {
+            pos,
+            hash,
+            parent,
+            deleted: flags & 1 == 1,
+            seq,
+            body,
+        });
     }
     if r.pos != bytes.len() {
         return Err(Error::Corrupt("trailing bytes in record".into()));
     }
-    Ok(DocRecord { seq, tree: RevTree { nodes } })
+    Ok(DocRecord {
+        seq,
+        tree: RevTree { nodes },
+    })
 }
 
 /// Decodes a body written by [`encode_body`].
@@ -238,7 +252,13 @@ mod tests {
             }],
         };
         let (a, _) = t.add_child(None, Rev::parse("1-a").unwrap(), false, 1, body.clone());
-        t.add_child(Some(a), Rev::parse("2-b").unwrap(), true, 2, Body::default());
+        t.add_child(
+            Some(a),
+            Rev::parse("2-b").unwrap(),
+            true,
+            2,
+            Body::default(),
+        );
         let rec = DocRecord { seq: 2, tree: t };
         let bytes = encode_record(&rec);
         assert!(record_deleted(&bytes));

@@ -216,13 +216,18 @@ struct Counters {
 impl Database {
     /// Opens a database on a store.
     pub fn open(name: &str, store: Store) -> Result<Database> {
-        let (seq, limit) = store.read(|r| Ok((r.meta_u64("update_seq")?, r.meta_u64("revs_limit")?)))?;
+        let (seq, limit) =
+            store.read(|r| Ok((r.meta_u64("update_seq")?, r.meta_u64("revs_limit")?)))?;
         let (seq_tx, _) = tokio::sync::watch::channel(seq);
         Ok(Database {
             name: name.to_string(),
             store,
             seq_tx,
-            revs_limit: AtomicU64::new(if limit == 0 { DEFAULT_REVS_LIMIT } else { limit }),
+            revs_limit: AtomicU64::new(if limit == 0 {
+                DEFAULT_REVS_LIMIT
+            } else {
+                limit
+            }),
             validators: RwLock::new(vec![]),
         })
     }
@@ -244,12 +249,18 @@ impl Database {
 
     /// Adds a check run before every document write.
     pub fn add_validator(&self, v: Arc<dyn WriteValidator>) {
-        self.validators.write().unwrap_or_else(|e| e.into_inner()).push(v);
+        self.validators
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(v);
     }
 
     /// Removes all write checks.
     pub fn clear_validators(&self) {
-        self.validators.write().unwrap_or_else(|e| e.into_inner()).clear();
+        self.validators
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 
     /// `revs_limit` of this database.
@@ -260,7 +271,9 @@ impl Database {
     /// Sets `revs_limit` (applied to documents as they are next written, as in CouchDB).
     pub fn set_revs_limit(&self, limit: u64) -> Result<()> {
         if limit == 0 {
-            return Err(Error::BadRequest("revs_limit must be a positive integer".into()));
+            return Err(Error::BadRequest(
+                "revs_limit must be a positive integer".into(),
+            ));
         }
         self.store.write(|w| w.set_meta_u64("revs_limit", limit))?;
         self.revs_limit.store(limit, Ordering::Relaxed);
@@ -292,7 +305,9 @@ impl Database {
     /// The JSON of `GET /db/_security` (`{}` when unset).
     pub fn security(&self) -> Result<Value> {
         let raw = self.store.read(|r| r.get(T::Meta, b"security"))?;
-        Ok(raw.and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_else(|| json!({})))
+        Ok(raw
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_else(|| json!({})))
     }
 
     /// Replaces the security object.
@@ -305,11 +320,20 @@ impl Database {
 
     /// `_bulk_docs` from JSON: parses each document (a malformed one gets its own error
     /// entry) and writes the rest in one transaction. Results are in request order.
-    pub fn bulk_docs_json(&self, docs: Vec<Value>, new_edits: bool, user: &UserCtx) -> Result<Vec<DocResult>> {
+    pub fn bulk_docs_json(
+        &self,
+        docs: Vec<Value>,
+        new_edits: bool,
+        user: &UserCtx,
+    ) -> Result<Vec<DocResult>> {
         let mut slots: Vec<Option<DocResult>> = Vec::with_capacity(docs.len());
         let mut parsed = Vec::with_capacity(docs.len());
         for d in docs {
-            let id = d.get("_id").and_then(Value::as_str).unwrap_or_default().to_string();
+            let id = d
+                .get("_id")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
             match crate::doc::parse_doc(d, None, &mut |_| None) {
                 Ok(doc) => {
                     parsed.push(doc);
@@ -319,7 +343,10 @@ impl Database {
             }
         }
         let mut written = self.bulk_docs(parsed, new_edits, user)?.into_iter();
-        Ok(slots.into_iter().map(|s| s.unwrap_or_else(|| written.next().expect("one result per doc"))).collect())
+        Ok(slots
+            .into_iter()
+            .map(|s| s.unwrap_or_else(|| written.next().expect("one result per doc")))
+            .collect())
     }
 
     /// Writes one document with `new_edits=true` and returns its new revision.
@@ -331,8 +358,17 @@ impl Database {
     /// Writes documents in one durable transaction (`_bulk_docs`). Per-document failures
     /// (conflicts, missing stubs, rejected by validation) are reported in the results and do
     /// not stop the others; a storage failure aborts the whole batch (nothing is written).
-    pub fn bulk_docs(&self, docs: Vec<DocIn>, new_edits: bool, user: &UserCtx) -> Result<Vec<DocResult>> {
-        let validators = self.validators.read().unwrap_or_else(|e| e.into_inner()).clone();
+    pub fn bulk_docs(
+        &self,
+        docs: Vec<DocIn>,
+        new_edits: bool,
+        user: &UserCtx,
+    ) -> Result<Vec<DocResult>> {
+        let validators = self
+            .validators
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         let limit = self.revs_limit();
         let (results, seq) = self.store.write(|w| {
             let mut c = Counters {
@@ -353,7 +389,9 @@ impl Database {
                     self.apply_replicated(w, doc, &mut c, limit, &validators, user)
                 };
                 let result = match result {
-                    Err(e @ (Error::Storage(_) | Error::Corrupt(_) | Error::Io(_))) => return Err(e),
+                    Err(e @ (Error::Storage(_) | Error::Corrupt(_) | Error::Io(_))) => {
+                        return Err(e)
+                    }
                     r => r,
                 };
                 results.push(DocResult { id, result });
@@ -375,7 +413,9 @@ impl Database {
     }
 
     fn load(&self, w: &Writer<'_>, id: &str) -> Result<Option<DocRecord>> {
-        w.get(T::Docs, id.as_bytes())?.map(|b| decode_record(&b)).transpose()
+        w.get(T::Docs, id.as_bytes())?
+            .map(|b| decode_record(&b))
+            .transpose()
     }
 
     fn run_validators(
@@ -399,9 +439,13 @@ impl Database {
         }
         let new_doc = Value::Object(new_doc);
         let old = match rec {
-            Some(rec) if !rec.winner_deleted() => {
-                Some(render(&WOrR::W(w), &doc.id, &rec.tree, rec.tree.winner(), &ReadOptions::default())?)
-            }
+            Some(rec) if !rec.winner_deleted() => Some(render(
+                &WOrR::W(w),
+                &doc.id,
+                &rec.tree,
+                rec.tree.winner(),
+                &ReadOptions::default(),
+            )?),
             _ => None,
         };
         for v in validators {
@@ -449,7 +493,9 @@ impl Database {
         for a in doc.atts {
             match a {
                 AttIn::Stub { name, .. } => {
-                    let found = parent_body.as_ref().and_then(|b| b.atts.iter().find(|m| m.name == name));
+                    let found = parent_body
+                        .as_ref()
+                        .and_then(|b| b.atts.iter().find(|m| m.name == name));
                     match found {
                         Some(m) => atts.push(m.clone()),
                         None => {
@@ -460,20 +506,51 @@ impl Database {
                         }
                     }
                 }
-                AttIn::Data { name, content_type, data, digest, .. } => {
+                AttIn::Data {
+                    name,
+                    content_type,
+                    data,
+                    digest,
+                    ..
+                } => {
                     store_att(w, &digest, &data)?;
-                    atts.push(AttMeta { name, content_type, length: data.len() as u64, digest, revpos: new_pos });
+                    atts.push(AttMeta {
+                        name,
+                        content_type,
+                        length: data.len() as u64,
+                        digest,
+                        revpos: new_pos,
+                    });
                 }
             }
         }
-        let pairs: Vec<(&str, &str)> = atts.iter().map(|a| (a.name.as_str(), a.digest.as_str())).collect();
+        let pairs: Vec<(&str, &str)> = atts
+            .iter()
+            .map(|a| (a.name.as_str(), a.digest.as_str()))
+            .collect();
         let mut rec = existing.clone().unwrap_or_default();
         let parent_rev = parent.map(|p| rec.tree.nodes[p].rev());
-        let rev = Rev::new(new_pos, new_rev_hash(parent_rev.as_ref(), doc.deleted, &doc.json, &pairs));
-        let body = Body { json: doc.json, atts };
+        let rev = Rev::new(
+            new_pos,
+            new_rev_hash(parent_rev.as_ref(), doc.deleted, &doc.json, &pairs),
+        );
+        let body = Body {
+            json: doc.json,
+            atts,
+        };
         c.seq += 1;
-        let (_, archived) = rec.tree.add_child(parent, rev.clone(), doc.deleted, c.seq, body);
-        self.finish_write(w, &doc.id, existing.as_ref(), rec, archived.into_iter().collect(), c, limit)?;
+        let (_, archived) = rec
+            .tree
+            .add_child(parent, rev.clone(), doc.deleted, c.seq, body);
+        self.finish_write(
+            w,
+            &doc.id,
+            existing.as_ref(),
+            rec,
+            archived.into_iter().collect(),
+            c,
+            limit,
+        )?;
         Ok(rev.to_string())
     }
 
@@ -486,14 +563,15 @@ impl Database {
         validators: &[Arc<dyn WriteValidator>],
         user: &UserCtx,
     ) -> Result<String> {
-        let rev = doc
-            .rev
-            .clone()
-            .ok_or_else(|| Error::BadRequest("A document written with new_edits=false needs a _rev".into()))?;
+        let rev = doc.rev.clone().ok_or_else(|| {
+            Error::BadRequest("A document written with new_edits=false needs a _rev".into())
+        })?;
         let path = match &doc.revisions {
             Some(p) => {
                 if p.last() != Some(&rev) {
-                    return Err(Error::BadRequest("_revisions does not end with _rev".into()));
+                    return Err(Error::BadRequest(
+                        "_revisions does not end with _rev".into(),
+                    ));
                 }
                 p.clone()
             }
@@ -509,14 +587,29 @@ impl Database {
         let mut atts = Vec::with_capacity(doc.atts.len());
         for a in doc.atts {
             match a {
-                AttIn::Stub { name, digest, revpos, content_type, length } => {
-                    let meta = find_stub(w, &doc.id, existing.as_ref(), &path, &name, digest.as_deref(), revpos)?;
+                AttIn::Stub {
+                    name,
+                    digest,
+                    revpos,
+                    content_type,
+                    length,
+                } => {
+                    let meta = find_stub(
+                        w,
+                        &doc.id,
+                        existing.as_ref(),
+                        &path,
+                        &name,
+                        digest.as_deref(),
+                        revpos,
+                    )?;
                     let meta = match meta {
                         Some(m) => m,
                         None => match (&digest, length) {
                             (Some(d), Some(len)) if w.contains(T::Atts, d.as_bytes())? => AttMeta {
                                 name: name.clone(),
-                                content_type: content_type.unwrap_or_else(|| "application/octet-stream".into()),
+                                content_type: content_type
+                                    .unwrap_or_else(|| "application/octet-stream".into()),
                                 digest: d.clone(),
                                 length: len,
                                 revpos: revpos.unwrap_or(rev.pos),
@@ -531,7 +624,13 @@ impl Database {
                     };
                     atts.push(meta);
                 }
-                AttIn::Data { name, content_type, data, digest, revpos } => {
+                AttIn::Data {
+                    name,
+                    content_type,
+                    data,
+                    digest,
+                    revpos,
+                } => {
                     store_att(w, &digest, &data)?;
                     atts.push(AttMeta {
                         name,
@@ -545,7 +644,15 @@ impl Database {
         }
         let mut rec = existing.clone().unwrap_or_default();
         c.seq += 1;
-        let out = rec.tree.merge_path(&path, doc.deleted, c.seq, Body { json: doc.json, atts });
+        let out = rec.tree.merge_path(
+            &path,
+            doc.deleted,
+            c.seq,
+            Body {
+                json: doc.json,
+                atts,
+            },
+        );
         self.finish_write(w, &doc.id, existing.as_ref(), rec, out.archived, c, limit)?;
         Ok(rev.to_string())
     }
@@ -596,7 +703,11 @@ impl Database {
 
     /// The stored record of a document (revision tree with leaf bodies).
     pub fn record(&self, id: &str) -> Result<Option<DocRecord>> {
-        self.store.read(|r| r.get(T::Docs, id.as_bytes())?.map(|b| decode_record(&b)).transpose())
+        self.store.read(|r| {
+            r.get(T::Docs, id.as_bytes())?
+                .map(|b| decode_record(&b))
+                .transpose()
+        })
     }
 
     /// `GET /db/doc[?rev=...]`: the winner (404 `deleted` when it is a tombstone), or the
@@ -623,7 +734,12 @@ impl Database {
     }
 
     /// `GET /db/doc?open_revs=...`.
-    pub fn open_revs(&self, id: &str, which: &OpenRevs, opts: &ReadOptions) -> Result<Vec<OpenRev>> {
+    pub fn open_revs(
+        &self,
+        id: &str,
+        which: &OpenRevs,
+        opts: &ReadOptions,
+    ) -> Result<Vec<OpenRev>> {
         self.store.read(|r| {
             let rec = match r.get(T::Docs, id.as_bytes())? {
                 Some(b) => Some(decode_record(&b)?),
@@ -640,15 +756,23 @@ impl Database {
                 OpenRevs::List(revs) => {
                     let mut seen = HashSet::new();
                     for rev in revs {
-                        let found = rec.as_ref().and_then(|rec| rec.tree.find_rev(rev).map(|i| (rec, i)));
+                        let found = rec
+                            .as_ref()
+                            .and_then(|rec| rec.tree.find_rev(rev).map(|i| (rec, i)));
                         match found {
                             Some((rec, i)) => {
-                                let targets = if opts.latest { rec.tree.leaves_under(i) } else { vec![i] };
+                                let targets = if opts.latest {
+                                    rec.tree.leaves_under(i)
+                                } else {
+                                    vec![i]
+                                };
                                 for t in targets {
                                     if seen.insert(t) {
                                         match render(&WOrR::R(r), id, &rec.tree, t, opts) {
                                             Ok(d) => out.push(OpenRev::Ok(d)),
-                                            Err(Error::NotFound(_)) => out.push(OpenRev::Missing(rev.to_string())),
+                                            Err(Error::NotFound(_)) => {
+                                                out.push(OpenRev::Missing(rev.to_string()))
+                                            }
                                             Err(e) => return Err(e),
                                         }
                                     }
@@ -664,7 +788,12 @@ impl Database {
     }
 
     /// The bytes and metadata of an attachment of the winner (or of `rev`).
-    pub fn attachment(&self, id: &str, name: &str, rev: Option<&Rev>) -> Result<(AttMeta, Vec<u8>)> {
+    pub fn attachment(
+        &self,
+        id: &str,
+        name: &str,
+        rev: Option<&Rev>,
+    ) -> Result<(AttMeta, Vec<u8>)> {
         self.store.read(|r| {
             let rec = decode_record(&r.get(T::Docs, id.as_bytes())?.ok_or_else(Error::missing)?)?;
             let i = match rev {
@@ -678,9 +807,11 @@ impl Database {
                 }
             };
             let body = node_body(&WOrR::R(r), id, &rec.tree, i)?.ok_or_else(Error::missing)?;
-            let meta = body.atts.into_iter().find(|a| a.name == name).ok_or_else(|| {
-                Error::NotFound("Document is missing attachment".into())
-            })?;
+            let meta = body
+                .atts
+                .into_iter()
+                .find(|a| a.name == name)
+                .ok_or_else(|| Error::NotFound("Document is missing attachment".into()))?;
             let data = r.get(T::Atts, meta.digest.as_bytes())?.ok_or_else(|| {
                 Error::Corrupt(format!("attachment {name} of {id} has no stored data"))
             })?;
@@ -693,7 +824,9 @@ impl Database {
         self.store.read(|r| {
             let mut out = Map::new();
             for (id, revs) in req {
-                let revs = revs.as_array().ok_or_else(|| Error::BadRequest("revs must be an array".into()))?;
+                let revs = revs
+                    .as_array()
+                    .ok_or_else(|| Error::BadRequest("revs must be an array".into()))?;
                 let rec = match r.get(T::Docs, id.as_bytes())? {
                     Some(b) => Some(decode_record(&b)?),
                     None => None,
@@ -701,9 +834,13 @@ impl Database {
                 let mut missing = vec![];
                 let mut max_pos = 0;
                 for v in revs {
-                    let s = v.as_str().ok_or_else(|| Error::BadRequest("Invalid rev format".into()))?;
+                    let s = v
+                        .as_str()
+                        .ok_or_else(|| Error::BadRequest("Invalid rev format".into()))?;
                     let rev = Rev::parse(s)?;
-                    let have = rec.as_ref().is_some_and(|rec| rec.tree.find_rev(&rev).is_some());
+                    let have = rec
+                        .as_ref()
+                        .is_some_and(|rec| rec.tree.find_rev(&rev).is_some());
                     if !have && !missing.contains(&Value::String(s.into())) {
                         max_pos = max_pos.max(rev.pos);
                         missing.push(Value::String(s.into()));
@@ -745,53 +882,72 @@ impl Database {
                 attachments: opts.attachments,
                 ..Default::default()
             };
-            r.scan(T::Seqs, Some(&start), None, false, opts.descending, |k, id| {
-                if opts.limit.is_some_and(|l| results.len() >= l) {
-                    hit_limit = true;
-                    return Ok(false);
-                }
-                let seq = u64::from_be_bytes(k.try_into().map_err(|_| Error::Corrupt("seq key".into()))?);
-                let id = std::str::from_utf8(id).map_err(|_| Error::Corrupt("seq value".into()))?;
-                last = seq;
-                match &opts.filter {
-                    ChangesFilter::DocIds(ids) if !ids.contains(id) => return Ok(true),
-                    ChangesFilter::Design if !id.starts_with("_design/") => return Ok(true),
-                    _ => {}
-                }
-                let rec = match r.get(T::Docs, id.as_bytes())? {
-                    Some(b) => decode_record(&b)?,
-                    None => return Err(Error::Corrupt(format!("sequence {seq} points at missing doc {id}"))),
-                };
-                let win = rec.tree.winner();
-                let need_doc = opts.include_docs || matches!(opts.filter, ChangesFilter::Doc(_));
-                let doc = if need_doc {
-                    Some(render(&WOrR::R(r), id, &rec.tree, win, &rdoc_opts)?)
-                } else {
-                    None
-                };
-                if let (ChangesFilter::Doc(f), Some(d)) = (&opts.filter, &doc) {
-                    if !f(d) {
-                        return Ok(true);
+            r.scan(
+                T::Seqs,
+                Some(&start),
+                None,
+                false,
+                opts.descending,
+                |k, id| {
+                    if opts.limit.is_some_and(|l| results.len() >= l) {
+                        hit_limit = true;
+                        return Ok(false);
                     }
-                }
-                let changes: Vec<Value> = if opts.all_docs {
-                    rec.tree.leaves().into_iter().map(|i| json!({"rev": rec.tree.nodes[i].rev().to_string()})).collect()
-                } else {
-                    vec![json!({"rev": rec.tree.nodes[win].rev().to_string()})]
-                };
-                let mut row = Map::new();
-                row.insert("seq".into(), json!(seq));
-                row.insert("id".into(), json!(id));
-                row.insert("changes".into(), Value::Array(changes));
-                if rec.tree.nodes[win].deleted {
-                    row.insert("deleted".into(), Value::Bool(true));
-                }
-                if opts.include_docs {
-                    row.insert("doc".into(), doc.unwrap_or(Value::Null));
-                }
-                results.push(Value::Object(row));
-                Ok(true)
-            })?;
+                    let seq = u64::from_be_bytes(
+                        k.try_into().map_err(|_| Error::Corrupt("seq key".into()))?,
+                    );
+                    let id =
+                        std::str::from_utf8(id).map_err(|_| Error::Corrupt("seq value".into()))?;
+                    last = seq;
+                    match &opts.filter {
+                        ChangesFilter::DocIds(ids) if !ids.contains(id) => return Ok(true),
+                        ChangesFilter::Design if !id.starts_with("_design/") => return Ok(true),
+                        _ => {}
+                    }
+                    let rec = match r.get(T::Docs, id.as_bytes())? {
+                        Some(b) => decode_record(&b)?,
+                        None => {
+                            return Err(Error::Corrupt(format!(
+                                "sequence {seq} points at missing doc {id}"
+                            )))
+                        }
+                    };
+                    let win = rec.tree.winner();
+                    let need_doc =
+                        opts.include_docs || matches!(opts.filter, ChangesFilter::Doc(_));
+                    let doc = if need_doc {
+                        Some(render(&WOrR::R(r), id, &rec.tree, win, &rdoc_opts)?)
+                    } else {
+                        None
+                    };
+                    if let (ChangesFilter::Doc(f), Some(d)) = (&opts.filter, &doc) {
+                        if !f(d) {
+                            return Ok(true);
+                        }
+                    }
+                    let changes: Vec<Value> = if opts.all_docs {
+                        rec.tree
+                            .leaves()
+                            .into_iter()
+                            .map(|i| json!({"rev": rec.tree.nodes[i].rev().to_string()}))
+                            .collect()
+                    } else {
+                        vec![json!({"rev": rec.tree.nodes[win].rev().to_string()})]
+                    };
+                    let mut row = Map::new();
+                    row.insert("seq".into(), json!(seq));
+                    row.insert("id".into(), json!(id));
+                    row.insert("changes".into(), Value::Array(changes));
+                    if rec.tree.nodes[win].deleted {
+                        row.insert("deleted".into(), Value::Bool(true));
+                    }
+                    if opts.include_docs {
+                        row.insert("doc".into(), doc.unwrap_or(Value::Null));
+                    }
+                    results.push(Value::Object(row));
+                    Ok(true)
+                },
+            )?;
             let last_seq = if opts.descending {
                 if hit_limit || !results.is_empty() {
                     last
@@ -811,17 +967,27 @@ impl Database {
     pub fn all_docs(&self, opts: &AllDocsOptions) -> Result<(u64, u64, Vec<Value>)> {
         self.store.read(|r| {
             let total = r.meta_u64("doc_count")?;
-            let dopts = ReadOptions { conflicts: opts.conflicts, attachments: opts.attachments, ..Default::default() };
+            let dopts = ReadOptions {
+                conflicts: opts.conflicts,
+                attachments: opts.attachments,
+                ..Default::default()
+            };
             let mut rows = vec![];
             if let Some(keys) = &opts.keys {
-                let iter: Box<dyn Iterator<Item = &Value>> =
-                    if opts.descending { Box::new(keys.iter().rev()) } else { Box::new(keys.iter()) };
+                let iter: Box<dyn Iterator<Item = &Value>> = if opts.descending {
+                    Box::new(keys.iter().rev())
+                } else {
+                    Box::new(keys.iter())
+                };
                 for key in iter.skip(opts.skip) {
                     if opts.limit.is_some_and(|l| rows.len() >= l) {
                         break;
                     }
                     let rec = match key.as_str() {
-                        Some(id) => r.get(T::Docs, id.as_bytes())?.map(|b| decode_record(&b)).transpose()?,
+                        Some(id) => r
+                            .get(T::Docs, id.as_bytes())?
+                            .map(|b| decode_record(&b))
+                            .transpose()?,
                         None => None,
                     };
                     let Some(rec) = rec else {
@@ -832,7 +998,8 @@ impl Database {
                     let win = rec.tree.winner();
                     let rev = rec.tree.nodes[win].rev().to_string();
                     if rec.tree.nodes[win].deleted {
-                        let mut row = json!({"id": id, "key": id, "value": {"rev": rev, "deleted": true}});
+                        let mut row =
+                            json!({"id": id, "key": id, "value": {"rev": rev, "deleted": true}});
                         if opts.include_docs {
                             row["doc"] = Value::Null;
                         }
@@ -850,7 +1017,11 @@ impl Database {
             let (lo, hi, hi_incl) = if opts.descending {
                 (opts.end.as_deref(), opts.start.as_deref(), true)
             } else {
-                (opts.start.as_deref(), opts.end.as_deref(), opts.inclusive_end)
+                (
+                    opts.start.as_deref(),
+                    opts.end.as_deref(),
+                    opts.inclusive_end,
+                )
             };
             // With descending, `end` is the low bound and inclusive_end applies to it.
             let lo_excl = opts.descending && !opts.inclusive_end;
@@ -894,15 +1065,22 @@ impl Database {
                     if opts.limit.is_some_and(|l| rows.len() >= l) {
                         return Ok(false);
                     }
-                    let id = std::str::from_utf8(k).map_err(|_| Error::Corrupt("doc key".into()))?;
+                    let id =
+                        std::str::from_utf8(k).map_err(|_| Error::Corrupt("doc key".into()))?;
                     let rec = decode_record(v)?;
                     let win = rec.tree.winner();
                     let mut row = Map::new();
                     row.insert("id".into(), json!(id));
                     row.insert("key".into(), json!(id));
-                    row.insert("value".into(), json!({"rev": rec.tree.nodes[win].rev().to_string()}));
+                    row.insert(
+                        "value".into(),
+                        json!({"rev": rec.tree.nodes[win].rev().to_string()}),
+                    );
                     if opts.include_docs {
-                        row.insert("doc".into(), render(&WOrR::R(r), id, &rec.tree, win, &dopts)?);
+                        row.insert(
+                            "doc".into(),
+                            render(&WOrR::R(r), id, &rec.tree, win, &dopts)?,
+                        );
                     }
                     rows.push(Value::Object(row));
                     Ok(true)
@@ -913,7 +1091,10 @@ impl Database {
     }
 
     /// Visits every document's id and record in id order (views, backup, ACL).
-    pub fn for_each_record(&self, mut f: impl FnMut(&str, &DocRecord) -> Result<bool>) -> Result<()> {
+    pub fn for_each_record(
+        &self,
+        mut f: impl FnMut(&str, &DocRecord) -> Result<bool>,
+    ) -> Result<()> {
         self.store.read(|r| {
             r.scan(T::Docs, None, None, false, false, |k, v| {
                 let id = std::str::from_utf8(k).map_err(|_| Error::Corrupt("doc key".into()))?;
@@ -923,15 +1104,25 @@ impl Database {
     }
 
     /// Renders revision `i` of a record as JSON (for callers that already hold the record).
-    pub fn render_record(&self, id: &str, rec: &DocRecord, i: usize, opts: &ReadOptions) -> Result<Value> {
-        self.store.read(|r| render(&WOrR::R(r), id, &rec.tree, i, opts))
+    pub fn render_record(
+        &self,
+        id: &str,
+        rec: &DocRecord,
+        i: usize,
+        opts: &ReadOptions,
+    ) -> Result<Value> {
+        self.store
+            .read(|r| render(&WOrR::R(r), id, &rec.tree, i, opts))
     }
 
     // ----------------------------------------------------------------- local docs
 
     /// `GET /db/_local/id`.
     pub fn get_local(&self, id: &str) -> Result<Value> {
-        let raw = self.store.read(|r| r.get(T::Local, id.as_bytes()))?.ok_or_else(Error::missing)?;
+        let raw = self
+            .store
+            .read(|r| r.get(T::Local, id.as_bytes()))?
+            .ok_or_else(Error::missing)?;
         serde_json::from_slice(&raw).map_err(|e| Error::Corrupt(format!("local doc {id}: {e}")))
     }
 
@@ -955,10 +1146,17 @@ impl Database {
     /// Returns, per id, the revisions that were purged.
     pub fn purge(&self, req: &Map<String, Value>) -> Result<(u64, Map<String, Value>)> {
         let (out, purge_seq, seq) = self.store.write(|w| {
-            let mut c = Counters { seq: w.meta_u64("update_seq")?, docs: 0, dels: 0, active: 0 };
+            let mut c = Counters {
+                seq: w.meta_u64("update_seq")?,
+                docs: 0,
+                dels: 0,
+                active: 0,
+            };
             let mut out = Map::new();
             for (id, revs) in req {
-                let revs = revs.as_array().ok_or_else(|| Error::BadRequest("revs must be an array".into()))?;
+                let revs = revs
+                    .as_array()
+                    .ok_or_else(|| Error::BadRequest("revs must be an array".into()))?;
                 let mut purged = vec![];
                 let Some(old) = self.load(w, id)? else {
                     out.insert(id.clone(), json!([]));
@@ -966,8 +1164,13 @@ impl Database {
                 };
                 let mut rec = old.clone();
                 for v in revs {
-                    let rev = Rev::parse(v.as_str().ok_or_else(|| Error::BadRequest("Invalid rev format".into()))?)?;
-                    let Some(i) = rec.tree.find_rev(&rev) else { continue };
+                    let rev = Rev::parse(
+                        v.as_str()
+                            .ok_or_else(|| Error::BadRequest("Invalid rev format".into()))?,
+                    )?;
+                    let Some(i) = rec.tree.find_rev(&rev) else {
+                        continue;
+                    };
                     if !rec.tree.is_leaf(i) {
                         continue;
                     }
@@ -1003,7 +1206,13 @@ impl Database {
         Ok((purge_seq, out))
     }
 
-    fn finish_write_purged(&self, w: &mut Writer<'_>, id: &str, mut rec: DocRecord, c: &mut Counters) -> Result<()> {
+    fn finish_write_purged(
+        &self,
+        w: &mut Writer<'_>,
+        id: &str,
+        mut rec: DocRecord,
+        c: &mut Counters,
+    ) -> Result<()> {
         rec.seq = c.seq;
         w.put(T::Seqs, &seq_key(c.seq), id.as_bytes())?;
         if rec.winner_deleted() {
@@ -1067,7 +1276,9 @@ fn leaf_size(tree: &RevTree) -> u64 {
     tree.nodes
         .iter()
         .map(|n| match &n.body {
-            BodyState::Inline(b) => b.json.len() as u64 + b.atts.iter().map(|a| a.length).sum::<u64>(),
+            BodyState::Inline(b) => {
+                b.json.len() as u64 + b.atts.iter().map(|a| a.length).sum::<u64>()
+            }
             _ => 0,
         })
         .sum()
@@ -1091,14 +1302,25 @@ fn find_stub(
     revpos: Option<u64>,
 ) -> Result<Option<AttMeta>> {
     let Some(rec) = rec else { return Ok(None) };
-    let matches = |a: &AttMeta| a.name == name && digest.is_none_or(|d| d == a.digest) && revpos.is_none_or(|p| p == a.revpos);
+    let matches = |a: &AttMeta| {
+        a.name == name
+            && digest.is_none_or(|d| d == a.digest)
+            && revpos.is_none_or(|p| p == a.revpos)
+    };
     // Prefer revisions of this path, then any revision of the document.
-    let mut order: Vec<usize> = path.iter().rev().filter_map(|r| rec.tree.find_rev(r)).collect();
+    let mut order: Vec<usize> = path
+        .iter()
+        .rev()
+        .filter_map(|r| rec.tree.find_rev(r))
+        .collect();
     order.extend(0..rec.tree.nodes.len());
     for i in order {
         let body = match &rec.tree.nodes[i].body {
             BodyState::Inline(b) => Some(b.clone()),
-            BodyState::Archived => w.get(T::Revs, &revs_key(id, &rec.tree.nodes[i].rev()))?.map(|b| codec::decode_body(&b)).transpose()?,
+            BodyState::Archived => w
+                .get(T::Revs, &revs_key(id, &rec.tree.nodes[i].rev()))?
+                .map(|b| codec::decode_body(&b))
+                .transpose()?,
             BodyState::Missing => None,
         };
         if let Some(m) = body.and_then(|b| b.atts.into_iter().find(|a| matches(a))) {
@@ -1113,8 +1335,11 @@ fn remove_branch(w: &mut Writer<'_>, id: &str, tree: &mut RevTree, leaf: usize) 
     let mut cur = Some(leaf);
     let mut doomed = HashSet::new();
     while let Some(i) = cur {
-        let has_other_child =
-            tree.nodes.iter().enumerate().any(|(j, n)| n.parent == Some(i as u32) && !doomed.contains(&j));
+        let has_other_child = tree
+            .nodes
+            .iter()
+            .enumerate()
+            .any(|(j, n)| n.parent == Some(i as u32) && !doomed.contains(&j));
         if has_other_child {
             break;
         }
@@ -1137,7 +1362,9 @@ fn remove_branch(w: &mut Writer<'_>, id: &str, tree: &mut RevTree, leaf: usize) 
             }
             continue;
         }
-        n.parent = n.parent.and_then(|p| (remap[p as usize] != u32::MAX).then_some(remap[p as usize]));
+        n.parent = n
+            .parent
+            .and_then(|p| (remap[p as usize] != u32::MAX).then_some(remap[p as usize]));
         tree.nodes.push(n);
     }
     // A parent that became a leaf again needs its body back inline.
@@ -1160,12 +1387,21 @@ fn put_local(w: &mut Writer<'_>, doc: DocIn) -> Result<String> {
     let current = w.get(T::Local, doc.id.as_bytes())?;
     let cur_n = match &current {
         Some(raw) => {
-            let v: Value = serde_json::from_slice(raw).map_err(|e| Error::Corrupt(e.to_string()))?;
-            let r = v.get("_rev").and_then(Value::as_str).unwrap_or("0-0").to_string();
-            if doc.local_rev.as_deref().is_some_and(|given| given != r) || (doc.local_rev.is_none() && doc.deleted) {
+            let v: Value =
+                serde_json::from_slice(raw).map_err(|e| Error::Corrupt(e.to_string()))?;
+            let r = v
+                .get("_rev")
+                .and_then(Value::as_str)
+                .unwrap_or("0-0")
+                .to_string();
+            if doc.local_rev.as_deref().is_some_and(|given| given != r)
+                || (doc.local_rev.is_none() && doc.deleted)
+            {
                 return Err(Error::Conflict);
             }
-            r.strip_prefix("0-").and_then(|n| n.parse::<u64>().ok()).unwrap_or(0)
+            r.strip_prefix("0-")
+                .and_then(|n| n.parse::<u64>().ok())
+                .unwrap_or(0)
         }
         None => {
             if doc.deleted {
@@ -1185,7 +1421,11 @@ fn put_local(w: &mut Writer<'_>, doc: DocIn) -> Result<String> {
     if let Value::Object(body) = serde_json::from_str(&doc.json).unwrap_or(Value::Null) {
         out.extend(body);
     }
-    w.put(T::Local, doc.id.as_bytes(), &serde_json::to_vec(&out).expect("JSON serializes"))?;
+    w.put(
+        T::Local,
+        doc.id.as_bytes(),
+        &serde_json::to_vec(&out).expect("JSON serializes"),
+    )?;
     Ok(rev)
 }
 
@@ -1207,21 +1447,30 @@ impl WOrR<'_, '_> {
 fn node_body(r: &WOrR<'_, '_>, id: &str, tree: &RevTree, i: usize) -> Result<Option<Body>> {
     Ok(match &tree.nodes[i].body {
         BodyState::Inline(b) => Some(b.clone()),
-        BodyState::Archived => r.get(T::Revs, &revs_key(id, &tree.nodes[i].rev()))?.map(|b| codec::decode_body(&b)).transpose()?,
+        BodyState::Archived => r
+            .get(T::Revs, &revs_key(id, &tree.nodes[i].rev()))?
+            .map(|b| codec::decode_body(&b))
+            .transpose()?,
         BodyState::Missing => None,
     })
 }
 
 /// Renders revision `i` as CouchDB shows a document: `_id`, `_rev`, body members,
 /// `_attachments`, `_deleted`, then the requested meta members.
-fn render(r: &WOrR<'_, '_>, id: &str, tree: &RevTree, i: usize, opts: &ReadOptions) -> Result<Value> {
+fn render(
+    r: &WOrR<'_, '_>,
+    id: &str,
+    tree: &RevTree,
+    i: usize,
+    opts: &ReadOptions,
+) -> Result<Value> {
     let node = &tree.nodes[i];
     let body = node_body(r, id, tree, i)?.ok_or_else(Error::missing)?;
     let mut out = Map::new();
     out.insert("_id".into(), Value::String(id.to_string()));
     out.insert("_rev".into(), Value::String(node.rev().to_string()));
-    if let Value::Object(m) =
-        serde_json::from_str(&body.json).map_err(|e| Error::Corrupt(format!("body of {id}: {e}")))?
+    if let Value::Object(m) = serde_json::from_str(&body.json)
+        .map_err(|e| Error::Corrupt(format!("body of {id}: {e}")))?
     {
         out.extend(m);
     }
@@ -1236,7 +1485,11 @@ fn render(r: &WOrR<'_, '_>, id: &str, tree: &RevTree, i: usize, opts: &ReadOptio
             Some(
                 opts.atts_since
                     .iter()
-                    .filter_map(|r| tree.find_rev(r).filter(|j| path.contains(j)).map(|j| tree.nodes[j].pos))
+                    .filter_map(|r| {
+                        tree.find_rev(r)
+                            .filter(|j| path.contains(j))
+                            .map(|j| tree.nodes[j].pos)
+                    })
                     .max()
                     .unwrap_or(0),
             )
@@ -1255,7 +1508,10 @@ fn render(r: &WOrR<'_, '_>, id: &str, tree: &RevTree, i: usize, opts: &ReadOptio
                 let data = r.get(T::Atts, a.digest.as_bytes())?.ok_or_else(|| {
                     Error::Corrupt(format!("attachment {} of {id} has no stored data", a.name))
                 })?;
-                m.insert("data".into(), json!(base64::engine::general_purpose::STANDARD.encode(data)));
+                m.insert(
+                    "data".into(),
+                    json!(base64::engine::general_purpose::STANDARD.encode(data)),
+                );
             } else {
                 m.insert("length".into(), json!(a.length));
                 m.insert("stub".into(), Value::Bool(true));
@@ -1271,15 +1527,21 @@ fn render(r: &WOrR<'_, '_>, id: &str, tree: &RevTree, i: usize, opts: &ReadOptio
         let win = tree.winner();
         let others: Vec<usize> = tree.leaves().into_iter().filter(|&l| l != win).collect();
         if opts.conflicts {
-            let c: Vec<Value> =
-                others.iter().filter(|&&l| !tree.nodes[l].deleted).map(|&l| json!(tree.nodes[l].rev().to_string())).collect();
+            let c: Vec<Value> = others
+                .iter()
+                .filter(|&&l| !tree.nodes[l].deleted)
+                .map(|&l| json!(tree.nodes[l].rev().to_string()))
+                .collect();
             if !c.is_empty() && i == win {
                 out.insert("_conflicts".into(), Value::Array(c));
             }
         }
         if opts.deleted_conflicts {
-            let c: Vec<Value> =
-                others.iter().filter(|&&l| tree.nodes[l].deleted).map(|&l| json!(tree.nodes[l].rev().to_string())).collect();
+            let c: Vec<Value> = others
+                .iter()
+                .filter(|&&l| tree.nodes[l].deleted)
+                .map(|&l| json!(tree.nodes[l].rev().to_string()))
+                .collect();
             if !c.is_empty() && i == win {
                 out.insert("_deleted_conflicts".into(), Value::Array(c));
             }
@@ -1294,7 +1556,9 @@ fn render(r: &WOrR<'_, '_>, id: &str, tree: &RevTree, i: usize, opts: &ReadOptio
             } else {
                 match &n.body {
                     BodyState::Inline(_) => "available",
-                    BodyState::Archived if r.get(T::Revs, &revs_key(id, &n.rev()))?.is_some() => "available",
+                    BodyState::Archived if r.get(T::Revs, &revs_key(id, &n.rev()))?.is_some() => {
+                        "available"
+                    }
                     _ => "missing",
                 }
             };
@@ -1318,7 +1582,8 @@ pub fn check_db_name(name: &str) -> Result<()> {
     let mut chars = name.chars();
     let ok = matches!(chars.next(), Some('a'..='z'))
         && name.len() <= 238
-        && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_' | '$' | '(' | ')' | '+' | '-' | '/'));
+        && chars
+            .all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_' | '$' | '(' | ')' | '+' | '-' | '/'));
     if ok {
         Ok(())
     } else {
@@ -1330,4 +1595,3 @@ pub fn check_db_name(name: &str) -> Result<()> {
 pub fn check_doc_id(id: &str) -> Result<IdKind> {
     check_id(id)
 }
-

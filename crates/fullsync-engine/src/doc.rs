@@ -38,7 +38,9 @@ pub fn check_id(id: &str) -> Result<IdKind> {
         return Ok(IdKind::Local);
     }
     if id.starts_with('_') {
-        return Err(Error::IllegalDocId("Only reserved document ids may start with underscore.".into()));
+        return Err(Error::IllegalDocId(
+            "Only reserved document ids may start with underscore.".into(),
+        ));
     }
     Ok(IdKind::Normal)
 }
@@ -105,7 +107,10 @@ pub struct DocIn {
 /// `md5-<base64>` digest of bytes, as CouchDB computes attachment digests.
 pub fn att_digest(data: &[u8]) -> String {
     let d = Md5::digest(data);
-    format!("md5-{}", base64::engine::general_purpose::STANDARD.encode(d))
+    format!(
+        "md5-{}",
+        base64::engine::general_purpose::STANDARD.encode(d)
+    )
 }
 
 const ALLOWED_SPECIALS: &[&str] = &[
@@ -153,43 +158,71 @@ pub fn parse_doc(
     let atts = match map.shift_remove("_attachments") {
         Some(Value::Object(a)) => parse_atts(a, follows)?,
         Some(Value::Null) | None => vec![],
-        Some(_) => return Err(Error::DocValidation("_attachments must be an object".into())),
+        Some(_) => {
+            return Err(Error::DocValidation(
+                "_attachments must be an object".into(),
+            ))
+        }
     };
     for k in map.keys() {
         if k.starts_with('_') {
             if ALLOWED_SPECIALS.contains(&k.as_str()) {
                 continue;
             }
-            return Err(Error::DocValidation(format!("Bad special document member: {k}")));
+            return Err(Error::DocValidation(format!(
+                "Bad special document member: {k}"
+            )));
         }
     }
     map.retain(|k, _| !k.starts_with('_'));
     let json = serde_json::to_string(&Value::Object(map)).expect("a JSON value always serializes");
-    Ok(DocIn { id, rev, local_rev, revisions, deleted, json, atts })
+    Ok(DocIn {
+        id,
+        rev,
+        local_rev,
+        revisions,
+        deleted,
+        json,
+        atts,
+    })
 }
 
 /// Parses `_revisions` (`{"start": N, "ids": [newest, ...]}`) into a path, oldest first.
 pub fn parse_revisions(v: &Value) -> Result<Vec<Rev>> {
     let bad = |m: &str| Error::BadRequest(format!("Invalid _revisions: {m}"));
-    let start = v.get("start").and_then(Value::as_u64).ok_or_else(|| bad("start must be a positive integer"))?;
-    let ids = v.get("ids").and_then(Value::as_array).ok_or_else(|| bad("ids must be an array"))?;
+    let start = v
+        .get("start")
+        .and_then(Value::as_u64)
+        .ok_or_else(|| bad("start must be a positive integer"))?;
+    let ids = v
+        .get("ids")
+        .and_then(Value::as_array)
+        .ok_or_else(|| bad("ids must be an array"))?;
     if ids.is_empty() || start < ids.len() as u64 {
         return Err(bad("ids must be non-empty and no longer than start"));
     }
     let mut path = Vec::with_capacity(ids.len());
     for (i, id) in ids.iter().enumerate() {
-        let h = id.as_str().filter(|s| !s.is_empty()).ok_or_else(|| bad("ids must be strings"))?;
+        let h = id
+            .as_str()
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| bad("ids must be strings"))?;
         path.push(Rev::new(start - i as u64, h));
     }
     path.reverse();
     Ok(path)
 }
 
-fn parse_atts(a: Map<String, Value>, follows: &mut dyn FnMut(&str) -> Option<Vec<u8>>) -> Result<Vec<AttIn>> {
+fn parse_atts(
+    a: Map<String, Value>,
+    follows: &mut dyn FnMut(&str) -> Option<Vec<u8>>,
+) -> Result<Vec<AttIn>> {
     let mut out = Vec::with_capacity(a.len());
     for (name, spec) in a {
         let Value::Object(spec) = spec else {
-            return Err(Error::BadRequest(format!("Attachment {name} must be an object")));
+            return Err(Error::BadRequest(format!(
+                "Attachment {name} must be an object"
+            )));
         };
         let revpos = spec.get("revpos").and_then(Value::as_u64);
         let ctype = spec
@@ -198,10 +231,22 @@ fn parse_atts(a: Map<String, Value>, follows: &mut dyn FnMut(&str) -> Option<Vec
             .unwrap_or("application/octet-stream")
             .to_string();
         if spec.get("stub").and_then(Value::as_bool) == Some(true) {
-            let digest = spec.get("digest").and_then(Value::as_str).map(str::to_string);
-            let content_type = spec.get("content_type").and_then(Value::as_str).map(str::to_string);
+            let digest = spec
+                .get("digest")
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            let content_type = spec
+                .get("content_type")
+                .and_then(Value::as_str)
+                .map(str::to_string);
             let length = spec.get("length").and_then(Value::as_u64);
-            out.push(AttIn::Stub { name, digest, revpos, content_type, length });
+            out.push(AttIn::Stub {
+                name,
+                digest,
+                revpos,
+                content_type,
+                length,
+            });
         } else if let Some(data) = spec.get("data") {
             let s = data
                 .as_str()
@@ -210,13 +255,27 @@ fn parse_atts(a: Map<String, Value>, follows: &mut dyn FnMut(&str) -> Option<Vec
                 .decode(s.as_bytes())
                 .map_err(|_| Error::BadRequest(format!("Invalid attachment data for {name}")))?;
             let digest = att_digest(&bytes);
-            out.push(AttIn::Data { name, content_type: ctype, data: bytes, digest, revpos });
+            out.push(AttIn::Data {
+                name,
+                content_type: ctype,
+                data: bytes,
+                digest,
+                revpos,
+            });
         } else if spec.get("follows").and_then(Value::as_bool) == Some(true) {
             let bytes = follows(&name).ok_or_else(|| {
-                Error::BadRequest(format!("Attachment {name} is marked follows but no MIME part carries it"))
+                Error::BadRequest(format!(
+                    "Attachment {name} is marked follows but no MIME part carries it"
+                ))
             })?;
             let digest = att_digest(&bytes);
-            out.push(AttIn::Data { name, content_type: ctype, data: bytes, digest, revpos });
+            out.push(AttIn::Data {
+                name,
+                content_type: ctype,
+                data: bytes,
+                digest,
+                revpos,
+            });
         } else {
             return Err(Error::BadRequest(format!(
                 "Attachment {name} needs `data` (base64), `stub: true` or `follows: true`"
@@ -255,7 +314,12 @@ mod tests {
 
     #[test]
     fn parse_specials() {
-        let d = parse_doc(json!({"_id":"a","_rev":"1-x","b":1,"_deleted":true}), None, &mut no_follows).unwrap();
+        let d = parse_doc(
+            json!({"_id":"a","_rev":"1-x","b":1,"_deleted":true}),
+            None,
+            &mut no_follows,
+        )
+        .unwrap();
         assert_eq!(d.id, "a");
         assert_eq!(d.rev.unwrap().to_string(), "1-x");
         assert!(d.deleted);
@@ -264,8 +328,12 @@ mod tests {
         assert_eq!(e.couch_error(), "doc_validation");
         assert!(parse_doc(json!({"_id":"a","_rev":"bad"}), None, &mut no_follows).is_err());
         assert!(parse_doc(json!([1]), None, &mut no_follows).is_err());
-        let d = parse_doc(json!({"_revisions":{"start":3,"ids":["c","b","a"]},"_rev":"3-c"}), Some("x"), &mut no_follows)
-            .unwrap();
+        let d = parse_doc(
+            json!({"_revisions":{"start":3,"ids":["c","b","a"]},"_rev":"3-c"}),
+            Some("x"),
+            &mut no_follows,
+        )
+        .unwrap();
         let p: Vec<String> = d.revisions.unwrap().iter().map(|r| r.to_string()).collect();
         assert_eq!(p, vec!["1-a", "2-b", "3-c"]);
     }
@@ -286,6 +354,11 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        assert!(parse_doc(json!({"_attachments":{"x":{"data":"***"}}}), None, &mut no_follows).is_err());
+        assert!(parse_doc(
+            json!({"_attachments":{"x":{"data":"***"}}}),
+            None,
+            &mut no_follows
+        )
+        .is_err());
     }
 }

@@ -30,15 +30,22 @@ impl Engine {
     /// `dir/server.json`, or created there once, so it is stable across restarts (PouchDB's
     /// checkpoints depend on it).
     pub fn open(dir: &Path) -> Result<Engine> {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| Error::Storage(format!("cannot create data directory {}: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir).map_err(|e| {
+            Error::Storage(format!(
+                "cannot create data directory {}: {e}",
+                dir.display()
+            ))
+        })?;
         let meta = dir.join("server.json");
         let uuid = match std::fs::read_to_string(&meta) {
             Ok(s) => serde_json::from_str::<serde_json::Value>(&s)
                 .ok()
                 .and_then(|v| v.get("uuid").and_then(|u| u.as_str()).map(str::to_string))
                 .ok_or_else(|| {
-                    Error::Corrupt(format!("{} is not valid; delete it to get a new server uuid", meta.display()))
+                    Error::Corrupt(format!(
+                        "{} is not valid; delete it to get a new server uuid",
+                        meta.display()
+                    ))
                 })?,
             Err(_) => {
                 let uuid = crate::doc::new_uuid();
@@ -48,12 +55,20 @@ impl Engine {
                 uuid
             }
         };
-        Ok(Engine { dir: Some(dir.to_path_buf()), uuid, dbs: RwLock::new(HashMap::new()) })
+        Ok(Engine {
+            dir: Some(dir.to_path_buf()),
+            uuid,
+            dbs: RwLock::new(HashMap::new()),
+        })
     }
 
     /// An engine whose databases live in memory only.
     pub fn in_memory() -> Engine {
-        Engine { dir: None, uuid: crate::doc::new_uuid(), dbs: RwLock::new(HashMap::new()) }
+        Engine {
+            dir: None,
+            uuid: crate::doc::new_uuid(),
+            dbs: RwLock::new(HashMap::new()),
+        }
     }
 
     /// The data directory, if on disk.
@@ -132,7 +147,13 @@ impl Engine {
                 .filter_map(|e| e.ok())
                 .filter_map(|e| db_name(&e.file_name().to_string_lossy()))
                 .collect(),
-            None => self.dbs.read().unwrap_or_else(|e| e.into_inner()).keys().cloned().collect(),
+            None => self
+                .dbs
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .keys()
+                .cloned()
+                .collect(),
         };
         names.sort();
         Ok(names)

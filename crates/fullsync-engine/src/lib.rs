@@ -25,8 +25,8 @@ pub mod store;
 pub mod tree;
 
 pub use db::{
-    AllDocsOptions, Changes, ChangesFilter, ChangesOptions, Database, DbInfo, DocResult, OpenRev, OpenRevs,
-    ReadOptions, UserCtx, WriteValidator,
+    AllDocsOptions, Changes, ChangesFilter, ChangesOptions, Database, DbInfo, DocResult, OpenRev,
+    OpenRevs, ReadOptions, UserCtx, WriteValidator,
 };
 pub use doc::{att_digest, check_id, parse_doc, DocIn, IdKind};
 pub use engine::Engine;

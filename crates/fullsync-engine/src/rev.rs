@@ -22,7 +22,10 @@ pub struct Rev {
 impl Rev {
     /// Builds a revision from its parts.
     pub fn new(pos: u64, hash: impl Into<String>) -> Self {
-        Rev { pos, hash: hash.into() }
+        Rev {
+            pos,
+            hash: hash.into(),
+        }
     }
 
     /// Parses `"N-hash"`. Errors are CouchDB's `400 bad_request` "Invalid rev format".
@@ -36,7 +39,10 @@ impl Rev {
         if pos == 0 {
             return Err(bad());
         }
-        Ok(Rev { pos, hash: hash.to_string() })
+        Ok(Rev {
+            pos,
+            hash: hash.to_string(),
+        })
     }
 }
 
@@ -54,7 +60,9 @@ impl PartialOrd for Rev {
 
 impl Ord for Rev {
     fn cmp(&self, other: &Self) -> Ordering {
-        self.pos.cmp(&other.pos).then_with(|| self.hash.as_bytes().cmp(other.hash.as_bytes()))
+        self.pos
+            .cmp(&other.pos)
+            .then_with(|| self.hash.as_bytes().cmp(other.hash.as_bytes()))
     }
 }
 
@@ -64,7 +72,12 @@ impl Ord for Rev {
 /// attachments) made on two replicas yields the same revision id, so replicating both does not
 /// create a spurious conflict. Inputs are length-prefixed so no two different edits share an
 /// input.
-pub fn new_rev_hash(parent: Option<&Rev>, deleted: bool, body_json: &str, atts: &[(&str, &str)]) -> String {
+pub fn new_rev_hash(
+    parent: Option<&Rev>,
+    deleted: bool,
+    body_json: &str,
+    atts: &[(&str, &str)],
+) -> String {
     let mut h = Md5::new();
     let parent = parent.map(|r| r.to_string()).unwrap_or_default();
     h.update((parent.len() as u64).to_le_bytes());
@@ -115,9 +128,18 @@ mod tests {
         let b = new_rev_hash(Some(&p), false, r#"{"a":1}"#, &[("f", "md5-x")]);
         assert_eq!(a, b);
         assert_eq!(a.len(), 32);
-        assert_ne!(a, new_rev_hash(Some(&p), true, r#"{"a":1}"#, &[("f", "md5-x")]));
-        assert_ne!(a, new_rev_hash(None, false, r#"{"a":1}"#, &[("f", "md5-x")]));
-        assert_ne!(a, new_rev_hash(Some(&p), false, r#"{"a":2}"#, &[("f", "md5-x")]));
+        assert_ne!(
+            a,
+            new_rev_hash(Some(&p), true, r#"{"a":1}"#, &[("f", "md5-x")])
+        );
+        assert_ne!(
+            a,
+            new_rev_hash(None, false, r#"{"a":1}"#, &[("f", "md5-x")])
+        );
+        assert_ne!(
+            a,
+            new_rev_hash(Some(&p), false, r#"{"a":2}"#, &[("f", "md5-x")])
+        );
         assert_ne!(a, new_rev_hash(Some(&p), false, r#"{"a":1}"#, &[]));
     }
 }

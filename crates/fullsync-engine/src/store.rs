@@ -71,7 +71,11 @@ fn idx(t: T) -> usize {
     ALL.iter().position(|&x| x == t).unwrap()
 }
 
-fn bounds<'a>(start: Option<&'a [u8]>, end: Option<&'a [u8]>, end_inclusive: bool) -> (Bound<&'a [u8]>, Bound<&'a [u8]>) {
+fn bounds<'a>(
+    start: Option<&'a [u8]>,
+    end: Option<&'a [u8]>,
+    end_inclusive: bool,
+) -> (Bound<&'a [u8]>, Bound<&'a [u8]>) {
     let s = start.map_or(Bound::Unbounded, Bound::Included);
     let e = match end {
         None => Bound::Unbounded,
@@ -96,7 +100,11 @@ macro_rules! scan_impl {
         ) -> Result<()> {
             let table = &self.tables[idx(t)];
             let (s, e) = bounds(start, end, end_inclusive);
-            if let (Bound::Included(a) | Bound::Excluded(a), Bound::Included(b) | Bound::Excluded(b)) = (s, e) {
+            if let (
+                Bound::Included(a) | Bound::Excluded(a),
+                Bound::Included(b) | Bound::Excluded(b),
+            ) = (s, e)
+            {
                 if a > b {
                     return Ok(());
                 }
@@ -140,7 +148,9 @@ macro_rules! scan_impl {
             Ok(match self.tables[idx(T::Meta)].get(key.as_bytes())? {
                 Some(v) => {
                     let b = v.value();
-                    let arr: [u8; 8] = b.try_into().map_err(|_| Error::Corrupt(format!("meta {key}")))?;
+                    let arr: [u8; 8] = b
+                        .try_into()
+                        .map_err(|_| Error::Corrupt(format!("meta {key}")))?;
                     u64::from_be_bytes(arr)
                 }
                 None => 0,
@@ -191,7 +201,8 @@ impl Store {
 
     /// A store kept in memory only (tests, previews, `fullsync test`).
     pub fn in_memory() -> Result<Store> {
-        let db = redb::Database::builder().create_with_backend(redb::backends::InMemoryBackend::new())?;
+        let db =
+            redb::Database::builder().create_with_backend(redb::backends::InMemoryBackend::new())?;
         Self::init(db, None)
     }
 
@@ -201,7 +212,10 @@ impl Store {
             txn.open_table(def(t))?;
         }
         txn.commit()?;
-        Ok(Store { db: RwLock::new(db), path })
+        Ok(Store {
+            db: RwLock::new(db),
+            path,
+        })
     }
 
     /// The file backing this store, if any.
@@ -256,6 +270,9 @@ impl Store {
 
     /// Size of the backing file in bytes (0 in memory).
     pub fn file_size(&self) -> u64 {
-        self.path.as_ref().and_then(|p| std::fs::metadata(p).ok()).map_or(0, |m| m.len())
+        self.path
+            .as_ref()
+            .and_then(|p| std::fs::metadata(p).ok())
+            .map_or(0, |m| m.len())
     }
 }

@@ -102,7 +102,9 @@ pub struct MergeOutcome {
 impl RevTree {
     /// Index of the node with this revision id.
     pub fn find(&self, pos: u64, hash: &str) -> Option<usize> {
-        self.nodes.iter().position(|n| n.pos == pos && n.hash == hash)
+        self.nodes
+            .iter()
+            .position(|n| n.pos == pos && n.hash == hash)
     }
 
     /// Index of `rev`.
@@ -204,10 +206,20 @@ impl RevTree {
     /// Merges a replicated path (`new_edits=false`), oldest revision first, newest last. The
     /// newest gets `body` and `deleted`; unknown ancestors are added without a body. When the
     /// newest revision is already known nothing changes (CouchDB keeps the first body it saw).
-    pub fn merge_path(&mut self, path: &[Rev], deleted: bool, seq: u64, body: Body) -> MergeOutcome {
+    pub fn merge_path(
+        &mut self,
+        path: &[Rev],
+        deleted: bool,
+        seq: u64,
+        body: Body,
+    ) -> MergeOutcome {
         let newest = path.last().expect("merge_path needs at least one revision");
         if let Some(i) = self.find_rev(newest) {
-            return MergeOutcome { existed: true, leaf: i, archived: vec![] };
+            return MergeOutcome {
+                existed: true,
+                leaf: i,
+                archived: vec![],
+            };
         }
         let mut out = MergeOutcome::default();
         let mut prev: Option<usize> = None;
@@ -230,8 +242,13 @@ impl RevTree {
                 None => {
                     let parent = linkable(prev, &self.nodes);
                     if k == last {
-                        let (i, arch) =
-                            self.add_child(parent, rev.clone(), deleted, seq, body.take().unwrap_or_default());
+                        let (i, arch) = self.add_child(
+                            parent,
+                            rev.clone(),
+                            deleted,
+                            seq,
+                            body.take().unwrap_or_default(),
+                        );
                         out.archived.extend(arch);
                         prev = Some(i);
                     } else {
@@ -322,7 +339,10 @@ mod tests {
     }
 
     fn leaf_revs(t: &RevTree) -> Vec<String> {
-        t.leaves().into_iter().map(|i| t.nodes[i].rev().to_string()).collect()
+        t.leaves()
+            .into_iter()
+            .map(|i| t.nodes[i].rev().to_string())
+            .collect()
     }
 
     #[test]
@@ -364,7 +384,12 @@ mod tests {
         t.merge_path(&[r("3-c")], false, 1, Body::default());
         assert!(t.merge_path(&[r("3-c")], false, 2, Body::default()).existed);
         // Learning ancestors links the old root under them.
-        t.merge_path(&[r("1-a"), r("2-b"), r("3-c"), r("4-d")], false, 3, Body::default());
+        t.merge_path(
+            &[r("1-a"), r("2-b"), r("3-c"), r("4-d")],
+            false,
+            3,
+            Body::default(),
+        );
         let d = t.find_rev(&r("4-d")).unwrap();
         assert_eq!(t.revisions(d, None).1, vec!["d", "c", "b", "a"]);
         assert_eq!(t.leaves().len(), 1);
@@ -375,7 +400,10 @@ mod tests {
         let mut t = RevTree::default();
         let path: Vec<Rev> = (1..=10).map(|i| r(&format!("{i}-h{i}"))).collect();
         t.merge_path(&path, false, 1, Body::default());
-        let branch: Vec<Rev> = (1..=3).map(|i| r(&format!("{i}-h{i}"))).chain([r("4-x")]).collect();
+        let branch: Vec<Rev> = (1..=3)
+            .map(|i| r(&format!("{i}-h{i}")))
+            .chain([r("4-x")])
+            .collect();
         t.merge_path(&branch, false, 2, Body::default());
         let removed = t.stem(3);
         // Main branch keeps 8,9,10; the short branch keeps 2,3,4-x.

@@ -1,1 +1,353 @@
+//! A CouchDB-compatible HTTP API over the FullSync engine.
+//!
+//! Real clients (PouchDB, the CouchDB replicator, curl, mobile apps) talk to the embedded
+//! engine through this server. It follows the CouchDB API reference: status codes, error bodies
+//! (`{"error":"not_found","reason":"missing"}`), ETags, `_changes` feeds (normal, longpoll,
+//! continuous, eventsource).
+//!
+//! Safety defaults: binds `127.0.0.1`, refuses a `Host` header that is not a loopback name
+//! (DNS rebinding), sends no CORS headers unless origins are listed, and optionally requires
+//! admin credentials (Basic or the `_session` cookie).
 
+mod changes;
+mod handlers;
+pub mod util;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method};
+use axum::response::Response;
+use axum::Router;
+use base64::Engine as _;
+use fullsync_engine::{Engine, UserCtx};
+
+pub use util::ApiError;
+
+/// Server settings.
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    /// Address to bind (default `127.0.0.1:5984`).
+    pub bind: SocketAddr,
+    /// Extra host names accepted in the `Host` header besides loopback names.
+    pub allowed_hosts: Vec<String>,
+    /// Origins allowed by CORS (empty: CORS off). `*` allows any.
+    pub cors_origins: Vec<String>,
+    /// Admin `(name, password)`; when set, every request except `GET /`, `/_up` and
+    /// `/_session` must authenticate as this admin.
+    pub admin: Option<(String, String)>,
+    /// Largest accepted request body in bytes (default 128 MiB; `413` beyond).
+    pub max_request_bytes: usize,
+    /// Largest accepted JSON document in bytes (default 8 MB, as CouchDB 3).
+    pub max_document_bytes: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            bind: SocketAddr::from(([127, 0, 0, 1], 5984)),
+            allowed_hosts: vec![],
+            cors_origins: vec![],
+            admin: None,
+            max_request_bytes: 128 << 20,
+            max_document_bytes: 8_000_000,
+        }
+    }
+}
+
+/// Shared state of the server.
+pub struct AppState {
+    /// The engine.
+    pub engine: Arc<Engine>,
+    /// Settings.
+    pub cfg: ServerConfig,
+    sessions: Mutex<HashMap<String, String>>,
+}
+
+/// Builds the axum router serving the CouchDB API.
+pub fn router(engine: Arc<Engine>, cfg: ServerConfig) -> Router {
+    let state = Arc::new(AppState {
+        engine,
+        cfg,
+        sessions: Mutex::new(HashMap::new()),
+    });
+    Router::new().fallback(entry).with_state(state)
+}
+
+/// Binds and serves until `shutdown` resolves. Returns the bound address through `on_bound`
+/// before serving (useful with port 0).
+pub async fn serve(
+    engine: Arc<Engine>,
+    cfg: ServerConfig,
+    on_bound: impl FnOnce(SocketAddr),
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(cfg.bind).await.map_err(|e| {
+        std::io::Error::new(
+            e.kind(),
+            format!("cannot listen on {}: {e}. Is another server using this port? Try --port 0 for a free one.", cfg.bind),
+        )
+    })?;
+    on_bound(listener.local_addr()?);
+    axum::serve(listener, router(engine, cfg))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Whether a `Host` header value names this machine.
+fn host_allowed(host: &str, extra: &[String]) -> bool {
+    let name = if let Some(rest) = host.strip_prefix('[') {
+        rest.split(']').next().unwrap_or("")
+    } else {
+        host.rsplit_once(':').map_or(host, |(h, p)| {
+            if p.chars().all(|c| c.is_ascii_digit()) {
+                h
+            } else {
+                host
+            }
+        })
+    };
+    let name = name.to_ascii_lowercase();
+    name == "localhost"
+        || name.ends_with(".localhost")
+        || name == "::1"
+        || name
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback())
+        || extra.iter().any(|h| h.eq_ignore_ascii_case(&name))
+}
+
+fn cors_headers(state: &AppState, h: &HeaderMap, resp: &mut Response) {
+    let Some(origin) = h.get(header::ORIGIN).and_then(|o| o.to_str().ok()) else {
+        return;
+    };
+    let allowed = state
+        .cfg
+        .cors_origins
+        .iter()
+        .any(|o| o == "*" || o == origin);
+    if !allowed {
+        return;
+    }
+    let hs = resp.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(origin) {
+        hs.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
+    }
+    hs.insert(
+        header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+        HeaderValue::from_static("true"),
+    );
+    hs.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static("content-type, cache-control, etag"),
+    );
+    hs.insert(header::VARY, HeaderValue::from_static("Origin"));
+}
+
+impl AppState {
+    /// Who sent the request; `Err` when credentials are required and missing or wrong.
+    fn authenticate(&self, h: &HeaderMap) -> Result<UserCtx, ApiError> {
+        let Some((admin, pass)) = &self.cfg.admin else {
+            // Admin party on loopback: every client is admin.
+            return Ok(UserCtx {
+                name: None,
+                roles: vec!["_admin".into()],
+            });
+        };
+        let admin_ctx = || UserCtx {
+            name: Some(admin.clone()),
+            roles: vec!["_admin".into()],
+        };
+        if let Some(auth) = h.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+            if let Some(b64) = auth.strip_prefix("Basic ") {
+                let decoded = base64::engine::general_purpose::STANDARD
+                    .decode(b64.trim())
+                    .unwrap_or_default();
+                let s = String::from_utf8_lossy(&decoded);
+                if let Some((u, p)) = s.split_once(':') {
+                    if u == admin && constant_eq(p.as_bytes(), pass.as_bytes()) {
+                        return Ok(admin_ctx());
+                    }
+                }
+                return Err(ApiError::new(
+                    401,
+                    "unauthorized",
+                    "Name or password is incorrect.",
+                ));
+            }
+        }
+        if let Some(token) = session_cookie(h) {
+            if self
+                .sessions
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(&token)
+                == Some(admin)
+            {
+                return Ok(admin_ctx());
+            }
+        }
+        Err(ApiError::new(
+            401,
+            "unauthorized",
+            "You are not authorized to access this db. Log in with Basic auth or POST /_session.",
+        ))
+    }
+}
+
+fn constant_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn session_cookie(h: &HeaderMap) -> Option<String> {
+    h.get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| {
+            c.trim()
+                .strip_prefix("AuthSession=")
+                .filter(|t| !t.is_empty())
+                .map(str::to_string)
+        })
+}
+
+async fn entry(State(state): State<Arc<AppState>>, req: Request) -> Response {
+    let headers = req.headers().clone();
+    let mut resp = handle(&state, req)
+        .await
+        .unwrap_or_else(ApiError::into_response);
+    cors_headers(&state, &headers, &mut resp);
+    resp.headers_mut().insert(
+        header::SERVER,
+        HeaderValue::from_static("FullSync (CouchDB-compatible)"),
+    );
+    resp
+}
+
+async fn handle(state: &Arc<AppState>, req: Request) -> Result<Response, ApiError> {
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    if !host_allowed(host, &state.cfg.allowed_hosts) {
+        return Err(ApiError::new(
+            403,
+            "forbidden",
+            format!(
+                "Host '{host}' is not allowed: this server only answers requests addressed to a loopback name \
+                 (localhost, 127.0.0.1, [::1]). Use one of those, or start it with --allow-host {host}."
+            ),
+        ));
+    }
+    if req.method() == Method::OPTIONS && !state.cfg.cors_origins.is_empty() {
+        let mut r = Response::new(Body::empty());
+        let hs = r.headers_mut();
+        hs.insert(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static("GET, HEAD, POST, PUT, DELETE, COPY"),
+        );
+        hs.insert(
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            HeaderValue::from_static(
+                "accept, authorization, content-type, origin, referer, if-none-match, if-match",
+            ),
+        );
+        hs.insert(
+            header::ACCESS_CONTROL_MAX_AGE,
+            HeaderValue::from_static("600"),
+        );
+        return Ok(r);
+    }
+    let (parts, body) = req.into_parts();
+    let path = parts.uri.path().to_string();
+    let open = path == "/" || path == "/_up" || path == "/_session";
+    let user = match state.authenticate(&parts.headers) {
+        Ok(u) => u,
+        Err(e) if !open => return Err(e),
+        Err(_) => UserCtx::default(),
+    };
+    let limit = state.cfg.max_request_bytes;
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(ApiError::new(
+            413,
+            "too_large",
+            format!("The request is larger than the {limit} byte limit."),
+        ));
+    }
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
+        ApiError::new(
+            413,
+            "too_large",
+            format!("The request is larger than the {limit} byte limit."),
+        )
+    })?;
+    let ctx = handlers::Ctx {
+        state: state.clone(),
+        method: parts.method,
+        headers: parts.headers,
+        query: util::Query::parse(parts.uri.query())?,
+        body: bytes,
+        user,
+    };
+    handlers::dispatch(ctx, &path).await
+}
+
+impl AppState {
+    /// Creates a session for `name`; returns the cookie token.
+    fn new_session(&self, name: &str) -> String {
+        let token = fullsync_engine::doc::new_uuid();
+        self.sessions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(token.clone(), name.to_string());
+        token
+    }
+
+    fn drop_session(&self, h: &HeaderMap) {
+        if let Some(t) = session_cookie(h) {
+            self.sessions
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&t);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_hosts() {
+        for h in [
+            "localhost",
+            "localhost:5984",
+            "127.0.0.1:1",
+            "127.1.2.3",
+            "[::1]:5984",
+            "app.localhost",
+        ] {
+            assert!(host_allowed(h, &[]), "{h}");
+        }
+        for h in [
+            "evil.example",
+            "evil.example:5984",
+            "10.0.0.1",
+            "localhost.evil.com",
+            "",
+        ] {
+            assert!(!host_allowed(h, &[]), "{h}");
+        }
+        assert!(host_allowed("studio.lan:80", &["studio.lan".into()]));
+    }
+}

@@ -1,0 +1,373 @@
+//! `_changes` feeds (normal, longpoll, continuous, eventsource) and the MIME multipart
+//! formats the CouchDB replicator uses.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::http::{header, HeaderMap, Method};
+use axum::response::Response;
+use fullsync_engine::{ChangesFilter, ChangesOptions, Database};
+use serde_json::{json, Value};
+
+use crate::handlers::{blocking, Ctx};
+use crate::util::{content_type, json_response, parse_json, parse_seq, ApiError, ApiResult};
+
+#[derive(Clone, Copy, PartialEq)]
+enum Feed {
+    Normal,
+    LongPoll,
+    Continuous,
+    EventSource,
+}
+
+/// Parsed `_changes` request.
+#[derive(Clone)]
+struct Req {
+    feed: Feed,
+    since: u64,
+    limit: Option<usize>,
+    descending: bool,
+    include_docs: bool,
+    all_docs: bool,
+    conflicts: bool,
+    attachments: bool,
+    doc_ids: Option<HashSet<String>>,
+    design_only: bool,
+    heartbeat: Option<Duration>,
+    timeout: Duration,
+}
+
+impl Req {
+    fn options(&self, since: u64) -> ChangesOptions<'static> {
+        ChangesOptions {
+            since,
+            limit: self.limit,
+            descending: self.descending,
+            include_docs: self.include_docs,
+            all_docs: self.all_docs,
+            conflicts: self.conflicts,
+            attachments: self.attachments,
+            filter: if let Some(ids) = &self.doc_ids {
+                ChangesFilter::DocIds(ids.clone())
+            } else if self.design_only {
+                ChangesFilter::Design
+            } else {
+                ChangesFilter::None
+            },
+        }
+    }
+}
+
+fn parse(ctx: &Ctx, db: &Database) -> Result<Req, ApiError> {
+    let q = &ctx.query;
+    let body = if ctx.method == Method::POST && !ctx.body.is_empty() {
+        crate::util::require_json(&ctx.headers)?;
+        parse_json(&ctx.body)?
+    } else {
+        json!({})
+    };
+    let feed = match q.get("feed").unwrap_or("normal") {
+        "normal" => Feed::Normal,
+        "longpoll" => Feed::LongPoll,
+        "continuous" => Feed::Continuous,
+        "eventsource" => Feed::EventSource,
+        other => {
+            return Err(ApiError::bad_request(format!(
+                "Supported `feed` types: normal, continuous, longpoll, eventsource (got {other})"
+            )))
+        }
+    };
+    let now = db.update_seq();
+    let since = match q.get("since").or(q.get("last-event-id")) {
+        Some(s) => parse_seq(s, now)?,
+        None => match ctx
+            .headers
+            .get("last-event-id")
+            .and_then(|v| v.to_str().ok())
+        {
+            Some(s) => parse_seq(s, now)?,
+            None => 0,
+        },
+    };
+    let style = q.get("style").unwrap_or("main_only");
+    if style != "main_only" && style != "all_docs" {
+        return Err(ApiError::bad_request(
+            "Supported `style` values: main_only, all_docs",
+        ));
+    }
+    let mut doc_ids = None;
+    let mut design_only = false;
+    match q.get("filter") {
+        None => {}
+        Some("_doc_ids") => {
+            let ids = match q.json("doc_ids")? {
+                Some(v) => v,
+                None => body.get("doc_ids").cloned().unwrap_or(Value::Null),
+            };
+            let ids = ids.as_array().ok_or_else(|| {
+                ApiError::bad_request("`doc_ids` filter parameter is not a list of doc ids.")
+            })?;
+            doc_ids = Some(
+                ids.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect(),
+            );
+        }
+        Some("_design") => design_only = true,
+        Some(f) => {
+            return Err(ApiError::bad_request(format!(
+                "filter {f} is not supported by this server yet (supported: _doc_ids, _design)"
+            )))
+        }
+    }
+    let heartbeat = match q.get("heartbeat") {
+        None => None,
+        Some("true") => Some(Duration::from_millis(60_000)),
+        Some(v) => Some(Duration::from_millis(
+            v.parse::<u64>()
+                .map_err(|_| {
+                    ApiError::bad_request("heartbeat must be a number of milliseconds or true")
+                })?
+                .max(100),
+        )),
+    };
+    let timeout = Duration::from_millis(q.uint("timeout")?.unwrap_or(60_000).max(10));
+    Ok(Req {
+        feed,
+        since,
+        limit: q.uint("limit")?.map(|l| l.max(1) as usize),
+        descending: q.flag("descending")?,
+        include_docs: q.flag("include_docs")?,
+        all_docs: style == "all_docs",
+        conflicts: q.flag("conflicts")?,
+        attachments: q.flag("attachments")?,
+        doc_ids,
+        design_only,
+        heartbeat,
+        timeout,
+    })
+}
+
+async fn read(
+    db: &Arc<Database>,
+    req: &Req,
+    since: u64,
+) -> Result<fullsync_engine::Changes, ApiError> {
+    let db = db.clone();
+    let req = req.clone();
+    blocking(move || Ok(db.changes(&req.options(since))?)).await
+}
+
+/// `GET|POST /db/_changes`.
+pub async fn changes(ctx: Ctx, db: Arc<Database>) -> ApiResult {
+    if ctx.method != Method::GET && ctx.method != Method::POST && ctx.method != Method::HEAD {
+        return Err(ApiError::method("GET,POST,HEAD"));
+    }
+    let req = parse(&ctx, &db)?;
+    match req.feed {
+        Feed::Normal => {
+            let c = read(&db, &req, req.since).await?;
+            Ok(json_response(
+                200,
+                &json!({"results": c.results, "last_seq": c.last_seq, "pending": 0}),
+            ))
+        }
+        Feed::LongPoll => {
+            let mut rx = db.subscribe();
+            let mut c = read(&db, &req, req.since).await?;
+            if c.results.is_empty() && !req.descending {
+                let deadline = tokio::time::Instant::now() + req.timeout;
+                loop {
+                    let changed = tokio::time::timeout_at(deadline, rx.changed()).await;
+                    if !matches!(changed, Ok(Ok(()))) {
+                        break;
+                    }
+                    c = read(&db, &req, c.last_seq).await?;
+                    if !c.results.is_empty() {
+                        break;
+                    }
+                }
+            }
+            Ok(json_response(
+                200,
+                &json!({"results": c.results, "last_seq": c.last_seq, "pending": 0}),
+            ))
+        }
+        Feed::Continuous | Feed::EventSource => Ok(stream(db, req)),
+    }
+}
+
+fn stream(db: Arc<Database>, req: Req) -> Response {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(64);
+    let es = req.feed == Feed::EventSource;
+    tokio::spawn(async move {
+        let mut rx_seq = db.subscribe();
+        let mut since = req.since;
+        let mut sent = 0usize;
+        let fmt = |row: &Value| -> Bytes {
+            if es {
+                let seq = row.get("seq").cloned().unwrap_or(Value::Null);
+                Bytes::from(format!("data: {row}\nid: {seq}\n\n"))
+            } else {
+                Bytes::from(format!("{row}\n"))
+            }
+        };
+        loop {
+            let c = match read(&db, &req, since).await {
+                Ok(c) => c,
+                Err(e) => {
+                    let _ = tx
+                        .send(Bytes::from(format!(
+                            "{}\n",
+                            json!({"error": e.error, "reason": e.reason})
+                        )))
+                        .await;
+                    return;
+                }
+            };
+            for row in &c.results {
+                if tx.send(fmt(row)).await.is_err() {
+                    return;
+                }
+                sent += 1;
+                if req.limit.is_some_and(|l| sent >= l) {
+                    let end = if es {
+                        String::new()
+                    } else {
+                        format!("{}\n", json!({"last_seq": row["seq"], "pending": 0}))
+                    };
+                    let _ = tx.send(Bytes::from(end)).await;
+                    return;
+                }
+            }
+            since = c.last_seq;
+            if req.descending {
+                let _ = tx
+                    .send(Bytes::from(format!("{}\n", json!({"last_seq": since}))))
+                    .await;
+                return;
+            }
+            // Wait for the next change, sending heartbeats; end after `timeout` of silence
+            // unless heartbeats were asked for.
+            let wait = req.heartbeat.unwrap_or(req.timeout);
+            match tokio::time::timeout(wait, rx_seq.changed()).await {
+                Ok(Ok(())) => continue,
+                Ok(Err(_)) => return,
+                Err(_) if req.heartbeat.is_some() => {
+                    let hb = if es {
+                        Bytes::from_static(b"event: heartbeat\ndata: \n\n")
+                    } else {
+                        Bytes::from_static(b"\n")
+                    };
+                    if tx.send(hb).await.is_err() {
+                        return;
+                    }
+                }
+                Err(_) => {
+                    if !es {
+                        let _ = tx
+                            .send(Bytes::from(format!(
+                                "{}\n",
+                                json!({"last_seq": since, "pending": 0})
+                            )))
+                            .await;
+                    }
+                    return;
+                }
+            }
+        }
+    });
+    let body = Body::from_stream(futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|b| (Ok::<_, std::io::Error>(b), rx))
+    }));
+    let ctype = if es {
+        "text/event-stream"
+    } else {
+        "application/json"
+    };
+    Response::builder()
+        .status(200)
+        .header(header::CONTENT_TYPE, ctype)
+        .header(header::CACHE_CONTROL, "no-cache")
+        .body(body)
+        .expect("valid response")
+}
+
+/// `open_revs` answered as `multipart/mixed` (what the CouchDB replicator asks for): one
+/// `application/json` part per revision, attachments inline.
+pub fn multipart_open_revs(rows: Vec<Value>) -> Response {
+    let boundary = fullsync_engine::doc::new_uuid();
+    let mut body = Vec::new();
+    for row in rows {
+        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        if let Some(doc) = row.get("ok") {
+            body.extend_from_slice(b"Content-Type: application/json\r\n\r\n");
+            body.extend_from_slice(doc.to_string().as_bytes());
+        } else {
+            body.extend_from_slice(b"Content-Type: application/json; error=\"true\"\r\n\r\n");
+            body.extend_from_slice(row.to_string().as_bytes());
+        }
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--").as_bytes());
+    Response::builder()
+        .status(200)
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/mixed; boundary=\"{boundary}\""),
+        )
+        .body(Body::from(body))
+        .expect("valid response")
+}
+
+fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
+    if needle.is_empty() || hay.len() < needle.len() {
+        return None;
+    }
+    (from..=hay.len() - needle.len()).find(|&i| &hay[i..i + needle.len()] == needle)
+}
+
+/// Parses a `multipart/related` document PUT: the first part is the JSON document, the next
+/// parts are the bodies of attachments marked `"follows": true`, in order.
+pub fn parse_multipart_related(
+    h: &HeaderMap,
+    body: &[u8],
+) -> Result<(Value, Vec<Vec<u8>>), ApiError> {
+    let _ = content_type(h);
+    let raw = h
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let boundary = raw
+        .split(';')
+        .filter_map(|p| p.trim().strip_prefix("boundary="))
+        .next()
+        .map(|b| b.trim_matches('"').to_string())
+        .ok_or_else(|| ApiError::bad_request("multipart/related request without a boundary"))?;
+    let delim = format!("--{boundary}");
+    let mut parts = vec![];
+    let mut pos = find(body, delim.as_bytes(), 0)
+        .ok_or_else(|| ApiError::bad_request("multipart body has no parts"))?;
+    loop {
+        let after = pos + delim.len();
+        if body.get(after..after + 2) == Some(b"--") {
+            break;
+        }
+        let head_end = find(body, b"\r\n\r\n", after)
+            .ok_or_else(|| ApiError::bad_request("multipart part without headers end"))?;
+        let data_start = head_end + 4;
+        let next = find(body, format!("\r\n{delim}").as_bytes(), data_start).ok_or_else(|| {
+            ApiError::bad_request("multipart body is truncated (no closing boundary)")
+        })?;
+        parts.push(body[data_start..next].to_vec());
+        pos = next + 2;
+    }
+    if parts.is_empty() {
+        return Err(ApiError::bad_request("multipart body has no parts"));
+    }
+    let doc = parse_json(&parts.remove(0))?;
+    Ok((doc, parts))
+}

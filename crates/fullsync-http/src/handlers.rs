@@ -1,0 +1,939 @@
+//! Request dispatch: server, database, document and attachment endpoints.
+
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::http::{header, HeaderMap, HeaderValue, Method};
+use axum::response::Response;
+use fullsync_engine::{
+    parse_doc, AllDocsOptions, Database, DocIn, Error, OpenRev, OpenRevs, ReadOptions, Rev, UserCtx,
+};
+use serde_json::{json, Map, Value};
+
+use crate::util::{
+    content_type, etag_matches, json_response, not_modified, ok, parse_json, percent_decode,
+    require_json, with_etag, ApiError, ApiResult, Query,
+};
+use crate::AppState;
+
+/// One request, parsed.
+pub struct Ctx {
+    pub state: Arc<AppState>,
+    pub method: Method,
+    pub headers: HeaderMap,
+    pub query: Query,
+    pub body: Bytes,
+    pub user: UserCtx,
+}
+
+/// Runs blocking engine work off the async threads.
+pub async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| {
+        ApiError::new(
+            500,
+            "internal_server_error",
+            format!("request handler failed: {e}"),
+        )
+    })?
+}
+
+const VERSION: &str = "3.4.3";
+
+pub async fn dispatch(ctx: Ctx, raw_path: &str) -> ApiResult {
+    let segs: Vec<String> = raw_path
+        .trim_start_matches('/')
+        .split('/')
+        .map(|s| percent_decode(s, false))
+        .collect::<Result<_, _>>()?;
+    let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
+    match segs.as_slice() {
+        [""] => server_root(&ctx),
+        ["_up"] => ok(json!({"status": "ok", "seeds": {}})),
+        ["_all_dbs"] => all_dbs(&ctx).await,
+        ["_dbs_info"] => dbs_info(&ctx).await,
+        ["_uuids"] => uuids(&ctx),
+        ["_session"] => session(&ctx),
+        [db] if db.starts_with('_') && !matches!(*db, "_users" | "_replicator" | "_global_changes") => {
+            Err(ApiError::new(400, "illegal_database_name", format!("Name: '{db}'. Only lowercase characters (a-z), digits (0-9), and any of the characters _, $, (, ), +, -, and / are allowed. Must begin with a letter.")))
+        }
+        [db] => database(ctx, db).await,
+        [db, rest @ ..] => {
+            let db_name = db.to_string();
+            db_path(ctx, &db_name, rest).await
+        }
+        [] => Err(ApiError::not_found()),
+    }
+}
+
+fn server_root(ctx: &Ctx) -> ApiResult {
+    if ctx.method != Method::GET && ctx.method != Method::HEAD {
+        return Err(ApiError::method("GET,HEAD"));
+    }
+    ok(json!({
+        "couchdb": "Welcome",
+        "version": VERSION,
+        "git_sha": "fullsync",
+        "uuid": ctx.state.engine.uuid(),
+        "features": ["access-ready"],
+        "vendor": {"name": "FullSync Studio", "version": env!("CARGO_PKG_VERSION")}
+    }))
+}
+
+async fn all_dbs(ctx: &Ctx) -> ApiResult {
+    let engine = ctx.state.engine.clone();
+    let mut names = blocking(move || Ok(engine.all_dbs()?)).await?;
+    if ctx.query.flag("descending")? {
+        names.reverse();
+    }
+    let skip = ctx.query.uint("skip")?.unwrap_or(0) as usize;
+    let limit = ctx
+        .query
+        .uint("limit")?
+        .map(|l| l as usize)
+        .unwrap_or(usize::MAX);
+    let names: Vec<String> = names.into_iter().skip(skip).take(limit).collect();
+    ok(json!(names))
+}
+
+fn info_json(info: &fullsync_engine::DbInfo) -> Value {
+    json!({
+        "db_name": info.name,
+        "purge_seq": info.purge_seq.to_string(),
+        "update_seq": info.update_seq,
+        "sizes": {"file": info.file_size, "external": info.active_size, "active": info.active_size},
+        "props": {},
+        "doc_del_count": info.doc_del_count,
+        "doc_count": info.doc_count,
+        "disk_format_version": 8,
+        "compact_running": false,
+        "cluster": {"q": 1, "n": 1, "w": 1, "r": 1},
+        "instance_start_time": "0"
+    })
+}
+
+async fn dbs_info(ctx: &Ctx) -> ApiResult {
+    let keys: Vec<String> = if ctx.method == Method::POST {
+        require_json(&ctx.headers)?;
+        let body = parse_json(&ctx.body)?;
+        body.get("keys")
+            .and_then(Value::as_array)
+            .ok_or_else(|| ApiError::bad_request("`keys` member must exist."))?
+            .iter()
+            .map(|k| k.as_str().unwrap_or_default().to_string())
+            .collect()
+    } else {
+        ctx.state.engine.all_dbs()?
+    };
+    let engine = ctx.state.engine.clone();
+    let out = blocking(move || {
+        let mut out = vec![];
+        for k in keys {
+            match engine.db(&k).and_then(|db| db.info()) {
+                Ok(info) => out.push(json!({"key": k, "info": info_json(&info)})),
+                Err(_) => out.push(json!({"key": k, "error": "not_found"})),
+            }
+        }
+        Ok(out)
+    })
+    .await?;
+    ok(Value::Array(out))
+}
+
+fn uuids(ctx: &Ctx) -> ApiResult {
+    let count = ctx.query.uint("count")?.unwrap_or(1);
+    if count > 1000 {
+        return Err(ApiError::bad_request(
+            "count parameter too large (at most 1000)",
+        ));
+    }
+    let ids: Vec<String> = (0..count)
+        .map(|_| fullsync_engine::doc::new_uuid())
+        .collect();
+    ok(json!({"uuids": ids}))
+}
+
+fn session(ctx: &Ctx) -> ApiResult {
+    let state = &ctx.state;
+    match ctx.method {
+        Method::GET => {
+            let user = match state.authenticate(&ctx.headers) {
+                Ok(u) => u,
+                Err(_) => UserCtx::default(),
+            };
+            ok(json!({
+                "ok": true,
+                "userCtx": {"name": user.name, "roles": user.roles},
+                "info": {"authentication_handlers": ["cookie", "default"], "authenticated": if user.name.is_some() {"default"} else {"none"}}
+            }))
+        }
+        Method::POST => {
+            let ct = content_type(&ctx.headers);
+            let (name, password) = if ct == "application/x-www-form-urlencoded" {
+                let q = Query::parse(Some(std::str::from_utf8(&ctx.body).unwrap_or("")))?;
+                (
+                    q.get("name").unwrap_or("").to_string(),
+                    q.get("password").unwrap_or("").to_string(),
+                )
+            } else {
+                let v = parse_json(&ctx.body)?;
+                (
+                    v.get("name")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_string(),
+                    v.get("password")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_string(),
+                )
+            };
+            match &state.cfg.admin {
+                Some((a, p))
+                    if *a == name && crate::constant_eq(p.as_bytes(), password.as_bytes()) =>
+                {
+                    let token = state.new_session(&name);
+                    let mut r =
+                        json_response(200, &json!({"ok": true, "name": name, "roles": ["_admin"]}));
+                    if let Ok(v) = HeaderValue::from_str(&format!(
+                        "AuthSession={token}; Version=1; Path=/; HttpOnly"
+                    )) {
+                        r.headers_mut().insert(header::SET_COOKIE, v);
+                    }
+                    Ok(r)
+                }
+                None => ok(json!({"ok": true, "name": Value::Null, "roles": ["_admin"]})),
+                _ => Err(ApiError::new(
+                    401,
+                    "unauthorized",
+                    "Name or password is incorrect.",
+                )),
+            }
+        }
+        Method::DELETE => {
+            state.drop_session(&ctx.headers);
+            let mut r = json_response(200, &json!({"ok": true}));
+            r.headers_mut().insert(
+                header::SET_COOKIE,
+                HeaderValue::from_static("AuthSession=; Version=1; Path=/; HttpOnly; Max-Age=0"),
+            );
+            Ok(r)
+        }
+        _ => Err(ApiError::method("GET,POST,DELETE")),
+    }
+}
+
+async fn database(ctx: Ctx, name: &str) -> ApiResult {
+    let engine = ctx.state.engine.clone();
+    let name = name.to_string();
+    match ctx.method {
+        Method::GET | Method::HEAD => {
+            let info = blocking(move || Ok(engine.db(&name)?.info()?)).await?;
+            ok(info_json(&info))
+        }
+        Method::PUT => {
+            blocking(move || {
+                engine.create_db(&name)?;
+                Ok(())
+            })
+            .await?;
+            Ok(json_response(201, &json!({"ok": true})))
+        }
+        Method::DELETE => {
+            if ctx.query.get("rev").is_some() {
+                return Err(ApiError::bad_request(
+                    "You tried to DELETE a database with a ?rev= parameter. Did you mean to DELETE a document instead?",
+                ));
+            }
+            blocking(move || Ok(engine.delete_db(&name)?)).await?;
+            ok(json!({"ok": true}))
+        }
+        Method::POST => {
+            require_json(&ctx.headers)?;
+            check_doc_size(&ctx)?;
+            let v = parse_json(&ctx.body)?;
+            let batch_ok = ctx.query.get("batch") == Some("ok");
+            let user = ctx.user.clone();
+            let (id, rev) = blocking(move || {
+                let db = engine.db(&name)?;
+                let doc = parse_doc(v, None, &mut |_| None)?;
+                if doc.id.starts_with("_local/") {
+                    return Err(ApiError::bad_request("Use PUT for _local documents"));
+                }
+                let id = doc.id.clone();
+                Ok((id, db.put(doc, &user)?))
+            })
+            .await?;
+            let status = if batch_ok { 202 } else { 201 };
+            let mut r = json_response(status, &json!({"ok": true, "id": id, "rev": rev}));
+            if let Ok(v) = HeaderValue::from_str(&format!("\"{rev}\"")) {
+                r.headers_mut().insert(header::ETAG, v);
+            }
+            Ok(r)
+        }
+        _ => Err(ApiError::method("GET,HEAD,PUT,DELETE,POST")),
+    }
+}
+
+fn check_doc_size(ctx: &Ctx) -> Result<(), ApiError> {
+    let max = ctx.state.cfg.max_document_bytes;
+    if ctx.body.len() > max {
+        return Err(ApiError::new(
+            413,
+            "document_too_large",
+            format!(
+                "Document is {} bytes; the limit is {max}. Store large data as attachments.",
+                ctx.body.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn open_db(state: &AppState, name: &str) -> Result<Arc<Database>, ApiError> {
+    Ok(state.engine.db(name)?)
+}
+
+async fn db_path(ctx: Ctx, db_name: &str, rest: &[&str]) -> ApiResult {
+    let db = {
+        let engine = ctx.state.engine.clone();
+        let n = db_name.to_string();
+        blocking(move || Ok(engine.db(&n)?)).await?
+    };
+    let _ = open_db;
+    match rest {
+        ["_all_docs"] => all_docs(ctx, db, None).await,
+        ["_design_docs"] => all_docs(ctx, db, Some("_design/")).await,
+        ["_local_docs"] => {
+            ok(json!({"total_rows": Value::Null, "offset": Value::Null, "rows": []}))
+        }
+        ["_changes"] => crate::changes::changes(ctx, db).await,
+        ["_bulk_docs"] => bulk_docs(ctx, db).await,
+        ["_bulk_get"] => bulk_get(ctx, db).await,
+        ["_revs_diff"] => {
+            post_only(&ctx)?;
+            let v = parse_json(&ctx.body)?;
+            let Value::Object(m) = v else {
+                return Err(ApiError::bad_request("Request body must be a JSON object"));
+            };
+            let out = blocking(move || Ok(db.revs_diff(&m)?)).await?;
+            ok(Value::Object(out))
+        }
+        ["_missing_revs"] => {
+            post_only(&ctx)?;
+            let v = parse_json(&ctx.body)?;
+            let Value::Object(m) = v else {
+                return Err(ApiError::bad_request("Request body must be a JSON object"));
+            };
+            let out = blocking(move || Ok(db.revs_diff(&m)?)).await?;
+            let mut missing = Map::new();
+            for (k, v) in out {
+                missing.insert(k, v.get("missing").cloned().unwrap_or(json!([])));
+            }
+            ok(json!({"missing_revs": missing}))
+        }
+        ["_purge"] => {
+            post_only(&ctx)?;
+            let v = parse_json(&ctx.body)?;
+            let Value::Object(m) = v else {
+                return Err(ApiError::bad_request("Request body must be a JSON object"));
+            };
+            let (seq, purged) = blocking(move || Ok(db.purge(&m)?)).await?;
+            Ok(json_response(
+                201,
+                &json!({"purge_seq": seq.to_string(), "purged": purged}),
+            ))
+        }
+        ["_revs_limit"] => match ctx.method {
+            Method::GET => ok(json!(db.revs_limit())),
+            Method::PUT => {
+                let v = parse_json(&ctx.body)?;
+                let n = v.as_u64().filter(|&n| n > 0).ok_or_else(|| {
+                    ApiError::bad_request("revs_limit must be a positive integer")
+                })?;
+                blocking(move || Ok(db.set_revs_limit(n)?)).await?;
+                ok(json!({"ok": true}))
+            }
+            _ => Err(ApiError::method("GET,PUT")),
+        },
+        ["_security"] => match ctx.method {
+            Method::GET => ok(blocking(move || Ok(db.security()?)).await?),
+            Method::PUT => {
+                let v = parse_json(&ctx.body)?;
+                if !v.is_object() {
+                    return Err(ApiError::bad_request(
+                        "The security object must be a JSON object",
+                    ));
+                }
+                blocking(move || Ok(db.set_security(&v)?)).await?;
+                ok(json!({"ok": true}))
+            }
+            _ => Err(ApiError::method("GET,PUT")),
+        },
+        ["_compact"] | ["_compact", _] => {
+            post_only(&ctx)?;
+            require_json(&ctx.headers)?;
+            tokio::task::spawn_blocking(move || {
+                let _ = db.compact();
+            });
+            Ok(json_response(202, &json!({"ok": true})))
+        }
+        ["_view_cleanup"] => {
+            post_only(&ctx)?;
+            Ok(json_response(202, &json!({"ok": true})))
+        }
+        ["_ensure_full_commit"] => {
+            post_only(&ctx)?;
+            db.ensure_full_commit();
+            Ok(json_response(
+                201,
+                &json!({"ok": true, "instance_start_time": "0"}),
+            ))
+        }
+        [first, ..] if first.starts_with('_') && !matches!(*first, "_design" | "_local") => {
+            Err(ApiError::new(
+                400,
+                "illegal_docid",
+                "Only reserved document ids may start with underscore.",
+            ))
+        }
+        _ => {
+            let (id, att) = split_doc_path(rest)?;
+            match att {
+                None => document(ctx, db, id).await,
+                Some(att) => attachment(ctx, db, id, att).await,
+            }
+        }
+    }
+}
+
+fn post_only(ctx: &Ctx) -> Result<(), ApiError> {
+    if ctx.method != Method::POST {
+        return Err(ApiError::method("POST"));
+    }
+    require_json(&ctx.headers)
+}
+
+/// Splits `doc[/att...]`, `_design/x[/att...]`, `_local/x`.
+fn split_doc_path(rest: &[&str]) -> Result<(String, Option<String>), ApiError> {
+    match rest {
+        [kind @ ("_design" | "_local"), name, att @ ..] => {
+            let id = format!("{kind}/{name}");
+            Ok((
+                id,
+                if att.is_empty() {
+                    None
+                } else {
+                    Some(att.join("/"))
+                },
+            ))
+        }
+        [kind @ ("_design" | "_local")] => Err(ApiError::new(
+            400,
+            "illegal_docid",
+            format!("Document id must not be empty: {kind}/"),
+        )),
+        [id] => Ok((id.to_string(), None)),
+        [id, att @ ..] => Ok((id.to_string(), Some(att.join("/")))),
+        [] => Err(ApiError::not_found()),
+    }
+}
+
+fn read_options(q: &Query) -> Result<ReadOptions, ApiError> {
+    let atts_since = match q.json("atts_since")? {
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(Value::as_str)
+            .map(Rev::parse)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(ApiError::from)?,
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "atts_since must be a JSON array of revisions",
+            ))
+        }
+        None => vec![],
+    };
+    let meta = q.flag("meta")?;
+    Ok(ReadOptions {
+        revs: q.flag("revs")?,
+        revs_info: q.flag("revs_info")? || meta,
+        conflicts: q.flag("conflicts")? || meta,
+        deleted_conflicts: q.flag("deleted_conflicts")? || meta,
+        local_seq: q.flag("local_seq")?,
+        attachments: q.flag("attachments")?,
+        atts_since,
+        latest: q.flag("latest")?,
+    })
+}
+
+async fn document(ctx: Ctx, db: Arc<Database>, id: String) -> ApiResult {
+    match ctx.method {
+        Method::GET | Method::HEAD => get_document(ctx, db, id).await,
+        Method::PUT => put_document(ctx, db, id).await,
+        Method::DELETE => {
+            let rev = ctx.query.get("rev").map(str::to_string).or_else(|| {
+                ctx.headers
+                    .get(header::IF_MATCH)
+                    .and_then(|v| v.to_str().ok())
+                    .map(|s| s.trim_matches('"').to_string())
+            });
+            let user = ctx.user.clone();
+            let is_local = id.starts_with("_local/");
+            let id2 = id.clone();
+            let rev = blocking(move || {
+                if is_local {
+                    return Ok(db.delete_local(&id2, rev.as_deref())?);
+                }
+                let rev = rev.ok_or(Error::Conflict)?;
+                let doc = DocIn {
+                    id: id2.clone(),
+                    rev: Some(Rev::parse(&rev)?),
+                    local_rev: None,
+                    revisions: None,
+                    deleted: true,
+                    json: "{}".into(),
+                    atts: vec![],
+                };
+                fullsync_engine::check_id(&id2)?;
+                Ok(db.put(doc, &user)?)
+            })
+            .await?;
+            let r = json_response(200, &json!({"ok": true, "id": id, "rev": rev}));
+            Ok(with_etag(r, &rev))
+        }
+        Method::POST => Err(ApiError::method("GET,HEAD,PUT,DELETE")),
+        _ => Err(ApiError::method("GET,HEAD,PUT,DELETE")),
+    }
+}
+
+async fn get_document(ctx: Ctx, db: Arc<Database>, id: String) -> ApiResult {
+    let q = &ctx.query;
+    let opts = read_options(q)?;
+    if id.starts_with("_local/") {
+        let v = blocking(move || Ok(db.get_local(&id)?)).await?;
+        return ok(v);
+    }
+    if let Some(open) = q.get("open_revs") {
+        let which = if open == "all" {
+            OpenRevs::All
+        } else {
+            let v: Value = serde_json::from_str(open).map_err(|_| {
+                ApiError::bad_request("open_revs must be \"all\" or a JSON array of revisions")
+            })?;
+            let arr = v.as_array().ok_or_else(|| {
+                ApiError::bad_request("open_revs must be \"all\" or a JSON array of revisions")
+            })?;
+            OpenRevs::List(
+                arr.iter()
+                    .map(|r| Rev::parse(r.as_str().unwrap_or("")))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(ApiError::from)?,
+            )
+        };
+        let found = blocking(move || Ok(db.open_revs(&id, &which, &opts)?)).await?;
+        let rows: Vec<Value> = found
+            .into_iter()
+            .map(|r| match r {
+                OpenRev::Ok(d) => json!({"ok": d}),
+                OpenRev::Missing(rev) => json!({"missing": rev}),
+            })
+            .collect();
+        if accepts_multipart(&ctx.headers) {
+            return Ok(crate::changes::multipart_open_revs(rows));
+        }
+        return ok(Value::Array(rows));
+    }
+    let rev = q
+        .get("rev")
+        .map(Rev::parse)
+        .transpose()
+        .map_err(ApiError::from)?;
+    let plain = rev.is_none()
+        && !opts.revs
+        && !opts.revs_info
+        && !opts.conflicts
+        && !opts.deleted_conflicts
+        && !opts.attachments;
+    let doc = blocking(move || Ok(db.get(&id, rev.as_ref(), &opts)?)).await?;
+    let etag = doc
+        .get("_rev")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    if plain && etag_matches(&ctx.headers, &etag) {
+        return Ok(not_modified(&etag));
+    }
+    Ok(with_etag(json_response(200, &doc), &etag))
+}
+
+fn accepts_multipart(h: &HeaderMap) -> bool {
+    h.get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("multipart/mixed") && !a.contains("application/json"))
+}
+
+async fn put_document(ctx: Ctx, db: Arc<Database>, id: String) -> ApiResult {
+    let ct = content_type(&ctx.headers);
+    let (v, parts) = if ct == "multipart/related" {
+        crate::changes::parse_multipart_related(&ctx.headers, &ctx.body)?
+    } else {
+        require_json(&ctx.headers)?;
+        check_doc_size(&ctx)?;
+        (parse_json(&ctx.body)?, vec![])
+    };
+    let new_edits = ctx.query.bool("new_edits")?.unwrap_or(true);
+    let mut v = v;
+    if let (Some(rev), Value::Object(m)) = (ctx.query.get("rev"), &mut v) {
+        m.entry("_rev")
+            .or_insert_with(|| Value::String(rev.to_string()));
+    }
+    if let Value::Object(m) = &v {
+        if let Some(body_id) = m.get("_id").and_then(Value::as_str) {
+            if body_id != id {
+                return Err(ApiError::bad_request(format!(
+                    "Document id in the URL ({id}) and in the body ({body_id}) differ"
+                )));
+            }
+        }
+    }
+    let user = ctx.user.clone();
+    let id2 = id.clone();
+    let rev = blocking(move || {
+        let mut parts = parts.into_iter();
+        let mut follows = |_: &str| parts.next();
+        let doc = parse_doc(v, Some(&id2), &mut follows)?;
+        if new_edits {
+            Ok(db.put(doc, &user)?)
+        } else {
+            let mut r = db.bulk_docs(vec![doc], false, &user)?;
+            Ok(r.pop().expect("one result").result?)
+        }
+    })
+    .await?;
+    let r = json_response(201, &json!({"ok": true, "id": id, "rev": rev}));
+    Ok(with_etag(r, &rev))
+}
+
+async fn attachment(ctx: Ctx, db: Arc<Database>, id: String, name: String) -> ApiResult {
+    match ctx.method {
+        Method::GET | Method::HEAD => {
+            let rev = ctx
+                .query
+                .get("rev")
+                .map(Rev::parse)
+                .transpose()
+                .map_err(ApiError::from)?;
+            let (meta, data) =
+                blocking(move || Ok(db.attachment(&id, &name, rev.as_ref())?)).await?;
+            if etag_matches(&ctx.headers, &meta.digest) {
+                return Ok(not_modified(&meta.digest));
+            }
+            let body = if ctx.method == Method::HEAD {
+                Body::empty()
+            } else {
+                Body::from(data)
+            };
+            let r = Response::builder()
+                .status(200)
+                .header(header::CONTENT_TYPE, meta.content_type.as_str())
+                .header(header::CONTENT_LENGTH, meta.length)
+                .header("Content-MD5", meta.digest.trim_start_matches("md5-"))
+                .header(header::ACCEPT_RANGES, "none")
+                .body(body)
+                .expect("valid response");
+            Ok(with_etag(r, &meta.digest))
+        }
+        Method::PUT | Method::DELETE => {
+            let rev = ctx.query.get("rev").map(str::to_string).or_else(|| {
+                ctx.headers
+                    .get(header::IF_MATCH)
+                    .and_then(|v| v.to_str().ok())
+                    .map(|s| s.trim_matches('"').to_string())
+            });
+            let ctype = ctx
+                .headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("application/octet-stream")
+                .to_string();
+            let delete = ctx.method == Method::DELETE;
+            let data = ctx.body.to_vec();
+            let user = ctx.user.clone();
+            let id2 = id.clone();
+            let rev = blocking(move || {
+                let rev = rev.map(|r| Rev::parse(&r)).transpose()?;
+                // Current revision's body and attachments (as stubs), then change one.
+                let mut doc = match &rev {
+                    Some(r) => db.get(&id2, Some(r), &ReadOptions::default())?,
+                    None => match db.get(&id2, None, &ReadOptions::default()) {
+                        Ok(_) => return Err(ApiError::from(Error::Conflict)),
+                        Err(Error::NotFound(_)) => json!({}),
+                        Err(e) => return Err(e.into()),
+                    },
+                };
+                let m = doc.as_object_mut().expect("documents are objects");
+                m.remove("_id");
+                let atts = m.entry("_attachments").or_insert_with(|| json!({}));
+                let atts = atts.as_object_mut().ok_or_else(|| ApiError::bad_request("bad _attachments"))?;
+                if delete {
+                    if atts.shift_remove(&name).is_none() {
+                        return Err(ApiError::new(404, "not_found", "Document is missing attachment"));
+                    }
+                } else {
+                    use base64::Engine as _;
+                    atts.insert(
+                        name.clone(),
+                        json!({"content_type": ctype, "data": base64::engine::general_purpose::STANDARD.encode(&data)}),
+                    );
+                }
+                let parsed = parse_doc(doc, Some(&id2), &mut |_| None)?;
+                Ok(db.put(parsed, &user)?)
+            })
+            .await?;
+            let status = if delete { 200 } else { 201 };
+            Ok(with_etag(
+                json_response(status, &json!({"ok": true, "id": id, "rev": rev})),
+                &rev,
+            ))
+        }
+        _ => Err(ApiError::method("GET,HEAD,PUT,DELETE")),
+    }
+}
+
+fn str_key(v: Option<Value>, name: &str) -> Result<Option<String>, ApiError> {
+    match v {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(ApiError::new(
+            400,
+            "query_parse_error",
+            format!("{name} must be a JSON string for _all_docs"),
+        )),
+    }
+}
+
+async fn all_docs(ctx: Ctx, db: Arc<Database>, prefix: Option<&'static str>) -> ApiResult {
+    let q = &ctx.query;
+    let mut keys = match q.json("keys")? {
+        Some(Value::Array(a)) => Some(a),
+        Some(_) => {
+            return Err(ApiError::new(
+                400,
+                "query_parse_error",
+                "`keys` must be a JSON array",
+            ))
+        }
+        None => None,
+    };
+    if ctx.method == Method::POST {
+        require_json(&ctx.headers)?;
+        let body = if ctx.body.is_empty() {
+            json!({})
+        } else {
+            parse_json(&ctx.body)?
+        };
+        if let Some(k) = body.get("keys") {
+            keys = Some(k.as_array().cloned().ok_or_else(|| {
+                ApiError::new(400, "bad_request", "`keys` body member must be an array.")
+            })?);
+        }
+    } else if ctx.method != Method::GET && ctx.method != Method::HEAD {
+        return Err(ApiError::method("GET,HEAD,POST"));
+    }
+    let key = str_key(q.json("key")?, "key")?;
+    let mut start = str_key(q.json("startkey")?.or(q.json("start_key")?), "startkey")?;
+    let mut end = str_key(q.json("endkey")?.or(q.json("end_key")?), "endkey")?;
+    if keys.is_some() && (start.is_some() || end.is_some() || key.is_some()) {
+        return Err(ApiError::new(
+            400,
+            "query_parse_error",
+            "`keys` is incompatible with `key`, `start_key` and `end_key`",
+        ));
+    }
+    let descending = q.flag("descending")?;
+    let mut inclusive_end = q.bool("inclusive_end")?.unwrap_or(true);
+    if let Some(k) = key {
+        start = Some(k.clone());
+        end = Some(k);
+        inclusive_end = true;
+    }
+    if let Some(p) = prefix {
+        if descending {
+            start = start.or(Some(format!("{p}\u{10ffff}")));
+            end = end.or(Some(p.to_string()));
+        } else {
+            start = start.or(Some(p.to_string()));
+            end = end.or(Some(format!("{p}\u{10ffff}")));
+        }
+    }
+    let opts = AllDocsOptions {
+        start,
+        end,
+        inclusive_end,
+        limit: q.uint("limit")?.map(|l| l as usize),
+        skip: q.uint("skip")?.unwrap_or(0) as usize,
+        descending,
+        include_docs: q.flag("include_docs")?,
+        conflicts: q.flag("conflicts")?,
+        attachments: q.flag("attachments")?,
+        keys,
+    };
+    let update_seq = q.flag("update_seq")?;
+    let (total, offset, rows, seq) = blocking(move || {
+        let seq = db.update_seq();
+        let (t, o, r) = db.all_docs(&opts)?;
+        Ok((t, o, r, seq))
+    })
+    .await?;
+    let mut out = Map::new();
+    out.insert("total_rows".into(), json!(total));
+    out.insert("offset".into(), json!(offset));
+    out.insert("rows".into(), Value::Array(rows));
+    if update_seq {
+        out.insert("update_seq".into(), json!(seq));
+    }
+    ok(Value::Object(out))
+}
+
+async fn bulk_docs(ctx: Ctx, db: Arc<Database>) -> ApiResult {
+    post_only(&ctx)?;
+    let v = parse_json(&ctx.body)?;
+    let docs = v
+        .get("docs")
+        .and_then(Value::as_array)
+        .cloned()
+        .ok_or_else(|| ApiError::bad_request("POST body must include `docs` parameter."))?;
+    let new_edits = match v.get("new_edits") {
+        None => true,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "`new_edits` parameter must be a boolean.",
+            ))
+        }
+    };
+    let max = ctx.state.cfg.max_document_bytes;
+    let user = ctx.user.clone();
+    let results = blocking(move || {
+        let mut too_big = vec![];
+        let mut keep = Vec::with_capacity(docs.len());
+        for (i, d) in docs.into_iter().enumerate() {
+            // Cheap size check: serialized length of each doc.
+            let len = serde_json::to_vec(&d).map(|b| b.len()).unwrap_or(0);
+            if len > max {
+                too_big.push((
+                    i,
+                    d.get("_id")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_string(),
+                ));
+                keep.push(None);
+            } else {
+                keep.push(Some(d));
+            }
+        }
+        let valid: Vec<Value> = keep.iter().flatten().cloned().collect();
+        let mut written = db.bulk_docs_json(valid, new_edits, &user)?.into_iter();
+        let mut out = vec![];
+        for (i, slot) in keep.into_iter().enumerate() {
+            match slot {
+                Some(_) => {
+                    let r = written.next().expect("one result per doc");
+                    match r.result {
+                        Ok(rev) if new_edits => {
+                            out.push(json!({"ok": true, "id": r.id, "rev": rev}))
+                        }
+                        Ok(_) => {}
+                        Err(e) => {
+                            let mut row =
+                                json!({"id": r.id, "error": e.couch_error(), "reason": e.reason()});
+                            if matches!(e, Error::Conflict) {
+                                row["reason"] = json!("Document update conflict.");
+                            }
+                            out.push(row)
+                        }
+                    }
+                }
+                None => {
+                    let id = too_big
+                        .iter()
+                        .find(|(j, _)| *j == i)
+                        .map(|(_, id)| id.clone())
+                        .unwrap_or_default();
+                    out.push(json!({"id": id, "error": "document_too_large", "reason": id}));
+                }
+            }
+        }
+        Ok(out)
+    })
+    .await?;
+    Ok(json_response(201, &Value::Array(results)))
+}
+
+async fn bulk_get(ctx: Ctx, db: Arc<Database>) -> ApiResult {
+    post_only(&ctx)?;
+    let v = parse_json(&ctx.body)?;
+    let docs = v
+        .get("docs")
+        .and_then(Value::as_array)
+        .cloned()
+        .ok_or_else(|| ApiError::bad_request("Missing JSON list of 'docs'."))?;
+    let mut base = read_options(&ctx.query)?;
+    base.latest = ctx.query.flag("latest")?;
+    let results = blocking(move || {
+        let mut out = vec![];
+        for d in docs {
+            let id = d.get("id").and_then(Value::as_str).unwrap_or("").to_string();
+            let mut opts = base.clone();
+            if let Some(Value::Array(a)) = d.get("atts_since") {
+                opts.atts_since = a.iter().filter_map(Value::as_str).filter_map(|s| Rev::parse(s).ok()).collect();
+            }
+            let rev = d.get("rev").and_then(Value::as_str);
+            let entry = |e: Error, rev: Option<&str>| {
+                json!({"error": {"id": id, "rev": rev.unwrap_or(""), "error": e.couch_error(), "reason": e.reason()}})
+            };
+            let docs_out: Vec<Value> = if id.is_empty() {
+                vec![entry(Error::BadRequest("document id missed".into()), rev)]
+            } else {
+                match rev {
+                    Some(r) => match Rev::parse(r) {
+                        Err(e) => vec![entry(e, Some(r))],
+                        Ok(parsed) => match db.open_revs(&id, &OpenRevs::List(vec![parsed]), &opts) {
+                            Ok(found) => found
+                                .into_iter()
+                                .map(|f| match f {
+                                    OpenRev::Ok(doc) => json!({"ok": doc}),
+                                    OpenRev::Missing(m) => entry(Error::missing(), Some(&m)),
+                                })
+                                .collect(),
+                            Err(e) => vec![entry(e, Some(r))],
+                        },
+                    },
+                    None => match db.open_revs(&id, &OpenRevs::All, &opts) {
+                        Ok(found) => {
+                            // Without a rev: the winning revision.
+                            let win = db.record(&id)?.map(|rec| rec.tree.nodes[rec.tree.winner()].rev().to_string());
+                            found
+                                .into_iter()
+                                .filter_map(|f| match f {
+                                    OpenRev::Ok(doc) if doc.get("_rev").and_then(Value::as_str) == win.as_deref() => {
+                                        Some(json!({"ok": doc}))
+                                    }
+                                    _ => None,
+                                })
+                                .collect()
+                        }
+                        Err(e) => vec![entry(e, None)],
+                    },
+                }
+            };
+            out.push(json!({"id": id, "docs": docs_out}));
+        }
+        Ok(out)
+    })
+    .await?;
+    ok(json!({"results": results}))
+}
