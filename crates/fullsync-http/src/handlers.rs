@@ -158,10 +158,7 @@ fn session(ctx: &Ctx) -> ApiResult {
     let state = &ctx.state;
     match ctx.method {
         Method::GET => {
-            let user = match state.authenticate(&ctx.headers) {
-                Ok(u) => u,
-                Err(_) => UserCtx::default(),
-            };
+            let user = state.authenticate(&ctx.headers).unwrap_or_default();
             ok(json!({
                 "ok": true,
                 "userCtx": {"name": user.name, "roles": user.roles},
