@@ -1394,9 +1394,7 @@ fn put_local(w: &mut Writer<'_>, doc: DocIn) -> Result<String> {
                 .and_then(Value::as_str)
                 .unwrap_or("0-0")
                 .to_string();
-            if doc.local_rev.as_deref().is_some_and(|given| given != r)
-                || (doc.local_rev.is_none() && doc.deleted)
-            {
+            if doc.local_rev.as_deref() != Some(r.as_str()) {
                 return Err(Error::Conflict);
             }
             r.strip_prefix("0-")
