@@ -20,7 +20,9 @@ fn start(dir: &std::path::Path, port: u16) -> (Child, u16) {
         .spawn()
         .expect("start fullsync serve");
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
     let port = line
         .trim()
         .rsplit(':')
@@ -31,7 +33,12 @@ fn start(dir: &std::path::Path, port: u16) -> (Child, u16) {
 }
 
 /// A minimal HTTP/1.1 client (one request per connection).
-fn request(port: u16, method: &str, path: &str, body: Option<&Value>) -> std::io::Result<(u16, Value)> {
+fn request(
+    port: u16,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> std::io::Result<(u16, Value)> {
     let mut s = TcpStream::connect(("127.0.0.1", port))?;
     s.set_read_timeout(Some(Duration::from_secs(60)))?;
     let body = body.map(|b| b.to_string()).unwrap_or_default();
@@ -46,7 +53,11 @@ fn request(port: u16, method: &str, path: &str, body: Option<&Value>) -> std::io
     let (head, rest) = text
         .split_once("\r\n\r\n")
         .ok_or_else(|| std::io::Error::other("no response head"))?;
-    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
     let v = serde_json::from_str(rest.trim()).unwrap_or(Value::Null);
     Ok((status, v))
 }
@@ -67,8 +78,15 @@ fn kill_9_during_bulk_load_loses_no_acknowledged_write() {
         let loader = std::thread::spawn(move || {
             for b in 0..100 {
                 let docs: Vec<Value> = (0..1000).map(|i| doc(b, i)).collect();
-                match request(port, "POST", "/crash/_bulk_docs", Some(&json!({ "docs": docs }))) {
-                    Ok((201, v)) if v.as_array().is_some_and(|a| a.len() == 1000) => acked2.lock().unwrap().push(b),
+                match request(
+                    port,
+                    "POST",
+                    "/crash/_bulk_docs",
+                    Some(&json!({ "docs": docs })),
+                ) {
+                    Ok((201, v)) if v.as_array().is_some_and(|a| a.len() == 1000) => {
+                        acked2.lock().unwrap().push(b)
+                    }
                     _ => return,
                 }
             }
@@ -85,30 +103,44 @@ fn kill_9_during_bulk_load_loses_no_acknowledged_write() {
         let acked = acked.lock().unwrap().clone();
 
         let (mut child, port2) = start(dir.path(), 0);
-        let (status, all) = request(port2, "GET", "/crash/_all_docs?include_docs=true", None).unwrap();
+        let (status, all) =
+            request(port2, "GET", "/crash/_all_docs?include_docs=true", None).unwrap();
         assert_eq!(status, 200, "database opens after kill -9");
         let rows = all["rows"].as_array().unwrap();
         let mut per_batch = vec![0usize; 100];
         for r in rows {
             let d = &r["doc"];
             let n = d["n"].as_u64().unwrap() as usize;
-            assert_eq!(d, &{
-                let mut e = doc(n / 1000, n % 1000);
-                e["_rev"] = d["_rev"].clone();
-                e
-            }, "document {n} is complete");
+            assert_eq!(
+                d,
+                &{
+                    let mut e = doc(n / 1000, n % 1000);
+                    e["_rev"] = d["_rev"].clone();
+                    e
+                },
+                "document {n} is complete"
+            );
             per_batch[n / 1000] += 1;
         }
         for (b, count) in per_batch.iter().enumerate() {
-            assert!(*count == 0 || *count == 1000, "batch {b} is partial: {count} docs");
+            assert!(
+                *count == 0 || *count == 1000,
+                "batch {b} is partial: {count} docs"
+            );
         }
         for b in &acked {
-            assert_eq!(per_batch[*b], 1000, "acknowledged batch {b} is missing after the crash");
+            assert_eq!(
+                per_batch[*b], 1000,
+                "acknowledged batch {b} is missing after the crash"
+            );
         }
         let stored = per_batch.iter().filter(|&&c| c == 1000).count();
         let info = request(port2, "GET", "/crash", None).unwrap().1;
         assert_eq!(info["doc_count"].as_u64().unwrap() as usize, stored * 1000);
-        eprintln!("round {round}: killed after {} acknowledged batches, {stored} batches on disk", acked.len());
+        eprintln!(
+            "round {round}: killed after {} acknowledged batches, {stored} batches on disk",
+            acked.len()
+        );
         child.kill().unwrap();
         child.wait().unwrap();
     }

@@ -93,7 +93,9 @@ pub enum ChangesFilter<'a> {
     DocIds(HashSet<String>),
     /// Only design documents (`_design`).
     Design,
-    /// A predicate on the winning document (selectors, JS filters, access rules).
+    /// A Mango selector on the winning document (`_selector`).
+    Selector(crate::selector::Selector),
+    /// A predicate on the winning document (JS filters, access rules).
     Doc(&'a (dyn Fn(&Value) -> bool + Sync)),
 }
 
@@ -913,17 +915,22 @@ impl Database {
                         }
                     };
                     let win = rec.tree.winner();
-                    let need_doc =
-                        opts.include_docs || matches!(opts.filter, ChangesFilter::Doc(_));
+                    let need_doc = opts.include_docs
+                        || matches!(
+                            opts.filter,
+                            ChangesFilter::Doc(_) | ChangesFilter::Selector(_)
+                        );
                     let doc = if need_doc {
                         Some(render(&WOrR::R(r), id, &rec.tree, win, &rdoc_opts)?)
                     } else {
                         None
                     };
-                    if let (ChangesFilter::Doc(f), Some(d)) = (&opts.filter, &doc) {
-                        if !f(d) {
-                            return Ok(true);
+                    match (&opts.filter, &doc) {
+                        (ChangesFilter::Doc(f), Some(d)) if !f(d) => return Ok(true),
+                        (ChangesFilter::Selector(sel), Some(d)) if !sel.matches(d) => {
+                            return Ok(true)
                         }
+                        _ => {}
                     }
                     let changes: Vec<Value> = if opts.all_docs {
                         rec.tree

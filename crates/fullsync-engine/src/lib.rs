@@ -21,6 +21,7 @@ pub mod doc;
 pub mod engine;
 pub mod error;
 pub mod rev;
+pub mod selector;
 pub mod store;
 pub mod tree;
 
@@ -32,3 +33,4 @@ pub use doc::{att_digest, check_id, parse_doc, DocIn, IdKind};
 pub use engine::Engine;
 pub use error::{Error, Result};
 pub use rev::Rev;
+pub use selector::Selector;

@@ -1,8 +1,8 @@
 //! Behaviour of the engine through its public API.
 
 use fullsync_engine::{
-    parse_doc, AllDocsOptions, ChangesFilter, ChangesOptions, Database, Engine, Error, OpenRev, OpenRevs,
-    ReadOptions, Rev, UserCtx,
+    parse_doc, AllDocsOptions, ChangesFilter, ChangesOptions, Database, Engine, Error, OpenRev,
+    OpenRevs, ReadOptions, Rev, UserCtx,
 };
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -44,10 +44,16 @@ fn create_update_conflict_delete_recreate() {
     let db = e.create_db("t").unwrap();
     let r1 = put(&db, json!({"_id": "a", "v": 1})).unwrap();
     assert!(r1.starts_with("1-"));
-    assert!(matches!(put(&db, json!({"_id": "a", "v": 2})), Err(Error::Conflict)));
+    assert!(matches!(
+        put(&db, json!({"_id": "a", "v": 2})),
+        Err(Error::Conflict)
+    ));
     let r2 = put(&db, json!({"_id": "a", "_rev": r1, "v": 2})).unwrap();
     assert!(r2.starts_with("2-"));
-    assert!(matches!(put(&db, json!({"_id": "a", "_rev": r1, "v": 3})), Err(Error::Conflict)));
+    assert!(matches!(
+        put(&db, json!({"_id": "a", "_rev": r1, "v": 3})),
+        Err(Error::Conflict)
+    ));
     assert_eq!(get(&db, "a")["v"], 2);
     let r3 = put(&db, json!({"_id": "a", "_rev": r2, "_deleted": true})).unwrap();
     assert!(r3.starts_with("3-"));
@@ -56,15 +62,34 @@ fn create_update_conflict_delete_recreate() {
         other => panic!("{other:?}"),
     }
     // The tombstone is readable by rev.
-    let t = db.get("a", Some(&Rev::parse(&r3).unwrap()), &ReadOptions::default()).unwrap();
+    let t = db
+        .get(
+            "a",
+            Some(&Rev::parse(&r3).unwrap()),
+            &ReadOptions::default(),
+        )
+        .unwrap();
     assert_eq!(t["_deleted"], true);
     // Recreating without a rev extends the tombstone.
     let r4 = put(&db, json!({"_id": "a", "v": 4})).unwrap();
     assert!(r4.starts_with("4-"));
     let info = db.info().unwrap();
-    assert_eq!((info.doc_count, info.doc_del_count, info.update_seq), (1, 0, 4));
+    assert_eq!(
+        (info.doc_count, info.doc_del_count, info.update_seq),
+        (1, 0, 4)
+    );
     // revs and revs_info
-    let d = db.get("a", None, &ReadOptions { revs: true, revs_info: true, ..Default::default() }).unwrap();
+    let d = db
+        .get(
+            "a",
+            None,
+            &ReadOptions {
+                revs: true,
+                revs_info: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
     assert_eq!(d["_revisions"]["start"], 4);
     assert_eq!(d["_revisions"]["ids"].as_array().unwrap().len(), 4);
     assert_eq!(d["_revs_info"][1]["status"], "deleted");
@@ -81,19 +106,39 @@ fn same_edit_gives_same_rev_on_two_replicas() {
     let ra2 = put(&a, json!({"_id": "d", "_rev": ra, "k": 3})).unwrap();
     let rb2 = put(&b, json!({"_id": "d", "_rev": rb, "k": 3})).unwrap();
     assert_eq!(ra2, rb2);
-    assert_ne!(put(&a, json!({"_id": "e", "k": 1})).unwrap(), put(&b, json!({"_id": "e", "k": 2})).unwrap());
+    assert_ne!(
+        put(&a, json!({"_id": "e", "k": 1})).unwrap(),
+        put(&b, json!({"_id": "e", "k": 2})).unwrap()
+    );
 }
 
 #[test]
 fn replicated_conflicts_and_winner() {
     let e = Engine::in_memory();
     let db = e.create_db("t").unwrap();
-    put_replicated(&db, json!({"_id": "c", "_rev": "2-b", "_revisions": {"start": 2, "ids": ["b", "a"]}, "v": "b"}));
-    put_replicated(&db, json!({"_id": "c", "_rev": "2-c", "_revisions": {"start": 2, "ids": ["c", "a"]}, "v": "c"}));
-    put_replicated(&db, json!({"_id": "c", "_rev": "3-d", "_revisions": {"start": 3, "ids": ["d", "b", "a"]}, "_deleted": true}));
+    put_replicated(
+        &db,
+        json!({"_id": "c", "_rev": "2-b", "_revisions": {"start": 2, "ids": ["b", "a"]}, "v": "b"}),
+    );
+    put_replicated(
+        &db,
+        json!({"_id": "c", "_rev": "2-c", "_revisions": {"start": 2, "ids": ["c", "a"]}, "v": "c"}),
+    );
+    put_replicated(
+        &db,
+        json!({"_id": "c", "_rev": "3-d", "_revisions": {"start": 3, "ids": ["d", "b", "a"]}, "_deleted": true}),
+    );
     // 2-c (live) beats 3-d (deleted).
     let d = db
-        .get("c", None, &ReadOptions { conflicts: true, deleted_conflicts: true, ..Default::default() })
+        .get(
+            "c",
+            None,
+            &ReadOptions {
+                conflicts: true,
+                deleted_conflicts: true,
+                ..Default::default()
+            },
+        )
         .unwrap();
     assert_eq!(d["_rev"], "2-c");
     assert_eq!(d.get("_conflicts"), None);
@@ -110,7 +155,11 @@ fn replicated_conflicts_and_winner() {
     assert_eq!(get(&db, "n")["_rev"], "10-a");
     // Updating a losing leaf is allowed; updating a non-leaf is a conflict.
     assert!(put(&db, json!({"_id": "c", "_rev": "2-b", "v": 1})).is_err());
-    let d = db.get("c", Some(&Rev::parse("2-b").unwrap()), &ReadOptions::default());
+    let d = db.get(
+        "c",
+        Some(&Rev::parse("2-b").unwrap()),
+        &ReadOptions::default(),
+    );
     assert!(d.is_ok(), "2-b body kept until compaction");
 }
 
@@ -123,7 +172,16 @@ fn stemming_follows_revs_limit() {
     for i in 1..10 {
         rev = put(&db, json!({"_id": "s", "_rev": rev, "i": i})).unwrap();
     }
-    let d = db.get("s", None, &ReadOptions { revs: true, ..Default::default() }).unwrap();
+    let d = db
+        .get(
+            "s",
+            None,
+            &ReadOptions {
+                revs: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
     assert_eq!(d["_revisions"]["start"], 10);
     assert_eq!(d["_revisions"]["ids"].as_array().unwrap().len(), 3);
     assert_eq!(db.record("s").unwrap().unwrap().tree.nodes.len(), 3);
@@ -136,27 +194,53 @@ fn attachments_stubs_digests_revpos() {
     let r1 = put(&db, json!({"_id": "a", "_attachments": {"f.txt": {"content_type": "text/plain", "data": "aGVsbG8="}}}))
         .unwrap();
     let d = get(&db, "a");
-    assert_eq!(d["_attachments"]["f.txt"]["digest"], "md5-XUFAKrxLKna5cZ2REBfFkg==");
+    assert_eq!(
+        d["_attachments"]["f.txt"]["digest"],
+        "md5-XUFAKrxLKna5cZ2REBfFkg=="
+    );
     assert_eq!(d["_attachments"]["f.txt"]["stub"], true);
     assert_eq!(d["_attachments"]["f.txt"]["length"], 5);
     assert_eq!(d["_attachments"]["f.txt"]["revpos"], 1);
     // A stub keeps it; revpos stays 1.
     let r2 = put(&db, json!({"_id": "a", "_rev": r1, "x": 1, "_attachments": {"f.txt": {"stub": true}, "g": {"data": "AAE="}}}))
         .unwrap();
-    let d = db.get("a", None, &ReadOptions { attachments: true, ..Default::default() }).unwrap();
+    let d = db
+        .get(
+            "a",
+            None,
+            &ReadOptions {
+                attachments: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
     assert_eq!(d["_attachments"]["f.txt"]["revpos"], 1);
     assert_eq!(d["_attachments"]["f.txt"]["data"], "aGVsbG8=");
     assert_eq!(d["_attachments"]["g"]["revpos"], 2);
     // atts_since: only attachments newer than the given rev are inlined.
     let d = db
-        .get("a", None, &ReadOptions { atts_since: vec![Rev::parse(&r1).unwrap()], ..Default::default() })
+        .get(
+            "a",
+            None,
+            &ReadOptions {
+                atts_since: vec![Rev::parse(&r1).unwrap()],
+                ..Default::default()
+            },
+        )
         .unwrap();
     assert_eq!(d["_attachments"]["f.txt"]["stub"], true);
     assert_eq!(d["_attachments"]["g"]["data"], "AAE=");
     let (meta, data) = db.attachment("a", "g", None).unwrap();
-    assert_eq!((meta.content_type.as_str(), data), ("application/octet-stream", vec![0u8, 1]));
+    assert_eq!(
+        (meta.content_type.as_str(), data),
+        ("application/octet-stream", vec![0u8, 1])
+    );
     // A stub that does not exist is 412 missing_stub.
-    let err = put(&db, json!({"_id": "a", "_rev": r2, "_attachments": {"nope": {"stub": true}}})).unwrap_err();
+    let err = put(
+        &db,
+        json!({"_id": "a", "_rev": r2, "_attachments": {"nope": {"stub": true}}}),
+    )
+    .unwrap_err();
     assert_eq!(err.status(), 412);
     // Omitting _attachments removes them.
     put(&db, json!({"_id": "a", "_rev": r2})).unwrap();
@@ -170,7 +254,10 @@ fn local_docs() {
     let db = e.create_db("t").unwrap();
     let r = put(&db, json!({"_id": "_local/cp", "seq": 1})).unwrap();
     assert_eq!(r, "0-1");
-    assert!(matches!(put(&db, json!({"_id": "_local/cp", "seq": 2})), Err(Error::Conflict)));
+    assert!(matches!(
+        put(&db, json!({"_id": "_local/cp", "seq": 2})),
+        Err(Error::Conflict)
+    ));
     let r = put(&db, json!({"_id": "_local/cp", "_rev": "0-1", "seq": 2})).unwrap();
     assert_eq!(r, "0-2");
     assert_eq!(db.get_local("_local/cp").unwrap()["seq"], 2);
@@ -188,19 +275,42 @@ fn changes_feed_options() {
     for i in 0..5 {
         put(&db, json!({"_id": format!("d{i}")})).unwrap();
     }
-    let r = db.get("d1", None, &ReadOptions::default()).unwrap()["_rev"].as_str().unwrap().to_string();
+    let r = db.get("d1", None, &ReadOptions::default()).unwrap()["_rev"]
+        .as_str()
+        .unwrap()
+        .to_string();
     put(&db, json!({"_id": "d1", "_rev": r, "_deleted": true})).unwrap();
     let c = db.changes(&ChangesOptions::default()).unwrap();
-    let ids: Vec<&str> = c.results.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = c
+        .results
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, vec!["d0", "d2", "d3", "d4", "d1"]);
     assert_eq!(c.last_seq, 6);
     assert_eq!(c.results[4]["deleted"], true);
-    let c = db.changes(&ChangesOptions { since: 3, limit: Some(1), ..Default::default() }).unwrap();
+    let c = db
+        .changes(&ChangesOptions {
+            since: 3,
+            limit: Some(1),
+            ..Default::default()
+        })
+        .unwrap();
     assert_eq!(c.results.len(), 1);
     assert_eq!(c.results[0]["seq"], 4);
     assert_eq!(c.last_seq, 4);
-    let c = db.changes(&ChangesOptions { descending: true, limit: Some(2), ..Default::default() }).unwrap();
-    let ids: Vec<&str> = c.results.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    let c = db
+        .changes(&ChangesOptions {
+            descending: true,
+            limit: Some(2),
+            ..Default::default()
+        })
+        .unwrap();
+    let ids: Vec<&str> = c
+        .results
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, vec!["d1", "d4"]);
     let c = db
         .changes(&ChangesOptions {
@@ -223,25 +333,56 @@ fn all_docs_ranges() {
     }
     let ids = |o: AllDocsOptions| -> (u64, Vec<String>) {
         let (_, off, rows) = db.all_docs(&o).unwrap();
-        (off, rows.iter().map(|r| r["key"].as_str().unwrap_or("?").to_string()).collect())
+        (
+            off,
+            rows.iter()
+                .map(|r| r["key"].as_str().unwrap_or("?").to_string())
+                .collect(),
+        )
     };
     // Raw byte order.
-    assert_eq!(ids(AllDocsOptions { inclusive_end: true, ..Default::default() }).1, vec!["B", "_design/x", "a", "b", "c", "é"]);
     assert_eq!(
-        ids(AllDocsOptions { start: Some("a".into()), end: Some("c".into()), inclusive_end: false, ..Default::default() }),
+        ids(AllDocsOptions {
+            inclusive_end: true,
+            ..Default::default()
+        })
+        .1,
+        vec!["B", "_design/x", "a", "b", "c", "é"]
+    );
+    assert_eq!(
+        ids(AllDocsOptions {
+            start: Some("a".into()),
+            end: Some("c".into()),
+            inclusive_end: false,
+            ..Default::default()
+        }),
         (2, vec!["a".to_string(), "b".to_string()])
     );
     assert_eq!(
-        ids(AllDocsOptions { start: Some("b".into()), end: Some("a".into()), descending: true, inclusive_end: true, ..Default::default() })
-            .1,
+        ids(AllDocsOptions {
+            start: Some("b".into()),
+            end: Some("a".into()),
+            descending: true,
+            inclusive_end: true,
+            ..Default::default()
+        })
+        .1,
         vec!["b", "a"]
     );
     assert_eq!(
-        ids(AllDocsOptions { skip: 1, limit: Some(2), inclusive_end: true, ..Default::default() }),
+        ids(AllDocsOptions {
+            skip: 1,
+            limit: Some(2),
+            inclusive_end: true,
+            ..Default::default()
+        }),
         (1, vec!["_design/x".to_string(), "a".to_string()])
     );
     let (_, _, rows) = db
-        .all_docs(&AllDocsOptions { keys: Some(vec![json!("c"), json!("zz")]), ..Default::default() })
+        .all_docs(&AllDocsOptions {
+            keys: Some(vec![json!("c"), json!("zz")]),
+            ..Default::default()
+        })
         .unwrap();
     assert_eq!(rows[0]["id"], "c");
     assert_eq!(rows[1], json!({"key": "zz", "error": "not_found"}));
@@ -252,11 +393,21 @@ fn purge_and_compact() {
     let dir = tempfile::tempdir().unwrap();
     let e = Engine::open(dir.path()).unwrap();
     let db = e.create_db("t").unwrap();
-    let r1 = put(&db, json!({"_id": "p", "_attachments": {"a": {"data": "AAAA"}}})).unwrap();
+    let r1 = put(
+        &db,
+        json!({"_id": "p", "_attachments": {"a": {"data": "AAAA"}}}),
+    )
+    .unwrap();
     let r2 = put(&db, json!({"_id": "p", "_rev": r1, "v": 2})).unwrap();
     db.compact().unwrap();
     // Old body gone after compaction; leaf stays.
-    assert!(db.get("p", Some(&Rev::parse(&r1).unwrap()), &ReadOptions::default()).is_err());
+    assert!(db
+        .get(
+            "p",
+            Some(&Rev::parse(&r1).unwrap()),
+            &ReadOptions::default()
+        )
+        .is_err());
     assert_eq!(get(&db, "p")["v"], 2);
     let (_, purged) = db.purge(json!({"p": [r2]}).as_object().unwrap()).unwrap();
     assert_eq!(purged["p"].as_array().unwrap().len(), 1);
@@ -293,7 +444,17 @@ fn replicate(src: &Database, dst: &Database) {
     })
     .unwrap();
     for id in docs {
-        for r in src.open_revs(&id, &OpenRevs::All, &ReadOptions { revs: true, ..Default::default() }).unwrap() {
+        for r in src
+            .open_revs(
+                &id,
+                &OpenRevs::All,
+                &ReadOptions {
+                    revs: true,
+                    ..Default::default()
+                },
+            )
+            .unwrap()
+        {
             if let OpenRev::Ok(d) = r {
                 put_replicated(dst, d);
             }

@@ -35,6 +35,7 @@ struct Req {
     attachments: bool,
     doc_ids: Option<HashSet<String>>,
     design_only: bool,
+    selector: Option<fullsync_engine::Selector>,
     heartbeat: Option<Duration>,
     timeout: Duration,
 }
@@ -51,6 +52,8 @@ impl Req {
             attachments: self.attachments,
             filter: if let Some(ids) = &self.doc_ids {
                 ChangesFilter::DocIds(ids.clone())
+            } else if let Some(sel) = &self.selector {
+                ChangesFilter::Selector(sel.clone())
             } else if self.design_only {
                 ChangesFilter::Design
             } else {
@@ -99,6 +102,7 @@ fn parse(ctx: &Ctx, db: &Database) -> Result<Req, ApiError> {
     }
     let mut doc_ids = None;
     let mut design_only = false;
+    let mut selector = None;
     match q.get("filter") {
         None => {}
         Some("_doc_ids") => {
@@ -117,9 +121,15 @@ fn parse(ctx: &Ctx, db: &Database) -> Result<Req, ApiError> {
             );
         }
         Some("_design") => design_only = true,
+        Some("_selector") => {
+            let sel = body.get("selector").cloned().ok_or_else(|| {
+                ApiError::bad_request("Selector must be specified in POST payload")
+            })?;
+            selector = Some(fullsync_engine::Selector::new(sel)?);
+        }
         Some(f) => {
             return Err(ApiError::bad_request(format!(
-                "filter {f} is not supported by this server yet (supported: _doc_ids, _design)"
+                "filter {f} is not supported by this server yet (supported: _doc_ids, _selector, _design)"
             )))
         }
     }
@@ -146,6 +156,7 @@ fn parse(ctx: &Ctx, db: &Database) -> Result<Req, ApiError> {
         attachments: q.flag("attachments")?,
         doc_ids,
         design_only,
+        selector,
         heartbeat,
         timeout,
     })
