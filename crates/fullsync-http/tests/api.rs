@@ -1,0 +1,326 @@
+//! HTTP API behaviour, through the router (no socket).
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use fullsync_engine::Engine;
+use fullsync_http::{router, ServerConfig};
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+struct T {
+    app: axum::Router,
+}
+
+impl T {
+    fn new(cfg: ServerConfig) -> T {
+        T {
+            app: router(Arc::new(Engine::in_memory()), cfg),
+        }
+    }
+
+    async fn req(
+        &self,
+        method: &str,
+        path: &str,
+        ctype: Option<&str>,
+        body: Vec<u8>,
+        host: &str,
+    ) -> (u16, Vec<u8>, axum::http::HeaderMap) {
+        let mut b = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", host);
+        if let Some(ct) = ctype {
+            b = b.header("content-type", ct);
+        }
+        let resp = self
+            .app
+            .clone()
+            .oneshot(b.body(Body::from(body)).unwrap())
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        (status, bytes.to_vec(), headers)
+    }
+
+    async fn json(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let data = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
+        let (s, b, _) = self
+            .req(
+                method,
+                path,
+                Some("application/json"),
+                data,
+                "127.0.0.1:5984",
+            )
+            .await;
+        (s, serde_json::from_slice(&b).unwrap_or(Value::Null))
+    }
+}
+
+#[tokio::test]
+async fn couchdb_errors() {
+    let t = T::new(ServerConfig::default());
+    assert_eq!(
+        t.json("GET", "/nope", None).await,
+        (
+            404,
+            json!({"error": "not_found", "reason": "Database does not exist."})
+        )
+    );
+    assert_eq!(t.json("PUT", "/db", None).await.0, 201);
+    assert_eq!(t.json("PUT", "/db", None).await.1["error"], "file_exists");
+    assert_eq!(
+        t.json("PUT", "/Bad", None).await.1["error"],
+        "illegal_database_name"
+    );
+    assert_eq!(
+        t.json("GET", "/db/missing", None).await,
+        (404, json!({"error": "not_found", "reason": "missing"}))
+    );
+    let (s, v) = t.json("PUT", "/db/a", Some(json!({"x": 1}))).await;
+    assert_eq!(s, 201);
+    let rev = v["rev"].as_str().unwrap().to_string();
+    assert_eq!(
+        t.json("PUT", "/db/a", Some(json!({"x": 2}))).await,
+        (
+            409,
+            json!({"error": "conflict", "reason": "Document update conflict."})
+        )
+    );
+    assert_eq!(
+        t.json("PUT", "/db/b", Some(json!({"_foo": 1}))).await.1["error"],
+        "doc_validation"
+    );
+    assert_eq!(
+        t.json("PUT", "/db/_bad", Some(json!({}))).await.1["error"],
+        "illegal_docid"
+    );
+    assert_eq!(
+        t.json("PUT", "/db/b", Some(json!({"_rev": "nope"})))
+            .await
+            .1["reason"],
+        "Invalid rev format"
+    );
+    let (s, body, _) = t
+        .req(
+            "PUT",
+            "/db/c",
+            Some("application/json"),
+            b"{bad".to_vec(),
+            "localhost",
+        )
+        .await;
+    assert_eq!(s, 400);
+    assert_eq!(
+        serde_json::from_slice::<Value>(&body).unwrap()["error"],
+        "bad_request"
+    );
+    let (s, _, _) = t
+        .req(
+            "PUT",
+            "/db/c",
+            Some("application/json"),
+            vec![b'"', 0xff, b'"'],
+            "localhost",
+        )
+        .await;
+    assert_eq!(s, 400, "invalid UTF-8");
+    let (s, _, _) = t
+        .req(
+            "POST",
+            "/db/_bulk_docs",
+            Some("text/plain"),
+            b"{}".to_vec(),
+            "localhost",
+        )
+        .await;
+    assert_eq!(s, 415);
+    // ETag / If-None-Match
+    let req = Request::builder()
+        .uri("/db/a")
+        .header("host", "localhost")
+        .header("if-none-match", format!("\"{rev}\""))
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(
+        t.app.clone().oneshot(req).await.unwrap().status(),
+        StatusCode::NOT_MODIFIED
+    );
+}
+
+#[tokio::test]
+async fn limits_and_host() {
+    let t = T::new(ServerConfig {
+        max_request_bytes: 1 << 20,
+        max_document_bytes: 1000,
+        ..Default::default()
+    });
+    t.json("PUT", "/db", None).await;
+    let big = json!({"p": "x".repeat(2000)});
+    assert_eq!(
+        t.json("PUT", "/db/big", Some(big)).await.1["error"],
+        "document_too_large"
+    );
+    let huge = vec![b' '; 2 << 20];
+    let (s, _, _) = t
+        .req(
+            "POST",
+            "/db/_bulk_docs",
+            Some("application/json"),
+            huge,
+            "localhost",
+        )
+        .await;
+    assert_eq!(s, 413);
+    let (s, body, _) = t.req("GET", "/", None, vec![], "evil.example").await;
+    assert_eq!(s, 403);
+    assert!(String::from_utf8_lossy(&body).contains("loopback"));
+}
+
+#[tokio::test]
+async fn multipart_put_and_open_revs() {
+    let t = T::new(ServerConfig::default());
+    t.json("PUT", "/db", None).await;
+    let doc = json!({"_id": "m", "_rev": "2-bb", "_revisions": {"start": 2, "ids": ["bb", "aa"]},
+        "_attachments": {"f.bin": {"content_type": "application/octet-stream", "follows": true, "length": 3}}});
+    let mut body = Vec::new();
+    body.extend_from_slice(b"--XYZ\r\nContent-Type: application/json\r\n\r\n");
+    body.extend_from_slice(doc.to_string().as_bytes());
+    body.extend_from_slice(
+        b"\r\n--XYZ\r\nContent-Disposition: attachment; filename=\"f.bin\"\r\n\r\n",
+    );
+    body.extend_from_slice(&[1, 2, 3]);
+    body.extend_from_slice(b"\r\n--XYZ--");
+    let (s, out, _) = t
+        .req(
+            "PUT",
+            "/db/m?new_edits=false",
+            Some("multipart/related; boundary=\"XYZ\""),
+            body,
+            "localhost",
+        )
+        .await;
+    assert_eq!(s, 201, "{}", String::from_utf8_lossy(&out));
+    let (s, v) = t
+        .json("GET", "/db/m?revs=true&attachments=true", None)
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(v["_rev"], "2-bb");
+    assert_eq!(v["_revisions"], json!({"start": 2, "ids": ["bb", "aa"]}));
+    assert_eq!(v["_attachments"]["f.bin"]["data"], "AQID");
+    // open_revs as multipart/mixed, as the CouchDB replicator asks.
+    let req = Request::builder()
+        .uri("/db/m?open_revs=[%222-bb%22,%223-zz%22]&revs=true")
+        .header("host", "localhost")
+        .header("accept", "multipart/mixed")
+        .body(Body::empty())
+        .unwrap();
+    let resp = t.app.clone().oneshot(req).await.unwrap();
+    assert!(resp.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("multipart/mixed"));
+    let text = String::from_utf8(
+        axum::body::to_bytes(resp.into_body(), usize::MAX)
+            .await
+            .unwrap()
+            .to_vec(),
+    )
+    .unwrap();
+    assert!(text.contains("\"_rev\":\"2-bb\""));
+    assert!(text.contains("\"missing\":\"3-zz\""));
+    // JSON open_revs
+    let (_, v) = t.json("GET", "/db/m?open_revs=all", None).await;
+    assert_eq!(v[0]["ok"]["_rev"], "2-bb");
+    // Attachment GET/PUT/DELETE
+    let (s, data, h) = t.req("GET", "/db/m/f.bin", None, vec![], "localhost").await;
+    assert_eq!((s, data), (200, vec![1, 2, 3]));
+    assert_eq!(h["etag"], "\"md5-Uonfc331cyb83SJZevsfrA==\"");
+    let (s, out, _) = t
+        .req(
+            "PUT",
+            "/db/m/g.txt?rev=2-bb",
+            Some("text/plain"),
+            b"hi".to_vec(),
+            "localhost",
+        )
+        .await;
+    assert_eq!(s, 201);
+    let rev = serde_json::from_slice::<Value>(&out).unwrap()["rev"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, v) = t.json("GET", "/db/m", None).await;
+    assert_eq!(v["_attachments"]["g.txt"]["content_type"], "text/plain");
+    assert_eq!(v["_attachments"]["f.bin"]["revpos"], 2);
+    let (s, _) = t
+        .json("DELETE", &format!("/db/m/g.txt?rev={rev}"), None)
+        .await;
+    assert_eq!(s, 200);
+    let (s, _) = t.json("GET", "/db/m/g.txt", None).await;
+    assert_eq!(s, 404);
+}
+
+#[tokio::test]
+async fn bulk_get_revs_diff_and_changes() {
+    let t = T::new(ServerConfig::default());
+    t.json("PUT", "/db", None).await;
+    let (_, v) = t
+        .json(
+            "POST",
+            "/db/_bulk_docs",
+            Some(json!({"new_edits": false, "docs": [
+            {"_id": "x", "_rev": "1-a"}, {"_id": "x", "_rev": "1-b", "v": 2}]})),
+        )
+        .await;
+    assert_eq!(v, json!([]), "new_edits=false answers only errors");
+    let (_, v) = t
+        .json(
+            "POST",
+            "/db/_revs_diff",
+            Some(json!({"x": ["1-a", "1-c"], "y": ["1-z"]})),
+        )
+        .await;
+    assert_eq!(
+        v,
+        json!({"x": {"missing": ["1-c"]}, "y": {"missing": ["1-z"]}})
+    );
+    let (_, v) = t.json("POST", "/db/_bulk_get?revs=true", Some(json!({"docs": [{"id": "x", "rev": "1-a"}, {"id": "x", "rev": "9-q"}, {"id": "x"}]}))).await;
+    assert_eq!(v["results"][0]["docs"][0]["ok"]["_rev"], "1-a");
+    assert_eq!(v["results"][1]["docs"][0]["error"]["error"], "not_found");
+    assert_eq!(
+        v["results"][2]["docs"][0]["ok"]["_rev"], "1-b",
+        "winner without rev"
+    );
+    let (_, v) = t.json("GET", "/db/_changes?style=all_docs", None).await;
+    assert_eq!(
+        v["results"][0]["changes"],
+        json!([{"rev": "1-b"}, {"rev": "1-a"}])
+    );
+    let (_, v) = t
+        .json("GET", "/db/_changes?since=%2213-g1AAAA%22", None)
+        .await;
+    assert_eq!(v["results"], json!([]));
+    let (_, v) = t
+        .json(
+            "GET",
+            "/db/_changes?since=now&feed=longpoll&timeout=50",
+            None,
+        )
+        .await;
+    assert_eq!(v["results"], json!([]));
+    let (s, v) = t.json("GET", "/db/_changes?feed=bogus", None).await;
+    assert_eq!((s, v["error"].as_str()), (400, Some("bad_request")));
+    let (_, v) = t.json("GET", "/db/_all_docs?startkey=1", None).await;
+    assert_eq!(v["error"], "query_parse_error");
+    let (_, v) = t.json("PUT", "/db/_revs_limit", Some(json!(10))).await;
+    assert_eq!(v["ok"], true);
+    assert_eq!(t.json("GET", "/db/_revs_limit", None).await.1, json!(10));
+}
