@@ -199,7 +199,7 @@ pub fn decode_record(bytes: &[u8]) -> Result<DocRecord> {
         let hash = r.str()?;
         let parent = match r.varint()? {
             0 => None,
-            p if (p as usize) <= n => Some((p - 1) as u32),
+            p if (p as usize) <= n && p - 1 != nodes.len() as u64 => Some((p - 1) as u32),
             _ => return Err(Error::Corrupt("parent index out of range".into())),
         };
         let flags = r.u8()?;
@@ -221,6 +221,14 @@ pub fn decode_record(bytes: &[u8]) -> Result<DocRecord> {
     }
     if r.pos != bytes.len() {
         return Err(Error::Corrupt("trailing bytes in record".into()));
+    }
+    // A parent is exactly one generation older: this also rules out cycles.
+    for n in &nodes {
+        if let Some(p) = n.parent {
+            if nodes[p as usize].pos.checked_add(1) != Some(n.pos) {
+                return Err(Error::Corrupt("parent generation mismatch".into()));
+            }
+        }
     }
     Ok(DocRecord {
         seq,
