@@ -23,13 +23,21 @@ fn doc(i: u64) -> serde_json::Value {
 }
 
 fn arg(args: &[String], name: &str, default: &str) -> String {
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned().unwrap_or_else(|| default.to_string())
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+        .unwrap_or_else(|| default.to_string())
 }
 
 fn rss_kib(field: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with(field)).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
         .unwrap_or(0)
 }
 
@@ -49,7 +57,9 @@ fn main() -> anyhow::Result<()> {
             let mut i = 0;
             while i < n {
                 let end = (i + batch).min(n);
-                let docs = (i..end).map(|k| parse_doc(doc(k), None, &mut |_| None)).collect::<Result<Vec<_>, _>>()?;
+                let docs = (i..end)
+                    .map(|k| parse_doc(doc(k), None, &mut |_| None))
+                    .collect::<Result<Vec<_>, _>>()?;
                 for r in db.bulk_docs(docs, true, &user)? {
                     if let Err(e) = r.result {
                         bail!("write of {} failed: {e}", r.id);
