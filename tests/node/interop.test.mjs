@@ -565,3 +565,31 @@ test('live replication from fullsync picks up a doc written after start (longpol
     await srv.dispose().catch((e) => t.diagnostic(`stop: ${e.message}`));
   }
 });
+
+test('PouchDB HTTP client with default setup: info() creates the db, put/get, destroy (uses /db/ URLs)', { timeout: 60_000 }, async () => {
+  const srv = new FullSyncServer();
+  try {
+    await srv.start();
+    // skip_setup false: PouchDB probes GET /setup-db/ (trailing slash), then PUT /setup-db/ on 404.
+    const { db, log } = recordedRemote(srv.at('setup-db'), { skip_setup: false });
+    let info;
+    try {
+      info = await db.info();
+    } catch (err) {
+      assert.fail(
+        `PouchDB's default setup failed (${err.status} ${err.message}); requests: ${log.map((r) => `${r.method} ${r.url}`).join(', ')}. ` +
+          'CouchDB accepts /{db}/ with a trailing slash for GET, PUT and DELETE.',
+      );
+    }
+    assert.equal(info.db_name, 'setup-db');
+    const put = await db.put({ _id: 'a', v: 1 });
+    assert.equal((await db.get('a'))._rev, put.rev);
+    const second = new PouchDB(srv.at('setup-db')); // existing db: GET /setup-db/ answers 200
+    assert.equal((await second.info()).doc_count, 1);
+    await db.destroy(); // DELETE /setup-db/
+    const gone = await json(srv.at('setup-db'), { allowError: true });
+    assert.equal(gone.status, 404, `database should be gone after destroy(): ${JSON.stringify(gone.data)}`);
+  } finally {
+    await srv.dispose();
+  }
+});

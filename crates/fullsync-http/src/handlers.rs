@@ -58,7 +58,7 @@ pub async fn dispatch(ctx: Ctx, raw_path: &str) -> ApiResult {
         [db] if db.starts_with('_') && !matches!(*db, "_users" | "_replicator" | "_global_changes") => {
             Err(ApiError::new(400, "illegal_database_name", format!("Name: '{db}'. Only lowercase characters (a-z), digits (0-9), and any of the characters _, $, (, ), +, -, and / are allowed. Must begin with a letter.")))
         }
-        [db] => database(ctx, db).await,
+        [db] | [db, ""] => database(ctx, db).await,
         [db, rest @ ..] => {
             let db_name = db.to_string();
             db_path(ctx, &db_name, rest).await

@@ -75,6 +75,12 @@ async fn couchdb_errors() {
         )
     );
     assert_eq!(t.json("PUT", "/db", None).await.0, 201);
+    assert_eq!(
+        t.json("GET", "/db/", None).await.1["db_name"],
+        "db",
+        "trailing slash, as PouchDB sends"
+    );
+    assert_eq!(t.json("PUT", "/db2/", None).await.0, 201);
     assert_eq!(t.json("PUT", "/db", None).await.1["error"], "file_exists");
     assert_eq!(
         t.json("PUT", "/Bad", None).await.1["error"],

@@ -1,0 +1,2 @@
+//! CouchDB views for the FullSync engine.
+pub mod collate;
