@@ -1,2 +1,3 @@
 //! CouchDB views for the FullSync engine.
 pub mod collate;
+pub mod js;

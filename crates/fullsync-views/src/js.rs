@@ -1,0 +1,640 @@
+//! The JavaScript sandbox: QuickJS (via `rquickjs`) running design-document functions.
+//!
+//! - No I/O: QuickJS core has no file, network or timer API, and none is added.
+//! - A memory limit per runtime and a **per-document** time limit: the batch loop calls a
+//!   native `__tick()` before each document, which moves the deadline; QuickJS's interrupt
+//!   handler aborts the script past it. A map function that loops forever fails that document
+//!   with a clear error; the batch resumes after it.
+//! - Runtimes and contexts are reused: each worker thread owns one runtime and keeps a context
+//!   per design document (keyed by its signature), so functions compile once.
+//!
+//! Data crosses the boundary as JSON text (`JSON.parse`/`JSON.stringify` inside QuickJS), which
+//! also gives map functions a private copy of the document.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use rquickjs::{Context, Function, Runtime};
+use serde_json::Value;
+
+/// Errors of the JavaScript layer.
+#[derive(Debug, Clone, thiserror::Error, PartialEq)]
+pub enum JsError {
+    /// A function does not compile (syntax error, or not a function).
+    #[error("{what} does not compile: {message}")]
+    Compile {
+        /// Which function (`views/by_type/map`, ...).
+        what: String,
+        /// QuickJS's message.
+        message: String,
+    },
+    /// A function threw.
+    #[error("{0}")]
+    Thrown(String),
+    /// The per-document time limit was reached.
+    #[error("timed out after {0} ms (infinite loop?); the document was skipped")]
+    Timeout(u64),
+    /// The JS runtime failed (out of memory, worker gone).
+    #[error("JavaScript runtime error: {0}")]
+    Runtime(String),
+}
+
+/// Limits of the sandbox.
+#[derive(Clone, Debug)]
+pub struct JsLimits {
+    /// Time one document (or one reduce call) may take.
+    pub timeout: Duration,
+    /// Memory one runtime may use.
+    pub memory: usize,
+}
+
+impl Default for JsLimits {
+    fn default() -> Self {
+        JsLimits {
+            timeout: Duration::from_secs(5),
+            memory: 256 << 20,
+        }
+    }
+}
+
+const PRELUDE: &str = r#"
+var __rows = null, __fns = [], __reduces = {}, __logs = [], __out = [], __progress = 0, __ddoc = {};
+function emit(k, v) {
+  if (__rows === null) throw new Error("emit() called outside a map function");
+  __rows.push([k === undefined ? null : k, v === undefined ? null : v]);
+}
+function log(m) { if (__logs.length < 1000) __logs.push(typeof m === "string" ? m : JSON.stringify(m)); }
+function sum(a) { var s = 0; for (var i = 0; i < a.length; i++) s += a[i]; return s; }
+function isArray(a) { return Array.isArray(a); }
+function toJSON(o) { return JSON.stringify(o); }
+var __modcache = {};
+function __require(base) {
+  return function require(name) {
+    var parts = name.split("/"), cur = [];
+    if (parts[0] === "." || parts[0] === "..") cur = base.slice(0, -1); 
+    for (var i = 0; i < parts.length; i++) {
+      if (parts[i] === ".") continue;
+      if (parts[i] === "..") { cur.pop(); continue; }
+      cur.push(parts[i]);
+    }
+    var id = cur.join("/");
+    if (__modcache[id]) return __modcache[id].exports;
+    var src = __ddoc;
+    for (var j = 0; j < cur.length; j++) {
+      if (src == null || typeof src !== "object") break;
+      src = src[cur[j]];
+    }
+    if (typeof src !== "string") throw new Error("require(): module " + id + " not found in the design document");
+    var module = { id: id, exports: {} };
+    __modcache[id] = module;
+    var f = (0, eval)("(function (module, exports, require) {" + src + "\n})");
+    f(module, module.exports, __require(cur));
+    return module.exports;
+  };
+}
+var require = __require(["views"]);
+function __compile(i, src, what) {
+  var f = (0, eval)("(" + src + "\n)");
+  if (typeof f !== "function") throw new Error(what + " is not a function");
+  __fns[i] = f;
+}
+function __mapBatch(docsJson, nfns) {
+  var docs = JSON.parse(docsJson);
+  __out = [];
+  for (var i = 0; i < docs.length; i++) {
+    __progress = i;
+    __tick();
+    var per = new Array(nfns);
+    var src = nfns > 1 ? JSON.stringify(docs[i]) : null;
+    for (var f = 0; f < nfns; f++) {
+      var doc = f === nfns - 1 ? docs[i] : JSON.parse(src);
+      __rows = [];
+      try { __fns[f](doc); per[f] = __rows; }
+      catch (e) { per[f] = { error: (e && e.name ? e.name + ": " : "") + (e && e.message !== undefined ? e.message : String(e)) }; }
+      __rows = null;
+    }
+    __out.push(per);
+  }
+  return JSON.stringify(__out);
+}
+function __partial() { return JSON.stringify(__out); }
+function __call(i, argsJson) {
+  __tick();
+  var r = __fns[i].apply(null, JSON.parse(argsJson));
+  return JSON.stringify(r === undefined ? null : r);
+}
+function __callValidate(i, argsJson) {
+  __tick();
+  try { __fns[i].apply(null, JSON.parse(argsJson)); return "null"; }
+  catch (e) {
+    if (e && typeof e === "object" && (e.forbidden !== undefined || e.unauthorized !== undefined)) return JSON.stringify(e);
+    throw e;
+  }
+}
+"#;
+
+fn now_nanos() -> u64 {
+    static START: OnceLock<Instant> = OnceLock::new();
+    START.get_or_init(Instant::now).elapsed().as_nanos() as u64 + 1
+}
+
+/// One map function's output for one document: rows, or the error it threw.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MapOut {
+    /// `emit`ted `(key, value)` pairs.
+    Rows(Vec<(Value, Value)>),
+    /// The function threw (or timed out) on this document.
+    Error(String),
+}
+
+/// A compiled set of functions in one context.
+struct Loaded {
+    ctx: Context,
+}
+
+/// State of one worker thread: its runtime and contexts.
+pub struct Worker {
+    rt: Runtime,
+    deadline: Arc<AtomicU64>,
+    limits: JsLimits,
+    contexts: HashMap<String, Loaded>,
+}
+
+/// What a set of functions is: their sources and the design document (for `require`).
+#[derive(Clone, Debug)]
+pub struct FnSet {
+    /// Cache key: must change whenever sources or the design doc change.
+    pub key: String,
+    /// `(name, source)` of each function, in order (index used by calls).
+    pub sources: Vec<(String, String)>,
+    /// The design document (JSON), for `require()`; `null` when not needed.
+    pub ddoc: Value,
+}
+
+fn exception_message(ctx: &rquickjs::Ctx<'_>, e: rquickjs::Error) -> String {
+    if !matches!(e, rquickjs::Error::Exception) {
+        return e.to_string();
+    }
+    let v = ctx.catch();
+    if let Some(ex) = v.as_exception() {
+        let name = ex.get::<_, String>("name").unwrap_or_default();
+        let msg = ex.message().unwrap_or_default();
+        if name.is_empty() {
+            msg
+        } else {
+            format!("{name}: {msg}")
+        }
+    } else if let Some(s) = v.as_string() {
+        s.to_string().unwrap_or_default()
+    } else {
+        ctx.json_stringify(v)
+            .ok()
+            .flatten()
+            .and_then(|s| s.to_string().ok())
+            .unwrap_or_else(|| "unknown error".into())
+    }
+}
+
+impl Worker {
+    fn new(limits: JsLimits) -> Result<Worker, JsError> {
+        let rt = Runtime::new().map_err(|e| JsError::Runtime(e.to_string()))?;
+        rt.set_memory_limit(limits.memory);
+        rt.set_max_stack_size(1 << 20);
+        let deadline = Arc::new(AtomicU64::new(0));
+        let d = deadline.clone();
+        rt.set_interrupt_handler(Some(Box::new(move || {
+            let dl = d.load(Ordering::Relaxed);
+            dl != 0 && now_nanos() > dl
+        })));
+        Ok(Worker {
+            rt,
+            deadline,
+            limits,
+            contexts: HashMap::new(),
+        })
+    }
+
+    fn arm(&self) {
+        self.deadline.store(
+            now_nanos() + self.limits.timeout.as_nanos() as u64,
+            Ordering::Relaxed,
+        );
+    }
+
+    fn disarm(&self) {
+        self.deadline.store(0, Ordering::Relaxed);
+    }
+
+    fn timed_out(&self) -> bool {
+        let dl = self.deadline.load(Ordering::Relaxed);
+        dl != 0 && now_nanos() > dl
+    }
+
+    /// Loads (or reuses) the context for `set`, compiling every function.
+    fn load(&mut self, set: &FnSet) -> Result<&Loaded, JsError> {
+        if !self.contexts.contains_key(&set.key) {
+            if self.contexts.len() > 64 {
+                self.contexts.clear();
+            }
+            let ctx = Context::full(&self.rt).map_err(|e| JsError::Runtime(e.to_string()))?;
+            let deadline = self.deadline.clone();
+            let timeout = self.limits.timeout.as_nanos() as u64;
+            ctx.with(|c| -> Result<(), JsError> {
+                let tick = Function::new(c.clone(), move || {
+                    deadline.store(now_nanos() + timeout, Ordering::Relaxed);
+                })
+                .map_err(|e| JsError::Runtime(e.to_string()))?;
+                c.globals()
+                    .set("__tick", tick)
+                    .map_err(|e| JsError::Runtime(e.to_string()))?;
+                c.eval::<(), _>(PRELUDE)
+                    .map_err(|e| JsError::Runtime(exception_message(&c, e)))?;
+                let ddoc = serde_json::to_string(&set.ddoc).unwrap_or_else(|_| "null".into());
+                let setter: Function = c
+                    .eval("(function (j) { __ddoc = JSON.parse(j) || {}; })")
+                    .map_err(|e| JsError::Runtime(exception_message(&c, e)))?;
+                setter
+                    .call::<_, ()>((ddoc,))
+                    .map_err(|e| JsError::Runtime(exception_message(&c, e)))?;
+                let compile: Function = c
+                    .globals()
+                    .get("__compile")
+                    .map_err(|e| JsError::Runtime(e.to_string()))?;
+                for (i, (name, src)) in set.sources.iter().enumerate() {
+                    compile
+                        .call::<_, ()>((
+                            i as u32,
+                            src.trim().trim_end_matches(';').to_string(),
+                            name.clone(),
+                        ))
+                        .map_err(|e| JsError::Compile {
+                            what: name.clone(),
+                            message: exception_message(&c, e),
+                        })?;
+                }
+                Ok(())
+            })?;
+            self.contexts.insert(set.key.clone(), Loaded { ctx });
+        }
+        Ok(&self.contexts[&set.key])
+    }
+
+    /// Maps a batch of documents (JSON texts) with every function of `set`.
+    /// Returns, per document, one [`MapOut`] per function, and the `log()` lines.
+    pub fn map_batch(
+        &mut self,
+        set: &FnSet,
+        docs: &[String],
+    ) -> Result<(Vec<Vec<MapOut>>, Vec<String>), JsError> {
+        let nfns = set.sources.len();
+        self.load(set)?;
+        let mut results: Vec<Vec<MapOut>> = Vec::with_capacity(docs.len());
+        let mut logs = vec![];
+        let mut start = 0;
+        while start < docs.len() {
+            let mut input =
+                String::with_capacity(docs[start..].iter().map(|d| d.len() + 1).sum::<usize>() + 2);
+            input.push('[');
+            for (i, d) in docs[start..].iter().enumerate() {
+                if i > 0 {
+                    input.push(',');
+                }
+                input.push_str(d);
+            }
+            input.push(']');
+            self.arm();
+            let loaded = &self.contexts[&set.key];
+            let outcome = loaded.ctx.with(|c| {
+                let f: Function = c.globals().get("__mapBatch").map_err(|e| e.to_string())?;
+                let r = f.call::<_, String>((input, nfns as u32));
+                let logs: Vec<String> = c
+                    .eval::<String, _>(
+                        "(function(){ var l = JSON.stringify(__logs); __logs = []; return l; })()",
+                    )
+                    .ok()
+                    .and_then(|s| serde_json::from_str(&s).ok())
+                    .unwrap_or_default();
+                match r {
+                    Ok(s) => Ok((Ok(s), logs)),
+                    Err(e) => {
+                        let msg = exception_message(&c, e);
+                        let progress: u32 = c.globals().get("__progress").unwrap_or(0);
+                        self.disarm();
+                        let partial: String = c
+                            .globals()
+                            .get::<_, Function>("__partial")
+                            .and_then(|p| p.call(()))
+                            .unwrap_or_else(|_| "[]".into());
+                        Ok((Err((msg, progress as usize, partial)), logs))
+                    }
+                }
+            });
+            let timed_out = self.timed_out();
+            self.disarm();
+            let (res, l): (BatchOutcome, Vec<String>) =
+                outcome.map_err(JsError::Runtime)?;
+            logs.extend(l);
+            match res {
+                Ok(s) => {
+                    results.extend(parse_map_output(&s, nfns)?);
+                    break;
+                }
+                Err((msg, progress, partial)) => {
+                    // The document at `progress` aborted the whole batch (timeout or out of
+                    // memory): keep what was done before it, fail it, continue after it.
+                    results.extend(parse_map_output(&partial, nfns)?);
+                    let err = if timed_out || msg.contains("interrupted") {
+                        JsError::Timeout(self.limits.timeout.as_millis() as u64).to_string()
+                    } else {
+                        msg
+                    };
+                    results.push(vec![MapOut::Error(err); nfns]);
+                    start += progress + 1;
+                    // Contexts may be in a bad state after an uncatchable error: rebuild.
+                    self.contexts.remove(&set.key);
+                    self.load(set)?;
+                }
+            }
+        }
+        Ok((results, logs))
+    }
+
+    /// Calls function `index` of `set` with JSON `args`; returns its JSON result.
+    pub fn call(
+        &mut self,
+        set: &FnSet,
+        index: usize,
+        args: &Value,
+        validate: bool,
+    ) -> Result<Value, JsError> {
+        self.load(set)?;
+        self.arm();
+        let loaded = &self.contexts[&set.key];
+        let r = loaded.ctx.with(|c| {
+            let f: Function = c
+                .globals()
+                .get(if validate { "__callValidate" } else { "__call" })
+                .map_err(|e| JsError::Runtime(e.to_string()))?;
+            f.call::<_, String>((index as u32, args.to_string()))
+                .map_err(|e| JsError::Thrown(exception_message(&c, e)))
+        });
+        let timed_out = self.timed_out();
+        self.disarm();
+        match r {
+            Ok(s) => serde_json::from_str(&s).map_err(|e| JsError::Runtime(e.to_string())),
+            Err(_) if timed_out => {
+                self.contexts.remove(&set.key);
+                Err(JsError::Timeout(self.limits.timeout.as_millis() as u64))
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+fn parse_map_output(s: &str, nfns: usize) -> Result<Vec<Vec<MapOut>>, JsError> {
+    let v: Vec<Vec<Value>> =
+        serde_json::from_str(s).map_err(|e| JsError::Runtime(format!("bad map output: {e}")))?;
+    Ok(v.into_iter()
+        .map(|per| {
+            let mut out: Vec<MapOut> = per
+                .into_iter()
+                .map(|r| match r {
+                    Value::Array(rows) => MapOut::Rows(
+                        rows.into_iter()
+                            .map(|kv| match kv {
+                                Value::Array(mut p) if p.len() == 2 => {
+                                    let v = p.pop().unwrap_or(Value::Null);
+                                    (p.pop().unwrap_or(Value::Null), v)
+                                }
+                                _ => (Value::Null, Value::Null),
+                            })
+                            .collect(),
+                    ),
+                    Value::Object(m) => MapOut::Error(
+                        m.get("error")
+                            .and_then(Value::as_str)
+                            .unwrap_or("map function failed")
+                            .to_string(),
+                    ),
+                    _ => MapOut::Rows(vec![]),
+                })
+                .collect();
+            out.resize(nfns, MapOut::Rows(vec![]));
+            out
+        })
+        .collect())
+}
+
+type Task = Box<dyn FnOnce(&mut Worker) + Send>;
+
+/// A batch's JSON output, or (message, index of the failing document, partial output).
+type BatchOutcome = Result<String, (String, usize, String)>;
+
+/// A pool of JS worker threads. Work for one function set always goes to the same worker,
+/// so its compiled context is reused.
+pub struct JsPool {
+    senders: Vec<mpsc::Sender<Task>>,
+}
+
+impl JsPool {
+    /// Starts `threads` workers with `limits`.
+    pub fn new(threads: usize, limits: JsLimits) -> JsPool {
+        let mut senders = vec![];
+        for i in 0..threads.max(1) {
+            let (tx, rx) = mpsc::channel::<Task>();
+            let limits = limits.clone();
+            std::thread::Builder::new()
+                .name(format!("fullsync-js-{i}"))
+                .stack_size(16 << 20)
+                .spawn(move || {
+                    let mut worker = match Worker::new(limits) {
+                        Ok(w) => w,
+                        Err(_) => return,
+                    };
+                    while let Ok(task) = rx.recv() {
+                        task(&mut worker);
+                    }
+                })
+                .expect("spawn a JS worker thread");
+            senders.push(tx);
+        }
+        JsPool { senders }
+    }
+
+    /// The shared default pool (one worker per core, at most 4).
+    pub fn global() -> &'static JsPool {
+        static POOL: OnceLock<JsPool> = OnceLock::new();
+        POOL.get_or_init(|| {
+            let n = std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2)
+                .min(4);
+            JsPool::new(n, JsLimits::default())
+        })
+    }
+
+    /// Runs `f` on the worker that owns `key`.
+    pub fn run<R: Send + 'static>(
+        &self,
+        key: &str,
+        f: impl FnOnce(&mut Worker) -> R + Send + 'static,
+    ) -> Result<R, JsError> {
+        let h = key
+            .bytes()
+            .fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(b as usize));
+        let (tx, rx) = mpsc::channel();
+        self.senders[h % self.senders.len()]
+            .send(Box::new(move |w: &mut Worker| {
+                let _ = tx.send(f(w));
+            }))
+            .map_err(|_| JsError::Runtime("JS worker stopped".into()))?;
+        rx.recv()
+            .map_err(|_| JsError::Runtime("JS worker stopped (crashed?)".into()))
+    }
+
+    /// Maps documents with a function set (see [`Worker::map_batch`]).
+    pub fn map(
+        &self,
+        set: &FnSet,
+        docs: Vec<String>,
+    ) -> Result<(Vec<Vec<MapOut>>, Vec<String>), JsError> {
+        let set2 = set.clone();
+        self.run(&set.key, move |w| w.map_batch(&set2, &docs))?
+    }
+
+    /// Calls one function (reduce, filter, validate_doc_update).
+    pub fn call(
+        &self,
+        set: &FnSet,
+        index: usize,
+        args: Value,
+        validate: bool,
+    ) -> Result<Value, JsError> {
+        let set2 = set.clone();
+        self.run(&set.key, move |w| w.call(&set2, index, &args, validate))?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn set(key: &str, srcs: &[&str]) -> FnSet {
+        FnSet {
+            key: key.into(),
+            sources: srcs
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (format!("f{i}"), s.to_string()))
+                .collect(),
+            ddoc: json!({"views": {"lib": {"util": "exports.twice = function (x) { return 2 * x; };"}}}),
+        }
+    }
+
+    #[test]
+    fn map_forms_errors_and_copies() {
+        let pool = JsPool::new(
+            1,
+            JsLimits {
+                timeout: Duration::from_millis(200),
+                memory: 64 << 20,
+            },
+        );
+        let s = set(
+            "a",
+            &[
+                "function (doc) { emit(doc.k, doc.v); doc.k = 'changed'; }",
+                "function named(doc) { if (doc.k === 'bad') throw new Error('boom'); emit([doc.k], null); }",
+                "(doc) => { emit(require('views/lib/util').twice(doc.v)); log('seen ' + doc._id); }",
+            ],
+        );
+        let docs = vec![
+            r#"{"_id":"1","k":"a","v":1}"#.to_string(),
+            r#"{"_id":"2","k":"bad","v":2}"#.to_string(),
+        ];
+        let (out, logs) = pool.map(&s, docs).unwrap();
+        assert_eq!(out[0][0], MapOut::Rows(vec![(json!("a"), json!(1))]));
+        assert_eq!(
+            out[0][1],
+            MapOut::Rows(vec![(json!(["a"]), json!(null))]),
+            "map sees an unmodified copy"
+        );
+        assert_eq!(out[0][2], MapOut::Rows(vec![(json!(2), json!(null))]));
+        assert_eq!(out[1][1], MapOut::Error("Error: boom".into()));
+        assert_eq!(logs, vec!["seen 1", "seen 2"]);
+    }
+
+    #[test]
+    fn compile_errors_are_reported() {
+        let pool = JsPool::new(1, JsLimits::default());
+        let e = pool
+            .map(
+                &set("b", &["function (doc) { emit(doc.x; }"]),
+                vec!["{}".into()],
+            )
+            .unwrap_err();
+        assert!(matches!(e, JsError::Compile { .. }), "{e:?}");
+        let e = pool.map(&set("c", &["42"]), vec!["{}".into()]).unwrap_err();
+        assert!(e.to_string().contains("not a function"), "{e}");
+    }
+
+    #[test]
+    fn infinite_loop_fails_one_document_only() {
+        let pool = JsPool::new(
+            1,
+            JsLimits {
+                timeout: Duration::from_millis(100),
+                memory: 64 << 20,
+            },
+        );
+        let s = set(
+            "loop",
+            &["function (doc) { if (doc.loop) { while (true) {} } emit(doc._id); }"],
+        );
+        let docs: Vec<String> = (0..5)
+            .map(|i| json!({"_id": i.to_string(), "loop": i == 2}).to_string())
+            .collect();
+        let t = Instant::now();
+        let (out, _) = pool.map(&s, docs).unwrap();
+        assert!(t.elapsed() < Duration::from_secs(5));
+        assert_eq!(out.len(), 5);
+        assert!(
+            matches!(&out[2][0], MapOut::Error(m) if m.contains("timed out")),
+            "{:?}",
+            out[2]
+        );
+        assert_eq!(out[4][0], MapOut::Rows(vec![(json!("4"), json!(null))]));
+        assert_eq!(out[1][0], MapOut::Rows(vec![(json!("1"), json!(null))]));
+    }
+
+    #[test]
+    fn call_and_validate() {
+        let pool = JsPool::new(1, JsLimits::default());
+        let s = set(
+            "v",
+            &[
+                "function (keys, values, rereduce) { return sum(values); }",
+                "function (newDoc, oldDoc, userCtx) { if (!newDoc.ok) throw({forbidden: 'needs ok'}); }",
+            ],
+        );
+        assert_eq!(
+            pool.call(&s, 0, json!([null, [1, 2, 3], false]), false)
+                .unwrap(),
+            json!(6)
+        );
+        assert_eq!(
+            pool.call(&s, 1, json!([{"ok": false}, null, {}]), true)
+                .unwrap(),
+            json!({"forbidden": "needs ok"})
+        );
+        assert_eq!(
+            pool.call(&s, 1, json!([{"ok": true}, null, {}]), true)
+                .unwrap(),
+            json!(null)
+        );
+    }
+}
