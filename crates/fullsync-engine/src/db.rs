@@ -190,6 +190,7 @@ pub struct DbInfo {
 /// A database.
 pub struct Database {
     name: String,
+    instance: u64,
     store: Store,
     seq_tx: tokio::sync::watch::Sender<u64>,
     revs_limit: AtomicU64,
@@ -218,11 +219,23 @@ struct Counters {
 impl Database {
     /// Opens a database on a store.
     pub fn open(name: &str, store: Store) -> Result<Database> {
-        let (seq, limit) =
-            store.read(|r| Ok((r.meta_u64("update_seq")?, r.meta_u64("revs_limit")?)))?;
+        let (seq, limit, mut instance) = store.read(|r| {
+            Ok((
+                r.meta_u64("update_seq")?,
+                r.meta_u64("revs_limit")?,
+                r.meta_u64("instance")?,
+            ))
+        })?;
+        if instance == 0 {
+            let mut b = [0u8; 8];
+            getrandom::fill(&mut b).expect("the OS random source is available");
+            instance = u64::from_le_bytes(b) | 1;
+            store.write(|w| w.set_meta_u64("instance", instance))?;
+        }
         let (seq_tx, _) = tokio::sync::watch::channel(seq);
         Ok(Database {
             name: name.to_string(),
+            instance,
             store,
             seq_tx,
             revs_limit: AtomicU64::new(if limit == 0 {
@@ -232,6 +245,12 @@ impl Database {
             }),
             validators: RwLock::new(vec![]),
         })
+    }
+
+    /// A random id given to this database when it was created: a database deleted and created
+    /// again under the same name gets a new one (indexes use it to notice).
+    pub fn instance(&self) -> u64 {
+        self.instance
     }
 
     /// The database name.

@@ -334,8 +334,7 @@ impl Worker {
             });
             let timed_out = self.timed_out();
             self.disarm();
-            let (res, l): (BatchOutcome, Vec<String>) =
-                outcome.map_err(JsError::Runtime)?;
+            let (res, l): (BatchOutcome, Vec<String>) = outcome.map_err(JsError::Runtime)?;
             logs.extend(l);
             match res {
                 Ok(s) => {

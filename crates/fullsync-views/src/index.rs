@@ -1,0 +1,399 @@
+//! A persistent, incremental view index: one redb store per design-document signature, holding
+//! the rows of all its views (built together, as CouchDB does).
+//!
+//! Tables:
+//! - `rows`: `[view u8] ++ sort_key(key) ++ sort_key(doc id) ++ u32 emit number` ->
+//!   JSON `[id, key, value]`. Byte order = CouchDB collation of `(key, doc id)`.
+//! - `by_doc`: doc id -> the row keys it emitted (to remove them when the doc changes).
+//! - `errors`: doc id -> JSON `[[view name, message], ...]` for documents a map function threw on.
+//! - `meta`: `seq` (the database sequence indexed so far), `count/<view>` (rows per view).
+//!
+//! Updating reads `_changes` since `seq` in batches, maps them in QuickJS, and writes each batch
+//! in one transaction together with the new `seq`, so the index is always consistent with some
+//! database sequence and a crash only costs re-mapping the last batches.
+
+use std::ops::Bound;
+use std::path::Path;
+use std::sync::Mutex;
+
+use fullsync_engine::{ChangesOptions, Database};
+use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
+use serde_json::{json, Value};
+
+use crate::collate;
+use crate::ddoc::DesignDoc;
+use crate::error::ViewError;
+use crate::js::{JsPool, MapOut};
+
+const ROWS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("rows");
+const BY_DOC: TableDefinition<&str, &[u8]> = TableDefinition::new("by_doc");
+const ERRORS: TableDefinition<&str, &str> = TableDefinition::new("errors");
+const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+
+/// A callback over rows: returns `false` to stop.
+pub type RowVisitor<'a> = dyn FnMut(&[u8], Row) -> Result<bool, ViewError> + 'a;
+
+/// Documents mapped per batch while updating.
+pub const BATCH: usize = 1000;
+
+/// One stored row.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// Emitting document.
+    pub id: String,
+    /// Key.
+    pub key: Value,
+    /// Value.
+    pub value: Value,
+    /// Sort key of `key` (for grouping).
+    pub key_sort: Vec<u8>,
+}
+
+/// A map error recorded for a document.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MapError {
+    /// Document id.
+    pub id: String,
+    /// View name.
+    pub view: String,
+    /// What the function threw.
+    pub error: String,
+}
+
+/// The index of one design document signature.
+pub struct ViewIndex {
+    store: redb::Database,
+    update_lock: Mutex<()>,
+}
+
+/// Builds a row key.
+pub fn row_key(view: u8, key_sort: &[u8], id: &str, n: u32) -> Vec<u8> {
+    let mut k = Vec::with_capacity(1 + key_sort.len() + id.len() * 3 + 16);
+    k.push(view);
+    k.extend_from_slice(key_sort);
+    collate::encode(&mut k, &Value::String(id.to_string()));
+    k.extend_from_slice(&n.to_be_bytes());
+    k
+}
+
+fn encode_keys(keys: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for k in keys {
+        out.extend_from_slice(&(k.len() as u32).to_be_bytes());
+        out.extend_from_slice(k);
+    }
+    out
+}
+
+fn decode_keys(mut b: &[u8]) -> Vec<Vec<u8>> {
+    let mut out = vec![];
+    while b.len() >= 4 {
+        let n = u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize;
+        if b.len() < 4 + n {
+            break;
+        }
+        out.push(b[4..4 + n].to_vec());
+        b = &b[4 + n..];
+    }
+    out
+}
+
+impl ViewIndex {
+    /// Opens (or creates) the index file at `path`, or an in-memory index.
+    pub fn open(path: Option<&Path>) -> Result<ViewIndex, ViewError> {
+        let mut b = redb::Database::builder();
+        b.set_cache_size(32 << 20);
+        let store = match path {
+            Some(p) => {
+                if let Some(dir) = p.parent() {
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| ViewError::Storage(format!("{}: {e}", dir.display())))?;
+                }
+                b.create(p)?
+            }
+            None => b.create_with_backend(redb::backends::InMemoryBackend::new())?,
+        };
+        let txn = store.begin_write()?;
+        txn.open_table(ROWS)?;
+        txn.open_table(BY_DOC)?;
+        txn.open_table(ERRORS)?;
+        txn.open_table(META)?;
+        txn.commit()?;
+        Ok(ViewIndex {
+            store,
+            update_lock: Mutex::new(()),
+        })
+    }
+
+    /// The database sequence this index reflects.
+    pub fn seq(&self) -> Result<u64, ViewError> {
+        let r = self.store.begin_read()?;
+        Ok(r.open_table(META)?
+            .get("seq")?
+            .map(|v| v.value())
+            .unwrap_or(0))
+    }
+
+    /// Brings the index up to the database's current sequence. Returns the indexed sequence.
+    /// `progress(done, total)` is called after each batch.
+    pub fn update(
+        &self,
+        db: &Database,
+        ddoc: &DesignDoc,
+        pool: &JsPool,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<u64, ViewError> {
+        let _guard = self.update_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let set = ddoc.map_set(db.name());
+        let mut since = self.seq()?;
+        let target = db.update_seq();
+        loop {
+            if since >= db.update_seq() {
+                break;
+            }
+            let ch = db.changes(&ChangesOptions {
+                since,
+                limit: Some(BATCH),
+                include_docs: true,
+                conflicts: true,
+                ..Default::default()
+            })?;
+            if ch.results.is_empty() {
+                since = ch.last_seq.max(since);
+                self.set_seq(since)?;
+                break;
+            }
+            let mut plan: Vec<(String, Option<usize>)> = Vec::with_capacity(ch.results.len());
+            let mut to_map = Vec::with_capacity(ch.results.len());
+            for row in &ch.results {
+                let id = row["id"].as_str().unwrap_or_default().to_string();
+                let deleted = row.get("deleted").and_then(Value::as_bool).unwrap_or(false);
+                let skip = deleted || (id.starts_with("_design/") && !ddoc.include_design);
+                if skip {
+                    plan.push((id, None));
+                } else {
+                    plan.push((id, Some(to_map.len())));
+                    to_map.push(row["doc"].to_string());
+                }
+            }
+            let outputs = if to_map.is_empty() {
+                vec![]
+            } else {
+                pool.map(&set, to_map)?.0
+            };
+            self.write_batch(ddoc, &plan, &outputs, ch.last_seq, ch.last_seq >= target)?;
+            since = ch.last_seq;
+            progress(since, target);
+        }
+        Ok(since)
+    }
+
+    fn set_seq(&self, seq: u64) -> Result<(), ViewError> {
+        let txn = self.store.begin_write()?;
+        txn.open_table(META)?.insert("seq", seq)?;
+        txn.commit()?;
+        Ok(())
+    }
+
+    fn write_batch(
+        &self,
+        ddoc: &DesignDoc,
+        plan: &[(String, Option<usize>)],
+        outputs: &[Vec<MapOut>],
+        seq: u64,
+        last: bool,
+    ) -> Result<(), ViewError> {
+        let mut txn = self.store.begin_write()?;
+        if !last {
+            // Intermediate batches need not be fsynced: after a crash the index resumes from
+            // the last durable batch, which is still consistent.
+            txn.set_durability(redb::Durability::None)?;
+        }
+        {
+            let mut rows = txn.open_table(ROWS)?;
+            let mut by_doc = txn.open_table(BY_DOC)?;
+            let mut errors = txn.open_table(ERRORS)?;
+            let mut meta = txn.open_table(META)?;
+            let mut deltas = vec![0i64; ddoc.views.len()];
+            for (id, slot) in plan {
+                if let Some(old) = by_doc.remove(id.as_str())?.map(|v| decode_keys(v.value())) {
+                    for k in old {
+                        if rows.remove(k.as_slice())?.is_some() {
+                            if let Some(d) = deltas.get_mut(k[0] as usize) {
+                                *d -= 1;
+                            }
+                        }
+                    }
+                }
+                errors.remove(id.as_str())?;
+                let Some(i) = slot else { continue };
+                let mut keys = vec![];
+                let mut errs = vec![];
+                for (v, out) in outputs[*i].iter().enumerate() {
+                    match out {
+                        MapOut::Rows(emitted) => {
+                            for (n, (k, val)) in emitted.iter().enumerate() {
+                                let rk = row_key(v as u8, &collate::sort_key(k), id, n as u32);
+                                let stored = serde_json::to_vec(&json!([id, k, val]))
+                                    .expect("JSON serializes");
+                                rows.insert(rk.as_slice(), stored.as_slice())?;
+                                keys.push(rk);
+                                deltas[v] += 1;
+                            }
+                        }
+                        MapOut::Error(e) => errs.push(json!([ddoc.views[v].name, e])),
+                    }
+                }
+                if !keys.is_empty() {
+                    by_doc.insert(id.as_str(), encode_keys(&keys).as_slice())?;
+                }
+                if !errs.is_empty() {
+                    errors.insert(id.as_str(), Value::Array(errs).to_string().as_str())?;
+                }
+            }
+            for (v, d) in deltas.iter().enumerate() {
+                if *d != 0 {
+                    let name = format!("count/{v}");
+                    let cur = meta.get(name.as_str())?.map(|x| x.value()).unwrap_or(0) as i64;
+                    meta.insert(name.as_str(), (cur + d).max(0) as u64)?;
+                }
+            }
+            meta.insert("seq", seq)?;
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// Number of rows of view `v`.
+    pub fn total_rows(&self, v: usize) -> Result<u64, ViewError> {
+        let r = self.store.begin_read()?;
+        Ok(r.open_table(META)?
+            .get(format!("count/{v}").as_str())?
+            .map(|x| x.value())
+            .unwrap_or(0))
+    }
+
+    /// Map errors recorded for this index (all views), up to `limit`.
+    pub fn errors(&self, ddoc: &DesignDoc, limit: usize) -> Result<Vec<MapError>, ViewError> {
+        let _ = ddoc;
+        let r = self.store.begin_read()?;
+        let t = r.open_table(ERRORS)?;
+        let mut out = vec![];
+        for item in t.iter()? {
+            let (k, v) = item?;
+            let list: Vec<(String, String)> = serde_json::from_str(v.value()).unwrap_or_default();
+            for (view, error) in list {
+                out.push(MapError {
+                    id: k.value().to_string(),
+                    view,
+                    error,
+                });
+            }
+            if out.len() >= limit {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Visits rows of view `v` between byte bounds, in order or reversed, until `f` says stop.
+    pub fn scan(
+        &self,
+        v: u8,
+        lo: Bound<Vec<u8>>,
+        hi: Bound<Vec<u8>>,
+        reverse: bool,
+        f: &mut RowVisitor<'_>,
+    ) -> Result<(), ViewError> {
+        let lo = match lo {
+            Bound::Unbounded => Bound::Included(vec![v]),
+            b => b,
+        };
+        let hi = match hi {
+            Bound::Unbounded => Bound::Excluded(vec![v + 1]),
+            b => b,
+        };
+        if let (Bound::Included(a) | Bound::Excluded(a), Bound::Included(b) | Bound::Excluded(b)) =
+            (&lo, &hi)
+        {
+            if a > b {
+                return Ok(());
+            }
+        }
+        let r = self.store.begin_read()?;
+        let t = r.open_table(ROWS)?;
+        let lo_ref = match &lo {
+            Bound::Included(x) => Bound::Included(x.as_slice()),
+            Bound::Excluded(x) => Bound::Excluded(x.as_slice()),
+            Bound::Unbounded => Bound::Unbounded,
+        };
+        let hi_ref = match &hi {
+            Bound::Included(x) => Bound::Included(x.as_slice()),
+            Bound::Excluded(x) => Bound::Excluded(x.as_slice()),
+            Bound::Unbounded => Bound::Unbounded,
+        };
+        let range = t.range::<&[u8]>((lo_ref, hi_ref))?;
+        let mut visit = |k: &[u8], val: &[u8]| -> Result<bool, ViewError> {
+            let arr: (String, Value, Value) = serde_json::from_slice(val)
+                .map_err(|e| ViewError::Storage(format!("bad row: {e}")))?;
+            // The key's sort key is the row key minus the view byte, doc id and counter: recompute.
+            let key_sort = collate::sort_key(&arr.1);
+            f(
+                k,
+                Row {
+                    id: arr.0,
+                    key: arr.1,
+                    value: arr.2,
+                    key_sort,
+                },
+            )
+        };
+        if reverse {
+            for item in range.rev() {
+                let (k, val) = item?;
+                if !visit(k.value(), val.value())? {
+                    break;
+                }
+            }
+        } else {
+            for item in range {
+                let (k, val) = item?;
+                if !visit(k.value(), val.value())? {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Counts rows of view `v` in `[start of view, bound)` (the `offset` of a query).
+    pub fn count_before(
+        &self,
+        v: u8,
+        bound: &Bound<Vec<u8>>,
+        reverse: bool,
+    ) -> Result<u64, ViewError> {
+        let r = self.store.begin_read()?;
+        let t = r.open_table(ROWS)?;
+        let n = if !reverse {
+            let hi = match bound {
+                Bound::Included(b) => Bound::Excluded(b.as_slice()),
+                Bound::Excluded(b) => Bound::Included(b.as_slice()),
+                Bound::Unbounded => return Ok(0),
+            };
+            t.range::<&[u8]>((Bound::Included([v].as_slice()), hi))?
+                .count()
+        } else {
+            let lo = match bound {
+                Bound::Included(b) => Bound::Excluded(b.as_slice()),
+                Bound::Excluded(b) => Bound::Included(b.as_slice()),
+                Bound::Unbounded => return Ok(0),
+            };
+            let end = [v + 1];
+            t.range::<&[u8]>((lo, Bound::Excluded(end.as_slice())))?
+                .count()
+        };
+        let _ = t.len()?;
+        Ok(n as u64)
+    }
+}

@@ -1,0 +1,432 @@
+//! Views through the service API: every query option, reduces, errors, incremental updates.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use fullsync_engine::{parse_doc, Database, Engine, UserCtx};
+use fullsync_views::{JsLimits, JsPool, ViewQuery, Views};
+use serde_json::{json, Value};
+
+fn setup(docs: Vec<Value>, ddoc: Value) -> (Views, Arc<Database>) {
+    let engine = Arc::new(Engine::in_memory());
+    let db = engine.create_db("db").unwrap();
+    let mut all = docs;
+    all.push(ddoc);
+    db.bulk_docs_json(all, true, &UserCtx::default()).unwrap();
+    let pool = Arc::new(JsPool::new(
+        1,
+        JsLimits {
+            timeout: Duration::from_millis(300),
+            memory: 64 << 20,
+        },
+    ));
+    (Views::with_pool(engine, pool), db)
+}
+
+fn q(v: Value) -> ViewQuery {
+    ViewQuery::from_json(&v).unwrap()
+}
+
+fn keys(r: &Value) -> Vec<Value> {
+    r["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["key"].clone())
+        .collect()
+}
+
+fn sample() -> (Views, Arc<Database>) {
+    let docs = (0..10).map(|i| json!({"_id": format!("d{i}"), "n": i, "type": if i % 2 == 0 {"even"} else {"odd"}, "tags": [i % 3, i]})).collect();
+    let ddoc = json!({"_id": "_design/t", "views": {
+        "by_n": {"map": "function (doc) { if (doc.n !== undefined) emit(doc.n, doc.type); }"},
+        "by_type": {"map": "function (doc) { if (doc.type) emit(doc.type, doc.n); }", "reduce": "_sum"},
+        "by_tags": {"map": "function (doc) { if (doc.tags) emit(doc.tags, 1); }", "reduce": "_count"},
+        "stats": {"map": "function (doc) { if (doc.type) emit(doc.type, doc.n); }", "reduce": "_stats"},
+        "js": {"map": "function (doc) { if (doc.type) emit(doc.type, doc.n); }",
+               "reduce": "function (keys, values, rereduce) { return sum(values) * 1; }"},
+        "distinct": {"map": "function (doc) { if (doc.type) emit(doc.type, null); }", "reduce": "_approx_count_distinct"}
+    }});
+    setup(docs, ddoc)
+}
+
+#[test]
+fn map_options() {
+    let (v, _db) = sample();
+    let r = v.query("db", "t", "by_n", &q(json!({}))).unwrap();
+    assert_eq!(r["total_rows"], 10);
+    assert_eq!(keys(&r), (0..10).map(|i| json!(i)).collect::<Vec<_>>());
+    let r = v
+        .query("db", "t", "by_n", &q(json!({"startkey": 3, "endkey": 5})))
+        .unwrap();
+    assert_eq!(keys(&r), vec![json!(3), json!(4), json!(5)]);
+    assert_eq!(r["offset"], 3);
+    let r = v
+        .query(
+            "db",
+            "t",
+            "by_n",
+            &q(json!({"startkey": 3, "endkey": 5, "inclusive_end": false})),
+        )
+        .unwrap();
+    assert_eq!(keys(&r), vec![json!(3), json!(4)]);
+    let r = v
+        .query(
+            "db",
+            "t",
+            "by_n",
+            &q(json!({"startkey": 5, "endkey": 3, "descending": true})),
+        )
+        .unwrap();
+    assert_eq!(keys(&r), vec![json!(5), json!(4), json!(3)]);
+    assert_eq!(r["offset"], 4);
+    let r = v
+        .query(
+            "db",
+            "t",
+            "by_n",
+            &q(json!({"startkey": 5, "endkey": 3, "descending": true, "inclusive_end": false})),
+        )
+        .unwrap();
+    assert_eq!(keys(&r), vec![json!(5), json!(4)]);
+    let r = v
+        .query("db", "t", "by_n", &q(json!({"skip": 2, "limit": 3})))
+        .unwrap();
+    assert_eq!(keys(&r), vec![json!(2), json!(3), json!(4)]);
+    assert_eq!(r["offset"], 2);
+    let r = v.query("db", "t", "by_n", &q(json!({"key": 7}))).unwrap();
+    assert_eq!(r["rows"], json!([{"id": "d7", "key": 7, "value": "odd"}]));
+    let r = v
+        .query("db", "t", "by_n", &q(json!({"keys": [8, 1, 42, 8]})))
+        .unwrap();
+    assert_eq!(keys(&r), vec![json!(8), json!(1), json!(8)]);
+    let r = v
+        .query(
+            "db",
+            "t",
+            "by_n",
+            &q(json!({"key": 2, "include_docs": true})),
+        )
+        .unwrap();
+    assert_eq!(r["rows"][0]["doc"]["_id"], "d2");
+    assert!(r["rows"][0]["doc"]["_rev"]
+        .as_str()
+        .unwrap()
+        .starts_with("1-"));
+    // Equal keys are ordered by doc id; startkey_docid / endkey_docid narrow within a key.
+    let r = v
+        .query(
+            "db",
+            "t",
+            "by_type",
+            &q(json!({"reduce": false, "key": "even"})),
+        )
+        .unwrap();
+    let ids: Vec<&str> = r["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec!["d0", "d2", "d4", "d6", "d8"]);
+    let r = v
+        .query("db", "t", "by_type", &q(json!({"reduce": false, "startkey": "even", "startkey_docid": "d4", "endkey": "even", "endkey_docid": "d6"})))
+        .unwrap();
+    let ids: Vec<&str> = r["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec!["d4", "d6"]);
+    let r = v
+        .query(
+            "db",
+            "t",
+            "by_n",
+            &q(json!({"update_seq": true, "limit": 0})),
+        )
+        .unwrap();
+    assert_eq!(r["update_seq"], 11);
+    assert_eq!(r["rows"], json!([]));
+}
+
+#[test]
+fn reduce_options() {
+    let (v, _db) = sample();
+    let r = v.query("db", "t", "by_type", &q(json!({}))).unwrap();
+    assert_eq!(r, json!({"rows": [{"key": null, "value": 45}]}));
+    let r = v
+        .query("db", "t", "by_type", &q(json!({"group": true})))
+        .unwrap();
+    assert_eq!(
+        r["rows"],
+        json!([{"key": "even", "value": 20}, {"key": "odd", "value": 25}])
+    );
+    let r = v
+        .query(
+            "db",
+            "t",
+            "by_type",
+            &q(json!({"group": true, "descending": true, "limit": 1})),
+        )
+        .unwrap();
+    assert_eq!(r["rows"], json!([{"key": "odd", "value": 25}]));
+    let r = v
+        .query(
+            "db",
+            "t",
+            "by_type",
+            &q(json!({"keys": ["odd", "nope", "even"], "group": true})),
+        )
+        .unwrap();
+    assert_eq!(
+        r["rows"],
+        json!([{"key": "odd", "value": 25}, {"key": "even", "value": 20}])
+    );
+    let r = v
+        .query("db", "t", "by_tags", &q(json!({"group_level": 1})))
+        .unwrap();
+    assert_eq!(
+        r["rows"],
+        json!([{"key": [0], "value": 4}, {"key": [1], "value": 3}, {"key": [2], "value": 3}])
+    );
+    let r = v
+        .query(
+            "db",
+            "t",
+            "by_tags",
+            &q(json!({"group_level": 1, "skip": 1})),
+        )
+        .unwrap();
+    assert_eq!(keys(&r), vec![json!([1]), json!([2])]);
+    let r = v
+        .query("db", "t", "stats", &q(json!({"key": "odd"})))
+        .unwrap();
+    assert_eq!(
+        r["rows"][0]["value"],
+        json!({"sum": 25, "count": 5, "min": 1, "max": 9, "sumsqr": 165})
+    );
+    let r = v
+        .query("db", "t", "js", &q(json!({"group": true})))
+        .unwrap();
+    assert_eq!(
+        r["rows"],
+        json!([{"key": "even", "value": 20}, {"key": "odd", "value": 25}])
+    );
+    let r = v.query("db", "t", "distinct", &q(json!({}))).unwrap();
+    assert_eq!(r["rows"][0]["value"], 2);
+    let r = v
+        .query("db", "t", "by_type", &q(json!({"startkey": "x"})))
+        .unwrap();
+    assert_eq!(r["rows"], json!([]));
+}
+
+#[test]
+fn errors_as_couchdb() {
+    let (v, _db) = sample();
+    let e = |view: &str, o: Value| v.query("db", "t", view, &q(o)).unwrap_err();
+    let err = e("by_n", json!({"group": true}));
+    assert_eq!(
+        (err.status(), err.couch_error(), err.to_string().as_str()),
+        (
+            400,
+            "query_parse_error",
+            "Invalid use of grouping on a map view."
+        )
+    );
+    assert_eq!(
+        e("by_type", json!({"group": true, "reduce": false})).to_string(),
+        "Invalid use of grouping on a map view."
+    );
+    assert_eq!(
+        e("by_n", json!({"reduce": true})).to_string(),
+        "Reduce is invalid for map-only views."
+    );
+    assert_eq!(
+        e("by_type", json!({"include_docs": true})).to_string(),
+        "`include_docs` is invalid for reduce"
+    );
+    let err = v.query("db", "t", "nope", &q(json!({}))).unwrap_err();
+    assert_eq!(
+        (err.status(), err.to_string().as_str()),
+        (404, "missing_named_view")
+    );
+    let err = v.query("db", "nope", "x", &q(json!({}))).unwrap_err();
+    assert_eq!((err.status(), err.to_string().as_str()), (404, "missing"));
+}
+
+#[test]
+fn one_throwing_doc_in_a_thousand_is_reported_not_swallowed() {
+    let docs = (0..1000).map(|i| json!({"_id": format!("d{i:04}"), "v": if i == 500 { json!(null) } else { json!({"x": i}) }})).collect();
+    let (v, _db) = setup(
+        docs,
+        json!({"_id": "_design/t", "views": {"x": {"map": "function (doc) { emit(doc.v.x, null); }"}}}),
+    );
+    let r = v.query("db", "t", "x", &q(json!({"limit": 0}))).unwrap();
+    assert_eq!(r["total_rows"], 999);
+    let errs = v.errors("db", "t", 100).unwrap();
+    assert_eq!(errs.len(), 1);
+    assert_eq!(errs[0].id, "d0500");
+    assert_eq!(errs[0].view, "x");
+    assert!(errs[0].error.contains("TypeError"), "{}", errs[0].error);
+}
+
+#[test]
+fn infinite_loop_times_out_and_other_docs_are_indexed() {
+    let docs = (0..20)
+        .map(|i| json!({"_id": format!("d{i:02}"), "loop": i == 7}))
+        .collect();
+    let (v, _db) = setup(
+        docs,
+        json!({"_id": "_design/t", "views": {"x": {"map": "function (doc) { while (doc.loop) {} emit(doc._id); }"}}}),
+    );
+    let t = std::time::Instant::now();
+    let r = v.query("db", "t", "x", &q(json!({}))).unwrap();
+    assert!(t.elapsed() < Duration::from_secs(10));
+    assert_eq!(r["total_rows"], 19);
+    let errs = v.errors("db", "t", 10).unwrap();
+    assert_eq!(errs.len(), 1);
+    assert!(errs[0].error.contains("timed out"), "{}", errs[0].error);
+}
+
+#[test]
+fn incremental_updates_and_deletes() {
+    let (v, db) = sample();
+    assert_eq!(
+        v.query("db", "t", "by_type", &q(json!({}))).unwrap()["rows"][0]["value"],
+        45
+    );
+    let cur = db.get("d9", None, &Default::default()).unwrap();
+    db.put(
+        parse_doc(
+            json!({"_id": "d9", "_rev": cur["_rev"], "n": 100, "type": "odd"}),
+            None,
+            &mut |_| None,
+        )
+        .unwrap(),
+        &UserCtx::default(),
+    )
+    .unwrap();
+    let cur = db.get("d8", None, &Default::default()).unwrap();
+    db.put(
+        parse_doc(
+            json!({"_id": "d8", "_rev": cur["_rev"], "_deleted": true}),
+            None,
+            &mut |_| None,
+        )
+        .unwrap(),
+        &UserCtx::default(),
+    )
+    .unwrap();
+    // stale: the old answer, then the new one.
+    assert_eq!(
+        v.query("db", "t", "by_type", &q(json!({"stale": "ok"})))
+            .unwrap()["rows"][0]["value"],
+        45
+    );
+    assert_eq!(
+        v.query("db", "t", "by_type", &q(json!({}))).unwrap()["rows"][0]["value"],
+        45 - 9 - 8 + 100
+    );
+    assert_eq!(
+        v.query("db", "t", "by_n", &q(json!({}))).unwrap()["total_rows"],
+        9
+    );
+}
+
+#[test]
+fn changing_one_ddoc_keeps_the_other_index() {
+    let (v, db) = sample();
+    db.put(
+        parse_doc(
+            json!({"_id": "_design/u", "views": {"a": {"map": "function (doc) { emit(1); }"}}}),
+            None,
+            &mut |_| None,
+        )
+        .unwrap(),
+        &UserCtx::default(),
+    )
+    .unwrap();
+    v.query("db", "t", "by_n", &q(json!({}))).unwrap();
+    v.query("db", "u", "a", &q(json!({}))).unwrap();
+    let cur = db.get("_design/u", None, &Default::default()).unwrap();
+    db.put(parse_doc(json!({"_id": "_design/u", "_rev": cur["_rev"], "views": {"a": {"map": "function (doc) { emit(2); }"}}}), None, &mut |_| None).unwrap(), &UserCtx::default()).unwrap();
+    let r = v.query("db", "u", "a", &q(json!({"limit": 1}))).unwrap();
+    assert_eq!(r["rows"][0]["key"], 2);
+    // t's index was not invalidated: stale=ok still answers from it.
+    assert_eq!(
+        v.query("db", "t", "by_n", &q(json!({"stale": "ok"})))
+            .unwrap()["total_rows"],
+        10
+    );
+}
+
+#[test]
+fn collation_of_view_keys() {
+    let words = ["b", "B", "a", "A", "aa", "é", "e", "1", "10", "2", "_", "~"];
+    let docs = words
+        .iter()
+        .enumerate()
+        .map(|(i, w)| json!({"_id": format!("d{i}"), "w": w}))
+        .collect();
+    let (v, _db) = setup(
+        docs,
+        json!({"_id": "_design/t", "views": {"w": {"map": "function (doc) { if (doc.w) emit(doc.w); }"}}}),
+    );
+    let r = v.query("db", "t", "w", &q(json!({}))).unwrap();
+    assert_eq!(
+        keys(&r),
+        ["_", "~", "1", "10", "2", "a", "A", "aa", "b", "B", "e", "é"]
+            .iter()
+            .map(|s| json!(s))
+            .collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn preview_of_an_unsaved_map() {
+    let (v, _db) = sample();
+    let p = v
+        .preview("db", "function (doc) { if (doc.n > 7) emit(doc.n); if (doc.n === 3) throw new Error('three'); }", None, &q(json!({})))
+        .unwrap();
+    assert_eq!(keys(&p.result), vec![json!(8), json!(9)]);
+    assert_eq!(p.errors.len(), 1);
+    assert_eq!(p.errors[0].id, "d3");
+    let p = v
+        .preview(
+            "db",
+            "function (doc) { if (doc.type) emit(doc.type, 1); }",
+            Some("_count"),
+            &q(json!({"group": true})),
+        )
+        .unwrap();
+    assert_eq!(p.result["rows"][1], json!({"key": "odd", "value": 5}));
+    assert!(v
+        .preview("db", "function (doc) { emit(doc.x; }", None, &q(json!({})))
+        .is_err());
+}
+
+#[test]
+fn index_survives_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let engine = Arc::new(Engine::open(dir.path()).unwrap());
+        let db = engine.create_db("db").unwrap();
+        db.bulk_docs_json(
+            vec![json!({"_id": "a", "n": 1}), json!({"_id": "_design/t", "views": {"n": {"map": "function (doc) { emit(doc.n); }"}}})],
+            true,
+            &UserCtx::default(),
+        )
+        .unwrap();
+        let v = Views::new(engine);
+        assert_eq!(
+            v.query("db", "t", "n", &q(json!({}))).unwrap()["total_rows"],
+            1
+        );
+    }
+    let engine = Arc::new(Engine::open(dir.path()).unwrap());
+    let v = Views::new(engine);
+    let r = v.query("db", "t", "n", &q(json!({"stale": "ok"}))).unwrap();
+    assert_eq!(r["total_rows"], 1, "the index was persisted");
+}
