@@ -45,11 +45,43 @@ enum Cmd {
         #[arg(long)]
         admin: Option<String>,
     },
+    /// Query a view of a local database and print its rows (one JSON row per line).
+    ///
+    /// Options are CouchDB query parameters, JSON values where CouchDB expects JSON:
+    /// `fullsync view mydb app/by_type startkey='"a"' limit=10 group=true`
+    View {
+        /// Data directory.
+        #[arg(long, default_value = "fullsync-data")]
+        data: PathBuf,
+        /// Database name.
+        db: String,
+        /// DDOC/VIEW (the design document name without `_design/`).
+        view: String,
+        /// Query options as name=value.
+        options: Vec<String>,
+        /// Print the whole CouchDB response instead of one row per line.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.cmd {
+        Cmd::View {
+            data,
+            db,
+            view,
+            options,
+            json,
+        } => view_cmd(&data, &db, &view, &options, json),
         Cmd::Serve {
             data,
             port,
@@ -104,4 +136,65 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+fn view_cmd(
+    data: &std::path::Path,
+    db: &str,
+    view: &str,
+    options: &[String],
+    json: bool,
+) -> anyhow::Result<()> {
+    let (ddoc, name) = view
+        .split_once('/')
+        .with_context(|| format!("`{view}` is not DDOC/VIEW (for example app/by_type)"))?;
+    let ddoc = ddoc.strip_prefix("_design/").unwrap_or(ddoc);
+    let mut params = vec![];
+    for o in options {
+        let (k, v) = o.split_once('=').with_context(|| {
+            format!("option `{o}` is not name=value (for example limit=10 or key='\"a\"')")
+        })?;
+        params.push((k.to_string(), v.to_string()));
+    }
+    if !data.exists() {
+        anyhow::bail!(
+            "data directory {} does not exist; pass --data DIR",
+            data.display()
+        );
+    }
+    let engine = Arc::new(fullsync_engine::Engine::open(data)?);
+    let views = fullsync_views::Views::new(engine);
+    let q = fullsync_views::ViewQuery::from_params(&params)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", e.couch_error()))?;
+    let t = std::time::Instant::now();
+    let res = views
+        .query(db, ddoc, name, &q)
+        .map_err(|e| anyhow::anyhow!("{} ({}): {}", e.couch_error(), e.status(), e.reason()))?;
+    let ms = t.elapsed().as_secs_f64() * 1000.0;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&res)?);
+    } else {
+        use std::io::Write;
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        for row in res["rows"].as_array().into_iter().flatten() {
+            writeln!(out, "{row}")?;
+        }
+        out.flush()?;
+    }
+    let errors = views.errors(db, ddoc, 1000).unwrap_or_default();
+    let total = res
+        .get("total_rows")
+        .map(|t| format!(" of {t}"))
+        .unwrap_or_default();
+    eprintln!(
+        "{} rows{total} in {ms:.1} ms",
+        res["rows"].as_array().map_or(0, |r| r.len())
+    );
+    for e in errors.iter().take(20) {
+        eprintln!("map error in view {} on doc {}: {}", e.view, e.id, e.error);
+    }
+    if errors.len() > 20 {
+        eprintln!("... and {} more map errors", errors.len() - 20);
+    }
+    Ok(())
 }

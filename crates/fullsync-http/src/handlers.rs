@@ -243,7 +243,13 @@ async fn database(ctx: Ctx, name: &str) -> ApiResult {
                     "You tried to DELETE a database with a ?rev= parameter. Did you mean to DELETE a document instead?",
                 ));
             }
-            blocking(move || Ok(engine.delete_db(&name)?)).await?;
+            let views = ctx.state.views.clone();
+            blocking(move || {
+                engine.delete_db(&name)?;
+                views.forget_db(&name);
+                Ok(())
+            })
+            .await?;
             ok(json!({"ok": true}))
         }
         Method::POST => {
@@ -378,7 +384,19 @@ async fn db_path(ctx: Ctx, db_name: &str, rest: &[&str]) -> ApiResult {
         }
         ["_view_cleanup"] => {
             post_only(&ctx)?;
+            let views = ctx.state.views.clone();
+            let name = db.name().to_string();
+            blocking(move || views.cleanup(&name).map_err(view_err)).await?;
             Ok(json_response(202, &json!({"ok": true})))
+        }
+        ["_design", ddoc, "_view", view] => crate::views::view(ctx, db, ddoc, view, false).await,
+        ["_design", ddoc, "_view", view, "queries"] => {
+            crate::views::view(ctx, db, ddoc, view, true).await
+        }
+        ["_design", ddoc, "_info"] => {
+            let views = ctx.state.views.clone();
+            let (name, ddoc) = (db.name().to_string(), ddoc.to_string());
+            ok(blocking(move || views.info(&name, &ddoc).map_err(view_err)).await?)
         }
         ["_ensure_full_commit"] => {
             post_only(&ctx)?;
@@ -403,6 +421,11 @@ async fn db_path(ctx: Ctx, db_name: &str, rest: &[&str]) -> ApiResult {
             }
         }
     }
+}
+
+/// Renders a views error as CouchDB does.
+pub fn view_err(e: fullsync_views::ViewError) -> ApiError {
+    ApiError::new(e.status(), e.couch_error(), e.reason())
 }
 
 fn post_only(ctx: &Ctx) -> Result<(), ApiError> {

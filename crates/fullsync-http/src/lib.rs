@@ -12,6 +12,7 @@
 mod changes;
 mod handlers;
 pub mod util;
+mod views;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -62,6 +63,8 @@ impl Default for ServerConfig {
 pub struct AppState {
     /// The engine.
     pub engine: Arc<Engine>,
+    /// Views (map/reduce indexes and queries).
+    pub views: Arc<fullsync_views::Views>,
     /// Settings.
     pub cfg: ServerConfig,
     sessions: Mutex<HashMap<String, String>>,
@@ -69,8 +72,19 @@ pub struct AppState {
 
 /// Builds the axum router serving the CouchDB API.
 pub fn router(engine: Arc<Engine>, cfg: ServerConfig) -> Router {
+    let views = Arc::new(fullsync_views::Views::new(engine.clone()));
+    router_with_views(engine, views, cfg)
+}
+
+/// Builds the router with a given views service (shared with other parts of the app).
+pub fn router_with_views(
+    engine: Arc<Engine>,
+    views: Arc<fullsync_views::Views>,
+    cfg: ServerConfig,
+) -> Router {
     let state = Arc::new(AppState {
         engine,
+        views,
         cfg,
         sessions: Mutex::new(HashMap::new()),
     });

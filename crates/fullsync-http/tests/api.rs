@@ -330,3 +330,76 @@ async fn bulk_get_revs_diff_and_changes() {
     assert_eq!(v["ok"], true);
     assert_eq!(t.json("GET", "/db/_revs_limit", None).await.1, json!(10));
 }
+
+#[tokio::test]
+async fn views_over_http() {
+    let t = T::new(ServerConfig::default());
+    t.json("PUT", "/db", None).await;
+    t.json(
+        "POST",
+        "/db/_bulk_docs",
+        Some(json!({"docs": [
+            {"_id": "a", "t": "x", "n": 1}, {"_id": "b", "t": "y", "n": 2}, {"_id": "c", "t": "x", "n": 3},
+            {"_id": "_design/d", "views": {"t": {"map": "function (doc) { if (doc.t) emit(doc.t, doc.n); }", "reduce": "_sum"}}}
+        ]})),
+    )
+    .await;
+    assert_eq!(
+        t.json("GET", "/db/_design/d/_view/t", None).await.1,
+        json!({"rows": [{"key": null, "value": 6}]})
+    );
+    let (_, v) = t
+        .json(
+            "GET",
+            "/db/_design/d/_view/t?reduce=false&key=%22x%22",
+            None,
+        )
+        .await;
+    assert_eq!(v["rows"].as_array().unwrap().len(), 2);
+    let (_, v) = t
+        .json(
+            "POST",
+            "/db/_design/d/_view/t?group=true",
+            Some(json!({"keys": ["y"]})),
+        )
+        .await;
+    assert_eq!(v["rows"], json!([{"key": "y", "value": 2}]));
+    let (_, v) = t
+        .json(
+            "POST",
+            "/db/_design/d/_view/t/queries",
+            Some(json!({"queries": [{"reduce": false, "limit": 1}, {"group": true}]})),
+        )
+        .await;
+    assert_eq!(v["results"][1]["rows"][0], json!({"key": "x", "value": 4}));
+    assert_eq!(
+        t.json("GET", "/db/_design/d/_view/t?group=true&reduce=false", None)
+            .await,
+        (
+            400,
+            json!({"error": "query_parse_error", "reason": "Invalid use of grouping on a map view."})
+        )
+    );
+    assert_eq!(
+        t.json("GET", "/db/_design/d/_view/t?startkey=%7Bbad", None)
+            .await
+            .1["error"],
+        "query_parse_error"
+    );
+    assert_eq!(
+        t.json("GET", "/db/_design/d/_view/nope", None).await,
+        (
+            404,
+            json!({"error": "not_found", "reason": "missing_named_view"})
+        )
+    );
+    assert_eq!(
+        t.json("GET", "/db/_design/zz/_view/t", None).await,
+        (404, json!({"error": "not_found", "reason": "missing"}))
+    );
+    assert_eq!(
+        t.json("GET", "/db/_design/d/_info", None).await.1["name"],
+        "d"
+    );
+    assert_eq!(t.json("POST", "/db/_view_cleanup", None).await.0, 202);
+}
