@@ -14,7 +14,11 @@ pub struct Engine {
     dir: Option<PathBuf>,
     uuid: String,
     dbs: RwLock<HashMap<String, Arc<Database>>>,
+    hooks: RwLock<Vec<OpenHook>>,
 }
+
+/// Called with every database when it is opened or created (to attach validators).
+pub type OpenHook = Arc<dyn Fn(&Arc<Database>) + Send + Sync>;
 
 /// File name of a database: its name with `/` escaped (`%2F`; `%` is not allowed in names).
 fn file_name(db: &str) -> String {
@@ -59,6 +63,7 @@ impl Engine {
             dir: Some(dir.to_path_buf()),
             uuid,
             dbs: RwLock::new(HashMap::new()),
+            hooks: RwLock::new(vec![]),
         })
     }
 
@@ -68,6 +73,32 @@ impl Engine {
             dir: None,
             uuid: crate::doc::new_uuid(),
             dbs: RwLock::new(HashMap::new()),
+            hooks: RwLock::new(vec![]),
+        }
+    }
+
+    /// Registers a hook run on every database opened from now on, and on those already open.
+    pub fn add_open_hook(&self, hook: OpenHook) {
+        let open: Vec<Arc<Database>> = self
+            .dbs
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .cloned()
+            .collect();
+        for db in &open {
+            hook(db);
+        }
+        self.hooks
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(hook);
+    }
+
+    fn run_hooks(&self, db: &Arc<Database>) {
+        let hooks = self.hooks.read().unwrap_or_else(|e| e.into_inner()).clone();
+        for h in hooks {
+            h(db);
         }
     }
 
@@ -94,6 +125,8 @@ impl Engine {
         };
         let db = Arc::new(Database::open(name, store)?);
         dbs.insert(name.to_string(), db.clone());
+        drop(dbs);
+        self.run_hooks(&db);
         Ok(db)
     }
 
@@ -113,6 +146,8 @@ impl Engine {
         }
         let db = Arc::new(Database::open(name, Store::open(&path)?)?);
         dbs.insert(name.to_string(), db.clone());
+        drop(dbs);
+        self.run_hooks(&db);
         Ok(db)
     }
 

@@ -50,6 +50,16 @@ pub enum Error {
     /// The on-disk data could not be decoded (corruption or a newer format).
     #[error("corrupt record: {0}. Restore the database from a backup or replicate it again from a server.")]
     Corrupt(String),
+    /// An error raised by an extension (views, access rules) with its own CouchDB code.
+    #[error("{reason}")]
+    Custom {
+        /// HTTP status.
+        status: u16,
+        /// CouchDB `error`.
+        error: String,
+        /// CouchDB `reason`.
+        reason: String,
+    },
     /// An I/O error outside the store (data directory, server metadata).
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
@@ -71,6 +81,15 @@ impl Error {
             Error::Unauthorized(_) => "unauthorized",
             Error::TooLarge(_) => "too_large",
             Error::Storage(_) | Error::Corrupt(_) | Error::Io(_) => "internal_server_error",
+            Error::Custom { .. } => "custom",
+        }
+    }
+
+    /// The CouchDB `error` field, including extension errors.
+    pub fn error_name(&self) -> String {
+        match self {
+            Error::Custom { error, .. } => error.clone(),
+            e => e.couch_error().to_string(),
         }
     }
 
@@ -96,6 +115,7 @@ impl Error {
             Error::Unauthorized(_) => 401,
             Error::TooLarge(_) => 413,
             Error::Storage(_) | Error::Corrupt(_) | Error::Io(_) => 500,
+            Error::Custom { status, .. } => *status,
         }
     }
 

@@ -14,6 +14,8 @@ use serde_json::{json, Value};
 use crate::handlers::{blocking, Ctx};
 use crate::util::{content_type, json_response, parse_json, parse_seq, ApiError, ApiResult};
 
+type DocFilter = Arc<dyn Fn(&Value) -> bool + Send + Sync>;
+
 #[derive(Clone, Copy, PartialEq)]
 enum Feed {
     Normal,
@@ -36,12 +38,13 @@ struct Req {
     doc_ids: Option<HashSet<String>>,
     design_only: bool,
     selector: Option<fullsync_engine::Selector>,
+    doc_filter: Option<DocFilter>,
     heartbeat: Option<Duration>,
     timeout: Duration,
 }
 
 impl Req {
-    fn options(&self, since: u64) -> ChangesOptions<'static> {
+    fn options(&self, since: u64) -> ChangesOptions<'_> {
         ChangesOptions {
             since,
             limit: self.limit,
@@ -52,6 +55,8 @@ impl Req {
             attachments: self.attachments,
             filter: if let Some(ids) = &self.doc_ids {
                 ChangesFilter::DocIds(ids.clone())
+            } else if let Some(f) = &self.doc_filter {
+                ChangesFilter::Doc(&**f)
             } else if let Some(sel) = &self.selector {
                 ChangesFilter::Selector(sel.clone())
             } else if self.design_only {
@@ -103,6 +108,7 @@ fn parse(ctx: &Ctx, db: &Database) -> Result<Req, ApiError> {
     let mut doc_ids = None;
     let mut design_only = false;
     let mut selector = None;
+    let mut doc_filter: Option<DocFilter> = None;
     match q.get("filter") {
         None => {}
         Some("_doc_ids") => {
@@ -127,10 +133,25 @@ fn parse(ctx: &Ctx, db: &Database) -> Result<Req, ApiError> {
             })?;
             selector = Some(fullsync_engine::Selector::new(sel)?);
         }
+        Some("_view") => {
+            let spec = q
+                .get("view")
+                .ok_or_else(|| ApiError::bad_request("`view` filter parameter is not provided."))?;
+            let f = fullsync_views::validate::view_filter(ctx.state.views.pool().clone(), db, spec)
+                .map_err(crate::handlers::view_err)?;
+            doc_filter = Some(f);
+        }
         Some(f) => {
-            return Err(ApiError::bad_request(format!(
-                "filter {f} is not supported by this server yet (supported: _doc_ids, _selector, _design)"
-            )))
+            let req = json!({
+                "query": q.0.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect::<serde_json::Map<_, _>>(),
+                "method": ctx.method.as_str(),
+                "body": body,
+                "userCtx": fullsync_views::validate::user_ctx_json(db.name(), &ctx.user),
+                "info": {"db_name": db.name()},
+            });
+            let f = fullsync_views::validate::js_filter(ctx.state.views.pool().clone(), db, f, req)
+                .map_err(crate::handlers::view_err)?;
+            doc_filter = Some(f);
         }
     }
     let heartbeat = match q.get("heartbeat") {
@@ -157,6 +178,7 @@ fn parse(ctx: &Ctx, db: &Database) -> Result<Req, ApiError> {
         doc_ids,
         design_only,
         selector,
+        doc_filter,
         heartbeat,
         timeout,
     })

@@ -869,7 +869,7 @@ async fn bulk_docs(ctx: Ctx, db: Arc<Database>) -> ApiResult {
                         Ok(_) => {}
                         Err(e) => {
                             let mut row =
-                                json!({"id": r.id, "error": e.couch_error(), "reason": e.reason()});
+                                json!({"id": r.id, "error": e.error_name(), "reason": e.reason()});
                             if matches!(e, Error::Conflict) {
                                 row["reason"] = json!("Document update conflict.");
                             }
@@ -913,7 +913,7 @@ async fn bulk_get(ctx: Ctx, db: Arc<Database>) -> ApiResult {
             }
             let rev = d.get("rev").and_then(Value::as_str);
             let entry = |e: Error, rev: Option<&str>| {
-                json!({"error": {"id": id, "rev": rev.unwrap_or(""), "error": e.couch_error(), "reason": e.reason()}})
+                json!({"error": {"id": id, "rev": rev.unwrap_or(""), "error": e.error_name(), "reason": e.reason()}})
             };
             let docs_out: Vec<Value> = if id.is_empty() {
                 vec![entry(Error::BadRequest("document id missed".into()), rev)]

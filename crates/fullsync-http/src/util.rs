@@ -55,7 +55,7 @@ impl From<Error> for ApiError {
     fn from(e: Error) -> Self {
         ApiError {
             status: e.status(),
-            error: e.couch_error().to_string(),
+            error: e.error_name(),
             reason: e.reason(),
         }
     }

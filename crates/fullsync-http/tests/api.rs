@@ -403,3 +403,53 @@ async fn views_over_http() {
     );
     assert_eq!(t.json("POST", "/db/_view_cleanup", None).await.0, 202);
 }
+
+#[tokio::test]
+async fn changes_filters() {
+    let t = T::new(ServerConfig::default());
+    t.json("PUT", "/db", None).await;
+    t.json(
+        "POST",
+        "/db/_bulk_docs",
+        Some(json!({"docs": [
+            {"_id": "a", "t": "x"}, {"_id": "b", "t": "y"}, {"_id": "c", "t": "x"},
+            {"_id": "_design/f", "filters": {"by_t": "function (doc, req) { return doc.t === req.query.t; }"},
+             "views": {"xs": {"map": "function (doc) { if (doc.t === 'x') emit(doc._id); }"}}}
+        ]})),
+    )
+    .await;
+    let ids = |v: &Value| {
+        v["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    let (_, v) = t.json("GET", "/db/_changes?filter=f/by_t&t=y", None).await;
+    assert_eq!(ids(&v), vec!["b"]);
+    let (_, v) = t
+        .json("GET", "/db/_changes?filter=_view&view=f/xs", None)
+        .await;
+    assert_eq!(ids(&v), vec!["a", "c"]);
+    let (_, v) = t
+        .json(
+            "POST",
+            "/db/_changes?filter=_doc_ids",
+            Some(json!({"doc_ids": ["c"]})),
+        )
+        .await;
+    assert_eq!(ids(&v), vec!["c"]);
+    let (_, v) = t
+        .json(
+            "POST",
+            "/db/_changes?filter=_selector",
+            Some(json!({"selector": {"t": "y"}})),
+        )
+        .await;
+    assert_eq!(ids(&v), vec!["b"]);
+    let (s, v) = t.json("GET", "/db/_changes?filter=f/nope", None).await;
+    assert_eq!((s, v["error"].as_str().unwrap()), (404, "not_found"));
+    let (s, _) = t.json("GET", "/db/_changes?filter=zz/nope", None).await;
+    assert_eq!(s, 404);
+}

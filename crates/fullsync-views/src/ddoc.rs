@@ -81,14 +81,15 @@ impl DesignDoc {
             .unwrap_or("_design/?")
             .to_string();
         if let Some(lang) = v.get("language").and_then(Value::as_str) {
-            if lang != "javascript" {
+            if lang != "javascript" && lang != "query" {
                 return Err(ViewError::InvalidDesignDoc(format!(
                     "{id}: language `{lang}` is not supported; only javascript"
                 )));
             }
         }
         let mut views = vec![];
-        if let Some(Value::Object(vs)) = v.get("views") {
+        let is_query = v.get("language").and_then(Value::as_str) == Some("query");
+        if let (false, Some(Value::Object(vs))) = (is_query, v.get("views")) {
             for (name, def) in vs {
                 if name == "lib" {
                     continue;

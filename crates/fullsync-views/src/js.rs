@@ -504,6 +504,12 @@ impl JsPool {
         self.run(&set.key, move |w| w.map_batch(&set2, &docs))?
     }
 
+    /// Compiles a function set (reporting the first compile error) without running it.
+    pub fn check(&self, set: &FnSet) -> Result<(), JsError> {
+        let set2 = set.clone();
+        self.run(&set.key, move |w| w.load(&set2).map(|_| ()))?
+    }
+
     /// Calls one function (reduce, filter, validate_doc_update).
     pub fn call(
         &self,

@@ -18,6 +18,7 @@ pub mod index;
 pub mod js;
 pub mod query;
 pub mod reduce;
+pub mod validate;
 
 use std::collections::HashMap;
 use std::ops::Bound;
@@ -132,8 +133,14 @@ impl Views {
         Self::with_pool(engine, Arc::new(JsPool::new(n, JsLimits::default())))
     }
 
-    /// A views service with a given JS pool (tests use short time limits).
+    /// A views service with a given JS pool (tests use short time limits). Attaches the
+    /// design-document write checks (`validate_doc_update`, design doc compilation) to every
+    /// database of the engine; create one `Views` per engine.
     pub fn with_pool(engine: Arc<Engine>, pool: Arc<JsPool>) -> Views {
+        let p = pool.clone();
+        engine.add_open_hook(Arc::new(move |db: &Arc<Database>| {
+            db.add_validator(Arc::new(validate::DdocValidator::new(db, p.clone())));
+        }));
         Views {
             engine,
             pool,

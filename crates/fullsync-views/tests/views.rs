@@ -430,3 +430,40 @@ fn index_survives_restart() {
     let r = v.query("db", "t", "n", &q(json!({"stale": "ok"}))).unwrap();
     assert_eq!(r["total_rows"], 1, "the index was persisted");
 }
+
+#[test]
+fn validate_doc_update_and_ddoc_checks() {
+    let (_v, db) = sample();
+    let put = |v: Value| {
+        db.put(
+            parse_doc(v, None, &mut |_| None).unwrap(),
+            &UserCtx {
+                name: Some("bob".into()),
+                roles: vec![],
+            },
+        )
+    };
+    put(json!({"_id": "_design/guard", "validate_doc_update":
+        "function (newDoc, oldDoc, userCtx, secObj) { if (!newDoc.owner) throw({forbidden: 'every doc needs an owner'}); if (newDoc.owner !== userCtx.name) throw({unauthorized: 'not yours'}); }"}))
+    .unwrap();
+    let e = put(json!({"_id": "x"})).unwrap_err();
+    assert_eq!(
+        (e.status(), e.couch_error(), e.reason()),
+        (403, "forbidden", "every doc needs an owner".to_string())
+    );
+    let e = put(json!({"_id": "x", "owner": "alice"})).unwrap_err();
+    assert_eq!((e.status(), e.reason()), (401, "not yours".to_string()));
+    put(json!({"_id": "x", "owner": "bob"})).unwrap();
+    // Design documents are checked before they are stored.
+    let e = put(
+        json!({"_id": "_design/bad", "views": {"v": {"map": "function (doc) { emit(doc.x; }"}}}),
+    )
+    .unwrap_err();
+    assert_eq!(
+        (e.status(), e.error_name()),
+        (400, "compilation_error".to_string())
+    );
+    let e = put(json!({"_id": "_design/bad", "views": {"v": {"map": "function (doc) {}", "reduce": "_cout"}}})).unwrap_err();
+    assert_eq!(e.error_name(), "invalid_design_doc");
+    assert!(e.reason().contains("_count"));
+}
