@@ -389,6 +389,49 @@ async fn db_path(ctx: Ctx, db_name: &str, rest: &[&str]) -> ApiResult {
             blocking(move || views.cleanup(&name).map_err(view_err)).await?;
             Ok(json_response(202, &json!({"ok": true})))
         }
+        ["_find"] | ["_explain"] => {
+            post_only(&ctx)?;
+            let body = parse_json(&ctx.body)?;
+            let explain = rest[0] == "_explain";
+            let out = blocking(move || {
+                if explain {
+                    fullsync_views::mango::explain(&db, &body).map_err(view_err)
+                } else {
+                    fullsync_views::mango::find(&db, &body).map_err(view_err)
+                }
+            })
+            .await?;
+            ok(out)
+        }
+        ["_index"] => match ctx.method {
+            Method::GET => {
+                let list =
+                    blocking(move || fullsync_views::mango::list_indexes(&db).map_err(view_err))
+                        .await?;
+                let indexes: Vec<Value> = list.iter().map(|i| i.to_json()).collect();
+                ok(json!({"total_rows": indexes.len(), "indexes": indexes}))
+            }
+            Method::POST => {
+                require_json(&ctx.headers)?;
+                let body = parse_json(&ctx.body)?;
+                let user = ctx.user.clone();
+                ok(blocking(move || {
+                    fullsync_views::mango::create_index(&db, &body, &user).map_err(view_err)
+                })
+                .await?)
+            }
+            _ => Err(ApiError::method("GET,POST")),
+        },
+        ["_index", ddoc, "json", name] | ["_index", "_design", ddoc, "json", name] => {
+            if ctx.method != Method::DELETE {
+                return Err(ApiError::method("DELETE"));
+            }
+            let (ddoc, name, user) = (ddoc.to_string(), name.to_string(), ctx.user.clone());
+            ok(blocking(move || {
+                fullsync_views::mango::delete_index(&db, &ddoc, &name, &user).map_err(view_err)
+            })
+            .await?)
+        }
         ["_design", ddoc, "_view", view] => crate::views::view(ctx, db, ddoc, view, false).await,
         ["_design", ddoc, "_view", view, "queries"] => {
             crate::views::view(ctx, db, ddoc, view, true).await

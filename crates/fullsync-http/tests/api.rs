@@ -453,3 +453,69 @@ async fn changes_filters() {
     let (s, _) = t.json("GET", "/db/_changes?filter=zz/nope", None).await;
     assert_eq!(s, 404);
 }
+
+#[tokio::test]
+async fn mango_over_http() {
+    let t = T::new(ServerConfig::default());
+    t.json("PUT", "/db", None).await;
+    t.json(
+        "POST",
+        "/db/_bulk_docs",
+        Some(json!({"docs": [{"_id": "a", "n": 2}, {"_id": "b", "n": 1}, {"_id": "c"}]})),
+    )
+    .await;
+    let (s, v) = t
+        .json(
+            "POST",
+            "/db/_find",
+            Some(json!({"selector": {"n": {"$gte": 1}}, "sort": ["n"]})),
+        )
+        .await;
+    assert_eq!((s, v["error"].as_str()), (400, Some("no_usable_index")));
+    let (s, v) = t
+        .json(
+            "POST",
+            "/db/_index",
+            Some(json!({"index": {"fields": ["n"]}, "name": "by_n", "ddoc": "ix"})),
+        )
+        .await;
+    assert_eq!(
+        (s, v),
+        (
+            200,
+            json!({"result": "created", "id": "_design/ix", "name": "by_n"})
+        )
+    );
+    let (_, v) = t
+        .json(
+            "POST",
+            "/db/_find",
+            Some(json!({"selector": {"n": {"$gte": 1}}, "sort": ["n"], "fields": ["_id"]})),
+        )
+        .await;
+    assert_eq!(v["docs"], json!([{"_id": "b"}, {"_id": "a"}]));
+    let (_, v) = t.json("GET", "/db/_index", None).await;
+    assert_eq!(v["total_rows"], 2);
+    let (_, v) = t
+        .json(
+            "POST",
+            "/db/_explain",
+            Some(json!({"selector": {"n": 1}, "sort": ["n"]})),
+        )
+        .await;
+    assert_eq!(v["index"]["name"], "by_n");
+    assert_eq!(
+        t.json("DELETE", "/db/_index/ix/json/by_n", None).await.1,
+        json!({"ok": true})
+    );
+    let (s, _) = t.json("DELETE", "/db/_index/ix/json/by_n", None).await;
+    assert_eq!(s, 404);
+    let (s, v) = t
+        .json(
+            "POST",
+            "/db/_find",
+            Some(json!({"selector": {"n": {"$bogus": 1}}})),
+        )
+        .await;
+    assert_eq!((s, v["error"].as_str()), (400, Some("bad_request")));
+}

@@ -44,7 +44,7 @@ impl ViewError {
             ViewError::Js(_) => "javascript_error",
             ViewError::BuiltinReduce(_) => "builtin_reduce_error",
             ViewError::ReduceOverflow(_) => "reduce_overflow_error",
-            ViewError::Engine(fullsync_engine::Error::Custom { error, .. }) => error,
+            ViewError::Engine(fullsync_engine::Error::Custom { error, .. }) => error.as_str(),
             ViewError::Engine(e) => e.couch_error(),
             ViewError::Storage(_) => "internal_server_error",
         }

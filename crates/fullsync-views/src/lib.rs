@@ -16,6 +16,7 @@ pub mod ddoc;
 pub mod error;
 pub mod index;
 pub mod js;
+pub mod mango;
 pub mod query;
 pub mod reduce;
 pub mod validate;
