@@ -63,6 +63,52 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Replicate SOURCE to TARGET: local database names or URLs (http(s)://host:port/db).
+    ///
+    /// Credentials: `--user NAME` with the password in FULLSYNC_PASSWORD (never on the command
+    /// line), or in the URL. Exit status 1 when the replication fails.
+    Replicate {
+        /// Data directory of the local engine.
+        #[arg(long, default_value = "fullsync-data")]
+        data: PathBuf,
+        /// Source: local database name or URL.
+        source: String,
+        /// Target: local database name or URL.
+        target: String,
+        /// Keep following changes until interrupted.
+        #[arg(long)]
+        live: bool,
+        /// Retry with exponential backoff while a server is unreachable.
+        #[arg(long)]
+        retry: bool,
+        /// Changes per batch.
+        #[arg(long, default_value_t = 100)]
+        batch_size: usize,
+        /// Only these document ids (comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        doc_ids: Vec<String>,
+        /// Only documents matching this Mango selector (JSON).
+        #[arg(long)]
+        selector: Option<String>,
+        /// Only documents passing the source's filter function DDOC/NAME.
+        #[arg(long)]
+        filter: Option<String>,
+        /// query_params for --filter, as name=value (repeatable).
+        #[arg(long = "query-param")]
+        query_params: Vec<String>,
+        /// Only documents the source's view DDOC/VIEW emits for.
+        #[arg(long)]
+        view: Option<String>,
+        /// Start from this source sequence instead of the checkpoint.
+        #[arg(long)]
+        since: Option<String>,
+        /// Authenticate to remote servers as this user (password in FULLSYNC_PASSWORD).
+        #[arg(long)]
+        user: Option<String>,
+        /// Print every event as a JSON line on stdout (for scripts), instead of a progress bar.
+        #[arg(long)]
+        json_events: bool,
+    },
 }
 
 fn main() {
@@ -82,6 +128,59 @@ fn run() -> anyhow::Result<()> {
             options,
             json,
         } => view_cmd(&data, &db, &view, &options, json),
+        Cmd::Replicate {
+            data,
+            source,
+            target,
+            live,
+            retry,
+            batch_size,
+            doc_ids,
+            selector,
+            filter,
+            query_params,
+            view,
+            since,
+            user,
+            json_events,
+        } => {
+            let filter = if !doc_ids.is_empty() {
+                fullsync_replicate::Filter::DocIds(doc_ids)
+            } else if let Some(s) = selector {
+                fullsync_replicate::Filter::Selector(
+                    serde_json::from_str(&s).context("--selector is not valid JSON")?,
+                )
+            } else if let Some(f) = filter {
+                let mut qp = serde_json::Map::new();
+                for p in query_params {
+                    let (k, v) = p
+                        .split_once('=')
+                        .with_context(|| format!("--query-param `{p}` is not name=value"))?;
+                    qp.insert(k.to_string(), serde_json::Value::String(v.to_string()));
+                }
+                fullsync_replicate::Filter::Function {
+                    name: f,
+                    query_params: qp,
+                }
+            } else if let Some(v) = view {
+                fullsync_replicate::Filter::View(v)
+            } else {
+                fullsync_replicate::Filter::None
+            };
+            let opts = fullsync_replicate::Options {
+                live,
+                retry,
+                batch_size: batch_size.max(1),
+                filter,
+                since: since.map(|s| {
+                    s.parse::<u64>()
+                        .map(serde_json::Value::from)
+                        .unwrap_or(serde_json::Value::String(s))
+                }),
+                ..Default::default()
+            };
+            replicate_cmd(&data, &source, &target, opts, user, json_events)
+        }
         Cmd::Serve {
             data,
             port,
@@ -195,6 +294,90 @@ fn view_cmd(
     }
     if errors.len() > 20 {
         eprintln!("... and {} more map errors", errors.len() - 20);
+    }
+    Ok(())
+}
+
+fn replicate_cmd(
+    data: &std::path::Path,
+    source: &str,
+    target: &str,
+    opts: fullsync_replicate::Options,
+    user: Option<String>,
+    json_events: bool,
+) -> anyhow::Result<()> {
+    let auth = match user {
+        Some(u) => Some(fullsync_replicate::Auth {
+            user: u,
+            password: std::env::var("FULLSYNC_PASSWORD").context(
+                "--user needs the password in the FULLSYNC_PASSWORD environment variable",
+            )?,
+        }),
+        None => None,
+    };
+    let engine = Arc::new(fullsync_engine::Engine::open(data)?);
+    let views = Arc::new(fullsync_views::Views::new(engine.clone()));
+    let src = fullsync_replicate::endpoint(
+        source,
+        &engine,
+        Some(views.clone()),
+        auth.clone(),
+        opts.timeout,
+    )?;
+    let tgt = fullsync_replicate::endpoint(target, &engine, Some(views), auth, opts.timeout)?;
+    let direction = if source.contains("://") {
+        fullsync_replicate::Direction::Pull
+    } else {
+        fullsync_replicate::Direction::Push
+    };
+    let listener: fullsync_replicate::Listener = Arc::new(move |e: fullsync_replicate::Event| {
+        use fullsync_replicate::Event as E;
+        if json_events {
+            println!("{}", serde_json::to_string(&e).unwrap_or_default());
+            return;
+        }
+        match e {
+            E::Change {
+                docs_read,
+                docs_written,
+                current,
+                total,
+                progress,
+                ..
+            } => {
+                let filled = (progress as usize) / 5;
+                eprint!(
+                    "\r[{}{}] {progress:>3}%  seq {current}/{total}  {docs_read} read, {docs_written} written   ",
+                    "#".repeat(filled),
+                    "-".repeat(20 - filled)
+                );
+            }
+            E::Paused {
+                error: Some(err), ..
+            } => eprintln!("\npaused, will retry: {err}"),
+            E::Paused { error: None, .. } => {
+                eprintln!("\nup to date; waiting for changes (Ctrl-C to stop)")
+            }
+            _ => {}
+        }
+    });
+    let rep = fullsync_replicate::start(src, tgt, direction, opts, listener);
+    let summary = rep.wait();
+    if !json_events {
+        eprintln!(
+            "\n{}: {} read, {} written, {} refused, last_seq {}",
+            if summary.ok { "done" } else { "FAILED" },
+            summary.docs_read,
+            summary.docs_written,
+            summary.doc_write_failures,
+            summary.last_seq
+        );
+        for e in summary.errors.iter().take(10) {
+            eprintln!("  {e}");
+        }
+    }
+    if !summary.ok {
+        anyhow::bail!("the replication did not complete (see above)");
     }
     Ok(())
 }

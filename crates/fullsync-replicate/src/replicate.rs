@@ -1,0 +1,535 @@
+//! The replication protocol (CouchDB "Replication Protocol"): peer info, replication id,
+//! checkpoints in `_local/` on both sides, `_changes` with `style=all_docs`, `_revs_diff`,
+//! fetching missing revisions with history and attachments, `_bulk_docs` with
+//! `new_edits=false`, and resuming from the last checkpoint. One-shot or live, with retry and
+//! exponential backoff, cancellable, reporting progress events.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use md5::{Digest, Md5};
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+
+use crate::error::ReplError;
+use crate::peer::{Filter, Peer};
+
+/// Direction of a replication, as seen from the local side (`sync` runs both).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// Local to remote.
+    Push,
+    /// Remote to local.
+    Pull,
+}
+
+/// Progress events (the client API's `change`, `complete`, `error`, `paused`, `active`).
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// Replicating (again).
+    Active {
+        /// Direction.
+        direction: Direction,
+    },
+    /// A batch was replicated.
+    Change {
+        /// Direction.
+        direction: Direction,
+        /// Revisions read from the source so far.
+        docs_read: u64,
+        /// Revisions written to the target so far.
+        docs_written: u64,
+        /// Revisions the target refused.
+        doc_write_failures: u64,
+        /// Source sequence reached.
+        current: u64,
+        /// Source sequence to reach.
+        total: u64,
+        /// 0 to 100.
+        progress: u8,
+    },
+    /// Caught up (live) or waiting to retry after an error.
+    Paused {
+        /// Direction.
+        direction: Direction,
+        /// Why, when waiting to retry.
+        error: Option<String>,
+    },
+    /// Finished (one-shot done, cancelled, or failed).
+    Complete {
+        /// Direction.
+        direction: Direction,
+        /// Whether it completed without error.
+        ok: bool,
+        /// Revisions read.
+        docs_read: u64,
+        /// Revisions written.
+        docs_written: u64,
+        /// Revisions refused by the target.
+        doc_write_failures: u64,
+        /// Source sequence checkpointed.
+        last_seq: Value,
+        /// Errors (write failures, the fatal error).
+        errors: Vec<String>,
+        /// Whether it was cancelled.
+        cancelled: bool,
+    },
+    /// A fatal error (also reported in `Complete`).
+    Error {
+        /// Direction.
+        direction: Direction,
+        /// What went wrong and what to do.
+        message: String,
+    },
+}
+
+/// Replication options (defaults as in PouchDB).
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Keep following the source's changes.
+    pub live: bool,
+    /// Retry with exponential backoff while the other side is unreachable.
+    pub retry: bool,
+    /// Changes per batch (default 100).
+    pub batch_size: usize,
+    /// Batches read ahead (default 10; bounds memory).
+    pub batches_limit: usize,
+    /// Longpoll wait for live replication (default 10 s; also the heartbeat).
+    pub heartbeat: Duration,
+    /// Per-request read timeout (default 30 s).
+    pub timeout: Duration,
+    /// Which documents.
+    pub filter: Filter,
+    /// Start from this source sequence instead of the checkpoint.
+    pub since: Option<Value>,
+    /// Create the target database when missing (default true).
+    pub create_target: bool,
+    /// Longest wait between retries (default 5 min).
+    pub max_backoff: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            live: false,
+            retry: false,
+            batch_size: 100,
+            batches_limit: 10,
+            heartbeat: Duration::from_secs(10),
+            timeout: Duration::from_secs(30),
+            filter: Filter::None,
+            since: None,
+            create_target: true,
+            max_backoff: Duration::from_secs(300),
+        }
+    }
+}
+
+/// What a replication did.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Summary {
+    /// Completed without a fatal error.
+    pub ok: bool,
+    /// Revisions read.
+    pub docs_read: u64,
+    /// Revisions written.
+    pub docs_written: u64,
+    /// Revisions refused by the target.
+    pub doc_write_failures: u64,
+    /// Last checkpointed source sequence.
+    pub last_seq: Value,
+    /// Errors.
+    pub errors: Vec<String>,
+    /// Cancelled by the user.
+    pub cancelled: bool,
+}
+
+/// Receives events.
+pub type Listener = Arc<dyn Fn(Event) + Send + Sync>;
+
+/// A running replication.
+pub struct Replication {
+    cancel: Arc<AtomicBool>,
+    thread: Option<JoinHandle<Summary>>,
+}
+
+impl Replication {
+    /// Asks the replication to stop (it checkpoints what it finished).
+    pub fn cancel(&self) {
+        self.cancel.store(true, Ordering::SeqCst);
+    }
+
+    /// Waits for the end and returns the summary.
+    pub fn wait(mut self) -> Summary {
+        self.thread
+            .take()
+            .and_then(|t| t.join().ok())
+            .unwrap_or_default()
+    }
+
+    /// Whether it has ended.
+    pub fn is_finished(&self) -> bool {
+        self.thread.as_ref().is_none_or(|t| t.is_finished())
+    }
+}
+
+/// Starts a replication on its own thread.
+pub fn start(
+    source: Arc<dyn Peer>,
+    target: Arc<dyn Peer>,
+    direction: Direction,
+    opts: Options,
+    listener: Listener,
+) -> Replication {
+    let cancel = Arc::new(AtomicBool::new(false));
+    let c = cancel.clone();
+    let thread = std::thread::Builder::new()
+        .name(format!("fullsync-replicate-{direction:?}"))
+        .spawn(move || run(&*source, &*target, direction, &opts, &listener, &c))
+        .expect("spawn a replication thread");
+    Replication {
+        cancel,
+        thread: Some(thread),
+    }
+}
+
+/// Runs a replication to the end on the calling thread (one-shot), or until cancelled (live).
+pub fn run(
+    source: &dyn Peer,
+    target: &dyn Peer,
+    direction: Direction,
+    opts: &Options,
+    listener: &Listener,
+    cancel: &AtomicBool,
+) -> Summary {
+    let mut backoff = Duration::from_millis(500);
+    let mut stats = Summary::default();
+    loop {
+        match session(
+            source, target, direction, opts, listener, cancel, &mut stats,
+        ) {
+            Ok(()) => {
+                stats.ok = true;
+                stats.cancelled = cancel.load(Ordering::SeqCst);
+                break;
+            }
+            Err(ReplError::Cancelled) => {
+                stats.ok = true;
+                stats.cancelled = true;
+                break;
+            }
+            Err(e) if opts.retry && e.retryable() && !cancel.load(Ordering::SeqCst) => {
+                listener(Event::Paused {
+                    direction,
+                    error: Some(e.to_string()),
+                });
+                let until = Instant::now() + backoff;
+                while Instant::now() < until && !cancel.load(Ordering::SeqCst) {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                backoff = (backoff * 2).min(opts.max_backoff);
+                if cancel.load(Ordering::SeqCst) {
+                    stats.cancelled = true;
+                    stats.ok = true;
+                    break;
+                }
+            }
+            Err(e) => {
+                let message = e.to_string();
+                listener(Event::Error {
+                    direction,
+                    message: message.clone(),
+                });
+                stats.errors.push(message);
+                stats.ok = false;
+                break;
+            }
+        }
+    }
+    listener(Event::Complete {
+        direction,
+        ok: stats.ok,
+        docs_read: stats.docs_read,
+        docs_written: stats.docs_written,
+        doc_write_failures: stats.doc_write_failures,
+        last_seq: stats.last_seq.clone(),
+        errors: stats.errors.clone(),
+        cancelled: stats.cancelled,
+    });
+    stats
+}
+
+/// The number inside an opaque sequence (`13`, `"13-g1AA..."`).
+pub fn seq_num(v: &Value) -> u64 {
+    match v {
+        Value::Number(n) => n.as_u64().unwrap_or(0),
+        Value::String(s) => s
+            .split('-')
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0),
+        _ => 0,
+    }
+}
+
+/// The replication id: stable for the same source, target and filter.
+pub fn replication_id(
+    src_uuid: &str,
+    source: &dyn Peer,
+    tgt_uuid: &str,
+    target: &dyn Peer,
+    filter: &Filter,
+) -> String {
+    let mut h = Md5::new();
+    h.update(src_uuid.as_bytes());
+    h.update(b"\n");
+    h.update(source.describe().as_bytes());
+    h.update(b"\n");
+    h.update(tgt_uuid.as_bytes());
+    h.update(b"\n");
+    h.update(target.describe().as_bytes());
+    h.update(b"\n");
+    h.update(format!("{filter:?}").as_bytes());
+    fullsync_engine::rev::hex(&h.finalize())
+}
+
+/// Finds where to resume: the source sequence of the latest session both checkpoints share.
+fn resume_from(src: Option<&Value>, tgt: Option<&Value>) -> Value {
+    let (Some(s), Some(t)) = (src, tgt) else {
+        return json!(0);
+    };
+    if s.get("session_id").is_some() && s.get("session_id") == t.get("session_id") {
+        return s.get("source_last_seq").cloned().unwrap_or(json!(0));
+    }
+    let empty = vec![];
+    let th = t.get("history").and_then(Value::as_array).unwrap_or(&empty);
+    for h in s.get("history").and_then(Value::as_array).unwrap_or(&empty) {
+        if th
+            .iter()
+            .any(|x| x.get("session_id") == h.get("session_id"))
+        {
+            return h.get("recorded_seq").cloned().unwrap_or(json!(0));
+        }
+    }
+    json!(0)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn checkpoint(
+    source: &dyn Peer,
+    target: &dyn Peer,
+    id: &str,
+    session_id: &str,
+    seq: &Value,
+    history: &mut Vec<Value>,
+    stats: &Summary,
+) -> Result<(), ReplError> {
+    let entry = json!({
+        "session_id": session_id,
+        "recorded_seq": seq,
+        "end_last_seq": seq,
+        "docs_read": stats.docs_read,
+        "docs_written": stats.docs_written,
+        "doc_write_failures": stats.doc_write_failures,
+    });
+    if history.first().and_then(|h| h.get("session_id")) == Some(&json!(session_id)) {
+        history[0] = entry;
+    } else {
+        history.insert(0, entry);
+        history.truncate(5);
+    }
+    let doc = json!({
+        "session_id": session_id,
+        "source_last_seq": seq,
+        "replication_id_version": 4,
+        "replicator": "fullsync",
+        "history": history,
+    });
+    target.put_local(id, doc.clone())?;
+    // The source may be read-only for this user: its checkpoint only speeds up resuming.
+    let _ = source.put_local(id, doc);
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn session(
+    source: &dyn Peer,
+    target: &dyn Peer,
+    direction: Direction,
+    opts: &Options,
+    listener: &Listener,
+    cancel: &AtomicBool,
+    stats: &mut Summary,
+) -> Result<(), ReplError> {
+    let (src_uuid, src_seq) = source.info(false)?;
+    let (tgt_uuid, _) = target.info(opts.create_target)?;
+    let id = format!(
+        "_local/{}",
+        replication_id(&src_uuid, source, &tgt_uuid, target, &opts.filter)
+    );
+    let src_cp = source.get_local(&id)?;
+    let tgt_cp = target.get_local(&id)?;
+    let mut since = match &opts.since {
+        Some(s) if stats.last_seq.is_null() => s.clone(),
+        _ if !stats.last_seq.is_null() => stats.last_seq.clone(),
+        _ => resume_from(src_cp.as_ref(), tgt_cp.as_ref()),
+    };
+    let mut history: Vec<Value> = tgt_cp
+        .as_ref()
+        .and_then(|c| c.get("history"))
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let session_id = fullsync_engine::doc::new_uuid();
+    let mut total = seq_num(&src_seq);
+    listener(Event::Active { direction });
+    let mut paused = false;
+    loop {
+        if cancel.load(Ordering::SeqCst) {
+            return Err(ReplError::Cancelled);
+        }
+        let wait = if paused && opts.live {
+            Some(opts.heartbeat)
+        } else {
+            None
+        };
+        let batch = source.changes(&since, opts.batch_size, &opts.filter, wait)?;
+        if batch.rows.is_empty() {
+            let moved = batch.last_seq != since && seq_num(&batch.last_seq) >= seq_num(&since);
+            if moved {
+                since = batch.last_seq.clone();
+                stats.last_seq = since.clone();
+                checkpoint(
+                    source,
+                    target,
+                    &id,
+                    &session_id,
+                    &since,
+                    &mut history,
+                    stats,
+                )?;
+            } else if stats.last_seq.is_null() {
+                stats.last_seq = since.clone();
+            }
+            if !opts.live {
+                if tgt_cp.is_none() && !moved {
+                    // Record a checkpoint even when nothing was to copy.
+                    checkpoint(
+                        source,
+                        target,
+                        &id,
+                        &session_id,
+                        &since,
+                        &mut history,
+                        stats,
+                    )?;
+                }
+                return Ok(());
+            }
+            if !paused {
+                paused = true;
+                listener(Event::Paused {
+                    direction,
+                    error: None,
+                });
+            }
+            continue;
+        }
+        if paused {
+            paused = false;
+            listener(Event::Active { direction });
+        }
+        // revs_diff for the batch (an id can appear once per batch; merge anyway).
+        let mut req: Map<String, Value> = Map::new();
+        for ch in &batch.rows {
+            let e = req.entry(ch.id.clone()).or_insert_with(|| json!([]));
+            if let Some(a) = e.as_array_mut() {
+                for r in &ch.revs {
+                    if !a.contains(&json!(r)) {
+                        a.push(json!(r));
+                    }
+                }
+            }
+        }
+        let missing = target.revs_diff(&req)?;
+        let mut wanted = vec![];
+        for (id, m) in &missing {
+            let anc: Vec<String> = m
+                .get("possible_ancestors")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| x.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default();
+            for r in m
+                .get("missing")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(r) = r.as_str() {
+                    wanted.push((id.clone(), r.to_string(), anc.clone()));
+                }
+            }
+        }
+        if !wanted.is_empty() {
+            let docs = source.get_revs(&wanted)?;
+            stats.docs_read += docs.len() as u64;
+            let n = docs.len() as u64;
+            let failures = target.write_revs(docs)?;
+            stats.doc_write_failures += failures.len() as u64;
+            stats.docs_written += n - failures.len() as u64;
+            for f in failures.iter().take(20) {
+                stats.errors.push(format!(
+                    "{} was refused by {}: {} {}",
+                    f.get("id").and_then(Value::as_str).unwrap_or("?"),
+                    target.describe(),
+                    f.get("error").and_then(Value::as_str).unwrap_or(""),
+                    f.get("reason").and_then(Value::as_str).unwrap_or("")
+                ));
+            }
+        }
+        since = batch
+            .rows
+            .last()
+            .map(|r| r.seq.clone())
+            .unwrap_or(batch.last_seq.clone());
+        if batch.rows.len() < opts.batch_size {
+            // Filtered feeds may have skipped ahead.
+            if seq_num(&batch.last_seq) >= seq_num(&since) {
+                since = batch.last_seq.clone();
+            }
+        }
+        stats.last_seq = since.clone();
+        checkpoint(
+            source,
+            target,
+            &id,
+            &session_id,
+            &since,
+            &mut history,
+            stats,
+        )?;
+        let current = seq_num(&since);
+        total = total.max(current);
+        listener(Event::Change {
+            direction,
+            docs_read: stats.docs_read,
+            docs_written: stats.docs_written,
+            doc_write_failures: stats.doc_write_failures,
+            current,
+            total,
+            progress: if total == 0 {
+                100
+            } else {
+                ((current as f64 / total as f64) * 100.0).min(100.0) as u8
+            },
+        });
+    }
+}
