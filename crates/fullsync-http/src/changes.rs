@@ -105,7 +105,7 @@ fn parse(ctx: &Ctx, db: &Database) -> Result<Req, ApiError> {
             "Supported `style` values: main_only, all_docs",
         ));
     }
-    let mut doc_ids = None;
+    let mut doc_ids: Option<HashSet<String>> = None;
     let mut design_only = false;
     let mut selector = None;
     let mut doc_filter: Option<DocFilter> = None;
@@ -166,6 +166,26 @@ fn parse(ctx: &Ctx, db: &Database) -> Result<Req, ApiError> {
         )),
     };
     let timeout = Duration::from_millis(q.uint("timeout")?.unwrap_or(60_000).max(10));
+    if ctx.access.filtered() {
+        // FullSync users: a change is listed only if the user may see the document, so a
+        // device never learns another user's doc ids.
+        let access = ctx.access.clone();
+        let (ids, sel, f, design) = (
+            doc_ids.take(),
+            selector.take(),
+            doc_filter.take(),
+            design_only,
+        );
+        design_only = false;
+        doc_filter = Some(Arc::new(move |d: &Value| {
+            let id = d.get("_id").and_then(Value::as_str).unwrap_or_default();
+            access.can_see(d)
+                && ids.as_ref().is_none_or(|ids| ids.contains(id))
+                && (!design || id.starts_with("_design/"))
+                && sel.as_ref().is_none_or(|s| s.matches(d))
+                && f.as_ref().is_none_or(|f| f(d))
+        }));
+    }
     Ok(Req {
         feed,
         since,

@@ -10,6 +10,7 @@ use fullsync_engine::{
 };
 use serde_json::{json, Map, Value};
 
+use crate::auth::Access;
 use crate::util::{
     content_type, etag_matches, json_response, not_modified, ok, parse_json, percent_decode,
     require_json, with_etag, ApiError, ApiResult, Query,
@@ -24,6 +25,47 @@ pub struct Ctx {
     pub query: Query,
     pub body: Bytes,
     pub user: UserCtx,
+    /// What the user may do on the database of this request (set once the database is open).
+    pub access: Access,
+}
+
+/// Prepares a document before it is written: admin-only documents, `_users` password
+/// hashing, FullSync tagging.
+fn prepare_write(ctx: &Ctx, db: &Database, doc: &mut Value) -> Result<(), ApiError> {
+    let id = doc
+        .get("_id")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    if id.starts_with("_design/") {
+        crate::auth::require_admin(&ctx.user)?;
+    }
+    match db.name() {
+        "_users" => {
+            crate::auth::require_admin(&ctx.user)?;
+            crate::auth::hash_user_doc(doc);
+            ctx.state.users.invalidate();
+        }
+        "c8ofullsyncgrp" => ctx.state.users.invalidate(),
+        _ => {}
+    }
+    if ctx.access.filtered()
+        || (doc.get("_deleted") == Some(&Value::Bool(true)) && crate::auth::is_fullsync(db))
+    {
+        crate::auth::tag_write(db, &ctx.access, doc);
+    }
+    Ok(())
+}
+
+fn not_for_acl(ctx: &Ctx) -> Result<(), ApiError> {
+    if ctx.access.filtered() {
+        return Err(ApiError::new(
+            403,
+            "forbidden",
+            "This endpoint is not available to FullSync users: it could reveal other users' documents. Use replication.",
+        ));
+    }
+    Ok(())
 }
 
 /// Runs blocking engine work off the async threads.
@@ -51,8 +93,14 @@ pub async fn dispatch(ctx: Ctx, raw_path: &str) -> ApiResult {
     match segs.as_slice() {
         [""] => server_root(&ctx),
         ["_up"] => ok(json!({"status": "ok", "seeds": {}})),
-        ["_all_dbs"] => all_dbs(&ctx).await,
-        ["_dbs_info"] => dbs_info(&ctx).await,
+        ["_all_dbs"] => {
+            crate::auth::require_admin(&ctx.user)?;
+            all_dbs(&ctx).await
+        }
+        ["_dbs_info"] => {
+            crate::auth::require_admin(&ctx.user)?;
+            dbs_info(&ctx).await
+        }
         ["_uuids"] => uuids(&ctx),
         ["_session"] => session(&ctx),
         [db] if db.starts_with('_') && !matches!(*db, "_users" | "_replicator" | "_global_changes") => {
@@ -186,27 +234,30 @@ fn session(ctx: &Ctx) -> ApiResult {
                         .to_string(),
                 )
             };
-            match &state.cfg.admin {
-                Some((a, p))
-                    if *a == name && crate::constant_eq(p.as_bytes(), password.as_bytes()) =>
-                {
-                    let token = state.new_session(&name);
-                    let mut r =
-                        json_response(200, &json!({"ok": true, "name": name, "roles": ["_admin"]}));
-                    if let Ok(v) = HeaderValue::from_str(&format!(
-                        "AuthSession={token}; Version=1; Path=/; HttpOnly"
-                    )) {
-                        r.headers_mut().insert(header::SET_COOKIE, v);
-                    }
-                    Ok(r)
-                }
-                None => ok(json!({"ok": true, "name": Value::Null, "roles": ["_admin"]})),
-                _ => Err(ApiError::new(
+            let is_admin = state.cfg.admin.as_ref().is_some_and(|(a, p)| {
+                *a == name && crate::constant_eq(p.as_bytes(), password.as_bytes())
+            });
+            let roles: Vec<String> = if is_admin {
+                vec!["_admin".into()]
+            } else if let Some(ctx) = state.users.verify(&name, &password) {
+                ctx.roles
+            } else if state.cfg.admin.is_none() && name.is_empty() {
+                return ok(json!({"ok": true, "name": Value::Null, "roles": ["_admin"]}));
+            } else {
+                return Err(ApiError::new(
                     401,
                     "unauthorized",
                     "Name or password is incorrect.",
-                )),
+                ));
+            };
+            let token = state.new_session(&name);
+            let mut r = json_response(200, &json!({"ok": true, "name": name, "roles": roles}));
+            if let Ok(v) =
+                HeaderValue::from_str(&format!("AuthSession={token}; Version=1; Path=/; HttpOnly"))
+            {
+                r.headers_mut().insert(header::SET_COOKIE, v);
             }
+            Ok(r)
         }
         Method::DELETE => {
             state.drop_session(&ctx.headers);
@@ -226,10 +277,17 @@ async fn database(ctx: Ctx, name: &str) -> ApiResult {
     let name = name.to_string();
     match ctx.method {
         Method::GET | Method::HEAD => {
-            let info = blocking(move || Ok(engine.db(&name)?.info()?)).await?;
+            let user = ctx.user.clone();
+            let info = blocking(move || {
+                let db = engine.db(&name)?;
+                crate::auth::db_access(&db, &user)?;
+                Ok(db.info()?)
+            })
+            .await?;
             ok(info_json(&info))
         }
         Method::PUT => {
+            crate::auth::require_admin(&ctx.user)?;
             blocking(move || {
                 engine.create_db(&name)?;
                 Ok(())
@@ -238,6 +296,7 @@ async fn database(ctx: Ctx, name: &str) -> ApiResult {
             Ok(json_response(201, &json!({"ok": true})))
         }
         Method::DELETE => {
+            crate::auth::require_admin(&ctx.user)?;
             if ctx.query.get("rev").is_some() {
                 return Err(ApiError::bad_request(
                     "You tried to DELETE a database with a ?rev= parameter. Did you mean to DELETE a document instead?",
@@ -255,9 +314,18 @@ async fn database(ctx: Ctx, name: &str) -> ApiResult {
         Method::POST => {
             require_json(&ctx.headers)?;
             check_doc_size(&ctx)?;
-            let v = parse_json(&ctx.body)?;
+            let mut v = parse_json(&ctx.body)?;
             let batch_ok = ctx.query.get("batch") == Some("ok");
             let user = ctx.user.clone();
+            let db0 = engine.db(&name)?;
+            let mut ctx = ctx;
+            ctx.access = crate::auth::db_access(&db0, &ctx.user)?;
+            if v.get("_id").is_none() {
+                if let Value::Object(m) = &mut v {
+                    m.insert("_id".into(), json!(fullsync_engine::doc::new_uuid()));
+                }
+            }
+            prepare_write(&ctx, &db0, &mut v)?;
             let (id, rev) = blocking(move || {
                 let db = engine.db(&name)?;
                 let doc = parse_doc(v, None, &mut |_| None)?;
@@ -305,6 +373,30 @@ async fn db_path(ctx: Ctx, db_name: &str, rest: &[&str]) -> ApiResult {
         blocking(move || Ok(engine.db(&n)?)).await?
     };
     let _ = open_db;
+    let mut ctx = ctx;
+    {
+        let (db2, user) = (db.clone(), ctx.user.clone());
+        ctx.access = blocking(move || crate::auth::db_access(&db2, &user)).await?;
+    }
+    let admin_only = matches!(
+        rest,
+        ["_purge"] | ["_compact"] | ["_compact", _] | ["_view_cleanup"] | ["_index", ..]
+    ) && ctx.method != Method::GET
+        || (matches!(rest, ["_security"] | ["_revs_limit"]) && ctx.method == Method::PUT);
+    if admin_only {
+        crate::auth::require_admin(&ctx.user)?;
+    }
+    if matches!(
+        rest,
+        ["_design_docs"]
+            | ["_find"]
+            | ["_explain"]
+            | ["_index", ..]
+            | ["_design", _, "_view", ..]
+            | ["_design", _, "_info"]
+    ) {
+        not_for_acl(&ctx)?;
+    }
     match rest {
         ["_all_docs"] => all_docs(ctx, db, None).await,
         ["_design_docs"] => all_docs(ctx, db, Some("_design/")).await,
@@ -320,7 +412,29 @@ async fn db_path(ctx: Ctx, db_name: &str, rest: &[&str]) -> ApiResult {
             let Value::Object(m) = v else {
                 return Err(ApiError::bad_request("Request body must be a JSON object"));
             };
-            let out = blocking(move || Ok(db.revs_diff(&m)?)).await?;
+            let access = ctx.access.clone();
+            let out = blocking(move || {
+                let mut out = db.revs_diff(&m)?;
+                if access.filtered() {
+                    // Documents the user may not see look absent: every revision is missing.
+                    for (id, revs) in &m {
+                        let hidden = db
+                            .record(id)?
+                            .map(|rec| {
+                                let w = rec.tree.winner();
+                                db.render_record(id, &rec, w, &ReadOptions::default())
+                                    .map(|d| !access.can_see(&d))
+                            })
+                            .transpose()?
+                            .unwrap_or(false);
+                        if hidden {
+                            out.insert(id.clone(), json!({ "missing": revs }));
+                        }
+                    }
+                }
+                Ok(out)
+            })
+            .await?;
             ok(Value::Object(out))
         }
         ["_missing_revs"] => {
@@ -545,18 +659,24 @@ async fn document(ctx: Ctx, db: Arc<Database>, id: String) -> ApiResult {
             let user = ctx.user.clone();
             let is_local = id.starts_with("_local/");
             let id2 = id.clone();
+            let mut tomb = json!({"_id": id, "_deleted": true});
+            prepare_write(&ctx, &db, &mut tomb)?;
             let rev = blocking(move || {
                 if is_local {
                     return Ok(db.delete_local(&id2, rev.as_deref())?);
                 }
                 let rev = rev.ok_or(Error::Conflict)?;
+                let mut body = tomb;
+                if let Some(m) = body.as_object_mut() {
+                    m.retain(|k, _| !k.starts_with('_') || k == "~c8oAcl");
+                }
                 let doc = DocIn {
                     id: id2.clone(),
                     rev: Some(Rev::parse(&rev)?),
                     local_rev: None,
                     revisions: None,
                     deleted: true,
-                    json: "{}".into(),
+                    json: body.to_string(),
                     atts: vec![],
                 };
                 fullsync_engine::check_id(&id2)?;
@@ -596,10 +716,12 @@ async fn get_document(ctx: Ctx, db: Arc<Database>, id: String) -> ApiResult {
             )
         };
         let found = blocking(move || Ok(db.open_revs(&id, &which, &opts)?)).await?;
+        let access = ctx.access.clone();
         let rows: Vec<Value> = found
             .into_iter()
             .map(|r| match r {
-                OpenRev::Ok(d) => json!({"ok": d}),
+                OpenRev::Ok(d) if access.can_see(&d) => json!({"ok": d}),
+                OpenRev::Ok(d) => json!({"missing": d["_rev"]}),
                 OpenRev::Missing(rev) => json!({"missing": rev}),
             })
             .collect();
@@ -620,6 +742,9 @@ async fn get_document(ctx: Ctx, db: Arc<Database>, id: String) -> ApiResult {
         && !opts.deleted_conflicts
         && !opts.attachments;
     let doc = blocking(move || Ok(db.get(&id, rev.as_ref(), &opts)?)).await?;
+    if !ctx.access.can_see(&doc) {
+        return Err(ApiError::not_found());
+    }
     let etag = doc
         .get("_rev")
         .and_then(Value::as_str)
@@ -661,6 +786,10 @@ async fn put_document(ctx: Ctx, db: Arc<Database>, id: String) -> ApiResult {
             }
         }
     }
+    if let Value::Object(m) = &mut v {
+        m.entry("_id").or_insert_with(|| json!(id));
+    }
+    prepare_write(&ctx, &db, &mut v)?;
     let user = ctx.user.clone();
     let id2 = id.clone();
     let rev = blocking(move || {
@@ -688,8 +817,17 @@ async fn attachment(ctx: Ctx, db: Arc<Database>, id: String, name: String) -> Ap
                 .map(Rev::parse)
                 .transpose()
                 .map_err(ApiError::from)?;
-            let (meta, data) =
-                blocking(move || Ok(db.attachment(&id, &name, rev.as_ref())?)).await?;
+            let access = ctx.access.clone();
+            let (meta, data) = blocking(move || {
+                if access.filtered() {
+                    let d = db.get(&id, rev.as_ref(), &ReadOptions::default())?;
+                    if !access.can_see(&d) {
+                        return Err(ApiError::not_found());
+                    }
+                }
+                Ok(db.attachment(&id, &name, rev.as_ref())?)
+            })
+            .await?;
             if etag_matches(&ctx.headers, &meta.digest) {
                 return Ok(not_modified(&meta.digest));
             }
@@ -725,6 +863,15 @@ async fn attachment(ctx: Ctx, db: Arc<Database>, id: String, name: String) -> Ap
             let data = ctx.body.to_vec();
             let user = ctx.user.clone();
             let id2 = id.clone();
+            let wctx = Ctx {
+                state: ctx.state.clone(),
+                method: ctx.method.clone(),
+                headers: HeaderMap::new(),
+                query: Query::default(),
+                body: Bytes::new(),
+                user: ctx.user.clone(),
+                access: ctx.access.clone(),
+            };
             let rev = blocking(move || {
                 let rev = rev.map(|r| Rev::parse(&r)).transpose()?;
                 // Current revision's body and attachments (as stubs), then change one.
@@ -751,6 +898,11 @@ async fn attachment(ctx: Ctx, db: Arc<Database>, id: String, name: String) -> Ap
                         json!({"content_type": ctype, "data": base64::engine::general_purpose::STANDARD.encode(&data)}),
                     );
                 }
+                m.insert("_id".into(), json!(id2));
+                if !wctx.access.can_see(&doc) {
+                    return Err(ApiError::not_found());
+                }
+                prepare_write(&wctx, &db, &mut doc)?;
                 let parsed = parse_doc(doc, Some(&id2), &mut |_| None)?;
                 Ok(db.put(parsed, &user)?)
             })
@@ -844,8 +996,37 @@ async fn all_docs(ctx: Ctx, db: Arc<Database>, prefix: Option<&'static str>) -> 
         keys,
     };
     let update_seq = q.flag("update_seq")?;
+    let access = ctx.access.clone();
     let (total, offset, rows, seq) = blocking(move || {
         let seq = db.update_seq();
+        if access.filtered() {
+            let wanted_docs = opts.include_docs;
+            let mut o2 = opts.clone();
+            o2.include_docs = true;
+            let (_, off, rows) = db.all_docs(&o2)?;
+            let rows: Vec<Value> = rows
+                .into_iter()
+                .map(|mut r| {
+                    let visible = match r.get("doc") {
+                        Some(Value::Null) | None => {
+                            r.get("error").is_some() || r["value"].get("deleted").is_none()
+                        }
+                        Some(d) => access.can_see(d),
+                    };
+                    if !visible {
+                        return json!({"key": r["key"], "error": "not_found"});
+                    }
+                    if !wanted_docs {
+                        if let Some(m) = r.as_object_mut() {
+                            m.remove("doc");
+                        }
+                    }
+                    r
+                })
+                .filter(|r| o2.keys.is_some() || r.get("error").is_none())
+                .collect();
+            return Ok((rows.len() as u64 + off, off, rows, seq));
+        }
         let (t, o, r) = db.all_docs(&opts)?;
         Ok((t, o, r, seq))
     })
@@ -877,6 +1058,10 @@ async fn bulk_docs(ctx: Ctx, db: Arc<Database>) -> ApiResult {
             ))
         }
     };
+    let mut docs = docs;
+    for d in docs.iter_mut() {
+        prepare_write(&ctx, &db, d)?;
+    }
     let max = ctx.state.cfg.max_document_bytes;
     let user = ctx.user.clone();
     let results = blocking(move || {
@@ -946,6 +1131,7 @@ async fn bulk_get(ctx: Ctx, db: Arc<Database>) -> ApiResult {
         .ok_or_else(|| ApiError::bad_request("Missing JSON list of 'docs'."))?;
     let mut base = read_options(&ctx.query)?;
     base.latest = ctx.query.flag("latest")?;
+    let access = ctx.access.clone();
     let results = blocking(move || {
         let mut out = vec![];
         for d in docs {
@@ -993,6 +1179,13 @@ async fn bulk_get(ctx: Ctx, db: Arc<Database>) -> ApiResult {
                     },
                 }
             };
+            let docs_out: Vec<Value> = docs_out
+                .into_iter()
+                .map(|d| match d.get("ok") {
+                    Some(doc) if !access.can_see(doc) => json!({"error": {"id": id, "rev": doc["_rev"], "error": "not_found", "reason": "missing"}}),
+                    _ => d,
+                })
+                .collect();
             out.push(json!({"id": id, "docs": docs_out}));
         }
         Ok(out)

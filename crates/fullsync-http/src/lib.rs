@@ -9,6 +9,7 @@
 //! (DNS rebinding), sends no CORS headers unless origins are listed, and optionally requires
 //! admin credentials (Basic or the `_session` cookie).
 
+pub mod auth;
 mod changes;
 mod handlers;
 pub mod util;
@@ -23,7 +24,6 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method};
 use axum::response::Response;
 use axum::Router;
-use base64::Engine as _;
 use fullsync_engine::{Engine, UserCtx};
 
 pub use util::ApiError;
@@ -67,6 +67,8 @@ pub struct AppState {
     pub views: Arc<fullsync_views::Views>,
     /// Settings.
     pub cfg: ServerConfig,
+    /// Users of `_users` and their FullSync groups.
+    pub users: auth::Users,
     sessions: Mutex<HashMap<String, String>>,
 }
 
@@ -83,6 +85,7 @@ pub fn router_with_views(
     cfg: ServerConfig,
 ) -> Router {
     let state = Arc::new(AppState {
+        users: auth::Users::new(engine.clone()),
         engine,
         views,
         cfg,
@@ -164,51 +167,41 @@ fn cors_headers(state: &AppState, h: &HeaderMap, resp: &mut Response) {
 impl AppState {
     /// Who sent the request; `Err` when credentials are required and missing or wrong.
     fn authenticate(&self, h: &HeaderMap) -> Result<UserCtx, ApiError> {
-        let Some((admin, pass)) = &self.cfg.admin else {
-            // Admin party on loopback: every client is admin.
-            return Ok(UserCtx {
-                name: None,
-                roles: vec!["_admin".into()],
-            });
-        };
-        let admin_ctx = || UserCtx {
-            name: Some(admin.clone()),
+        let admin_ctx = |name: Option<String>| UserCtx {
+            name,
             roles: vec!["_admin".into()],
         };
-        if let Some(auth) = h.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
-            if let Some(b64) = auth.strip_prefix("Basic ") {
-                let decoded = base64::engine::general_purpose::STANDARD
-                    .decode(b64.trim())
-                    .unwrap_or_default();
-                let s = String::from_utf8_lossy(&decoded);
-                if let Some((u, p)) = s.split_once(':') {
-                    if u == admin && constant_eq(p.as_bytes(), pass.as_bytes()) {
-                        return Ok(admin_ctx());
-                    }
+        if let Some((u, p)) = auth::basic_credentials(h) {
+            if let Some((admin, pass)) = &self.cfg.admin {
+                if u == *admin && constant_eq(p.as_bytes(), pass.as_bytes()) {
+                    return Ok(admin_ctx(Some(admin.clone())));
                 }
-                return Err(ApiError::new(
-                    401,
-                    "unauthorized",
-                    "Name or password is incorrect.",
-                ));
             }
+            return self.users.verify(&u, &p).ok_or_else(|| {
+                ApiError::new(401, "unauthorized", "Name or password is incorrect.")
+            });
         }
         if let Some(token) = session_cookie(h) {
-            if self
+            let name = self
                 .sessions
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .get(&token)
-                == Some(admin)
-            {
-                return Ok(admin_ctx());
+                .cloned();
+            if let Some(name) = name {
+                if self.cfg.admin.as_ref().is_some_and(|(a, _)| *a == name) {
+                    return Ok(admin_ctx(Some(name)));
+                }
+                if let Some(ctx) = self.users.ctx_for(&name) {
+                    return Ok(ctx);
+                }
             }
         }
-        Err(ApiError::new(
-            401,
-            "unauthorized",
-            "You are not authorized to access this db. Log in with Basic auth or POST /_session.",
-        ))
+        if self.cfg.admin.is_none() {
+            // Admin party on loopback: a client without credentials is admin.
+            return Ok(admin_ctx(None));
+        }
+        Ok(UserCtx::default())
     }
 }
 
@@ -312,6 +305,7 @@ async fn handle(state: &Arc<AppState>, req: Request) -> Result<Response, ApiErro
         query: util::Query::parse(parts.uri.query())?,
         body: bytes,
         user,
+        access: auth::Access::Admin,
     };
     handlers::dispatch(ctx, &path).await
 }

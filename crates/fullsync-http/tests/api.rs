@@ -519,3 +519,201 @@ async fn mango_over_http() {
         .await;
     assert_eq!((s, v["error"].as_str()), (400, Some("bad_request")));
 }
+
+impl T {
+    async fn as_user(
+        &self,
+        method: &str,
+        path: &str,
+        user: Option<(&str, &str)>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        use base64::Engine as _;
+        let mut b = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", "localhost")
+            .header("content-type", "application/json");
+        if let Some((u, p)) = user {
+            b = b.header(
+                "authorization",
+                format!(
+                    "Basic {}",
+                    base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"))
+                ),
+            );
+        }
+        let data = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
+        let resp = self
+            .app
+            .clone()
+            .oneshot(b.body(Body::from(data)).unwrap())
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+}
+
+#[tokio::test]
+async fn fullsync_acl_filters_every_read_path() {
+    let t = T::new(ServerConfig::default());
+    t.json("PUT", "/_users", None).await;
+    for (u, roles) in [("bob", json!(["sales.eu"])), ("ann", json!([]))] {
+        let (s, _) = t
+            .json(
+                "PUT",
+                &format!("/_users/org.couchdb.user:{u}"),
+                Some(json!({"name": u, "password": "pw", "roles": roles, "type": "user"})),
+            )
+            .await;
+        assert_eq!(s, 201);
+    }
+    let (_, stored) = t.json("GET", "/_users/org.couchdb.user:bob", None).await;
+    assert!(
+        stored.get("password").is_none() && stored.get("derived_key").is_some(),
+        "password hashed"
+    );
+    t.json("PUT", "/fs", None).await;
+    t.json(
+        "PUT",
+        "/fs/_security",
+        Some(json!({"fullsync": {"anonymous": "deny"}})),
+    )
+    .await;
+    t.json(
+        "POST",
+        "/fs/_bulk_docs",
+        Some(json!({"docs": [
+            {"_id": "pub", "v": 1},
+            {"_id": "bobs", "~c8oAcl": "bob", "_attachments": {"a": {"data": "aGk="}}},
+            {"_id": "anns", "~c8oAcl": "ann"},
+            {"_id": "grp", "c8oGrp": "sales.eu"},
+            {"_id": "grpobj", "c8oGrp": {"sales.eu": "true", "x": false}},
+            {"_id": "other", "c8oGrp": "sales"}
+        ]})),
+    )
+    .await;
+    let bob = Some(("bob", "pw"));
+    let ids = |v: &Value, key: &str| {
+        let mut out: Vec<String> = v[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|r| r["id"].as_str().map(str::to_string))
+            .collect();
+        out.sort();
+        out
+    };
+    let (s, v) = t.as_user("GET", "/fs/_changes", bob, None).await;
+    assert_eq!(s, 200);
+    assert_eq!(ids(&v, "results"), vec!["bobs", "grp", "grpobj", "pub"]);
+    let (_, v) = t.as_user("GET", "/fs/_all_docs", bob, None).await;
+    assert_eq!(ids(&v, "rows"), vec!["bobs", "grp", "grpobj", "pub"]);
+    assert_eq!(t.as_user("GET", "/fs/anns", bob, None).await.0, 404);
+    assert_eq!(t.as_user("GET", "/fs/bobs", bob, None).await.0, 200);
+    assert_eq!(
+        t.as_user("GET", "/fs/bobs/a", Some(("ann", "pw")), None)
+            .await
+            .0,
+        404
+    );
+    let (_, v) = t
+        .as_user(
+            "POST",
+            "/fs/_bulk_get",
+            bob,
+            Some(json!({"docs": [{"id": "anns"}, {"id": "pub"}]})),
+        )
+        .await;
+    assert_eq!(v["results"][0]["docs"][0]["error"]["error"], "not_found");
+    assert_eq!(v["results"][1]["docs"][0]["ok"]["_id"], "pub");
+    let (_, anns_rev) = t.json("GET", "/fs/anns", None).await;
+    let (_, v) = t
+        .as_user(
+            "POST",
+            "/fs/_revs_diff",
+            bob,
+            Some(json!({"anns": [anns_rev["_rev"]]})),
+        )
+        .await;
+    assert_eq!(
+        v["anns"]["missing"][0], anns_rev["_rev"],
+        "another user's doc looks absent"
+    );
+    // Writes are tagged with the user.
+    let (s, _) = t
+        .as_user("PUT", "/fs/new", bob, Some(json!({"x": 1})))
+        .await;
+    assert_eq!(s, 201);
+    assert_eq!(t.json("GET", "/fs/new", None).await.1["~c8oAcl"], "bob");
+    // Anonymous refused; wrong password refused; admin-only and leaky endpoints refused.
+    assert_eq!(
+        t.as_user("GET", "/fs/_changes", None, None).await.0,
+        200,
+        "admin party: no credentials = admin"
+    );
+    assert_eq!(
+        t.as_user("GET", "/fs/_changes", Some(("bob", "bad")), None)
+            .await
+            .0,
+        401
+    );
+    assert_eq!(
+        t.as_user("POST", "/fs/_find", bob, Some(json!({"selector": {}})))
+            .await
+            .0,
+        403
+    );
+    assert_eq!(
+        t.as_user("PUT", "/fs/_design/x", bob, Some(json!({})))
+            .await
+            .0,
+        403
+    );
+    assert_eq!(t.as_user("DELETE", "/fs", bob, None).await.0, 403);
+    assert_eq!(t.as_user("GET", "/_all_dbs", bob, None).await.0, 403);
+}
+
+#[tokio::test]
+async fn anonymous_fullsync_access_follows_the_database_setting() {
+    let t = T::new(ServerConfig {
+        admin: Some(("admin".into(), "secret".into())),
+        ..Default::default()
+    });
+    let admin = Some(("admin", "secret"));
+    t.as_user("PUT", "/cat", admin, None).await;
+    t.as_user(
+        "PUT",
+        "/cat/_security",
+        admin,
+        Some(json!({"fullsync": {"anonymous": "deny"}})),
+    )
+    .await;
+    t.as_user("PUT", "/cat/p1", admin, Some(json!({"name": "chair"})))
+        .await;
+    t.as_user("PUT", "/cat/p2", admin, Some(json!({"~c8oAcl": "bob"})))
+        .await;
+    assert_eq!(t.as_user("GET", "/cat/_changes", None, None).await.0, 401);
+    t.as_user(
+        "PUT",
+        "/cat/_security",
+        admin,
+        Some(json!({"fullsync": {"anonymous": "allow"}})),
+    )
+    .await;
+    let (s, v) = t.as_user("GET", "/cat/_changes", None, None).await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        v["results"].as_array().unwrap().len(),
+        1,
+        "anonymous sees only unowned docs"
+    );
+    assert_eq!(t.as_user("PUT", "/cat2", None, None).await.0, 401);
+}

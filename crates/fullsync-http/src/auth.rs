@@ -1,0 +1,333 @@
+//! Users, passwords, and who may do what on a database.
+//!
+//! - Users live in the `_users` database as in CouchDB (`org.couchdb.user:NAME` with `name`,
+//!   `roles`, and a `password` that the server replaces by a PBKDF2-SHA256 hash on write).
+//!   FullSync groups are the user's roles plus the memberships `{type: "c8oGrp", user, group}`
+//!   of the `c8ofullsyncgrp` database.
+//! - A database whose `_security` has a `fullsync` member is a FullSync database: non-admin users
+//!   read only the documents the access rules give them (`fullsync_replicate::acl`), their
+//!   writes are tagged `~c8oAcl: <user>`, and anonymous clients are refused unless
+//!   `"fullsync": {"anonymous": "allow"}`.
+//! - Otherwise CouchDB's rules: a database with `members` is readable by those names/roles;
+//!   administration (create/delete, `_security`, design documents, purge, compaction) needs an
+//!   admin.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use fullsync_engine::{Database, Engine, ReadOptions, UserCtx};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use crate::util::ApiError;
+
+const ITERATIONS: u32 = 10_000;
+
+fn pbkdf2_hex(password: &str, salt: &str, iterations: u32) -> String {
+    let mut out = [0u8; 32];
+    pbkdf2::pbkdf2_hmac::<Sha256>(password.as_bytes(), salt.as_bytes(), iterations, &mut out);
+    fullsync_engine::rev::hex(&out)
+}
+
+/// Replaces a plain `password` in a `_users` document by its hash (as CouchDB does on write).
+pub fn hash_user_doc(doc: &mut Value) {
+    let Some(m) = doc.as_object_mut() else { return };
+    let Some(Value::String(pw)) = m.shift_remove("password") else {
+        return;
+    };
+    let salt = fullsync_engine::doc::new_uuid();
+    m.insert("password_scheme".into(), json!("pbkdf2"));
+    m.insert("pbkdf2_prf".into(), json!("sha256"));
+    m.insert("iterations".into(), json!(ITERATIONS));
+    m.insert(
+        "derived_key".into(),
+        json!(pbkdf2_hex(&pw, &salt, ITERATIONS)),
+    );
+    m.insert("salt".into(), json!(salt));
+}
+
+/// Known users, with a cache so that replication (many requests) does not pay PBKDF2 each time.
+pub struct Users {
+    engine: Arc<Engine>,
+    cache: Mutex<HashMap<String, (Vec<u8>, UserCtx, Instant)>>,
+}
+
+fn is_admin(u: &UserCtx) -> bool {
+    u.roles.iter().any(|r| r == "_admin")
+}
+
+impl Users {
+    /// Users of `engine`.
+    pub fn new(engine: Arc<Engine>) -> Users {
+        Users {
+            engine,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Forgets cached credentials (after `_users` or group changes).
+    pub fn invalidate(&self) {
+        self.cache.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+
+    fn user_doc(&self, name: &str) -> Option<Value> {
+        let db = self.engine.db("_users").ok()?;
+        db.get(
+            &format!("org.couchdb.user:{name}"),
+            None,
+            &ReadOptions::default(),
+        )
+        .ok()
+    }
+
+    /// The user's context: roles plus FullSync groups.
+    pub fn ctx_for(&self, name: &str) -> Option<UserCtx> {
+        let doc = self.user_doc(name)?;
+        let mut roles: Vec<String> = doc
+            .get("roles")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r.as_str().map(str::to_string))
+            .collect();
+        if let Ok(grp) = self.engine.db("c8ofullsyncgrp") {
+            let (_, _, rows) = grp
+                .all_docs(&fullsync_engine::AllDocsOptions {
+                    include_docs: true,
+                    inclusive_end: true,
+                    ..Default::default()
+                })
+                .unwrap_or_default();
+            for r in rows {
+                let d = &r["doc"];
+                if d.get("type").and_then(Value::as_str) == Some("c8oGrp")
+                    && d.get("user").and_then(Value::as_str) == Some(name)
+                {
+                    if let Some(g) = d.get("group").and_then(Value::as_str) {
+                        if !roles.iter().any(|x| x == g) {
+                            roles.push(g.to_string());
+                        }
+                    }
+                }
+            }
+        }
+        Some(UserCtx {
+            name: Some(name.to_string()),
+            roles,
+        })
+    }
+
+    /// Checks a password; returns the user's context.
+    pub fn verify(&self, name: &str, password: &str) -> Option<UserCtx> {
+        let fp = Sha256::digest(format!("{name}\0{password}").as_bytes()).to_vec();
+        if let Some((h, ctx, t)) = self
+            .cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+        {
+            if *h == fp && t.elapsed() < Duration::from_secs(300) {
+                return Some(ctx.clone());
+            }
+        }
+        let doc = self.user_doc(name)?;
+        let salt = doc.get("salt").and_then(Value::as_str)?;
+        let key = doc.get("derived_key").and_then(Value::as_str)?;
+        let iterations = doc
+            .get("iterations")
+            .and_then(Value::as_u64)
+            .unwrap_or(ITERATIONS as u64) as u32;
+        let computed = pbkdf2_hex(password, salt, iterations);
+        if !crate::constant_eq(computed.as_bytes(), key.as_bytes()) {
+            return None;
+        }
+        let ctx = self.ctx_for(name)?;
+        self.cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(name.to_string(), (fp, ctx.clone(), Instant::now()));
+        Some(ctx)
+    }
+}
+
+/// Decodes `Authorization: Basic`.
+pub fn basic_credentials(h: &axum::http::HeaderMap) -> Option<(String, String)> {
+    let v = h.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let b64 = v.strip_prefix("Basic ")?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(b64.trim())
+        .ok()?;
+    let s = String::from_utf8(decoded).ok()?;
+    let (u, p) = s.split_once(':')?;
+    Some((u.to_string(), p.to_string()))
+}
+
+/// How a user may use a database.
+#[derive(Clone, Debug)]
+pub enum Access {
+    /// Server admin.
+    Admin,
+    /// Reads and writes everything (a member, or a public database).
+    Member,
+    /// FullSync rules: sees only the documents given to this user and groups.
+    Acl {
+        /// User name (None = anonymous, allowed by the database).
+        user: Option<String>,
+        /// Groups.
+        groups: Vec<String>,
+    },
+}
+
+impl Access {
+    /// Whether `doc` is readable.
+    pub fn can_see(&self, doc: &Value) -> bool {
+        match self {
+            Access::Acl { user, groups } => {
+                fullsync_replicate::acl::visible(doc, user.as_deref(), groups)
+            }
+            _ => true,
+        }
+    }
+
+    /// Whether reads are filtered.
+    pub fn filtered(&self) -> bool {
+        matches!(self, Access::Acl { .. })
+    }
+}
+
+fn unauthorized(reason: &str) -> ApiError {
+    ApiError::new(401, "unauthorized", reason)
+}
+
+/// Requires a server admin.
+pub fn require_admin(user: &UserCtx) -> Result<(), ApiError> {
+    if is_admin(user) {
+        Ok(())
+    } else if user.name.is_none() {
+        Err(unauthorized(
+            "You are not a server admin. Log in as an admin (Basic auth or POST /_session).",
+        ))
+    } else {
+        Err(ApiError::new(
+            403,
+            "forbidden",
+            "You are not a db or server admin.",
+        ))
+    }
+}
+
+/// What `user` may do on `db`.
+pub fn db_access(db: &Database, user: &UserCtx) -> Result<Access, ApiError> {
+    if is_admin(user) {
+        return Ok(Access::Admin);
+    }
+    let sec = db.security().map_err(ApiError::from)?;
+    if let Some(fs) = sec.get("fullsync") {
+        let anonymous_ok = fs.get("anonymous").and_then(Value::as_str) == Some("allow")
+            || fs.get("anonymous").and_then(Value::as_bool) == Some(true);
+        if user.name.is_none() && !anonymous_ok {
+            return Err(unauthorized(
+                "This FullSync database does not allow anonymous replication: log in as a user (Basic auth or POST /_session).",
+            ));
+        }
+        return Ok(Access::Acl {
+            user: user.name.clone(),
+            groups: user.roles.clone(),
+        });
+    }
+    let members = sec.get("members");
+    let names: Vec<&str> = members
+        .and_then(|m| m.get("names"))
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let roles: Vec<&str> = members
+        .and_then(|m| m.get("roles"))
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    if names.is_empty() && roles.is_empty() {
+        return Ok(Access::Member);
+    }
+    let ok = user.name.as_deref().is_some_and(|n| names.contains(&n))
+        || user.roles.iter().any(|r| roles.contains(&r.as_str()));
+    if ok {
+        Ok(Access::Member)
+    } else if user.name.is_none() {
+        Err(unauthorized("You are not authorized to access this db."))
+    } else {
+        Err(ApiError::new(
+            403,
+            "forbidden",
+            "You are not allowed to access this db.",
+        ))
+    }
+}
+
+/// Prepares a document written by `access` to a FullSync database: tags it with the writer,
+/// and gives a tombstone written without access keys the keys of the document it deletes.
+pub fn tag_write(db: &Database, access: &Access, doc: &mut Value) {
+    let Some(m) = doc.as_object_mut() else { return };
+    let id = m
+        .get("_id")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    if id.starts_with("_local/") || id.starts_with("_design/") {
+        return;
+    }
+    if let Access::Acl { user: Some(u), .. } = access {
+        m.insert("~c8oAcl".into(), json!(u));
+        return;
+    }
+    let deleted = m.get("_deleted").and_then(Value::as_bool) == Some(true);
+    if deleted && !m.contains_key("~c8oAcl") && !m.contains_key("c8oGrp") && !id.is_empty() {
+        if let Ok(cur) = db.get(&id, None, &ReadOptions::default()) {
+            for k in ["~c8oAcl", "c8oGrp"] {
+                if let Some(v) = cur.get(k) {
+                    m.insert(k.into(), v.clone());
+                }
+            }
+        }
+    }
+}
+
+/// Whether a database is a FullSync database (its `_security` has `fullsync`).
+pub fn is_fullsync(db: &Database) -> bool {
+    db.security()
+        .ok()
+        .is_some_and(|s| s.get("fullsync").is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_hashed_and_verified() {
+        let engine = Arc::new(Engine::in_memory());
+        let users = engine.create_db("_users").unwrap();
+        let mut doc = json!({"_id": "org.couchdb.user:bob", "name": "bob", "roles": ["sales.eu"], "type": "user", "password": "s3cret"});
+        hash_user_doc(&mut doc);
+        assert!(doc.get("password").is_none());
+        assert_eq!(doc["password_scheme"], "pbkdf2");
+        users
+            .bulk_docs_json(vec![doc], true, &UserCtx::default())
+            .unwrap();
+        let grp = engine.create_db("c8ofullsyncgrp").unwrap();
+        grp.bulk_docs_json(
+            vec![json!({"type": "c8oGrp", "user": "bob", "group": "team.a"})],
+            true,
+            &UserCtx::default(),
+        )
+        .unwrap();
+        let u = Users::new(engine);
+        let ctx = u.verify("bob", "s3cret").unwrap();
+        assert_eq!(ctx.roles, vec!["sales.eu", "team.a"]);
+        assert!(u.verify("bob", "wrong").is_none());
+        assert!(u.verify("nobody", "x").is_none());
+        assert!(u.verify("bob", "s3cret").is_some(), "cached path");
+    }
+}
