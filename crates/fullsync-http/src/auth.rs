@@ -48,10 +48,13 @@ pub fn hash_user_doc(doc: &mut Value) {
     m.insert("salt".into(), json!(salt));
 }
 
+/// A verified login: fingerprint of the credentials, the user's context, when verified.
+type CachedLogin = (Vec<u8>, UserCtx, Instant);
+
 /// Known users, with a cache so that replication (many requests) does not pay PBKDF2 each time.
 pub struct Users {
     engine: Arc<Engine>,
-    cache: Mutex<HashMap<String, (Vec<u8>, UserCtx, Instant)>>,
+    cache: Mutex<HashMap<String, CachedLogin>>,
 }
 
 fn is_admin(u: &UserCtx) -> bool {
