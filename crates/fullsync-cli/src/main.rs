@@ -63,6 +63,28 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Empty a local database (FullSync's fs://db.reset), keeping its revs_limit and _security.
+    Reset {
+        /// Data directory.
+        #[arg(long, default_value = "fullsync-data")]
+        data: PathBuf,
+        /// Database name.
+        db: String,
+    },
+    /// List the documents a FullSync user (with groups) would receive from a local database.
+    SeeAs {
+        /// Data directory.
+        #[arg(long, default_value = "fullsync-data")]
+        data: PathBuf,
+        /// Database name.
+        db: String,
+        /// User name (omit for an anonymous device).
+        #[arg(long)]
+        user: Option<String>,
+        /// Groups, comma-separated (dots allowed in names).
+        #[arg(long, value_delimiter = ',')]
+        groups: Vec<String>,
+    },
     /// Replicate SOURCE to TARGET: local database names or URLs (http(s)://host:port/db).
     ///
     /// Credentials: `--user NAME` with the password in FULLSYNC_PASSWORD (never on the command
@@ -128,6 +150,38 @@ fn run() -> anyhow::Result<()> {
             options,
             json,
         } => view_cmd(&data, &db, &view, &options, json),
+        Cmd::Reset { data, db } => {
+            let engine = fullsync_engine::Engine::open(&data)?;
+            engine
+                .reset_db(&db)
+                .with_context(|| format!("cannot reset {db}"))?;
+            let views_dir = data.join(".views").join(db.replace('/', "%2F"));
+            let _ = std::fs::remove_dir_all(views_dir);
+            eprintln!("{db} is now empty");
+            Ok(())
+        }
+        Cmd::SeeAs {
+            data,
+            db,
+            user,
+            groups,
+        } => {
+            let engine = fullsync_engine::Engine::open(&data)?;
+            let dbh = engine
+                .db(&db)
+                .with_context(|| format!("cannot open {db}"))?;
+            let ids = fullsync_replicate::acl::see_as_user(&dbh, user.as_deref(), &groups)?;
+            for id in &ids {
+                println!("{id}");
+            }
+            eprintln!(
+                "{} documents for {} with groups [{}]",
+                ids.len(),
+                user.as_deref().unwrap_or("an anonymous device"),
+                groups.join(", ")
+            );
+            Ok(())
+        }
         Cmd::Replicate {
             data,
             source,

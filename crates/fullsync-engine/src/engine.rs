@@ -175,6 +175,21 @@ impl Engine {
         }
     }
 
+    /// Empties a database (FullSync's `fs://db.reset`): deletes it and creates it again, keeping
+    /// its `revs_limit` and `_security`. Returns the new database.
+    pub fn reset_db(&self, name: &str) -> Result<Arc<Database>> {
+        let old = self.db(name)?;
+        let (limit, sec) = (old.revs_limit(), old.security()?);
+        drop(old);
+        self.delete_db(name)?;
+        let db = self.create_db(name)?;
+        db.set_revs_limit(limit)?;
+        if sec.as_object().is_some_and(|m| !m.is_empty()) {
+            db.set_security(&sec)?;
+        }
+        Ok(db)
+    }
+
     /// Names of all databases, sorted.
     pub fn all_dbs(&self) -> Result<Vec<String>> {
         let mut names: Vec<String> = match &self.dir {

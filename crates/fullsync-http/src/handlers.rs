@@ -503,6 +503,52 @@ async fn db_path(ctx: Ctx, db_name: &str, rest: &[&str]) -> ApiResult {
             blocking(move || views.cleanup(&name).map_err(view_err)).await?;
             Ok(json_response(202, &json!({"ok": true})))
         }
+        ["_fullsync", "see_as"] => {
+            // FullSync extension: the documents a user with groups would receive.
+            crate::auth::require_admin(&ctx.user)?;
+            let user = ctx
+                .query
+                .get("user")
+                .filter(|u| !u.is_empty())
+                .map(str::to_string);
+            let groups: Vec<String> = ctx
+                .query
+                .get("groups")
+                .map(|g| {
+                    g.split(',')
+                        .filter(|x| !x.is_empty())
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default();
+            let (u2, g2) = (user.clone(), groups.clone());
+            let ids = blocking(move || {
+                Ok(fullsync_replicate::acl::see_as_user(
+                    &db,
+                    u2.as_deref(),
+                    &g2,
+                )?)
+            })
+            .await?;
+            ok(json!({"user": user, "groups": groups, "count": ids.len(), "ids": ids}))
+        }
+        ["_fullsync", "reset"] => {
+            post_only(&ctx)?;
+            crate::auth::require_admin(&ctx.user)?;
+            let (engine, views, name) = (
+                ctx.state.engine.clone(),
+                ctx.state.views.clone(),
+                db.name().to_string(),
+            );
+            drop(db);
+            blocking(move || {
+                views.forget_db(&name);
+                engine.reset_db(&name)?;
+                Ok(())
+            })
+            .await?;
+            ok(json!({"ok": true}))
+        }
         ["_find"] | ["_explain"] => {
             post_only(&ctx)?;
             let body = parse_json(&ctx.body)?;

@@ -717,3 +717,29 @@ async fn anonymous_fullsync_access_follows_the_database_setting() {
     );
     assert_eq!(t.as_user("PUT", "/cat2", None, None).await.0, 401);
 }
+
+#[tokio::test]
+async fn see_as_user_and_reset() {
+    let t = T::new(ServerConfig::default());
+    t.json("PUT", "/fs", None).await;
+    t.json("PUT", "/fs/_revs_limit", Some(json!(10))).await;
+    t.json("POST", "/fs/_bulk_docs", Some(json!({"docs": [
+        {"_id": "a"}, {"_id": "b", "~c8oAcl": "bob"}, {"_id": "c", "c8oGrp": {"team.x": true}}, {"_id": "d", "~c8oAcl": "ann"}
+    ]}))).await;
+    let (_, v) = t
+        .json("GET", "/fs/_fullsync/see_as?user=bob&groups=team.x", None)
+        .await;
+    assert_eq!(v["ids"], json!(["a", "b", "c"]));
+    assert_eq!(v["count"], 3);
+    let (_, v) = t.json("GET", "/fs/_fullsync/see_as", None).await;
+    assert_eq!(v["ids"], json!(["a"]));
+    assert_eq!(
+        t.json("POST", "/fs/_fullsync/reset", Some(json!({})))
+            .await
+            .0,
+        200
+    );
+    let (_, info) = t.json("GET", "/fs", None).await;
+    assert_eq!(info["doc_count"], 0);
+    assert_eq!(t.json("GET", "/fs/_revs_limit", None).await.1, json!(10));
+}

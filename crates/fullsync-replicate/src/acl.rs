@@ -7,7 +7,8 @@
 //! - it carries neither key (shared with everyone, e.g. a catalog).
 //!
 //! Group names may contain dots: they are compared as whole strings, never split. Design
-//! documents are not replicated to devices. Anonymous users see only documents with neither key.
+//! documents carry no keys, so every device receives them (apps query their views locally).
+//! Anonymous users see only documents with neither key.
 
 use fullsync_engine::{AllDocsOptions, Database};
 use serde_json::Value;
@@ -53,9 +54,6 @@ pub fn see_as_user(
         .into_iter()
         .filter_map(|r| {
             let id = r["id"].as_str()?.to_string();
-            if id.starts_with("_design/") {
-                return None;
-            }
             visible(&r["doc"], user, groups).then_some(id)
         })
         .collect())
