@@ -18,7 +18,9 @@ fuzz_target!(|data: &[u8]| {
     let db = engine.create_db("fuzz").unwrap();
     let user = UserCtx::default();
     let _ = db.bulk_docs_json(docs.clone(), true, &user);
-    let _ = db.bulk_docs_json(docs, false, &user);
+    let _ = db.bulk_docs_json(docs.clone(), false, &user);
+    // Edit again on top of what replication wrote (e.g. a replicated rev with a huge generation).
+    let _ = db.bulk_docs_json(docs, true, &user);
     // Everything written must read back.
     let mut ids = vec![];
     db.for_each_record(|id, _| {

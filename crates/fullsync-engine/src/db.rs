@@ -509,7 +509,21 @@ impl Database {
             },
             _ => None,
         };
-        let new_pos = parent.map_or(1, |p| existing.as_ref().unwrap().tree.nodes[p].pos + 1);
+        let new_pos = match parent {
+            None => 1,
+            Some(p) => existing
+                .as_ref()
+                .expect("a parent implies a record")
+                .tree
+                .nodes[p]
+                .pos
+                .checked_add(1)
+                .ok_or_else(|| {
+                    Error::BadRequest(
+                        "the document's revision generation is too large to edit".into(),
+                    )
+                })?,
+        };
         let mut atts = Vec::with_capacity(doc.atts.len());
         for a in doc.atts {
             match a {

@@ -198,7 +198,7 @@ pub fn parse_revisions(v: &Value) -> Result<Vec<Rev>> {
         .get("ids")
         .and_then(Value::as_array)
         .ok_or_else(|| bad("ids must be an array"))?;
-    if ids.is_empty() || start < ids.len() as u64 {
+    if ids.is_empty() || start < ids.len() as u64 || start > crate::rev::MAX_GENERATION {
         return Err(bad("ids must be non-empty and no longer than start"));
     }
     let mut path = Vec::with_capacity(ids.len());

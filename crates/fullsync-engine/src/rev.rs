@@ -7,6 +7,10 @@ use md5::{Digest, Md5};
 
 use crate::error::{Error, Result};
 
+/// Largest accepted generation (2^53, the largest integer JavaScript clients represent
+/// exactly). Larger ones are rejected as malformed, so `generation + 1` never overflows.
+pub const MAX_GENERATION: u64 = 1 << 53;
+
 /// A revision id: generation number and hash, written `"3-a1b2..."`.
 ///
 /// Ordering is CouchDB's: by generation as a number (`10-a` > `9-z`), then by hash in byte order.
@@ -36,7 +40,7 @@ impl Rev {
             return Err(bad());
         }
         let pos: u64 = pos.parse().map_err(|_| bad())?;
-        if pos == 0 {
+        if pos == 0 || pos > MAX_GENERATION {
             return Err(bad());
         }
         Ok(Rev {
@@ -116,7 +120,19 @@ mod tests {
         assert!(a > b);
         assert!(Rev::parse("2-b").unwrap() > Rev::parse("2-a").unwrap());
         assert_eq!(a.to_string(), "10-a");
-        for bad in ["", "1", "-a", "a-b", "0-a", "1-", "x1-a", "1a-b", "-1-a"] {
+        for bad in [
+            "",
+            "1",
+            "-a",
+            "a-b",
+            "0-a",
+            "1-",
+            "x1-a",
+            "1a-b",
+            "-1-a",
+            "18446744073709551615-x",
+            "9007199254740993-x",
+        ] {
             assert!(Rev::parse(bad).is_err(), "{bad} should be rejected");
         }
     }

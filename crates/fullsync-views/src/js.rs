@@ -30,6 +30,8 @@ pub enum JsError {
         what: String,
         /// QuickJS's message.
         message: String,
+        /// Line in the function's source, when QuickJS reports one.
+        line: Option<u32>,
     },
     /// A function threw.
     #[error("{0}")]
@@ -174,6 +176,32 @@ pub struct FnSet {
     pub ddoc: Value,
 }
 
+/// The message and line of a JS exception.
+fn exception_details(ctx: &rquickjs::Ctx<'_>, e: rquickjs::Error) -> (String, Option<u32>) {
+    if !matches!(e, rquickjs::Error::Exception) {
+        return (e.to_string(), None);
+    }
+    let v = ctx.catch();
+    if let Some(ex) = v.as_exception() {
+        let name = ex.get::<_, String>("name").unwrap_or_default();
+        let msg = ex.message().unwrap_or_default();
+        let line = ex.get::<_, u32>("lineNumber").ok();
+        let text = if name.is_empty() {
+            msg
+        } else {
+            format!("{name}: {msg}")
+        };
+        (text, line)
+    } else {
+        (
+            v.as_string()
+                .and_then(|s| s.to_string().ok())
+                .unwrap_or_else(|| "unknown error".into()),
+            None,
+        )
+    }
+}
+
 fn exception_message(ctx: &rquickjs::Ctx<'_>, e: rquickjs::Error) -> String {
     if !matches!(e, rquickjs::Error::Exception) {
         return e.to_string();
@@ -267,12 +295,16 @@ impl Worker {
                     compile
                         .call::<_, ()>((
                             i as u32,
-                            src.trim().trim_end_matches(';').to_string(),
+                            src.trim_end().trim_end_matches(';').to_string(),
                             name.clone(),
                         ))
-                        .map_err(|e| JsError::Compile {
-                            what: name.clone(),
-                            message: exception_message(&c, e),
+                        .map_err(|e| {
+                            let (message, line) = exception_details(&c, e);
+                            JsError::Compile {
+                                what: name.clone(),
+                                message,
+                                line,
+                            }
                         })?;
                 }
                 Ok(())

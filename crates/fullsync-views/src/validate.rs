@@ -112,7 +112,7 @@ impl WriteValidator for DdocValidator {
                     continue;
                 }
                 self.pool.check(&set).map_err(|e| match e {
-                    JsError::Compile { what, message } => {
+                    JsError::Compile { what, message, .. } => {
                         custom(400, "compilation_error", format!("Compilation of {what} failed: {message}. Fix the function and save again."))
                     }
                     other => custom(500, "javascript_error", other.to_string()),
