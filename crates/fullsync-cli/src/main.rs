@@ -23,6 +23,42 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+enum ProjectCmd {
+    /// Load and validate a project: every file, every reference, every JavaScript function.
+    /// Exit status 1 when there are errors.
+    Check {
+        /// Project folder (contains fullsync.toml).
+        #[arg(default_value = ".")]
+        project: PathBuf,
+    },
+    /// Run the project's view tests (tests/*.test.json) on a fresh in-memory engine.
+    Test {
+        /// Project folder.
+        #[arg(default_value = ".")]
+        project: PathBuf,
+        /// Only tests whose name contains this.
+        #[arg(long)]
+        only: Option<String>,
+        /// Also write JUnit XML here (for CI).
+        #[arg(long)]
+        junit: Option<PathBuf>,
+    },
+    /// Create the project's databases and design documents in a local data directory
+    /// (only changed design documents are written).
+    Sync {
+        /// Project folder.
+        #[arg(default_value = ".")]
+        project: PathBuf,
+        /// Data directory.
+        #[arg(long, default_value = "fullsync-data")]
+        data: PathBuf,
+        /// Also load data/<connector>.jsonl into each database.
+        #[arg(long)]
+        load_data: bool,
+    },
+}
+
+#[derive(Subcommand)]
 enum Cmd {
     /// Serve the local engine over a CouchDB-compatible HTTP API (loopback only by default).
     Serve {
@@ -62,6 +98,11 @@ enum Cmd {
         /// Print the whole CouchDB response instead of one row per line.
         #[arg(long)]
         json: bool,
+    },
+    /// Work with a FullSync project folder (check, test, sync).
+    Project {
+        #[command(subcommand)]
+        cmd: ProjectCmd,
     },
     /// Empty a local database (FullSync's fs://db.reset), keeping its revs_limit and _security.
     Reset {
@@ -150,6 +191,7 @@ fn run() -> anyhow::Result<()> {
             options,
             json,
         } => view_cmd(&data, &db, &view, &options, json),
+        Cmd::Project { cmd } => project_cmd(cmd),
         Cmd::Reset { data, db } => {
             let engine = fullsync_engine::Engine::open(&data)?;
             engine
@@ -434,4 +476,138 @@ fn replicate_cmd(
         anyhow::bail!("the replication did not complete (see above)");
     }
     Ok(())
+}
+
+fn load_project(
+    dir: &std::path::Path,
+) -> anyhow::Result<(fullsync_project::Project, Vec<fullsync_project::Diagnostic>)> {
+    let (p, diags) = fullsync_project::load(dir);
+    match p {
+        Some(p) => Ok((p, diags)),
+        None => {
+            for d in &diags {
+                eprintln!("{d}");
+            }
+            anyhow::bail!("{} is not a loadable FullSync project", dir.display())
+        }
+    }
+}
+
+fn project_cmd(cmd: ProjectCmd) -> anyhow::Result<()> {
+    let pool = Arc::new(fullsync_views::JsPool::new(
+        2,
+        fullsync_views::JsLimits::default(),
+    ));
+    match cmd {
+        ProjectCmd::Check { project } => {
+            let t = std::time::Instant::now();
+            let (p, mut diags) = load_project(&project)?;
+            diags.extend(fullsync_project::load::compile_check(&p, &pool));
+            for d in &diags {
+                eprintln!("{d}");
+            }
+            let errors = diags
+                .iter()
+                .filter(|d| d.severity == fullsync_project::Severity::Error)
+                .count();
+            let views: usize = p
+                .connectors
+                .iter()
+                .flat_map(|c| &c.design_docs)
+                .map(|d| d.views.len())
+                .sum();
+            eprintln!(
+                "{}: {} connectors, {views} views, {} listeners, {} transactions, {} tests; {errors} errors, {} warnings ({:.0} ms)",
+                p.name,
+                p.connectors.len(),
+                p.connectors.iter().map(|c| c.listeners.len()).sum::<usize>(),
+                p.connectors.iter().map(|c| c.transactions.len()).sum::<usize>(),
+                p.tests.len(),
+                diags.len() - errors,
+                t.elapsed().as_secs_f64() * 1000.0
+            );
+            if errors > 0 {
+                anyhow::bail!("the project has {errors} error(s)");
+            }
+            Ok(())
+        }
+        ProjectCmd::Test {
+            project,
+            only,
+            junit,
+        } => {
+            let (p, diags) = load_project(&project)?;
+            for d in diags
+                .iter()
+                .filter(|d| d.severity == fullsync_project::Severity::Error)
+            {
+                eprintln!("{d}");
+            }
+            let results = fullsync_project::testing::run_tests(&p, &pool, only.as_deref());
+            for r in &results {
+                if r.ok {
+                    println!("ok    {} ({:.1} ms)", r.name, r.ms);
+                } else {
+                    println!("FAIL  {}  ({})", r.name, r.file);
+                    for line in r.diff.lines() {
+                        println!("      {line}");
+                    }
+                }
+            }
+            let failed = results.iter().filter(|r| !r.ok).count();
+            println!("{} passed, {failed} failed", results.len() - failed);
+            if let Some(path) = junit {
+                std::fs::write(
+                    &path,
+                    fullsync_project::testing::junit_xml(&p.name, &results),
+                )
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            }
+            if failed > 0 {
+                anyhow::bail!("{failed} view test(s) failed");
+            }
+            Ok(())
+        }
+        ProjectCmd::Sync {
+            project,
+            data,
+            load_data,
+        } => {
+            let (p, diags) = load_project(&project)?;
+            for d in &diags {
+                eprintln!("{d}");
+            }
+            let engine = Arc::new(fullsync_engine::Engine::open(&data)?);
+            let _views = fullsync_views::Views::with_pool(engine.clone(), pool);
+            let r = fullsync_project::sync::sync(&engine, &p);
+            for db in &r.created_dbs {
+                eprintln!("created database {db}");
+            }
+            for (db, id, rebuild) in &r.updated {
+                eprintln!(
+                    "wrote {id} in {db}; indexes to rebuild: {}",
+                    if rebuild.is_empty() {
+                        "none".to_string()
+                    } else {
+                        rebuild.join(", ")
+                    }
+                );
+            }
+            for e in &r.errors {
+                eprintln!("error: {e}");
+            }
+            eprintln!("{} design documents already up to date", r.unchanged);
+            if load_data {
+                for (db, n) in
+                    fullsync_project::sync::load_data(&engine, &p).map_err(anyhow::Error::msg)?
+                {
+                    eprintln!("loaded {n} documents into {db}");
+                }
+            }
+            if !r.errors.is_empty() {
+                anyhow::bail!("{} design document(s) could not be written", r.errors.len());
+            }
+            Ok(())
+        }
+    }
 }

@@ -128,3 +128,54 @@ pub fn sync(engine: &Arc<Engine>, p: &Project) -> SyncReport {
     }
     r
 }
+
+/// Loads `data/<connector>.jsonl` (one JSON document per line) into each connector's database,
+/// in batches of 1,000. Returns `(database, documents written)`; a malformed line is an error
+/// naming the file and line, and nothing after it is written.
+pub fn load_data(engine: &Arc<Engine>, p: &Project) -> Result<Vec<(String, usize)>, String> {
+    let admin = UserCtx {
+        name: None,
+        roles: vec!["_admin".into()],
+    };
+    let mut out = vec![];
+    for c in &p.connectors {
+        let file = p.root.join("data").join(format!("{}.jsonl", c.name));
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            continue;
+        };
+        let db = engine.db_or_create(&c.name).map_err(|e| e.to_string())?;
+        let mut batch = vec![];
+        let mut n = 0;
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let v: Value = serde_json::from_str(line)
+                .map_err(|e| format!("{}:{}: invalid JSON: {e}", file.display(), i + 1))?;
+            batch.push(v);
+            if batch.len() == 1000 || i + 1 == lines.len() {
+                for r in db
+                    .bulk_docs_json(std::mem::take(&mut batch), true, &admin)
+                    .map_err(|e| e.to_string())?
+                {
+                    if r.result.is_ok() {
+                        n += 1;
+                    }
+                }
+            }
+        }
+        if !batch.is_empty() {
+            for r in db
+                .bulk_docs_json(batch, true, &admin)
+                .map_err(|e| e.to_string())?
+            {
+                if r.result.is_ok() {
+                    n += 1;
+                }
+            }
+        }
+        out.push((c.name.clone(), n));
+    }
+    Ok(out)
+}

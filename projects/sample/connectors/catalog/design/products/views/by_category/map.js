@@ -1,0 +1,5 @@
+function (doc) {
+  if (doc.type === 'product') {
+    emit(doc.category, doc.price);
+  }
+}

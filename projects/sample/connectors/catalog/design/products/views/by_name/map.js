@@ -1,0 +1,3 @@
+(doc) => {
+  if (doc.type === 'product') emit(doc.name.toLowerCase(), null);
+}

@@ -1,0 +1,3 @@
+function (doc, req) {
+  return doc['~c8oAcl'] === req.userCtx.name;
+}

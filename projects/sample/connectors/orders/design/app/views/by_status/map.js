@@ -1,0 +1,5 @@
+function (doc) {
+  if (doc.type === 'order') {
+    emit(doc.status, doc.total);
+  }
+}

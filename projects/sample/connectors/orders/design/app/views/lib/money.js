@@ -1,0 +1,3 @@
+exports.cents = function (amount) {
+  return Math.round(amount * 100);
+};
