@@ -185,7 +185,15 @@ fn exception_details(ctx: &rquickjs::Ctx<'_>, e: rquickjs::Error) -> (String, Op
     if let Some(ex) = v.as_exception() {
         let name = ex.get::<_, String>("name").unwrap_or_default();
         let msg = ex.message().unwrap_or_default();
-        let line = ex.get::<_, u32>("lineNumber").ok();
+        // QuickJS reports the position in the stack: `at <input>:LINE:COL`.
+        let stack = ex.stack().unwrap_or_default();
+        let line = ex.get::<_, u32>("lineNumber").ok().or_else(|| {
+            let rest = &stack[stack.find("<input>:")? + 8..];
+            rest.split(|c: char| !c.is_ascii_digit())
+                .next()?
+                .parse()
+                .ok()
+        });
         let text = if name.is_empty() {
             msg
         } else {

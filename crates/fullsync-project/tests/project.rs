@@ -1,0 +1,278 @@
+//! Loading, diagnostics, sync and view tests on real folders.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use fullsync_engine::{Engine, ReadOptions};
+use fullsync_project::{load, Diagnostic, Severity};
+
+fn write(root: &Path, rel: &str, text: &str) {
+    let p = root.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, text).unwrap();
+}
+
+fn base(root: &Path) {
+    write(
+        root,
+        "fullsync.toml",
+        "[project]\nname = \"t\"\nversion = \"1.0.0\"\n\n[convertigo]\nsequences = [\"t.Seq\"]\n",
+    );
+    write(
+        root,
+        "connectors/orders/connector.toml",
+        "anonymous_replication = \"deny\"\nrevs_limit = 10\n",
+    );
+    write(
+        root,
+        "connectors/orders/design/app/views/by_type/map.js",
+        "function (doc) {\n  emit(doc.type, 1);\n}\n",
+    );
+    write(
+        root,
+        "connectors/orders/design/app/views/by_type/reduce.js",
+        "_count\n",
+    );
+    write(
+        root,
+        "connectors/orders/design/app/filters/f.js",
+        "function (doc, req) { return true; }\n",
+    );
+}
+
+fn errors(d: &[Diagnostic]) -> Vec<&Diagnostic> {
+    d.iter().filter(|x| x.severity == Severity::Error).collect()
+}
+
+fn sample_root() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../projects/sample")
+}
+
+#[test]
+fn the_sample_project_is_clean_and_its_tests_pass() {
+    let (p, diags) = load(&sample_root());
+    let p = p.expect("sample loads");
+    assert!(errors(&diags).is_empty(), "{diags:?}");
+    let pool = Arc::new(fullsync_views::JsPool::new(1, Default::default()));
+    assert!(fullsync_project::load::compile_check(&p, &pool).is_empty());
+    let results = fullsync_project::testing::run_tests(&p, &pool, None);
+    assert!(results.len() >= 4);
+    for r in &results {
+        assert!(r.ok, "{}: {}", r.name, r.diff);
+    }
+}
+
+#[test]
+fn every_rule_gives_a_precise_diagnostic_and_the_rest_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    base(root);
+    // Invalid database name.
+    write(
+        root,
+        "connectors/Bad Name/connector.toml",
+        "revs_limit = 10\n",
+    );
+    // Misspelled builtin reduce.
+    write(
+        root,
+        "connectors/orders/design/app/views/counted/map.js",
+        "function (doc) { emit(doc._id); }\n",
+    );
+    write(
+        root,
+        "connectors/orders/design/app/views/counted/reduce.js",
+        "_cout\n",
+    );
+    // JS syntax error on line 3.
+    write(
+        root,
+        "connectors/orders/design/app/views/broken/map.js",
+        "function (doc) {\n  var x = 1;\n  emit(doc.a;\n}\n",
+    );
+    // Listener pointing at a missing view, another at a missing sequence.
+    write(
+        root,
+        "connectors/orders/listeners/l1.toml",
+        "kind = \"update\"\nview = \"app/nope\"\n",
+    );
+    write(
+        root,
+        "connectors/orders/listeners/l2.toml",
+        "kind = \"update\"\nview = \"app/by_type\"\n[target]\nsequence = \"t.Missing\"\n",
+    );
+    // Transaction pointing at a missing view, with a duplicated variable.
+    write(
+        root,
+        "connectors/orders/transactions/tx.toml",
+        "type = \"GetView\"\n[properties]\nviewname = \"app/missing\"\n[[variables]]\nname = \"a\"\n[[variables]]\nname = \"a\"\n",
+    );
+    // Half-written TOML file (line 2).
+    write(
+        root,
+        "connectors/orders/listeners/half.toml",
+        "kind = \"update\"\nview = \"app/by_\n",
+    );
+    // Unreadable JSON in a design doc key.
+    write(
+        root,
+        "connectors/orders/design/app/options.json",
+        "{\"include_design\": tru",
+    );
+    let (p, diags) = load(root);
+    let p = p.expect("the project still loads");
+    let pool = fullsync_views::JsPool::new(1, Default::default());
+    let mut all = diags.clone();
+    all.extend(fullsync_project::load::compile_check(&p, &pool));
+    let text: Vec<String> = all.iter().map(|d| d.to_string()).collect();
+    let has = |needle: &str| text.iter().any(|t| t.contains(needle));
+    assert!(has("`Bad Name` is not a valid database name"), "{text:#?}");
+    assert!(
+        has("`_cout` is not a builtin reduce") && has("did you mean `_count`"),
+        "{text:#?}"
+    );
+    assert!(
+        text.iter()
+            .any(|t| t.contains("broken/map.js:3:") && t.contains("SyntaxError")),
+        "{text:#?}"
+    );
+    assert!(has("uses view `app/nope`"), "{text:#?}");
+    assert!(has("calls sequence `t.Missing`"), "{text:#?}");
+    assert!(has("uses view `app/missing`"), "{text:#?}");
+    assert!(has("variable `a` is declared twice"), "{text:#?}");
+    assert!(
+        text.iter()
+            .any(|t| t.contains("half.toml:2:") && t.contains("invalid TOML")),
+        "{text:#?}"
+    );
+    assert!(has("options.json:1:") && has("invalid JSON"), "{text:#?}");
+    // The rest of the project is there.
+    let orders = p.connector("orders").unwrap();
+    assert!(orders.find_view("app/by_type").is_some());
+    assert_eq!(
+        orders.listeners.len(),
+        2,
+        "the half-written listener is skipped, the others load"
+    );
+}
+
+#[test]
+fn sync_writes_only_changed_design_documents() {
+    let dir = tempfile::tempdir().unwrap();
+    base(dir.path());
+    let (p, _) = load(dir.path());
+    let p = p.unwrap();
+    let engine = Arc::new(Engine::in_memory());
+    let r = fullsync_project::sync::sync(&engine, &p);
+    assert_eq!(r.created_dbs, vec!["orders"]);
+    assert_eq!(r.updated.len(), 1);
+    let db = engine.db("orders").unwrap();
+    assert_eq!(db.revs_limit(), 10);
+    assert_eq!(db.security().unwrap()["fullsync"]["anonymous"], "deny");
+    let rev1 = db
+        .get("_design/app", None, &ReadOptions::default())
+        .unwrap()["_rev"]
+        .clone();
+    let r = fullsync_project::sync::sync(&engine, &p);
+    assert!(r.updated.is_empty());
+    assert_eq!(r.unchanged, 1);
+    // Change one view: only that design doc is written, and the view is reported.
+    write(
+        dir.path(),
+        "connectors/orders/design/app/views/by_type/map.js",
+        "function (doc) { emit(doc.kind, 1); }\n",
+    );
+    let (p, _) = load(dir.path());
+    let r = fullsync_project::sync::sync(&engine, &p.unwrap());
+    assert_eq!(
+        r.updated,
+        vec![(
+            "orders".to_string(),
+            "_design/app".to_string(),
+            vec!["by_type".to_string()]
+        )]
+    );
+    assert_ne!(
+        db.get("_design/app", None, &ReadOptions::default())
+            .unwrap()["_rev"],
+        rev1
+    );
+}
+
+#[test]
+fn atomic_writes_never_leave_half_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("map.js");
+    fullsync_project::write_atomic(&f, b"old content").unwrap();
+    // A child process writes big files atomically in a loop and is killed with SIGKILL; the
+    // file always holds one complete version.
+    let exe = std::env::current_exe().unwrap();
+    for round in 0..5 {
+        let mut child = std::process::Command::new(&exe)
+            .args(["--exact", "atomic_writer_child", "--nocapture", "--ignored"])
+            .env("ATOMIC_TARGET", &f)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(60 + round * 40));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let text = std::fs::read_to_string(&f).unwrap();
+        assert!(
+            text == "old content"
+                || (text.len() == 200_000
+                    && text.chars().all(|c| c == text.chars().next().unwrap())),
+            "torn file ({} bytes)",
+            text.len()
+        );
+    }
+}
+
+/// Run by `atomic_writes_never_leave_half_a_file` in a child process.
+#[test]
+#[ignore]
+fn atomic_writer_child() {
+    let Ok(target) = std::env::var("ATOMIC_TARGET") else {
+        return;
+    };
+    let mut i = 0u8;
+    loop {
+        let c = b'a' + (i % 26);
+        fullsync_project::write_atomic(Path::new(&target), &vec![c; 200_000]).unwrap();
+        i = i.wrapping_add(1);
+    }
+}
+
+#[test]
+fn a_failing_view_test_prints_a_readable_diff() {
+    let dir = tempfile::tempdir().unwrap();
+    base(dir.path());
+    write(
+        dir.path(),
+        "tests/wrong.test.json",
+        r#"{"connector": "orders", "view": "app/by_type", "docs": [{"_id": "a", "type": "x"}], "query": {"group": true},
+            "expect": {"rows": [{"key": "x", "value": 2}]}}"#,
+    );
+    let (p, _) = load(dir.path());
+    let pool = Arc::new(fullsync_views::JsPool::new(1, Default::default()));
+    let r = fullsync_project::testing::run_tests(&p.unwrap(), &pool, None);
+    assert!(!r[0].ok);
+    let lines: Vec<&str> = r[0].diff.lines().collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with('-') && l.contains("\"value\": 2")),
+        "{}",
+        r[0].diff
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with('+') && l.contains("\"value\": 1")),
+        "{}",
+        r[0].diff
+    );
+    let xml = fullsync_project::testing::junit_xml("t", &r);
+    assert!(xml.contains("failures=\"1\"") && xml.contains("<failure"));
+}
