@@ -281,19 +281,55 @@ pub fn tag_write(db: &Database, access: &Access, doc: &mut Value) {
     if id.starts_with("_local/") || id.starts_with("_design/") {
         return;
     }
-    if let Access::Acl { user: Some(u), .. } = access {
-        m.insert("~c8oAcl".into(), json!(u));
-        return;
-    }
     let deleted = m.get("_deleted").and_then(Value::as_bool) == Some(true);
-    if deleted && !m.contains_key("~c8oAcl") && !m.contains_key("c8oGrp") && !id.is_empty() {
-        if let Ok(cur) = db.get(&id, None, &ReadOptions::default()) {
-            for k in ["~c8oAcl", "c8oGrp"] {
-                if let Some(v) = cur.get(k) {
-                    m.insert(k.into(), v.clone());
+    if deleted {
+        // A deletion keeps the access keys of the document it deletes, so everyone who could
+        // see the document receives its deletion (owner and group members alike).
+        if !id.is_empty() {
+            if let Ok(cur) = db.get(&id, None, &ReadOptions::default()) {
+                for k in ["~c8oAcl", "c8oGrp"] {
+                    if let Some(v) = cur.get(k) {
+                        m.entry(k.to_string()).or_insert_with(|| v.clone());
+                    }
                 }
             }
         }
+        return;
+    }
+    if let Access::Acl { user: Some(u), .. } = access {
+        m.insert("~c8oAcl".into(), json!(u));
+    }
+}
+
+/// Refuses a FullSync user's write to a document they cannot see (overwriting, deleting or
+/// adding a conflicting revision to another user's document). A deleted document may be
+/// created again.
+pub fn check_write(db: &Database, access: &Access, doc: &Value) -> Result<(), ApiError> {
+    if !access.filtered() {
+        return Ok(());
+    }
+    let id = doc.get("_id").and_then(Value::as_str).unwrap_or_default();
+    if id.is_empty() || id.starts_with("_local/") {
+        return Ok(());
+    }
+    let Some(rec) = db.record(id).map_err(ApiError::from)? else {
+        return Ok(());
+    };
+    let w = rec.tree.winner();
+    if rec.tree.nodes[w].deleted {
+        return Ok(());
+    }
+    let cur = db
+        .render_record(id, &rec, w, &ReadOptions::default())
+        .map_err(ApiError::from)?;
+    if access.can_see(&cur) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            403,
+            "forbidden",
+            "You may not write this document: it is not shared with you.",
+        ))
     }
 }
 

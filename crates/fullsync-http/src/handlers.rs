@@ -49,6 +49,7 @@ fn prepare_write(ctx: &Ctx, db: &Database, doc: &mut Value) -> Result<(), ApiErr
         "c8ofullsyncgrp" => ctx.state.users.invalidate(),
         _ => {}
     }
+    crate::auth::check_write(db, &ctx.access, doc)?;
     if ctx.access.filtered()
         || (doc.get("_deleted") == Some(&Value::Bool(true)) && crate::auth::is_fullsync(db))
     {
@@ -1105,9 +1106,34 @@ async fn bulk_docs(ctx: Ctx, db: Arc<Database>) -> ApiResult {
         }
     };
     let mut docs = docs;
-    for d in docs.iter_mut() {
-        prepare_write(&ctx, &db, d)?;
+    let mut refused: Vec<(usize, String, ApiError)> = vec![];
+    for (i, d) in docs.iter_mut().enumerate() {
+        if let Err(e) = prepare_write(&ctx, &db, d) {
+            if !ctx.access.filtered() && e.status != 403 {
+                return Err(e);
+            }
+            refused.push((
+                i,
+                d.get("_id")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+                e,
+            ));
+        }
     }
+    let refused_idx: Vec<usize> = refused.iter().map(|(i, _, _)| *i).collect();
+    let docs: Vec<Value> = docs
+        .into_iter()
+        .enumerate()
+        .map(|(i, d)| {
+            if refused_idx.contains(&i) {
+                json!({"__refused": true})
+            } else {
+                d
+            }
+        })
+        .collect();
     let max = ctx.state.cfg.max_document_bytes;
     let user = ctx.user.clone();
     let results = blocking(move || {
@@ -1116,7 +1142,9 @@ async fn bulk_docs(ctx: Ctx, db: Arc<Database>) -> ApiResult {
         for (i, d) in docs.into_iter().enumerate() {
             // Cheap size check: serialized length of each doc.
             let len = serde_json::to_vec(&d).map(|b| b.len()).unwrap_or(0);
-            if len > max {
+            if d.get("__refused").is_some() {
+                keep.push(None);
+            } else if len > max {
                 too_big.push((
                     i,
                     d.get("_id")
@@ -1152,6 +1180,10 @@ async fn bulk_docs(ctx: Ctx, db: Arc<Database>) -> ApiResult {
                     }
                 }
                 None => {
+                    if let Some((_, id, e)) = refused.iter().find(|(j, _, _)| *j == i) {
+                        out.push(json!({"id": id, "error": e.error, "reason": e.reason}));
+                        continue;
+                    }
                     let id = too_big
                         .iter()
                         .find(|(j, _)| *j == i)

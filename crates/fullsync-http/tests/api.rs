@@ -743,3 +743,75 @@ async fn see_as_user_and_reset() {
     assert_eq!(info["doc_count"], 0);
     assert_eq!(t.json("GET", "/fs/_revs_limit", None).await.1, json!(10));
 }
+
+#[tokio::test]
+async fn fullsync_users_cannot_write_hidden_docs_and_deletions_keep_access_keys() {
+    let t = T::new(ServerConfig::default());
+    t.json("PUT", "/_users", None).await;
+    for (u, roles) in [("bob", json!(["g.1"])), ("ann", json!(["g.1"]))] {
+        t.json(
+            "PUT",
+            &format!("/_users/org.couchdb.user:{u}"),
+            Some(json!({"name": u, "password": "pw", "roles": roles})),
+        )
+        .await;
+    }
+    t.json("PUT", "/fs", None).await;
+    t.json(
+        "PUT",
+        "/fs/_security",
+        Some(json!({"fullsync": {"anonymous": "deny"}})),
+    )
+    .await;
+    let (_, a) = t
+        .json("PUT", "/fs/alices", Some(json!({"~c8oAcl": "alice"})))
+        .await;
+    let (_, g) = t
+        .json("PUT", "/fs/grp", Some(json!({"c8oGrp": "g.1", "v": 1})))
+        .await;
+    let bob = Some(("bob", "pw"));
+    let rev = a["rev"].as_str().unwrap();
+    assert_eq!(
+        t.as_user("PUT", "/fs/alices", bob, Some(json!({"_rev": rev, "x": 1})))
+            .await
+            .0,
+        403
+    );
+    assert_eq!(
+        t.as_user("DELETE", &format!("/fs/alices?rev={rev}"), bob, None)
+            .await
+            .0,
+        403
+    );
+    let (s, v) = t
+        .as_user("POST", "/fs/_bulk_docs", bob, Some(json!({"new_edits": false, "docs": [{"_id": "alices", "_rev": "1-ffff"}, {"_id": "mine", "_rev": "1-aaaa"}]})))
+        .await;
+    assert_eq!(s, 201);
+    assert_eq!(
+        v,
+        json!([{"id": "alices", "error": "forbidden", "reason": "You may not write this document: it is not shared with you."}])
+    );
+    assert_eq!(
+        t.json("GET", "/fs/alices", None).await.1["~c8oAcl"],
+        "alice",
+        "alice keeps her document"
+    );
+    // Bob deletes a group document: the tombstone keeps c8oGrp, so ann receives the deletion.
+    let grev = g["rev"].as_str().unwrap();
+    assert_eq!(
+        t.as_user("DELETE", &format!("/fs/grp?rev={grev}"), bob, None)
+            .await
+            .0,
+        200
+    );
+    let (_, v) = t
+        .as_user("GET", "/fs/_changes", Some(("ann", "pw")), None)
+        .await;
+    let row = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "grp")
+        .cloned();
+    assert_eq!(row.unwrap()["deleted"], true);
+}
