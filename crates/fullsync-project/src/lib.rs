@@ -10,6 +10,7 @@
 
 pub mod load;
 pub mod model;
+pub mod ops;
 pub mod sync;
 pub mod testing;
 

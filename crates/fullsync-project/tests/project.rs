@@ -276,3 +276,122 @@ fn a_failing_view_test_prints_a_readable_diff() {
     let xml = fullsync_project::testing::junit_xml("t", &r);
     assert!(xml.contains("failures=\"1\"") && xml.contains("<failure"));
 }
+
+#[test]
+fn renames_update_every_reference_and_the_project_stays_valid() {
+    use fullsync_project::ops;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    base(root);
+    write(
+        root,
+        "connectors/orders/listeners/l.toml",
+        "# keep this comment\nkind = \"update\"\nview = \"app/by_type\"\n",
+    );
+    write(
+        root,
+        "connectors/orders/transactions/t.toml",
+        "type = \"GetView\"\n[properties]\nviewname = \"app/by_type\"\n",
+    );
+    write(
+        root,
+        "tests/x.test.json",
+        r#"{"connector": "orders", "view": "app/by_type", "docs": [], "expect": {"rows": []}}"#,
+    );
+    let changed = ops::rename_view(root, "orders", "app", "by_type", "by_kind").unwrap();
+    assert_eq!(changed.len(), 3);
+    let l = std::fs::read_to_string(root.join("connectors/orders/listeners/l.toml")).unwrap();
+    assert!(l.contains("# keep this comment") && l.contains("\"app/by_kind\""));
+    let changed = ops::rename_design_doc(root, "orders", "app", "shop").unwrap();
+    assert_eq!(changed.len(), 3);
+    ops::rename_connector(root, "orders", "sales").unwrap();
+    let (p, diags) = load(root);
+    assert!(errors(&diags).is_empty(), "{diags:#?}");
+    let p = p.unwrap();
+    let c = p.connector("sales").unwrap();
+    assert!(c.find_view("shop/by_kind").is_some());
+    assert_eq!(c.listeners[0].view.as_deref(), Some("shop/by_kind"));
+    assert_eq!(p.tests[0].view, "shop/by_kind");
+    assert_eq!(p.tests[0].connector, "sales");
+    // Variables: add, reorder position, rename, remove.
+    ops::add_variable(
+        root,
+        "sales",
+        "t",
+        fullsync_project::Variable {
+            name: "key".into(),
+            description: "d".into(),
+            default: serde_json::json!("x"),
+            required: true,
+            multi_valued: false,
+            schema_type: "xsd:string".into(),
+        },
+        None,
+    )
+    .unwrap();
+    ops::add_variable(
+        root,
+        "sales",
+        "t",
+        fullsync_project::Variable {
+            name: "first".into(),
+            description: String::new(),
+            default: serde_json::Value::Null,
+            required: false,
+            multi_valued: true,
+            schema_type: "xsd:string".into(),
+        },
+        Some(0),
+    )
+    .unwrap();
+    assert!(ops::add_variable(
+        root,
+        "sales",
+        "t",
+        fullsync_project::Variable {
+            name: "key".into(),
+            description: String::new(),
+            default: serde_json::Value::Null,
+            required: false,
+            multi_valued: false,
+            schema_type: "xsd:string".into(),
+        },
+        None
+    )
+    .is_err());
+    ops::rename_variable(root, "sales", "t", "key", "status").unwrap();
+    let (p, _) = load(root);
+    let names: Vec<String> = p.unwrap().connector("sales").unwrap().transactions[0]
+        .variables
+        .iter()
+        .map(|v| v.name.clone())
+        .collect();
+    assert_eq!(names, vec!["first", "status"]);
+    ops::remove_variable(root, "sales", "t", "first").unwrap();
+    // Bad names and conflicts are refused with a clear error.
+    assert!(ops::create_connector(root, "Bad")
+        .unwrap_err()
+        .to_string()
+        .contains("invalid name"));
+    assert!(
+        ops::create_view(root, "sales", "shop", "by_kind", "function (doc) {}", None)
+            .unwrap_err()
+            .to_string()
+            .contains("already exists")
+    );
+    ops::create_view(
+        root,
+        "sales",
+        "shop",
+        "n",
+        "function (doc) { emit(doc.n); }",
+        Some("_sum"),
+    )
+    .unwrap();
+    ops::set_reduce(root, "sales", "shop", "n", None).unwrap();
+    ops::delete_view(root, "sales", "shop", "n").unwrap();
+    ops::delete_item(root, "sales", "listeners", "l").unwrap();
+    let (p, diags) = load(root);
+    assert!(errors(&diags).is_empty(), "{diags:#?}");
+    assert!(p.unwrap().connector("sales").unwrap().listeners.is_empty());
+}

@@ -1,0 +1,418 @@
+//! Edits of a project used by the studio and the CLI: create, rename and delete connectors,
+//! design documents, views, listeners, transactions and variables. Every file is written
+//! atomically ([`crate::write_atomic`]); a rename updates every reference to the renamed item
+//! (listeners, transactions, view tests), editing the text in place so comments and layout
+//! stay as the user wrote them.
+
+use std::path::{Path, PathBuf};
+
+use crate::model::{Listener, Transaction, Variable};
+use crate::write_atomic;
+
+/// Errors of project edits.
+#[derive(Debug, thiserror::Error)]
+pub enum OpError {
+    /// The item does not exist.
+    #[error("{0} does not exist")]
+    NotFound(String),
+    /// An item with that name exists already.
+    #[error("{0} already exists; choose another name")]
+    Exists(String),
+    /// The name is not allowed.
+    #[error("invalid name `{0}`: {1}")]
+    InvalidName(String, String),
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// File.
+        path: PathBuf,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// A file could not be parsed to apply the edit.
+    #[error("{0}")]
+    Parse(String),
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> OpError + '_ {
+    move |source| OpError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn check_name(name: &str) -> Result<(), OpError> {
+    let ok = !name.is_empty()
+        && !name.starts_with('.')
+        && !name.contains(['/', '\\', ':', '*', '?', '"', '<', '>', '|'])
+        && name.trim() == name;
+    if ok {
+        Ok(())
+    } else {
+        Err(OpError::InvalidName(
+            name.into(),
+            "use letters, digits, - and _, without / or leading dots".into(),
+        ))
+    }
+}
+
+fn connector_dir(root: &Path, c: &str) -> PathBuf {
+    root.join("connectors").join(c)
+}
+
+fn ddoc_dir(root: &Path, c: &str, d: &str) -> PathBuf {
+    connector_dir(root, c).join("design").join(d)
+}
+
+fn must_exist(p: &Path, what: String) -> Result<(), OpError> {
+    if p.exists() {
+        Ok(())
+    } else {
+        Err(OpError::NotFound(what))
+    }
+}
+
+fn must_not_exist(p: &Path, what: String) -> Result<(), OpError> {
+    if p.exists() {
+        Err(OpError::Exists(what))
+    } else {
+        Ok(())
+    }
+}
+
+/// Replaces the quoted string `"from"` by `"to"` in every file of `files` that contains it.
+fn replace_refs(files: &[PathBuf], from: &str, to: &str) -> Result<Vec<PathBuf>, OpError> {
+    let (qf, qt) = (format!("\"{from}\""), format!("\"{to}\""));
+    let mut changed = vec![];
+    for f in files {
+        let Ok(text) = std::fs::read_to_string(f) else {
+            continue;
+        };
+        if text.contains(&qf) {
+            write_atomic(f, text.replace(&qf, &qt).as_bytes()).map_err(io(f))?;
+            changed.push(f.clone());
+        }
+    }
+    Ok(changed)
+}
+
+fn files_in(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .map(|r| {
+            r.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.to_string_lossy().ends_with(ext))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn reference_files(root: &Path, connector: &str) -> Vec<PathBuf> {
+    let c = connector_dir(root, connector);
+    let mut v = files_in(&c.join("listeners"), ".toml");
+    v.extend(files_in(&c.join("transactions"), ".toml"));
+    v.extend(files_in(&root.join("tests"), ".test.json"));
+    v
+}
+
+/// Creates a connector (database) folder with default settings.
+pub fn create_connector(root: &Path, name: &str) -> Result<PathBuf, OpError> {
+    fullsync_engine::db::check_db_name(name).map_err(|_| {
+        OpError::InvalidName(
+            name.into(),
+            "database names use a-z, 0-9 and _ $ ( ) + - /, starting with a letter".into(),
+        )
+    })?;
+    let dir = connector_dir(root, name);
+    must_not_exist(&dir, format!("connector {name}"))?;
+    let f = dir.join("connector.toml");
+    write_atomic(&f, b"anonymous_replication = \"deny\"\nrevs_limit = 10\n").map_err(io(&f))?;
+    Ok(dir)
+}
+
+/// Renames a connector and the view tests that use it.
+pub fn rename_connector(root: &Path, old: &str, new: &str) -> Result<Vec<PathBuf>, OpError> {
+    fullsync_engine::db::check_db_name(new).map_err(|_| {
+        OpError::InvalidName(
+            new.into(),
+            "database names use a-z, 0-9 and _ $ ( ) + - /".into(),
+        )
+    })?;
+    let (from, to) = (connector_dir(root, old), connector_dir(root, new));
+    must_exist(&from, format!("connector {old}"))?;
+    must_not_exist(&to, format!("connector {new}"))?;
+    std::fs::rename(&from, &to).map_err(io(&from))?;
+    replace_refs(&files_in(&root.join("tests"), ".test.json"), old, new)
+}
+
+/// Deletes a connector folder.
+pub fn delete_connector(root: &Path, name: &str) -> Result<(), OpError> {
+    let dir = connector_dir(root, name);
+    must_exist(&dir, format!("connector {name}"))?;
+    std::fs::remove_dir_all(&dir).map_err(io(&dir))
+}
+
+/// Creates a design document folder.
+pub fn create_design_doc(root: &Path, connector: &str, name: &str) -> Result<PathBuf, OpError> {
+    check_name(name)?;
+    must_exist(
+        &connector_dir(root, connector),
+        format!("connector {connector}"),
+    )?;
+    let dir = ddoc_dir(root, connector, name);
+    must_not_exist(&dir, format!("design document {name}"))?;
+    std::fs::create_dir_all(dir.join("views")).map_err(io(&dir))?;
+    Ok(dir)
+}
+
+/// Renames a design document and every `ddoc/...` reference to it.
+pub fn rename_design_doc(
+    root: &Path,
+    connector: &str,
+    old: &str,
+    new: &str,
+) -> Result<Vec<PathBuf>, OpError> {
+    check_name(new)?;
+    let (from, to) = (
+        ddoc_dir(root, connector, old),
+        ddoc_dir(root, connector, new),
+    );
+    must_exist(&from, format!("design document {old}"))?;
+    must_not_exist(&to, format!("design document {new}"))?;
+    // Collect the ddoc's views and filters to rewrite `old/x` references.
+    let mut names = vec![];
+    for sub in ["views", "filters"] {
+        for e in std::fs::read_dir(from.join(sub))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let n = e
+                .path()
+                .file_stem()
+                .map(|s| s.to_string_lossy().to_string())
+                .unwrap_or_default();
+            names.push(n);
+        }
+    }
+    std::fs::rename(&from, &to).map_err(io(&from))?;
+    let files = reference_files(root, connector);
+    let mut changed = vec![];
+    for n in names {
+        changed.extend(replace_refs(
+            &files,
+            &format!("{old}/{n}"),
+            &format!("{new}/{n}"),
+        )?);
+    }
+    changed.sort();
+    changed.dedup();
+    Ok(changed)
+}
+
+/// Deletes a design document folder.
+pub fn delete_design_doc(root: &Path, connector: &str, name: &str) -> Result<(), OpError> {
+    let dir = ddoc_dir(root, connector, name);
+    must_exist(&dir, format!("design document {name}"))?;
+    std::fs::remove_dir_all(&dir).map_err(io(&dir))
+}
+
+/// Creates a view with a map function and an optional reduce.
+pub fn create_view(
+    root: &Path,
+    connector: &str,
+    ddoc: &str,
+    name: &str,
+    map: &str,
+    reduce: Option<&str>,
+) -> Result<PathBuf, OpError> {
+    check_name(name)?;
+    if name == "lib" {
+        return Err(OpError::InvalidName(
+            name.into(),
+            "`lib` holds CommonJS modules, not a view".into(),
+        ));
+    }
+    must_exist(
+        &ddoc_dir(root, connector, ddoc),
+        format!("design document {ddoc}"),
+    )?;
+    let dir = ddoc_dir(root, connector, ddoc).join("views").join(name);
+    must_not_exist(&dir, format!("view {ddoc}/{name}"))?;
+    let m = dir.join("map.js");
+    write_atomic(&m, map.as_bytes()).map_err(io(&m))?;
+    if let Some(r) = reduce {
+        let rp = dir.join("reduce.js");
+        write_atomic(&rp, r.as_bytes()).map_err(io(&rp))?;
+    }
+    Ok(dir)
+}
+
+/// Sets (or removes, with `None`) a view's reduce.
+pub fn set_reduce(
+    root: &Path,
+    connector: &str,
+    ddoc: &str,
+    view: &str,
+    reduce: Option<&str>,
+) -> Result<(), OpError> {
+    let dir = ddoc_dir(root, connector, ddoc).join("views").join(view);
+    must_exist(&dir, format!("view {ddoc}/{view}"))?;
+    let rp = dir.join("reduce.js");
+    match reduce {
+        Some(r) => write_atomic(&rp, r.as_bytes()).map_err(io(&rp)),
+        None if rp.exists() => std::fs::remove_file(&rp).map_err(io(&rp)),
+        None => Ok(()),
+    }
+}
+
+/// Renames a view and every `ddoc/view` reference to it. Returns the files changed.
+pub fn rename_view(
+    root: &Path,
+    connector: &str,
+    ddoc: &str,
+    old: &str,
+    new: &str,
+) -> Result<Vec<PathBuf>, OpError> {
+    check_name(new)?;
+    let views = ddoc_dir(root, connector, ddoc).join("views");
+    let (from, to) = (views.join(old), views.join(new));
+    must_exist(&from, format!("view {ddoc}/{old}"))?;
+    must_not_exist(&to, format!("view {ddoc}/{new}"))?;
+    std::fs::rename(&from, &to).map_err(io(&from))?;
+    replace_refs(
+        &reference_files(root, connector),
+        &format!("{ddoc}/{old}"),
+        &format!("{ddoc}/{new}"),
+    )
+}
+
+/// Deletes a view.
+pub fn delete_view(root: &Path, connector: &str, ddoc: &str, name: &str) -> Result<(), OpError> {
+    let dir = ddoc_dir(root, connector, ddoc).join("views").join(name);
+    must_exist(&dir, format!("view {ddoc}/{name}"))?;
+    std::fs::remove_dir_all(&dir).map_err(io(&dir))
+}
+
+fn item_file(root: &Path, connector: &str, kind: &str, name: &str) -> PathBuf {
+    connector_dir(root, connector)
+        .join(kind)
+        .join(format!("{name}.toml"))
+}
+
+/// Writes a listener (creating or replacing `listeners/<name>.toml`).
+pub fn save_listener(
+    root: &Path,
+    connector: &str,
+    name: &str,
+    l: &Listener,
+) -> Result<PathBuf, OpError> {
+    check_name(name)?;
+    must_exist(
+        &connector_dir(root, connector),
+        format!("connector {connector}"),
+    )?;
+    let f = item_file(root, connector, "listeners", name);
+    let text = toml::to_string(l).map_err(|e| OpError::Parse(e.to_string()))?;
+    write_atomic(&f, text.as_bytes()).map_err(io(&f))?;
+    Ok(f)
+}
+
+/// Writes a transaction (creating or replacing `transactions/<name>.toml`).
+pub fn save_transaction(
+    root: &Path,
+    connector: &str,
+    name: &str,
+    t: &Transaction,
+) -> Result<PathBuf, OpError> {
+    check_name(name)?;
+    must_exist(
+        &connector_dir(root, connector),
+        format!("connector {connector}"),
+    )?;
+    let f = item_file(root, connector, "transactions", name);
+    let text = toml::to_string(t).map_err(|e| OpError::Parse(e.to_string()))?;
+    write_atomic(&f, text.as_bytes()).map_err(io(&f))?;
+    Ok(f)
+}
+
+/// Renames a listener or transaction file (`kind` = `listeners` or `transactions`).
+pub fn rename_item(
+    root: &Path,
+    connector: &str,
+    kind: &str,
+    old: &str,
+    new: &str,
+) -> Result<(), OpError> {
+    check_name(new)?;
+    let (from, to) = (
+        item_file(root, connector, kind, old),
+        item_file(root, connector, kind, new),
+    );
+    must_exist(&from, format!("{kind}/{old}"))?;
+    must_not_exist(&to, format!("{kind}/{new}"))?;
+    std::fs::rename(&from, &to).map_err(io(&from))
+}
+
+/// Deletes a listener or transaction file.
+pub fn delete_item(root: &Path, connector: &str, kind: &str, name: &str) -> Result<(), OpError> {
+    let f = item_file(root, connector, kind, name);
+    must_exist(&f, format!("{kind}/{name}"))?;
+    std::fs::remove_file(&f).map_err(io(&f))
+}
+
+fn load_tx(root: &Path, connector: &str, tx: &str) -> Result<Transaction, OpError> {
+    let f = item_file(root, connector, "transactions", tx);
+    let text =
+        std::fs::read_to_string(&f).map_err(|_| OpError::NotFound(format!("transaction {tx}")))?;
+    toml::from_str(&text).map_err(|e| OpError::Parse(format!("{}: {e}", f.display())))
+}
+
+/// Adds a variable to a transaction (at `position`, or at the end).
+pub fn add_variable(
+    root: &Path,
+    connector: &str,
+    tx: &str,
+    v: Variable,
+    position: Option<usize>,
+) -> Result<(), OpError> {
+    let mut t = load_tx(root, connector, tx)?;
+    if t.variables.iter().any(|x| x.name == v.name) {
+        return Err(OpError::Exists(format!("variable {}", v.name)));
+    }
+    let at = position.unwrap_or(t.variables.len()).min(t.variables.len());
+    t.variables.insert(at, v);
+    save_transaction(root, connector, tx, &t).map(|_| ())
+}
+
+/// Removes a variable from a transaction.
+pub fn remove_variable(root: &Path, connector: &str, tx: &str, name: &str) -> Result<(), OpError> {
+    let mut t = load_tx(root, connector, tx)?;
+    let before = t.variables.len();
+    t.variables.retain(|v| v.name != name);
+    if t.variables.len() == before {
+        return Err(OpError::NotFound(format!("variable {name}")));
+    }
+    save_transaction(root, connector, tx, &t).map(|_| ())
+}
+
+/// Renames a variable of a transaction.
+pub fn rename_variable(
+    root: &Path,
+    connector: &str,
+    tx: &str,
+    old: &str,
+    new: &str,
+) -> Result<(), OpError> {
+    check_name(new)?;
+    let mut t = load_tx(root, connector, tx)?;
+    if t.variables.iter().any(|v| v.name == new) {
+        return Err(OpError::Exists(format!("variable {new}")));
+    }
+    let v = t
+        .variables
+        .iter_mut()
+        .find(|v| v.name == old)
+        .ok_or_else(|| OpError::NotFound(format!("variable {old}")))?;
+    v.name = new.to_string();
+    save_transaction(root, connector, tx, &t).map(|_| ())
+}
