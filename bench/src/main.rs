@@ -3,12 +3,27 @@
 //!
 //! `fullsync-bench insert --docs N --batch B --dir DIR`: durable in-process bulk insert of the
 //! reference workload (docs/design.md, ../shared/peers.md), batches committed with fsync.
+//!
+//! `fullsync-bench views --docs N --changed C --lookup-docs M --samples S --preview-docs P --dir DIR`:
+//! views on the same workload, in-process (no HTTP), one JSON line:
+//!  - first build of `function (doc) { emit(doc.type); }` over N docs (docs/s);
+//!  - incremental update of that index after C of the N docs changed (ms);
+//!  - key lookups (`key=<n>`) on `function (doc) { emit(doc.n); }` over M docs (a M-row
+//!    index): p50 and p99 of S random existing keys (ms), each a full `Views::query` (loads the
+//!    design doc, checks the index is up to date, reads the row, computes `offset`); the same
+//!    lookups as `keys=[k]` are reported too (`lookup_keys_*`: no `offset` to compute);
+//!  - preview of an unsaved map over P docs (`Views::preview`, `limit=100`): the median of 5
+//!    runs and the first one (ms).
+//!
+//! `--lookup-docs 0` skips the lookup part. Progress goes to stderr.
 
+use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::{bail, Context};
-use fullsync_engine::{parse_doc, Engine, UserCtx};
-use serde_json::json;
+use anyhow::{bail, ensure, Context};
+use fullsync_engine::{parse_doc, Database, Engine, UserCtx};
+use fullsync_views::{ViewQuery, Views};
+use serde_json::{json, Value};
 
 /// The reference document number `i` (about 200 bytes).
 fn doc(i: u64) -> serde_json::Value {
@@ -39,6 +54,255 @@ fn rss_kib(field: &str) -> u64 {
                 .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
         })
         .unwrap_or(0)
+}
+
+/// Inserts the reference docs `0..n` in batches of `batch` (durable); returns each doc's rev.
+fn insert_docs(db: &Database, n: u64, batch: u64) -> anyhow::Result<Vec<String>> {
+    let user = UserCtx::default();
+    let mut revs = Vec::with_capacity(n as usize);
+    let mut i = 0;
+    while i < n {
+        let end = (i + batch).min(n);
+        let docs = (i..end)
+            .map(|k| parse_doc(doc(k), None, &mut |_| None))
+            .collect::<Result<Vec<_>, _>>()?;
+        for r in db.bulk_docs(docs, true, &user)? {
+            match r.result {
+                Ok(rev) => revs.push(rev),
+                Err(e) => bail!("write of {} failed: {e}", r.id),
+            }
+        }
+        i = end;
+    }
+    Ok(revs)
+}
+
+fn put_view(db: &Database, ddoc: &str, map: &str) -> anyhow::Result<()> {
+    let dd = json!({"_id": format!("_design/{ddoc}"), "views": {ddoc: {"map": map}}});
+    for r in db.bulk_docs_json(vec![dd], true, &UserCtx::default())? {
+        if let Err(e) = r.result {
+            bail!("design doc {ddoc}: {e}");
+        }
+    }
+    Ok(())
+}
+
+fn query(views: &Views, db: &str, ddoc: &str, q: Value) -> anyhow::Result<Value> {
+    Ok(views.query(db, ddoc, ddoc, &ViewQuery::from_json(&q)?)?)
+}
+
+fn rows(v: &Value) -> usize {
+    v["rows"].as_array().map_or(0, Vec::len)
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[i]
+}
+
+const TYPE_MAP: &str = "function (doc) { emit(doc.type); }";
+const N_MAP: &str = "function (doc) { emit(doc.n); }";
+
+fn ms(t: Instant) -> f64 {
+    t.elapsed().as_secs_f64() * 1000.0
+}
+
+fn views_bench(args: &[String]) -> anyhow::Result<()> {
+    let n: u64 = arg(args, "--docs", "100000").parse().context("--docs")?;
+    let changed: u64 = arg(args, "--changed", "1000")
+        .parse()
+        .context("--changed")?;
+    let lookup_n: u64 = arg(args, "--lookup-docs", "1000000")
+        .parse()
+        .context("--lookup-docs")?;
+    let samples: usize = arg(args, "--samples", "1000")
+        .parse()
+        .context("--samples")?;
+    let preview_n: u64 = arg(args, "--preview-docs", "10000")
+        .parse()
+        .context("--preview-docs")?;
+    let batch: u64 = arg(args, "--batch", "1000").parse().context("--batch")?;
+    let dir = std::path::PathBuf::from(arg(args, "--dir", "bench-views-data"));
+    ensure!(changed <= n, "--changed must be <= --docs");
+    let _ = std::fs::remove_dir_all(&dir);
+    let engine = Arc::new(Engine::open(&dir)?);
+    let views = Views::new(engine.clone());
+    let mut out = serde_json::Map::new();
+    out.insert("docs".into(), json!(n));
+
+    // 1. First build of emit(doc.type) over n docs.
+    eprintln!("views bench: inserting {n} docs");
+    let db = engine.create_db("bench")?;
+    let t = Instant::now();
+    let revs = insert_docs(&db, n, batch)?;
+    out.insert(
+        "insert_docs_per_sec".into(),
+        json!(n as f64 / t.elapsed().as_secs_f64()),
+    );
+    put_view(&db, "t", TYPE_MAP)?;
+    eprintln!("views bench: first build over {n} docs");
+    let t = Instant::now();
+    views.build("bench", "t", &mut |_, _| {})?;
+    let build_secs = t.elapsed().as_secs_f64();
+    out.insert("build_seconds".into(), json!(build_secs));
+    out.insert("build_docs_per_sec".into(), json!(n as f64 / build_secs));
+    let t = Instant::now();
+    let r = query(&views, "bench", "t", json!({"key": "type3", "limit": 10}))?;
+    out.insert("warm_key_query_ms".into(), json!(ms(t)));
+    ensure!(
+        r["total_rows"] == json!(n),
+        "total_rows {} != {n}",
+        r["total_rows"]
+    );
+    ensure!(
+        rows(&r) == 10.min(((n + 6) / 10) as usize),
+        "key query rows: {}",
+        rows(&r)
+    );
+
+    // 2. Incremental update after `changed` docs changed (spread over the whole id range).
+    if let Some(step) = n.checked_div(changed) {
+        let user = UserCtx::default();
+        let mut edits = vec![];
+        for j in 0..changed {
+            let i = j * step;
+            let mut d = doc(i);
+            d["_rev"] = json!(revs[i as usize]);
+            d["type"] = json!("changed");
+            edits.push(parse_doc(d, None, &mut |_| None)?);
+        }
+        for r in db.bulk_docs(edits, true, &user)? {
+            if let Err(e) = r.result {
+                bail!("edit of {} failed: {e}", r.id);
+            }
+        }
+        let t = Instant::now();
+        views.build("bench", "t", &mut |_, _| {})?;
+        out.insert("incremental_ms".into(), json!(ms(t)));
+        out.insert("changed".into(), json!(changed));
+        let r = query(&views, "bench", "t", json!({"key": "changed"}))?;
+        ensure!(
+            rows(&r) == changed as usize,
+            "changed rows: {} != {changed}",
+            rows(&r)
+        );
+        ensure!(
+            r["total_rows"] == json!(n),
+            "total_rows after edits {}",
+            r["total_rows"]
+        );
+    }
+    drop(revs);
+
+    // 3. Key lookups on a lookup_n-row index of emit(doc.n).
+    if lookup_n > 0 {
+        eprintln!("views bench: inserting {lookup_n} docs for lookups");
+        let db = engine.create_db("lookup")?;
+        let t = Instant::now();
+        insert_docs(&db, lookup_n, batch)?;
+        out.insert(
+            "lookup_insert_docs_per_sec".into(),
+            json!(lookup_n as f64 / t.elapsed().as_secs_f64()),
+        );
+        put_view(&db, "n", N_MAP)?;
+        eprintln!("views bench: building the {lookup_n}-row index");
+        let t = Instant::now();
+        views.build("lookup", "n", &mut |_, _| {})?;
+        out.insert(
+            "lookup_build_docs_per_sec".into(),
+            json!(lookup_n as f64 / t.elapsed().as_secs_f64()),
+        );
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut times = Vec::with_capacity(samples);
+        for _ in 0..samples {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let k = x % lookup_n;
+            let q = ViewQuery::from_json(&json!({"key": k}))?;
+            let t = Instant::now();
+            let r = views.query("lookup", "n", "n", &q)?;
+            times.push(ms(t));
+            ensure!(
+                rows(&r) == 1 && r["rows"][0]["key"] == json!(k),
+                "lookup of {k}: {r}"
+            );
+        }
+        // The same lookups as `keys=[k]` (CouchDB answers offset 0 for them here, so this
+        // isolates the cost of computing `offset` for a `key` query).
+        let mut keys_times = Vec::with_capacity(samples);
+        for _ in 0..samples {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let k = x % lookup_n;
+            let q = ViewQuery::from_json(&json!({"keys": [k]}))?;
+            let t = Instant::now();
+            let r = views.query("lookup", "n", "n", &q)?;
+            keys_times.push(ms(t));
+            ensure!(
+                rows(&r) == 1 && r["rows"][0]["key"] == json!(k),
+                "lookup of [{k}]: {r}"
+            );
+        }
+        keys_times.sort_by(f64::total_cmp);
+        out.insert(
+            "lookup_keys_p50_ms".into(),
+            json!(percentile(&keys_times, 0.50)),
+        );
+        out.insert(
+            "lookup_keys_p99_ms".into(),
+            json!(percentile(&keys_times, 0.99)),
+        );
+        times.sort_by(f64::total_cmp);
+        out.insert("lookup_docs".into(), json!(lookup_n));
+        out.insert("lookup_samples".into(), json!(samples));
+        out.insert("lookup_p50_ms".into(), json!(percentile(&times, 0.50)));
+        out.insert("lookup_p99_ms".into(), json!(percentile(&times, 0.99)));
+        out.insert(
+            "lookup_max_ms".into(),
+            json!(times.last().copied().unwrap_or(f64::NAN)),
+        );
+    }
+
+    // 4. Preview of an unsaved map over preview_n docs.
+    if preview_n > 0 {
+        eprintln!("views bench: preview over {preview_n} docs");
+        let db = engine.create_db("preview")?;
+        insert_docs(&db, preview_n, batch)?;
+        let q = ViewQuery::from_json(&json!({"limit": 100}))?;
+        let mut times = vec![];
+        for _ in 0..5 {
+            let t = Instant::now();
+            let p = views.preview("preview", TYPE_MAP, None, &q)?;
+            times.push(ms(t));
+            ensure!(
+                p.docs == preview_n && p.errors.is_empty(),
+                "preview: {} docs, {} errors",
+                p.docs,
+                p.errors.len()
+            );
+            ensure!(
+                rows(&p.result) == 100usize.min(preview_n as usize),
+                "preview rows {}",
+                rows(&p.result)
+            );
+        }
+        out.insert("preview_docs".into(), json!(preview_n));
+        out.insert("preview_first_ms".into(), json!(times[0]));
+        times.sort_by(f64::total_cmp);
+        out.insert("preview_ms".into(), json!(times[times.len() / 2]));
+    }
+    out.insert("rss_kib".into(), json!(rss_kib("VmRSS:")));
+    out.insert("peak_rss_kib".into(), json!(rss_kib("VmHWM:")));
+    println!("{}", Value::Object(out));
+    drop(views);
+    drop(engine);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
 }
 
 fn main() -> anyhow::Result<()> {
@@ -76,6 +340,10 @@ fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
-        _ => bail!("usage: fullsync-bench insert --docs N --batch B --dir DIR"),
+        "views" => views_bench(&args),
+        _ => bail!(
+            "usage: fullsync-bench insert --docs N --batch B --dir DIR\n       \
+             fullsync-bench views --docs N --changed C --lookup-docs M --samples S --preview-docs P --dir DIR"
+        ),
     }
 }

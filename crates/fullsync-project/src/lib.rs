@@ -13,6 +13,7 @@ pub mod model;
 pub mod ops;
 pub mod sync;
 pub mod testing;
+pub mod watch;
 
 use std::io::Write;
 use std::path::Path;

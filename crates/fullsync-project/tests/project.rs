@@ -395,3 +395,50 @@ fn renames_update_every_reference_and_the_project_stays_valid() {
     assert!(errors(&diags).is_empty(), "{diags:#?}");
     assert!(p.unwrap().connector("sales").unwrap().listeners.is_empty());
 }
+
+#[test]
+fn an_external_edit_is_resynced_within_a_second() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    base(&root);
+    let engine = Arc::new(Engine::in_memory());
+    let (p, _) = load(&root);
+    fullsync_project::sync::sync(&engine, &p.unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    let e2 = engine.clone();
+    let _w =
+        fullsync_project::watch::watch(&root, std::time::Duration::from_millis(150), move |ch| {
+            if let Some(p) = &ch.project {
+                let r = fullsync_project::sync::sync(&e2, p);
+                let _ = tx.send((ch.paths.clone(), r.updated.len(), ch.diagnostics.len()));
+            }
+        })
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let t = std::time::Instant::now();
+    // Another editor rewrites the map function.
+    std::fs::write(
+        root.join("connectors/orders/design/app/views/by_type/map.js"),
+        "function (doc) { emit(doc.kind, 1); }\n",
+    )
+    .unwrap();
+    let (paths, updated, diags) = rx
+        .recv_timeout(std::time::Duration::from_secs(5))
+        .expect("change announced");
+    assert!(
+        t.elapsed() < std::time::Duration::from_secs(1),
+        "took {:?}",
+        t.elapsed()
+    );
+    assert!(paths.iter().any(|p| p.ends_with("map.js")));
+    assert_eq!((updated, diags), (1, 0));
+    let ddoc = engine
+        .db("orders")
+        .unwrap()
+        .get("_design/app", None, &ReadOptions::default())
+        .unwrap();
+    assert!(ddoc["views"]["by_type"]["map"]
+        .as_str()
+        .unwrap()
+        .contains("doc.kind"));
+}
