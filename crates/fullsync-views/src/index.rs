@@ -64,7 +64,13 @@ pub struct MapError {
 pub struct ViewIndex {
     store: redb::Database,
     update_lock: Mutex<()>,
+    /// Per view: every RANK_STRIDE-th row key with its rank, built on first need and dropped
+    /// when the index changes. Makes `offset` O(stride) instead of O(rows before the range).
+    ranks: Mutex<std::collections::HashMap<u8, Vec<(Vec<u8>, u64)>>>,
 }
+
+/// Rows between two rank samples.
+pub const RANK_STRIDE: usize = 512;
 
 /// Builds a row key.
 pub fn row_key(view: u8, key_sort: &[u8], id: &str, n: u32) -> Vec<u8> {
@@ -122,6 +128,7 @@ impl ViewIndex {
         Ok(ViewIndex {
             store,
             update_lock: Mutex::new(()),
+            ranks: Mutex::new(Default::default()),
         })
     }
 
@@ -203,6 +210,7 @@ impl ViewIndex {
         seq: u64,
         last: bool,
     ) -> Result<(), ViewError> {
+        self.ranks.lock().unwrap_or_else(|e| e.into_inner()).clear();
         let mut txn = self.store.begin_write()?;
         if !last {
             // Intermediate batches need not be fsynced: after a crash the index resumes from
@@ -366,34 +374,72 @@ impl ViewIndex {
         Ok(())
     }
 
-    /// Counts rows of view `v` in `[start of view, bound)` (the `offset` of a query).
+    /// Counts rows of view `v` before a query's range: the `offset` of the answer.
     pub fn count_before(
         &self,
         v: u8,
         bound: &Bound<Vec<u8>>,
         reverse: bool,
     ) -> Result<u64, ViewError> {
+        // Ascending: rows before the lower bound. Descending: rows after the upper bound.
+        match (bound, reverse) {
+            (Bound::Unbounded, _) => Ok(0),
+            (Bound::Included(b), false) => self.rows_before(v, b, false),
+            (Bound::Excluded(b), false) => self.rows_before(v, b, true),
+            (Bound::Included(b), true) => Ok(self
+                .total_rows(v as usize)?
+                .saturating_sub(self.rows_before(v, b, true)?)),
+            (Bound::Excluded(b), true) => Ok(self
+                .total_rows(v as usize)?
+                .saturating_sub(self.rows_before(v, b, false)?)),
+        }
+    }
+
+    /// Rows of view `v` with key `< b` (or `<= b` with `inclusive`), using the rank samples: a
+    /// binary search finds the nearest sampled row, then at most [`RANK_STRIDE`] rows are counted.
+    fn rows_before(&self, v: u8, b: &[u8], inclusive: bool) -> Result<u64, ViewError> {
         let r = self.store.begin_read()?;
         let t = r.open_table(ROWS)?;
-        let n = if !reverse {
-            let hi = match bound {
-                Bound::Included(b) => Bound::Excluded(b.as_slice()),
-                Bound::Excluded(b) => Bound::Included(b.as_slice()),
-                Bound::Unbounded => return Ok(0),
-            };
-            t.range::<&[u8]>((Bound::Included([v].as_slice()), hi))?
-                .count()
-        } else {
-            let lo = match bound {
-                Bound::Included(b) => Bound::Excluded(b.as_slice()),
-                Bound::Excluded(b) => Bound::Included(b.as_slice()),
-                Bound::Unbounded => return Ok(0),
-            };
+        let mut cache = self.ranks.lock().unwrap_or_else(|e| e.into_inner());
+        if !cache.contains_key(&v) {
+            let mut samples = vec![];
             let end = [v + 1];
-            t.range::<&[u8]>((lo, Bound::Excluded(end.as_slice())))?
-                .count()
+            for (i, item) in t
+                .range::<&[u8]>((
+                    Bound::Included([v].as_slice()),
+                    Bound::Excluded(end.as_slice()),
+                ))?
+                .enumerate()
+            {
+                if i % RANK_STRIDE == 0 {
+                    let (k, _) = item?;
+                    samples.push((k.value().to_vec(), i as u64));
+                }
+            }
+            cache.insert(v, samples);
+        }
+        let samples = &cache[&v];
+        // Last sample strictly below b (or at/below b when inclusive).
+        let idx = samples.partition_point(|(k, _)| {
+            if inclusive {
+                k.as_slice() <= b
+            } else {
+                k.as_slice() < b
+            }
+        });
+        let (start, base): (Vec<u8>, u64) = if idx == 0 {
+            (vec![v], 0)
+        } else {
+            samples[idx - 1].clone()
         };
-        let _ = t.len()?;
-        Ok(n as u64)
+        let hi = if inclusive {
+            Bound::Included(b)
+        } else {
+            Bound::Excluded(b)
+        };
+        let n = t
+            .range::<&[u8]>((Bound::Included(start.as_slice()), hi))?
+            .count() as u64;
+        Ok(base + n)
     }
 }
