@@ -17,7 +17,7 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use fullsync_engine::{ChangesOptions, Database};
-use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
+use redb::{ReadableDatabase, ReadableTable, TableDefinition};
 use serde_json::{json, Value};
 
 use crate::collate;
@@ -66,8 +66,11 @@ pub struct ViewIndex {
     update_lock: Mutex<()>,
     /// Per view: every RANK_STRIDE-th row key with its rank, built on first need and dropped
     /// when the index changes. Makes `offset` O(stride) instead of O(rows before the range).
-    ranks: Mutex<std::collections::HashMap<u8, Vec<(Vec<u8>, u64)>>>,
+    ranks: Mutex<std::collections::HashMap<u8, RankSamples>>,
 }
+
+/// Sampled row keys of one view with their rank (rows before them).
+type RankSamples = Vec<(Vec<u8>, u64)>;
 
 /// Rows between two rank samples.
 pub const RANK_STRIDE: usize = 512;
@@ -401,7 +404,7 @@ impl ViewIndex {
         let r = self.store.begin_read()?;
         let t = r.open_table(ROWS)?;
         let mut cache = self.ranks.lock().unwrap_or_else(|e| e.into_inner());
-        if !cache.contains_key(&v) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = cache.entry(v) {
             let mut samples = vec![];
             let end = [v + 1];
             for (i, item) in t
@@ -416,7 +419,7 @@ impl ViewIndex {
                     samples.push((k.value().to_vec(), i as u64));
                 }
             }
-            cache.insert(v, samples);
+            slot.insert(samples);
         }
         let samples = &cache[&v];
         // Last sample strictly below b (or at/below b when inclusive).

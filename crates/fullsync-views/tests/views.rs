@@ -471,15 +471,33 @@ fn validate_doc_update_and_ddoc_checks() {
 #[test]
 fn offsets_are_exact_across_rank_samples() {
     // 2,500 rows (several rank samples), duplicate keys, ascending and descending.
-    let docs = (0..2500).map(|i| json!({"_id": format!("d{i:05}"), "n": i / 2})).collect();
-    let (v, _db) = setup(docs, json!({"_id": "_design/t", "views": {"n": {"map": "function (doc) { emit(doc.n); }"}}}));
+    let docs = (0..2500)
+        .map(|i| json!({"_id": format!("d{i:05}"), "n": i / 2}))
+        .collect();
+    let (v, _db) = setup(
+        docs,
+        json!({"_id": "_design/t", "views": {"n": {"map": "function (doc) { emit(doc.n); }"}}}),
+    );
     for k in [0, 1, 255, 256, 257, 511, 700, 1023, 1024, 1249] {
-        let r = v.query("db", "t", "n", &q(json!({"startkey": k, "limit": 1}))).unwrap();
+        let r = v
+            .query("db", "t", "n", &q(json!({"startkey": k, "limit": 1})))
+            .unwrap();
         assert_eq!(r["offset"], json!(k * 2), "asc startkey {k}");
-        let r = v.query("db", "t", "n", &q(json!({"startkey": k, "limit": 1, "descending": true}))).unwrap();
+        let r = v
+            .query(
+                "db",
+                "t",
+                "n",
+                &q(json!({"startkey": k, "limit": 1, "descending": true})),
+            )
+            .unwrap();
         assert_eq!(r["offset"], json!(2500 - (k * 2 + 2)), "desc startkey {k}");
         let r = v.query("db", "t", "n", &q(json!({"key": k}))).unwrap();
-        assert_eq!((r["offset"].clone(), r["rows"].as_array().unwrap().len()), (json!(k * 2), 2), "key {k}");
+        assert_eq!(
+            (r["offset"].clone(), r["rows"].as_array().unwrap().len()),
+            (json!(k * 2), 2),
+            "key {k}"
+        );
         let r = v.query("db", "t", "n", &q(json!({"startkey": k, "startkey_docid": format!("d{:05}", k * 2 + 1), "limit": 1}))).unwrap();
         assert_eq!(r["offset"], json!(k * 2 + 1), "startkey_docid {k}");
     }
