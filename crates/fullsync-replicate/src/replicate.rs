@@ -96,7 +96,7 @@ pub struct Options {
     pub retry: bool,
     /// Changes per batch (default 100).
     pub batch_size: usize,
-    /// Batches read ahead (default 10; bounds memory).
+    /// Batches fetched ahead of the writer (default 10; bounds memory).
     pub batches_limit: usize,
     /// Longpoll wait for live replication (default 10 s; also the heartbeat).
     pub heartbeat: Duration,
@@ -387,149 +387,202 @@ fn session(
     let session_id = fullsync_engine::doc::new_uuid();
     let mut total = seq_num(&src_seq);
     listener(Event::Active { direction });
-    let mut paused = false;
-    loop {
-        if cancel.load(Ordering::SeqCst) {
-            return Err(ReplError::Cancelled);
-        }
-        let wait = if paused && opts.live {
-            Some(opts.heartbeat)
-        } else {
-            None
-        };
-        let batch = source.changes(&since, opts.batch_size, &opts.filter, wait)?;
-        if batch.rows.is_empty() {
-            let moved = batch.last_seq != since && seq_num(&batch.last_seq) >= seq_num(&since);
-            if moved {
-                since = batch.last_seq.clone();
-                stats.last_seq = since.clone();
-                checkpoint(
-                    source,
-                    target,
-                    &id,
-                    &session_id,
-                    &since,
-                    &mut history,
-                    stats,
-                )?;
-            } else if stats.last_seq.is_null() {
-                stats.last_seq = since.clone();
-            }
-            if !opts.live {
-                if tgt_cp.is_none() && !moved {
-                    // Record a checkpoint even when nothing was to copy.
-                    checkpoint(
-                        source,
-                        target,
-                        &id,
-                        &session_id,
-                        &since,
-                        &mut history,
-                        stats,
-                    )?;
+    // Two stages run side by side: a reader thread reads the source's changes, asks the
+    // target what it is missing and fetches those revisions (up to `batches_limit` batches
+    // ahead), while this thread writes them to the target and checkpoints.
+    enum Item {
+        Batch { docs: Vec<Value>, last: Value },
+        CaughtUp(Value),
+    }
+    let ahead = opts.batches_limit.max(1);
+    let stop = AtomicBool::new(false);
+    let start_since = since.clone();
+    std::thread::scope(|scope| -> Result<(), ReplError> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Item, ReplError>>(ahead);
+        let stop_ref = &stop;
+        scope.spawn(move || {
+            let mut since = start_since;
+            let mut caught_up = false;
+            while !stop_ref.load(Ordering::SeqCst) && !cancel.load(Ordering::SeqCst) {
+                let wait = if caught_up && opts.live {
+                    Some(opts.heartbeat)
+                } else {
+                    None
+                };
+                let item = (|| -> Result<Item, ReplError> {
+                    let batch = source.changes(&since, opts.batch_size, &opts.filter, wait)?;
+                    if batch.rows.is_empty() {
+                        return Ok(Item::CaughtUp(batch.last_seq));
+                    }
+                    let mut req: Map<String, Value> = Map::new();
+                    for ch in &batch.rows {
+                        let e = req.entry(ch.id.clone()).or_insert_with(|| json!([]));
+                        if let Some(a) = e.as_array_mut() {
+                            for r in &ch.revs {
+                                if !a.contains(&json!(r)) {
+                                    a.push(json!(r));
+                                }
+                            }
+                        }
+                    }
+                    let missing = target.revs_diff(&req)?;
+                    let mut wanted = vec![];
+                    for (id, m) in &missing {
+                        let anc: Vec<String> = m
+                            .get("possible_ancestors")
+                            .and_then(Value::as_array)
+                            .map(|a| {
+                                a.iter()
+                                    .filter_map(|x| x.as_str().map(str::to_string))
+                                    .collect()
+                            })
+                            .unwrap_or_default();
+                        for r in m
+                            .get("missing")
+                            .and_then(Value::as_array)
+                            .into_iter()
+                            .flatten()
+                        {
+                            if let Some(r) = r.as_str() {
+                                wanted.push((id.clone(), r.to_string(), anc.clone()));
+                            }
+                        }
+                    }
+                    let docs = if wanted.is_empty() {
+                        vec![]
+                    } else {
+                        source.get_revs(&wanted)?
+                    };
+                    let mut last = batch
+                        .rows
+                        .last()
+                        .map(|r| r.seq.clone())
+                        .unwrap_or(batch.last_seq.clone());
+                    if batch.rows.len() < opts.batch_size
+                        && seq_num(&batch.last_seq) >= seq_num(&last)
+                    {
+                        // Filtered feeds may have skipped ahead.
+                        last = batch.last_seq.clone();
+                    }
+                    Ok(Item::Batch { docs, last })
+                })();
+                match &item {
+                    Ok(Item::Batch { last, .. }) => {
+                        since = last.clone();
+                        caught_up = false;
+                    }
+                    Ok(Item::CaughtUp(last)) => {
+                        if seq_num(last) >= seq_num(&since) {
+                            since = last.clone();
+                        }
+                        caught_up = true;
+                    }
+                    Err(_) => {}
                 }
-                return Ok(());
+                let done = item.is_err() || (matches!(item, Ok(Item::CaughtUp(_))) && !opts.live);
+                if tx.send(item).is_err() || done {
+                    return;
+                }
             }
-            if !paused {
-                paused = true;
-                listener(Event::Paused {
-                    direction,
-                    error: None,
-                });
-            }
-            continue;
-        }
-        if paused {
-            paused = false;
-            listener(Event::Active { direction });
-        }
-        // revs_diff for the batch (an id can appear once per batch; merge anyway).
-        let mut req: Map<String, Value> = Map::new();
-        for ch in &batch.rows {
-            let e = req.entry(ch.id.clone()).or_insert_with(|| json!([]));
-            if let Some(a) = e.as_array_mut() {
-                for r in &ch.revs {
-                    if !a.contains(&json!(r)) {
-                        a.push(json!(r));
+        });
+        let result = (|| -> Result<(), ReplError> {
+            let mut paused = false;
+            let mut wrote_checkpoint = false;
+            loop {
+                if cancel.load(Ordering::SeqCst) {
+                    return Err(ReplError::Cancelled);
+                }
+                let item = match rx.recv_timeout(Duration::from_millis(200)) {
+                    Ok(item) => item?,
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => continue,
+                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                        return Err(ReplError::Cancelled)
+                    }
+                };
+                match item {
+                    Item::CaughtUp(last) => {
+                        let moved = last != since && seq_num(&last) >= seq_num(&since);
+                        if moved {
+                            since = last;
+                        }
+                        stats.last_seq = since.clone();
+                        if moved || (!wrote_checkpoint && tgt_cp.is_none()) {
+                            checkpoint(
+                                source,
+                                target,
+                                &id,
+                                &session_id,
+                                &since,
+                                &mut history,
+                                stats,
+                            )?;
+                            wrote_checkpoint = true;
+                        }
+                        if !opts.live {
+                            return Ok(());
+                        }
+                        if !paused {
+                            paused = true;
+                            listener(Event::Paused {
+                                direction,
+                                error: None,
+                            });
+                        }
+                    }
+                    Item::Batch { docs, last } => {
+                        if paused {
+                            paused = false;
+                            listener(Event::Active { direction });
+                        }
+                        if !docs.is_empty() {
+                            stats.docs_read += docs.len() as u64;
+                            let n = docs.len() as u64;
+                            let failures = target.write_revs(docs)?;
+                            stats.doc_write_failures += failures.len() as u64;
+                            stats.docs_written += n - failures.len() as u64;
+                            for f in failures.iter().take(20) {
+                                stats.errors.push(format!(
+                                    "{} was refused by {}: {} {}",
+                                    f.get("id").and_then(Value::as_str).unwrap_or("?"),
+                                    target.describe(),
+                                    f.get("error").and_then(Value::as_str).unwrap_or(""),
+                                    f.get("reason").and_then(Value::as_str).unwrap_or("")
+                                ));
+                            }
+                        }
+                        since = last;
+                        stats.last_seq = since.clone();
+                        checkpoint(
+                            source,
+                            target,
+                            &id,
+                            &session_id,
+                            &since,
+                            &mut history,
+                            stats,
+                        )?;
+                        wrote_checkpoint = true;
+                        let current = seq_num(&since);
+                        total = total.max(current);
+                        listener(Event::Change {
+                            direction,
+                            docs_read: stats.docs_read,
+                            docs_written: stats.docs_written,
+                            doc_write_failures: stats.doc_write_failures,
+                            current,
+                            total,
+                            progress: if total == 0 {
+                                100
+                            } else {
+                                ((current as f64 / total as f64) * 100.0).min(100.0) as u8
+                            },
+                        });
                     }
                 }
             }
-        }
-        let missing = target.revs_diff(&req)?;
-        let mut wanted = vec![];
-        for (id, m) in &missing {
-            let anc: Vec<String> = m
-                .get("possible_ancestors")
-                .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|x| x.as_str().map(str::to_string))
-                        .collect()
-                })
-                .unwrap_or_default();
-            for r in m
-                .get("missing")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                if let Some(r) = r.as_str() {
-                    wanted.push((id.clone(), r.to_string(), anc.clone()));
-                }
-            }
-        }
-        if !wanted.is_empty() {
-            let docs = source.get_revs(&wanted)?;
-            stats.docs_read += docs.len() as u64;
-            let n = docs.len() as u64;
-            let failures = target.write_revs(docs)?;
-            stats.doc_write_failures += failures.len() as u64;
-            stats.docs_written += n - failures.len() as u64;
-            for f in failures.iter().take(20) {
-                stats.errors.push(format!(
-                    "{} was refused by {}: {} {}",
-                    f.get("id").and_then(Value::as_str).unwrap_or("?"),
-                    target.describe(),
-                    f.get("error").and_then(Value::as_str).unwrap_or(""),
-                    f.get("reason").and_then(Value::as_str).unwrap_or("")
-                ));
-            }
-        }
-        since = batch
-            .rows
-            .last()
-            .map(|r| r.seq.clone())
-            .unwrap_or(batch.last_seq.clone());
-        if batch.rows.len() < opts.batch_size {
-            // Filtered feeds may have skipped ahead.
-            if seq_num(&batch.last_seq) >= seq_num(&since) {
-                since = batch.last_seq.clone();
-            }
-        }
-        stats.last_seq = since.clone();
-        checkpoint(
-            source,
-            target,
-            &id,
-            &session_id,
-            &since,
-            &mut history,
-            stats,
-        )?;
-        let current = seq_num(&since);
-        total = total.max(current);
-        listener(Event::Change {
-            direction,
-            docs_read: stats.docs_read,
-            docs_written: stats.docs_written,
-            doc_write_failures: stats.doc_write_failures,
-            current,
-            total,
-            progress: if total == 0 {
-                100
-            } else {
-                ((current as f64 / total as f64) * 100.0).min(100.0) as u8
-            },
-        });
-    }
+        })();
+        stop.store(true, Ordering::SeqCst);
+        drop(rx);
+        result
+    })
 }
