@@ -330,3 +330,52 @@ fn live_replication_follows_changes_until_cancelled() {
     assert_eq!(leaves(&a), leaves(&b));
     let _ = OpenRev::Missing(String::new());
 }
+
+#[test]
+fn a_killed_replication_resumes_from_its_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    {
+        let engine = Engine::open(&data).unwrap();
+        let db = engine.create_db("src").unwrap();
+        let docs: Vec<Value> = (0..20_000)
+            .map(|i| json!({"_id": format!("d{i:06}"), "payload": "x".repeat(200)}))
+            .collect();
+        for chunk in docs.chunks(1000) {
+            db.bulk_docs_json(chunk.to_vec(), true, &UserCtx::default())
+                .unwrap();
+        }
+    }
+    let run = |kill_after: Option<Duration>| -> Option<Value> {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_fullsync"))
+            .args(["replicate", "--data"])
+            .arg(&data)
+            .args(["src", "dst", "--batch-size", "50", "--json-events"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        if let Some(d) = kill_after {
+            std::thread::sleep(d);
+            child.kill().unwrap();
+            child.wait().unwrap();
+            return None;
+        }
+        let out = child.wait_with_output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        text.lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .find(|e| e["event"] == "complete")
+    };
+    run(Some(Duration::from_millis(700)));
+    let done = run(None).expect("complete event");
+    assert_eq!(done["ok"], true);
+    let read = done["docs_read"].as_u64().unwrap();
+    assert!(
+        read < 20_000,
+        "the second run read {read} docs: it must resume, not start from zero"
+    );
+    let engine = Engine::open(&data).unwrap();
+    assert_eq!(engine.db("dst").unwrap().info().unwrap().doc_count, 20_000);
+    eprintln!("resumed run read {read} of 20000 docs");
+}
