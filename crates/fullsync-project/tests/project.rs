@@ -442,3 +442,78 @@ fn an_external_edit_is_resynced_within_a_second() {
         .unwrap()
         .contains("doc.kind"));
 }
+
+#[test]
+fn git_status_diff_commit_log_discard_branches() {
+    use fullsync_project::git;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    base(root);
+    git::init(root).unwrap();
+    let gi = std::fs::read_to_string(root.join(".gitignore")).unwrap();
+    assert!(gi.contains("/data/") && gi.contains(".env"));
+    std::fs::create_dir_all(root.join("data")).unwrap();
+    std::fs::write(root.join("data/local.redb"), b"binary").unwrap();
+    let st = git::status(root).unwrap();
+    assert!(st
+        .iter()
+        .any(|f| f.path == "fullsync.toml" && f.status == "new" && !f.staged));
+    assert!(
+        !st.iter().any(|f| f.path.starts_with("data/")),
+        "local data is ignored"
+    );
+    git::stage(root, &[]).unwrap();
+    let id = git::commit(root, "first", "Test", "test@example.com").unwrap();
+    assert_eq!(id.len(), 40);
+    assert!(git::status(root).unwrap().is_empty());
+    let map = "connectors/orders/design/app/views/by_type/map.js";
+    std::fs::write(
+        root.join(map),
+        "function (doc) {\n  emit(doc.kind, 1);\n}\n",
+    )
+    .unwrap();
+    let st = git::status(root).unwrap();
+    assert_eq!(
+        st,
+        vec![git::FileStatus {
+            path: map.into(),
+            status: "modified",
+            staged: false
+        }]
+    );
+    let d = git::diff_file(root, map).unwrap();
+    assert!(
+        d.contains("-  emit(doc.type, 1);") && d.contains("+  emit(doc.kind, 1);"),
+        "{d}"
+    );
+    git::discard(root, map).unwrap();
+    assert!(git::status(root).unwrap().is_empty());
+    git::checkout(root, "feature", true).unwrap();
+    std::fs::write(
+        root.join("connectors/orders/design/app/filters/g.js"),
+        "function (doc) { return false; }\n",
+    )
+    .unwrap();
+    git::stage(root, &["connectors/orders/design/app/filters/g.js"]).unwrap();
+    git::commit(root, "add filter g", "Test", "test@example.com").unwrap();
+    let names: Vec<(String, bool)> = git::branches(root)
+        .unwrap()
+        .into_iter()
+        .map(|b| (b.name, b.current))
+        .collect();
+    assert!(names.contains(&("feature".to_string(), true)));
+    let main = names
+        .iter()
+        .find(|(n, _)| n != "feature")
+        .unwrap()
+        .0
+        .clone();
+    git::checkout(root, &main, false).unwrap();
+    assert!(
+        !root
+            .join("connectors/orders/design/app/filters/g.js")
+            .exists(),
+        "checkout switched the files"
+    );
+    assert_eq!(git::log(root, 10).unwrap()[0].summary, "first");
+}
