@@ -104,6 +104,40 @@ enum Cmd {
         #[command(subcommand)]
         cmd: ProjectCmd,
     },
+    /// Back up a database (local name or URL) to FILE (.json, or .json.gz for gzip): every
+    /// revision leaf with history and attachments, in the `_bulk_docs` new_edits=false format.
+    Backup {
+        /// Data directory of the local engine.
+        #[arg(long, default_value = "fullsync-data")]
+        data: PathBuf,
+        /// Local database name or URL.
+        source: String,
+        /// Output file.
+        file: PathBuf,
+        /// Authenticate to a server as this user (password in FULLSYNC_PASSWORD).
+        #[arg(long)]
+        user: Option<String>,
+    },
+    /// Restore FILE into a database (local name or URL). The file is checked completely first:
+    /// a corrupt or truncated file changes nothing.
+    Restore {
+        /// Data directory of the local engine.
+        #[arg(long, default_value = "fullsync-data")]
+        data: PathBuf,
+        /// Backup file (.json or .json.gz).
+        file: PathBuf,
+        /// Local database name or URL.
+        target: String,
+        /// Delete and recreate the target first (asks for confirmation unless --yes).
+        #[arg(long)]
+        recreate: bool,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+        /// Authenticate to a server as this user (password in FULLSYNC_PASSWORD).
+        #[arg(long)]
+        user: Option<String>,
+    },
     /// Empty a local database (FullSync's fs://db.reset), keeping its revs_limit and _security.
     Reset {
         /// Data directory.
@@ -192,6 +226,93 @@ fn run() -> anyhow::Result<()> {
             json,
         } => view_cmd(&data, &db, &view, &options, json),
         Cmd::Project { cmd } => project_cmd(cmd),
+        Cmd::Backup {
+            data,
+            source,
+            file,
+            user,
+        } => {
+            let engine = Arc::new(fullsync_engine::Engine::open(&data)?);
+            let peer = fullsync_replicate::endpoint(
+                &source,
+                &engine,
+                None,
+                auth_from_env(user)?,
+                std::time::Duration::from_secs(60),
+            )?;
+            let t = std::time::Instant::now();
+            let n = fullsync_deploy::backup::backup(&*peer, &file, &mut |done, total| {
+                progress_bar("backup", done, total)
+            })?;
+            eprintln!(
+                "\nbacked up {n} revisions of {source} to {} in {:.1} s",
+                file.display(),
+                t.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+        Cmd::Restore {
+            data,
+            file,
+            target,
+            recreate,
+            yes,
+            user,
+        } => {
+            let engine = Arc::new(fullsync_engine::Engine::open(&data)?);
+            let auth = auth_from_env(user)?;
+            let peer = fullsync_replicate::endpoint(
+                &target,
+                &engine,
+                None,
+                auth.clone(),
+                std::time::Duration::from_secs(60),
+            )?;
+            if recreate && !yes {
+                use std::io::{BufRead, Write};
+                eprint!("This deletes every document of {target} before restoring {}. Type the database name to confirm: ", file.display());
+                std::io::stderr().flush()?;
+                let mut line = String::new();
+                std::io::stdin().lock().read_line(&mut line)?;
+                let name = target.rsplit('/').next().unwrap_or(&target);
+                if line.trim() != name {
+                    anyhow::bail!("not confirmed; nothing was changed");
+                }
+            }
+            let engine2 = engine.clone();
+            let target2 = target.clone();
+            let mut prepare = move || -> Result<(), fullsync_deploy::backup::BackupError> {
+                if !recreate {
+                    return Ok(());
+                }
+                if target2.contains("://") {
+                    fullsync_replicate::HttpPeer::new(
+                        &target2,
+                        auth.clone(),
+                        std::time::Duration::from_secs(60),
+                    )?
+                    .recreate()?;
+                } else {
+                    let _ = engine2.delete_db(&target2);
+                    engine2
+                        .create_db(&target2)
+                        .map_err(fullsync_replicate::ReplError::from)?;
+                }
+                Ok(())
+            };
+            let t = std::time::Instant::now();
+            let n = fullsync_deploy::backup::restore(
+                &file,
+                &*peer,
+                &mut prepare,
+                &mut |done, total| progress_bar("restore", done, total),
+            )?;
+            eprintln!(
+                "\nrestored {n} revisions into {target} in {:.1} s",
+                t.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
         Cmd::Reset { data, db } => {
             let engine = fullsync_engine::Engine::open(&data)?;
             engine
@@ -610,4 +731,30 @@ fn project_cmd(cmd: ProjectCmd) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+fn auth_from_env(user: Option<String>) -> anyhow::Result<Option<fullsync_replicate::Auth>> {
+    Ok(match user {
+        Some(u) => Some(fullsync_replicate::Auth {
+            user: u,
+            password: std::env::var("FULLSYNC_PASSWORD").context(
+                "--user needs the password in the FULLSYNC_PASSWORD environment variable",
+            )?,
+        }),
+        None => None,
+    })
+}
+
+fn progress_bar(what: &str, done: u64, total: u64) {
+    let pct = if total == 0 {
+        100
+    } else {
+        (done * 100 / total).min(100)
+    };
+    let filled = (pct / 5) as usize;
+    eprint!(
+        "\r{what} [{}{}] {pct:>3}%  {done}/{total}   ",
+        "#".repeat(filled),
+        "-".repeat(20 - filled)
+    );
 }

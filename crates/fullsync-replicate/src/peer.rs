@@ -479,6 +479,16 @@ impl HttpPeer {
         Ok((status, v))
     }
 
+    /// Deletes the database (if it exists) and creates it again, empty.
+    pub fn recreate(&self) -> Result<(), ReplError> {
+        let (s, v) = self.request("DELETE", &format!("{}/", self.db_url), None, None)?;
+        if s != 404 {
+            self.check("delete database", s, &v)?;
+        }
+        let (s, v) = self.request("PUT", &format!("{}/", self.db_url), None, None)?;
+        self.check("create database", s, &v)
+    }
+
     fn redact(&self, url: &str) -> String {
         split_credentials(url).0
     }
