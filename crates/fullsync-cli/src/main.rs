@@ -746,11 +746,7 @@ fn auth_from_env(user: Option<String>) -> anyhow::Result<Option<fullsync_replica
 }
 
 fn progress_bar(what: &str, done: u64, total: u64) {
-    let pct = if total == 0 {
-        100
-    } else {
-        (done * 100 / total).min(100)
-    };
+    let pct = (done * 100).checked_div(total).map_or(100, |p| p.min(100));
     let filled = (pct / 5) as usize;
     eprint!(
         "\r{what} [{}{}] {pct:>3}%  {done}/{total}   ",
