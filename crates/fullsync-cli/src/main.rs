@@ -23,6 +23,31 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+enum ServerCmd {
+    /// Add or replace a profile.
+    Add {
+        /// Profile name.
+        name: String,
+        /// Base URL (http(s)://host:port).
+        #[arg(long)]
+        url: String,
+        /// couchdb or convertigo.
+        #[arg(long, default_value = "couchdb")]
+        kind: String,
+        /// User name.
+        #[arg(long)]
+        user: Option<String>,
+    },
+    /// List profiles.
+    List,
+    /// Remove a profile.
+    Remove {
+        /// Profile name.
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
 enum ProjectCmd {
     /// Load and validate a project: every file, every reference, every JavaScript function.
     /// Exit status 1 when there are errors.
@@ -138,6 +163,29 @@ enum Cmd {
         #[arg(long)]
         user: Option<String>,
     },
+    /// Deploy a project to servers: databases and design documents, only what changed.
+    Deploy {
+        /// Project folder.
+        project: PathBuf,
+        /// Server profile names (see `fullsync server add`); several deploy to each in turn.
+        #[arg(long = "server", required = true)]
+        servers: Vec<String>,
+        /// Show the plan only.
+        #[arg(long)]
+        dry_run: bool,
+        /// Restore the design documents changed by the last deploy.
+        #[arg(long)]
+        rollback: bool,
+        /// Build changed views in a staging design document before switching (no downtime).
+        #[arg(long)]
+        staged: bool,
+    },
+    /// Manage server profiles (no secrets are stored: passwords come from
+    /// FULLSYNC_SERVER_<NAME>_PASSWORD or the studio's keyring).
+    Server {
+        #[command(subcommand)]
+        cmd: ServerCmd,
+    },
     /// Empty a local database (FullSync's fs://db.reset), keeping its revs_limit and _security.
     Reset {
         /// Data directory.
@@ -226,6 +274,61 @@ fn run() -> anyhow::Result<()> {
             json,
         } => view_cmd(&data, &db, &view, &options, json),
         Cmd::Project { cmd } => project_cmd(cmd),
+        Cmd::Server { cmd } => match cmd {
+            ServerCmd::Add {
+                name,
+                url,
+                kind,
+                user,
+            } => {
+                let kind = match kind.as_str() {
+                    "couchdb" => fullsync_deploy::profiles::ServerKind::Couchdb,
+                    "convertigo" => fullsync_deploy::profiles::ServerKind::Convertigo,
+                    other => anyhow::bail!("--kind {other} is not couchdb or convertigo"),
+                };
+                if !url.starts_with("http://") && !url.starts_with("https://") {
+                    anyhow::bail!("--url must start with http:// or https://");
+                }
+                if url.contains('@') {
+                    anyhow::bail!("put no credentials in the URL: use --user and FULLSYNC_SERVER_<NAME>_PASSWORD");
+                }
+                let p = fullsync_deploy::profiles::ServerProfile {
+                    name: name.clone(),
+                    kind,
+                    url,
+                    user: user.clone(),
+                    ca_file: None,
+                };
+                fullsync_deploy::profiles::save(&p)?;
+                eprintln!("saved server `{name}`");
+                if user.is_some() {
+                    eprintln!(
+                        "its password is read from {}",
+                        fullsync_deploy::profiles::password_var(&name)
+                    );
+                }
+                Ok(())
+            }
+            ServerCmd::List => {
+                for (name, p) in fullsync_deploy::profiles::load()? {
+                    println!(
+                        "{name}\t{:?}\t{}\t{}",
+                        p.kind,
+                        p.url,
+                        p.user.unwrap_or_default()
+                    );
+                }
+                Ok(())
+            }
+            ServerCmd::Remove { name } => Ok(fullsync_deploy::profiles::remove(&name)?),
+        },
+        Cmd::Deploy {
+            project,
+            servers,
+            dry_run,
+            rollback,
+            staged,
+        } => deploy_cmd(&project, &servers, dry_run, rollback, staged),
         Cmd::Backup {
             data,
             source,
@@ -753,4 +856,68 @@ fn progress_bar(what: &str, done: u64, total: u64) {
         "#".repeat(filled),
         "-".repeat(20 - filled)
     );
+}
+
+fn deploy_cmd(
+    project: &std::path::Path,
+    servers: &[String],
+    dry_run: bool,
+    rollback: bool,
+    staged: bool,
+) -> anyhow::Result<()> {
+    let (p, diags) = load_project(project)?;
+    let errors: Vec<_> = diags
+        .iter()
+        .filter(|d| d.severity == fullsync_project::Severity::Error)
+        .collect();
+    if !errors.is_empty() && !rollback {
+        for d in &errors {
+            eprintln!("{d}");
+        }
+        anyhow::bail!("the project has errors; fix them before deploying (fullsync project check)");
+    }
+    let mut failed = 0;
+    for name in servers {
+        eprintln!("== {name}");
+        let result = (|| -> anyhow::Result<()> {
+            let profile = fullsync_deploy::profiles::get(name)?;
+            if profile.kind == fullsync_deploy::profiles::ServerKind::Convertigo {
+                anyhow::bail!(
+                    "deploying to Convertigo servers (.car) is not available yet in this build"
+                );
+            }
+            let server = fullsync_deploy::deploy::connect(&profile)?;
+            let plan = if rollback {
+                fullsync_deploy::deploy::rollback_plan(&p.root, name)?
+            } else {
+                fullsync_deploy::deploy::plan(&p, &server, name)?
+            };
+            print!("{}", plan.render());
+            if dry_run || plan.is_noop() {
+                return Ok(());
+            }
+            let opts = fullsync_deploy::deploy::ApplyOptions {
+                staged,
+                staging_timeout: None,
+            };
+            let report =
+                fullsync_deploy::deploy::apply(&plan, &server, &p.root, &opts, &mut |pr| {
+                    eprintln!("[{}/{}] {}", pr.current, pr.total, pr.message);
+                })?;
+            eprintln!(
+                "{name}: applied {} change(s), created {} database(s)",
+                report.applied.len(),
+                report.created_dbs.len()
+            );
+            Ok(())
+        })();
+        if let Err(e) = result {
+            eprintln!("{name}: FAILED: {e:#}");
+            failed += 1;
+        }
+    }
+    if failed > 0 {
+        anyhow::bail!("{failed} of {} server(s) failed; the deploy history in .fullsync/deploy-history says what was applied; run the deploy again to complete it", servers.len());
+    }
+    Ok(())
 }

@@ -1,4 +1,6 @@
-//! Shipping FullSync data: backup and restore of databases, local or remote ([`backup`]).
-//! Deploying projects to CouchDB and Convertigo servers (plan, apply, rollback) lands here next.
+//! Shipping FullSync projects and data: server profiles ([`profiles`]), deploy with a plan,
+//! history and rollback ([`deploy`]), and backup/restore of databases ([`backup`]).
 
 pub mod backup;
+pub mod deploy;
+pub mod profiles;

@@ -41,6 +41,39 @@ fn view_sources(v: &Value) -> Vec<(String, Value)> {
         .unwrap_or_default()
 }
 
+/// Every design document of a connector as stored in a database: the JavaScript design
+/// documents and one `language: "query"` design document per Mango index.
+pub fn design_docs(c: &crate::model::Connector) -> Vec<Value> {
+    let mut docs: Vec<Value> = c.design_docs.iter().map(|d| d.to_json()).collect();
+    for ix in &c.indexes {
+        let ddoc = ix
+            .ddoc
+            .clone()
+            .unwrap_or_else(|| format!("idx-{}", ix.name));
+        let mut def = json!({"fields": ix.fields});
+        let mut map_fields = serde_json::Map::new();
+        for f in &ix.fields {
+            match f {
+                Value::String(s) => {
+                    map_fields.insert(s.clone(), json!("asc"));
+                }
+                Value::Object(m) => map_fields.extend(m.clone()),
+                _ => {}
+            }
+        }
+        let mut map = json!({"fields": map_fields});
+        if let Some(p) = &ix.partial_filter_selector {
+            def["partial_filter_selector"] = p.clone();
+            map["partial_filter_selector"] = p.clone();
+        }
+        docs.push(
+            json!({"_id": format!("_design/{ddoc}"), "language": "query",
+            "views": {ix.name.clone(): {"map": map, "reduce": "_count", "options": {"def": def}}}}),
+        );
+    }
+    docs
+}
+
 /// Writes the project's databases and design documents into `engine`.
 pub fn sync(engine: &Arc<Engine>, p: &Project) -> SyncReport {
     let mut r = SyncReport::default();
@@ -72,31 +105,7 @@ pub fn sync(engine: &Arc<Engine>, p: &Project) -> SyncReport {
             sec["fullsync"] = want;
             let _ = db.set_security(&sec);
         }
-        let mut docs: Vec<Value> = c.design_docs.iter().map(|d| d.to_json()).collect();
-        for ix in &c.indexes {
-            let ddoc = ix
-                .ddoc
-                .clone()
-                .unwrap_or_else(|| format!("idx-{}", ix.name));
-            let mut def = json!({"fields": ix.fields});
-            let mut map_fields = serde_json::Map::new();
-            for f in &ix.fields {
-                match f {
-                    Value::String(s) => {
-                        map_fields.insert(s.clone(), json!("asc"));
-                    }
-                    Value::Object(m) => map_fields.extend(m.clone()),
-                    _ => {}
-                }
-            }
-            let mut map = json!({"fields": map_fields});
-            if let Some(p) = &ix.partial_filter_selector {
-                def["partial_filter_selector"] = p.clone();
-                map["partial_filter_selector"] = p.clone();
-            }
-            docs.push(json!({"_id": format!("_design/{ddoc}"), "language": "query",
-                "views": {ix.name.clone(): {"map": map, "reduce": "_count", "options": {"def": def}}}}));
-        }
+        let docs = design_docs(c);
         for new in docs {
             let id = new["_id"].as_str().unwrap_or_default().to_string();
             let old = db.get(&id, None, &ReadOptions::default()).ok();

@@ -479,6 +479,38 @@ impl HttpPeer {
         Ok((status, v))
     }
 
+    /// A request relative to the database URL (`path` = `""`, `"_design/x"`, `"_all_docs?..."`),
+    /// or to the server root when `path` starts with `/`. Returns the status and JSON body.
+    pub fn call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<(u16, Value), ReplError> {
+        let url = if let Some(p) = path.strip_prefix('/') {
+            format!("{}/{p}", self.server_url)
+        } else if path.is_empty() {
+            format!("{}/", self.db_url)
+        } else {
+            format!("{}/{path}", self.db_url)
+        };
+        self.request(method, &url, body, None)
+    }
+
+    /// The database URL (without credentials).
+    pub fn url(&self) -> &str {
+        &self.db_url
+    }
+
+    /// A peer for another database of the same server, with the same credentials.
+    pub fn sibling(&self, db: &str) -> Result<HttpPeer, ReplError> {
+        HttpPeer::new(
+            &format!("{}/{}", self.server_url, enc(db)),
+            self.auth.clone(),
+            self.timeout,
+        )
+    }
+
     /// Deletes the database (if it exists) and creates it again, empty.
     pub fn recreate(&self) -> Result<(), ReplError> {
         let (s, v) = self.request("DELETE", &format!("{}/", self.db_url), None, None)?;

@@ -1,0 +1,214 @@
+//! Deploying the sample project to `fullsync serve` running as a separate process.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+
+use fullsync_deploy::deploy::{apply, plan, rollback_plan, Action, ApplyOptions};
+use fullsync_replicate::HttpPeer;
+use serde_json::Value;
+
+fn serve(dir: &Path, port: u16) -> (Child, u16) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fullsync"))
+        .args(["serve", "--data"])
+        .arg(dir)
+        .args(["--port", &port.to_string()])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port = line
+        .trim()
+        .trim_end_matches('/')
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    (child, port)
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            copy_dir(&p, &to.join(e.file_name()));
+        } else {
+            std::fs::copy(&p, to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+fn server(port: u16) -> HttpPeer {
+    HttpPeer::new(
+        &format!("http://127.0.0.1:{port}/_x"),
+        None,
+        std::time::Duration::from_secs(10),
+    )
+    .unwrap()
+}
+
+fn ddoc(port: u16, db: &str, id: &str) -> Value {
+    let (_, v) = server(port)
+        .sibling(db)
+        .unwrap()
+        .call("GET", id, None)
+        .unwrap();
+    v
+}
+
+#[test]
+fn deploy_redeploy_change_rollback_and_resume_after_a_killed_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let proj = dir.path().join("proj");
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../projects/sample"),
+        &proj,
+    );
+    let load = || fullsync_project::load(&proj).0.unwrap();
+    let (mut srv, port) = serve(&dir.path().join("srv"), 0);
+
+    // First deploy creates the databases and every design document.
+    let p1 = plan(&load(), &server(port), "t").unwrap();
+    assert_eq!(p1.create_dbs.len(), 2);
+    let r = apply(
+        &p1,
+        &server(port),
+        &proj,
+        &ApplyOptions::default(),
+        &mut |_| {},
+    )
+    .unwrap();
+    assert!(r.complete);
+    assert_eq!(
+        ddoc(port, "orders", "_design/app")["fullsync_project"],
+        "sample"
+    );
+    // A second deploy changes nothing.
+    let p2 = plan(&load(), &server(port), "t").unwrap();
+    assert!(p2.is_noop(), "{}", p2.render());
+    // A changed view updates only its design document, and says which view reindexes.
+    let map = proj.join("connectors/orders/design/app/views/by_status/map.js");
+    std::fs::write(
+        &map,
+        "function (doc) { if (doc.type === 'order') emit(doc.status, 1); }\n",
+    )
+    .unwrap();
+    let p3 = plan(&load(), &server(port), "t").unwrap();
+    let changed: Vec<(&str, &Vec<String>)> = p3
+        .items
+        .iter()
+        .filter(|i| i.action != Action::Unchanged)
+        .map(|i| (i.id.as_str(), &i.reindex))
+        .collect();
+    assert_eq!(
+        changed,
+        vec![("_design/app", &vec!["by_status".to_string()])]
+    );
+    let rev_before = ddoc(port, "orders", "_design/app")["_rev"].clone();
+    apply(
+        &p3,
+        &server(port),
+        &proj,
+        &ApplyOptions {
+            staged: true,
+            staging_timeout: None,
+        },
+        &mut |_| {},
+    )
+    .unwrap();
+    let now = ddoc(port, "orders", "_design/app");
+    assert_ne!(now["_rev"], rev_before);
+    assert!(now["views"]["by_status"]["map"]
+        .as_str()
+        .unwrap()
+        .contains("emit(doc.status, 1)"));
+    assert_eq!(
+        ddoc(port, "orders", "_design/app-staging")["error"],
+        "not_found",
+        "staging removed"
+    );
+    // Rollback restores the previous design document.
+    let rb = rollback_plan(&proj, "t").unwrap();
+    apply(
+        &rb,
+        &server(port),
+        &proj,
+        &ApplyOptions::default(),
+        &mut |_| {},
+    )
+    .unwrap();
+    assert!(
+        ddoc(port, "orders", "_design/app")["views"]["by_status"]["map"]
+            .as_str()
+            .unwrap()
+            .contains("doc.total")
+    );
+
+    // A server killed mid-deploy: the report says what was applied; running again completes.
+    std::fs::write(&map, "function (doc) { emit(doc._id, 2); }\n").unwrap();
+    std::fs::write(
+        proj.join("connectors/catalog/design/products/views/by_name/map.js"),
+        "function (doc) { emit(doc.name, 2); }\n",
+    )
+    .unwrap();
+    let p4 = plan(&load(), &server(port), "t").unwrap();
+    assert_eq!(
+        p4.items
+            .iter()
+            .filter(|i| i.action == Action::Update)
+            .count(),
+        2
+    );
+    let child = Arc::new(Mutex::new(Some(srv)));
+    let c2 = child.clone();
+    let err = apply(
+        &p4,
+        &server(port),
+        &proj,
+        &ApplyOptions::default(),
+        &mut |pr| {
+            if pr.current == 1 {
+                if let Some(mut c) = c2.lock().unwrap().take() {
+                    c.kill().unwrap();
+                    c.wait().unwrap();
+                }
+            }
+        },
+    );
+    assert!(err.is_err(), "the second step fails: the server is gone");
+    let hist = fullsync_deploy::deploy::history(&proj, "t").unwrap();
+    let last = hist.last().unwrap();
+    assert!(
+        !last.complete && last.applied.len() == 1 && last.error.is_some(),
+        "{last:?}"
+    );
+    let (s2, port2) = serve(&dir.path().join("srv"), port);
+    srv = s2;
+    assert_eq!(port2, port);
+    let p5 = plan(&load(), &server(port), "t").unwrap();
+    assert_eq!(
+        p5.items
+            .iter()
+            .filter(|i| i.action == Action::Update)
+            .count(),
+        1,
+        "only what was not applied"
+    );
+    apply(
+        &p5,
+        &server(port),
+        &proj,
+        &ApplyOptions::default(),
+        &mut |_| {},
+    )
+    .unwrap();
+    assert!(plan(&load(), &server(port), "t").unwrap().is_noop());
+    srv.kill().unwrap();
+    srv.wait().unwrap();
+}
