@@ -341,9 +341,143 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         "views" => views_bench(&args),
+        "backup" => backup_bench(&args),
         _ => bail!(
             "usage: fullsync-bench insert --docs N --batch B --dir DIR\n       \
              fullsync-bench views --docs N --changed C --lookup-docs M --samples S --preview-docs P --dir DIR"
         ),
     }
+}
+
+/// `fullsync-bench backup --docs N --att-bytes B --dir DIR [--fullsync PATH]`: builds a database
+/// of N reference docs, each 10th with a B-byte attachment, a tenth of them with a conflict and a
+/// twentieth deleted; backs it up with the `fullsync` binary (a separate process whose peak
+/// resident memory is sampled), restores it into a new database, and checks that both hold the
+/// same documents, leaf revisions, winners and attachment digests.
+fn backup_bench(args: &[String]) -> anyhow::Result<()> {
+    use base64::Engine as _;
+    use std::sync::Arc;
+    let n: u64 = arg(args, "--docs", "100000").parse().context("--docs")?;
+    let att: usize = arg(args, "--att-bytes", "4096")
+        .parse()
+        .context("--att-bytes")?;
+    let dir = std::path::PathBuf::from(arg(args, "--dir", "bench-backup"));
+    let bin = arg(args, "--fullsync", "target/release/fullsync");
+    let _ = std::fs::remove_dir_all(&dir);
+    let data = dir.join("data");
+    let user = UserCtx::default();
+    let t = Instant::now();
+    {
+        let engine = Engine::open(&data)?;
+        let db = engine.create_db("src")?;
+        let mut i = 0;
+        while i < n {
+            let end = (i + 1000).min(n);
+            let docs: Vec<serde_json::Value> = (i..end)
+                .map(|k| {
+                    let mut d = doc(k);
+                    if k % 10 == 0 {
+                        // Distinct content per document (attachments are stored once per digest).
+                        let mut x = k.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+                        let bytes: Vec<u8> = (0..att)
+                            .map(|_| {
+                                x ^= x << 13;
+                                x ^= x >> 7;
+                                x ^= x << 17;
+                                x as u8
+                            })
+                            .collect();
+                        d["_attachments"] = json!({"blob.bin": {"content_type": "application/octet-stream", "data": base64::engine::general_purpose::STANDARD.encode(bytes)}});
+                    }
+                    d
+                })
+                .collect();
+            db.bulk_docs_json(docs, true, &user)?;
+            let conflicts: Vec<serde_json::Value> = (i..end)
+                .filter(|k| k % 10 == 5)
+                .map(|k| json!({"_id": format!("doc-{k:07}"), "_rev": format!("2-c{k}"), "_revisions": {"start": 2, "ids": [format!("c{k}"), "zz"]}, "side": "b"}))
+                .collect();
+            db.bulk_docs_json(conflicts, false, &user)?;
+            i = end;
+        }
+        let mut dels = vec![];
+        db.for_each_record(|id, rec| {
+            if id.ends_with('7') && id.as_bytes()[id.len() - 2] % 2 == 0 {
+                dels.push(json!({"_id": id, "_rev": rec.tree.nodes[rec.tree.winner()].rev().to_string(), "_deleted": true}));
+            }
+            Ok(true)
+        })?;
+        db.bulk_docs_json(dels, true, &user)?;
+    }
+    let build_s = t.elapsed().as_secs_f64();
+    let file_bytes = std::fs::metadata(data.join("src.redb"))
+        .map(|m| m.len())
+        .unwrap_or(0);
+    let backup_file = dir.join("backup.json.gz");
+    let t = Instant::now();
+    let mut child = std::process::Command::new(&bin)
+        .args(["backup", "--data"])
+        .arg(&data)
+        .arg("src")
+        .arg(&backup_file)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .with_context(|| format!("cannot run {bin}"))?;
+    let status_path = format!("/proc/{}/status", child.id());
+    let mut peak_kib = 0u64;
+    loop {
+        if let Ok(s) = std::fs::read_to_string(&status_path) {
+            for line in s.lines() {
+                if line.starts_with("VmHWM:") {
+                    peak_kib = peak_kib.max(
+                        line.split_whitespace()
+                            .nth(1)
+                            .and_then(|v| v.parse().ok())
+                            .unwrap_or(0),
+                    );
+                }
+            }
+        }
+        if let Some(st) = child.try_wait()? {
+            anyhow::ensure!(st.success(), "fullsync backup failed");
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let backup_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let engine = Arc::new(Engine::open(&data)?);
+    let target: Arc<dyn fullsync_replicate::Peer> = Arc::new(fullsync_replicate::LocalPeer::new(
+        engine.clone(),
+        "restored",
+        None,
+    ));
+    let restored =
+        fullsync_deploy::backup::restore(&backup_file, &*target, &mut || Ok(()), &mut |_, _| {})?;
+    let restore_s = t.elapsed().as_secs_f64();
+    let state = |db: &fullsync_engine::Database| -> anyhow::Result<Vec<(String, Vec<String>, String, Vec<String>)>> {
+        let mut out = vec![];
+        db.for_each_record(|id, rec| {
+            let mut leaves: Vec<String> = rec.tree.leaves().iter().map(|&i| rec.tree.nodes[i].rev().to_string()).collect();
+            leaves.sort();
+            let w = rec.tree.winner();
+            let atts = match &rec.tree.nodes[w].body {
+                fullsync_engine::tree::BodyState::Inline(b) => b.atts.iter().map(|a| a.digest.clone()).collect(),
+                _ => vec![],
+            };
+            out.push((id.to_string(), leaves, rec.tree.nodes[w].rev().to_string(), atts));
+            Ok(true)
+        })?;
+        Ok(out)
+    };
+    let identical = state(&*engine.db("src")?)? == state(&*engine.db("restored")?)?;
+    anyhow::ensure!(identical, "the restored database differs from the source");
+    println!(
+        "{}",
+        json!({"docs": n, "attachment_bytes": att, "db_file_bytes": file_bytes, "build_seconds": build_s,
+               "backup_seconds": backup_s, "backup_file_bytes": std::fs::metadata(&backup_file)?.len(),
+               "backup_peak_rss_kib": peak_kib, "restore_seconds": restore_s, "restored_revisions": restored,
+               "identical": identical})
+    );
+    Ok(())
 }
