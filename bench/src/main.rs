@@ -455,17 +455,30 @@ fn backup_bench(args: &[String]) -> anyhow::Result<()> {
     let restored =
         fullsync_deploy::backup::restore(&backup_file, &*target, &mut || Ok(()), &mut |_, _| {})?;
     let restore_s = t.elapsed().as_secs_f64();
-    let state = |db: &fullsync_engine::Database| -> anyhow::Result<Vec<(String, Vec<String>, String, Vec<String>)>> {
+    type DocState = (String, Vec<String>, String, Vec<String>);
+    let state = |db: &fullsync_engine::Database| -> anyhow::Result<Vec<DocState>> {
         let mut out = vec![];
         db.for_each_record(|id, rec| {
-            let mut leaves: Vec<String> = rec.tree.leaves().iter().map(|&i| rec.tree.nodes[i].rev().to_string()).collect();
+            let mut leaves: Vec<String> = rec
+                .tree
+                .leaves()
+                .iter()
+                .map(|&i| rec.tree.nodes[i].rev().to_string())
+                .collect();
             leaves.sort();
             let w = rec.tree.winner();
             let atts = match &rec.tree.nodes[w].body {
-                fullsync_engine::tree::BodyState::Inline(b) => b.atts.iter().map(|a| a.digest.clone()).collect(),
+                fullsync_engine::tree::BodyState::Inline(b) => {
+                    b.atts.iter().map(|a| a.digest.clone()).collect()
+                }
                 _ => vec![],
             };
-            out.push((id.to_string(), leaves, rec.tree.nodes[w].rev().to_string(), atts));
+            out.push((
+                id.to_string(),
+                leaves,
+                rec.tree.nodes[w].rev().to_string(),
+                atts,
+            ));
             Ok(true)
         })?;
         Ok(out)
