@@ -68,6 +68,27 @@ enum ProjectCmd {
         #[arg(long)]
         junit: Option<PathBuf>,
     },
+    /// Import a Convertigo project folder (c8oProject.yaml + _c8oProject/) into our format.
+    ImportC8o {
+        /// Convertigo project folder.
+        c8o: PathBuf,
+        /// Output folder (must not exist or be empty).
+        out: PathBuf,
+    },
+    /// Export a project back to a Convertigo project folder.
+    ExportC8o {
+        /// Project folder.
+        project: PathBuf,
+        /// Output folder.
+        out: PathBuf,
+    },
+    /// Build the project's Convertigo .car archive.
+    Car {
+        /// Project folder.
+        project: PathBuf,
+        /// Output .car file.
+        out: PathBuf,
+    },
     /// Create the project's databases and design documents in a local data directory
     /// (only changed design documents are written).
     Sync {
@@ -723,6 +744,51 @@ fn project_cmd(cmd: ProjectCmd) -> anyhow::Result<()> {
         fullsync_views::JsLimits::default(),
     ));
     match cmd {
+        ProjectCmd::ImportC8o { c8o, out } => {
+            if out.exists()
+                && std::fs::read_dir(&out)
+                    .map(|mut d| d.next().is_some())
+                    .unwrap_or(false)
+            {
+                anyhow::bail!("{} is not empty; import into a new folder", out.display());
+            }
+            let r = fullsync_project::convertigo::import_c8o(&c8o, &out)?;
+            eprintln!(
+                "imported {} (Convertigo {}): connectors {}",
+                r.project,
+                r.c8o_version,
+                r.connectors.join(", ")
+            );
+            for b in &r.read_only {
+                eprintln!("  kept read-only: {} [{}]: {}", b.path, b.class, b.reason);
+            }
+            for d in &r.diagnostics {
+                eprintln!("  {d}");
+            }
+            Ok(())
+        }
+        ProjectCmd::ExportC8o { project, out } => {
+            let r = fullsync_project::convertigo::export_c8o(&project, &out)?;
+            eprintln!(
+                "exported {} to {}: {} connector(s) unchanged, {} regenerated, {} removed",
+                r.project,
+                out.display(),
+                r.unchanged.len(),
+                r.regenerated.len(),
+                r.removed.len()
+            );
+            Ok(())
+        }
+        ProjectCmd::Car { project, out } => {
+            let r = fullsync_project::convertigo::export_car(&project, &out)?;
+            let size = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
+            eprintln!(
+                "wrote {} for project {} ({size} bytes)",
+                out.display(),
+                r.project
+            );
+            Ok(())
+        }
         ProjectCmd::Check { project } => {
             let t = std::time::Instant::now();
             let (p, mut diags) = load_project(&project)?;
@@ -882,9 +948,39 @@ fn deploy_cmd(
         let result = (|| -> anyhow::Result<()> {
             let profile = fullsync_deploy::profiles::get(name)?;
             if profile.kind == fullsync_deploy::profiles::ServerKind::Convertigo {
-                anyhow::bail!(
-                    "deploying to Convertigo servers (.car) is not available yet in this build"
+                if rollback {
+                    anyhow::bail!("rollback is for CouchDB servers; redeploy an earlier version of the project to a Convertigo server");
+                }
+                let tmp = std::env::temp_dir().join(format!(
+                    "fullsync-{}-{}.car",
+                    p.name,
+                    std::process::id()
+                ));
+                fullsync_project::convertigo::export_car(&p.root, &tmp)?;
+                let bytes = std::fs::read(&tmp)?;
+                let _ = std::fs::remove_file(&tmp);
+                println!(
+                    "~ Convertigo project {} ({} bytes .car)",
+                    p.name,
+                    bytes.len()
                 );
+                if dry_run {
+                    return Ok(());
+                }
+                let user = profile
+                    .user
+                    .clone()
+                    .context("a Convertigo server profile needs --user (the admin login)")?;
+                let password = fullsync_deploy::profiles::password(&profile)?.unwrap_or_default();
+                let answer = fullsync_deploy::convertigo::deploy_car(
+                    &profile.url,
+                    &user,
+                    &password,
+                    &format!("{}.car", p.name),
+                    &bytes,
+                )?;
+                eprintln!("{name}: {answer}");
+                return Ok(());
             }
             let server = fullsync_deploy::deploy::connect(&profile)?;
             let plan = if rollback {
@@ -920,4 +1016,13 @@ fn deploy_cmd(
         anyhow::bail!("{failed} of {} server(s) failed; the deploy history in .fullsync/deploy-history says what was applied; run the deploy again to complete it", servers.len());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_command_line_definition_is_valid() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
 }
