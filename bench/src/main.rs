@@ -342,6 +342,7 @@ fn main() -> anyhow::Result<()> {
         }
         "views" => views_bench(&args),
         "backup" => backup_bench(&args),
+        "project" => project_bench(&args),
         _ => bail!(
             "usage: fullsync-bench insert --docs N --batch B --dir DIR\n       \
              fullsync-bench views --docs N --changed C --lookup-docs M --samples S --preview-docs P --dir DIR"
@@ -491,6 +492,65 @@ fn backup_bench(args: &[String]) -> anyhow::Result<()> {
                "backup_seconds": backup_s, "backup_file_bytes": std::fs::metadata(&backup_file)?.len(),
                "backup_peak_rss_kib": peak_kib, "restore_seconds": restore_s, "restored_revisions": restored,
                "identical": identical})
+    );
+    Ok(())
+}
+
+/// `fullsync-bench project --views 200 --dir DIR`: generates a project with that many views
+/// (10 connectors, 4 design documents each, listeners and transactions referencing views) and
+/// measures loading + validating it (median of 20), and the QuickJS compile check separately.
+fn project_bench(args: &[String]) -> anyhow::Result<()> {
+    let views: usize = arg(args, "--views", "200").parse().context("--views")?;
+    let dir = std::path::PathBuf::from(arg(args, "--dir", "bench-project"));
+    let _ = std::fs::remove_dir_all(&dir);
+    let w = |rel: &str, text: &str| -> anyhow::Result<()> {
+        let p = dir.join(rel);
+        std::fs::create_dir_all(p.parent().expect("has a parent"))?;
+        std::fs::write(p, text)?;
+        Ok(())
+    };
+    w(
+        "fullsync.toml",
+        "[project]\nname = \"bench\"\nversion = \"1.0.0\"\n",
+    )?;
+    for v in 0..views {
+        let (c, d) = (v % 10, (v / 10) % 4);
+        let base = format!("connectors/db{c}/design/d{d}/views/v{v}");
+        w(&format!("{base}/map.js"), &format!("function (doc) {{\n  if (doc.type === 't{v}') {{\n    emit([doc.a, doc.b], doc.n);\n  }}\n}}\n"))?;
+        if v % 3 == 0 {
+            w(&format!("{base}/reduce.js"), "_sum\n")?;
+        }
+        w(
+            &format!("connectors/db{c}/listeners/l{v}.toml"),
+            &format!("kind = \"update\"\nview = \"d{d}/v{v}\"\nchunk = 10\n"),
+        )?;
+        w(&format!("connectors/db{c}/transactions/t{v}.toml"), &format!("type = \"GetView\"\n[properties]\nviewname = \"d{d}/v{v}\"\n[[variables]]\nname = \"key\"\n"))?;
+    }
+    for c in 0..10 {
+        w(
+            &format!("connectors/db{c}/connector.toml"),
+            "revs_limit = 10\n",
+        )?;
+    }
+    let mut times = vec![];
+    let mut errors = 0;
+    for _ in 0..20 {
+        let t = Instant::now();
+        let (p, diags) = fullsync_project::load(&dir);
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+        anyhow::ensure!(p.is_some(), "the project loads");
+        errors = diags.len();
+    }
+    times.sort_by(|a, b| a.total_cmp(b));
+    let (p, _) = fullsync_project::load(&dir);
+    let pool = fullsync_views::JsPool::new(2, Default::default());
+    let t = Instant::now();
+    let compile = fullsync_project::load::compile_check(&p.expect("loads"), &pool);
+    let compile_ms = t.elapsed().as_secs_f64() * 1000.0;
+    println!(
+        "{}",
+        json!({"views": views, "load_validate_ms_median": times[times.len() / 2], "load_validate_ms_max": times[times.len() - 1],
+               "diagnostics": errors, "compile_check_ms": compile_ms, "compile_errors": compile.len()})
     );
     Ok(())
 }
