@@ -37,6 +37,9 @@ enum ServerCmd {
         /// User name.
         #[arg(long)]
         user: Option<String>,
+        /// PEM file of the CA that signed the server's certificate (internal CAs).
+        #[arg(long)]
+        ca_file: Option<PathBuf>,
     },
     /// List profiles.
     List,
@@ -301,6 +304,7 @@ fn run() -> anyhow::Result<()> {
                 url,
                 kind,
                 user,
+                ca_file,
             } => {
                 let kind = match kind.as_str() {
                     "couchdb" => fullsync_deploy::profiles::ServerKind::Couchdb,
@@ -318,7 +322,7 @@ fn run() -> anyhow::Result<()> {
                     kind,
                     url,
                     user: user.clone(),
-                    ca_file: None,
+                    ca_file,
                 };
                 fullsync_deploy::profiles::save(&p)?;
                 eprintln!("saved server `{name}`");

@@ -549,9 +549,16 @@ pub fn connect(profile: &crate::profiles::ServerProfile) -> Result<HttpPeer, Dep
         _ => None,
     };
     // Any database name works here: deploy addresses databases with `sibling`.
-    Ok(HttpPeer::new(
+    let ca = match &profile.ca_file {
+        Some(f) => Some(std::fs::read(f).map_err(|e| {
+            ReplError::Config(format!("cannot read the CA file {}: {e}", f.display()))
+        })?),
+        None => None,
+    };
+    Ok(HttpPeer::with_ca(
         &format!("{}/_fullsync_deploy", profile.url.trim_end_matches('/')),
         auth,
         Duration::from_secs(60),
+        ca.as_deref(),
     )?)
 }

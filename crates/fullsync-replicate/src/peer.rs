@@ -386,6 +386,17 @@ fn doc_path(id: &str) -> String {
 impl HttpPeer {
     /// A remote database at `url` (credentials may be in the URL or in `auth`).
     pub fn new(url: &str, auth: Option<Auth>, timeout: Duration) -> Result<HttpPeer, ReplError> {
+        Self::with_ca(url, auth, timeout, None)
+    }
+
+    /// Like [`HttpPeer::new`], trusting the CA certificates of `ca_pem` (PEM) instead of the
+    /// public roots: for servers with an internal certificate authority. TLS stays verified.
+    pub fn with_ca(
+        url: &str,
+        auth: Option<Auth>,
+        timeout: Duration,
+        ca_pem: Option<&[u8]>,
+    ) -> Result<HttpPeer, ReplError> {
         let (clean, url_auth) = split_credentials(url);
         if !clean.starts_with("http://") && !clean.starts_with("https://") {
             return Err(ReplError::Config(format!(
@@ -406,8 +417,36 @@ impl HttpPeer {
             .proxy(None)
             .timeout_connect(Some(Duration::from_secs(10)))
             .timeout_per_read(Some(timeout))
-            .user_agent("FullSync-Replicator/0.1")
-            .build();
+            .user_agent("FullSync-Replicator/0.1");
+        let config = match ca_pem {
+            None => config,
+            Some(pem) => {
+                let mut certs = vec![];
+                for item in ureq::tls::parse_pem(pem) {
+                    match item {
+                        Ok(ureq::tls::PemItem::Certificate(c)) => certs.push(c),
+                        Ok(_) => {}
+                        Err(e) => {
+                            return Err(ReplError::Config(format!(
+                                "the CA file is not valid PEM: {e}"
+                            )))
+                        }
+                    }
+                }
+                if certs.is_empty() {
+                    return Err(ReplError::Config(
+                        "the CA file holds no certificate (expected PEM `BEGIN CERTIFICATE`)"
+                            .into(),
+                    ));
+                }
+                config.tls_config(
+                    ureq::tls::TlsConfig::builder()
+                        .root_certs(ureq::tls::RootCerts::new_with_certs(&certs))
+                        .build(),
+                )
+            }
+        }
+        .build();
         Ok(HttpPeer {
             db_url,
             server_url,
@@ -796,5 +835,14 @@ mod tests {
         assert_eq!(split_credentials("http://h/db").0, "http://h/db");
         assert!(HttpPeer::new("ftp://x/db", None, Duration::from_secs(1)).is_err());
         assert!(HttpPeer::new("http://host:5984", None, Duration::from_secs(1)).is_err());
+        let e = HttpPeer::with_ca(
+            "https://h/db",
+            None,
+            Duration::from_secs(1),
+            Some(b"not a certificate"),
+        )
+        .err()
+        .unwrap();
+        assert!(e.to_string().contains("no certificate"), "{e}");
     }
 }
