@@ -1,0 +1,480 @@
+//! Running a project's FullSync transactions against a local database, with variable values
+//! and a simulated user, as a Convertigo server would.
+
+use std::sync::Arc;
+
+use fullsync_engine::{AllDocsOptions, Database, Engine, ReadOptions, Rev, UserCtx};
+use fullsync_project::{Transaction, Variable};
+use serde_json::{json, Map, Value};
+
+use crate::postdoc::{self, AclPolicy, Policy};
+
+/// Errors of a transaction run, with what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// A required variable has no value.
+    #[error("variable `{0}` is required; pass it with --var {0}=VALUE")]
+    MissingVariable(String),
+    /// The transaction type is not supported locally.
+    #[error("transaction type `{0}` cannot run locally yet; supported: {1}")]
+    Unsupported(String, String),
+    /// A property or variable has a bad value.
+    #[error("{0}")]
+    Bad(String),
+    /// The engine refused (conflict, not found, ...).
+    #[error("{}: {}", .0.error_name(), .0.reason())]
+    Engine(#[from] fullsync_engine::Error),
+    /// A view query failed.
+    #[error("{}: {}", .0.couch_error(), .0.reason())]
+    View(#[from] fullsync_views::ViewError),
+}
+
+/// Supported transaction types.
+pub const SUPPORTED: &[&str] = &[
+    "GetView",
+    "PostDocument",
+    "PostBulkDocuments",
+    "GetDocument",
+    "DeleteDocument",
+    "HeadDocument",
+    "AllDocs",
+    "PostFind",
+    "GetDatabaseInfo",
+    "ResetDatabase",
+    "PutDocumentAttachment",
+    "GetDocumentAttachment",
+    "DeleteDocumentAttachment",
+    "PurgeDatabase",
+    "PutDatabase",
+    "DeleteDatabase",
+    "GetServerDatabases",
+];
+
+/// Who runs the transaction.
+#[derive(Clone, Debug, Default)]
+pub struct Caller {
+    /// Authenticated user (None = anonymous).
+    pub user: Option<String>,
+}
+
+fn toml_to_json(v: &toml::Value) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+/// Resolves variable values: given values, defaults, required checks; strings that parse as
+/// JSON objects/arrays/numbers/booleans are taken as JSON (what a form or `--var` provides).
+pub fn resolve_vars(
+    declared: &[Variable],
+    given: &Map<String, Value>,
+) -> Result<Map<String, Value>, RunError> {
+    let mut out = Map::new();
+    for v in declared {
+        match given.get(&v.name) {
+            Some(val) => {
+                out.insert(v.name.clone(), val.clone());
+            }
+            None if !v.default.is_null() => {
+                out.insert(v.name.clone(), v.default.clone());
+            }
+            None if v.required => return Err(RunError::MissingVariable(v.name.clone())),
+            None => {}
+        }
+    }
+    // Undeclared `_use_*` and special variables are accepted too (as Convertigo does).
+    for (k, val) in given {
+        out.entry(k.clone()).or_insert_with(|| val.clone());
+    }
+    Ok(out)
+}
+
+/// A property, overridable by `_use_<name>` or `_use_<name without q_/p_>`.
+fn prop(t: &Transaction, vars: &Map<String, Value>, name: &str) -> Option<Value> {
+    let short = name.trim_start_matches("q_").trim_start_matches("p_");
+    vars.get(&format!("_use_{name}"))
+        .or_else(|| vars.get(&format!("_use_{short}")))
+        .cloned()
+        .or_else(|| t.properties.get(name).map(toml_to_json))
+}
+
+fn as_json(v: Value) -> Value {
+    match &v {
+        Value::String(s) => serde_json::from_str(s).unwrap_or(v),
+        _ => v,
+    }
+}
+
+const VIEW_OPTIONS: &[&str] = &[
+    "key",
+    "keys",
+    "startkey",
+    "start_key",
+    "endkey",
+    "end_key",
+    "startkey_docid",
+    "endkey_docid",
+    "inclusive_end",
+    "limit",
+    "skip",
+    "descending",
+    "group",
+    "group_level",
+    "reduce",
+    "include_docs",
+    "conflicts",
+    "update_seq",
+    "stale",
+];
+
+fn string_or_json(v: &Value) -> Value {
+    match v {
+        Value::String(s) if s.starts_with('{') || s.starts_with('[') => {
+            serde_json::from_str(s).unwrap_or_else(|_| v.clone())
+        }
+        other => other.clone(),
+    }
+}
+
+/// Runs transaction `t` of connector database `db`. Returns the JSON a client would receive.
+pub fn run(
+    engine: &Arc<Engine>,
+    views: &fullsync_views::Views,
+    db_name: &str,
+    t: &Transaction,
+    given: &Map<String, Value>,
+    caller: &Caller,
+) -> Result<Value, RunError> {
+    let vars = resolve_vars(&t.variables, given)?;
+    let user = UserCtx {
+        name: caller.user.clone(),
+        roles: vec![],
+    };
+    let admin = UserCtx {
+        name: caller.user.clone(),
+        roles: vec!["_admin".into()],
+    };
+    let db = || -> Result<Arc<Database>, RunError> { Ok(engine.db_or_create(db_name)?) };
+    let var_str = |k: &str| {
+        vars.get(k).map(|v| {
+            v.as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| v.to_string())
+        })
+    };
+    match t.kind.as_str() {
+        "GetView" => {
+            let spec = match (prop(t, &vars, "ddoc"), prop(t, &vars, "view")) {
+                (Some(d), Some(v)) => format!(
+                    "{}/{}",
+                    d.as_str().unwrap_or_default(),
+                    v.as_str().unwrap_or_default()
+                ),
+                _ => prop(t, &vars, "viewname")
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .ok_or_else(|| {
+                        RunError::Bad("GetView needs viewname = \"ddoc/view\"".into())
+                    })?,
+            };
+            let (ddoc, view) = spec
+                .split_once('/')
+                .ok_or_else(|| RunError::Bad(format!("viewname `{spec}` is not ddoc/view")))?;
+            let mut q = Map::new();
+            for o in VIEW_OPTIONS {
+                if let Some(v) = prop(t, &vars, &format!("q_{o}")) {
+                    q.insert(o.to_string(), v);
+                }
+                if let Some(v) = vars.get(*o) {
+                    q.insert(o.to_string(), v.clone());
+                }
+            }
+            for key in ["key", "keys", "startkey", "start_key", "endkey", "end_key"] {
+                if let Some(v) = q.get_mut(key) {
+                    *v = string_or_json(v);
+                }
+            }
+            let query = fullsync_views::ViewQuery::from_json(&Value::Object(q))?;
+            db()?;
+            Ok(views.query(db_name, ddoc, view, &query)?)
+        }
+        "PostDocument" | "PostBulkDocuments" => {
+            let policy = prop(t, &vars, "policy")
+                .and_then(|p| p.as_str().and_then(Policy::parse))
+                .unwrap_or(Policy::None);
+            let acl = prop(t, &vars, "fullSyncAclPolicy")
+                .and_then(|p| p.as_str().and_then(AclPolicy::parse))
+                .unwrap_or(AclPolicy::FromAuthenticatedUser);
+            let use_hash =
+                prop(t, &vars, "useHash").is_some_and(|v| v == json!(true) || v == json!("true"));
+            let base = prop(t, &vars, "p_json_base").map(as_json);
+            let db = db()?;
+            let inputs: Vec<Map<String, Value>> = if t.kind == "PostBulkDocuments" {
+                match vars.get("data").map(|d| as_json(d.clone())) {
+                    Some(Value::Array(items)) => items
+                        .into_iter()
+                        .map(|item| {
+                            let mut m = vars.clone();
+                            m.insert("data".into(), item);
+                            m
+                        })
+                        .collect(),
+                    _ => vec![vars.clone()],
+                }
+            } else {
+                vec![vars.clone()]
+            };
+            let mut results = vec![];
+            for v in inputs {
+                results.push(post_one(
+                    &db,
+                    &v,
+                    base.as_ref(),
+                    policy,
+                    acl,
+                    use_hash,
+                    caller,
+                    &user,
+                ));
+            }
+            if t.kind == "PostDocument" {
+                return results.pop().expect("one input");
+            }
+            Ok(Value::Array(
+                results
+                    .into_iter()
+                    .map(|r| r.unwrap_or_else(|e| json!({"error": e.to_string()})))
+                    .collect(),
+            ))
+        }
+        "GetDocument" | "HeadDocument" => {
+            let id = var_str("docid")
+                .or_else(|| var_str("_id"))
+                .ok_or(RunError::MissingVariable("docid".into()))?;
+            let rev = var_str("rev").map(|r| Rev::parse(&r)).transpose()?;
+            let doc = db()?.get(
+                &id,
+                rev.as_ref(),
+                &ReadOptions {
+                    conflicts: true,
+                    ..Default::default()
+                },
+            )?;
+            Ok(if t.kind == "HeadDocument" {
+                json!({"_id": id, "_rev": doc["_rev"]})
+            } else {
+                doc
+            })
+        }
+        "DeleteDocument" => {
+            let id = var_str("docid")
+                .or_else(|| var_str("_id"))
+                .ok_or(RunError::MissingVariable("docid".into()))?;
+            let db = db()?;
+            let rev = match var_str("rev") {
+                Some(r) => r,
+                None => db.get(&id, None, &ReadOptions::default())?["_rev"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            };
+            let doc = fullsync_engine::parse_doc(
+                json!({"_id": id, "_rev": rev, "_deleted": true}),
+                None,
+                &mut |_| None,
+            )?;
+            let new = db.put(doc, &user)?;
+            Ok(json!({"ok": true, "id": id, "rev": new}))
+        }
+        "AllDocs" => {
+            let q = |name: &str| {
+                prop(t, &vars, &format!("q_{name}")).or_else(|| vars.get(name).cloned())
+            };
+            let opts = AllDocsOptions {
+                include_docs: q("include_docs")
+                    .is_some_and(|v| v == json!(true) || v == json!("true")),
+                limit: q("limit")
+                    .and_then(|v| {
+                        v.as_u64()
+                            .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+                    })
+                    .map(|l| l as usize),
+                skip: q("skip").and_then(|v| v.as_u64()).unwrap_or(0) as usize,
+                descending: q("descending").is_some_and(|v| v == json!(true) || v == json!("true")),
+                inclusive_end: true,
+                ..Default::default()
+            };
+            let (total, offset, rows) = db()?.all_docs(&opts)?;
+            Ok(json!({"total_rows": total, "offset": offset, "rows": rows}))
+        }
+        "PostFind" => {
+            let mut body = Map::new();
+            for k in [
+                "selector",
+                "fields",
+                "sort",
+                "limit",
+                "skip",
+                "use_index",
+                "bookmark",
+            ] {
+                if let Some(v) = prop(t, &vars, &format!("q_{k}"))
+                    .or_else(|| prop(t, &vars, &format!("p_{k}")))
+                    .or_else(|| vars.get(k).cloned())
+                {
+                    body.insert(k.into(), as_json(v));
+                }
+            }
+            Ok(fullsync_views::mango::find(&*db()?, &Value::Object(body))?)
+        }
+        "GetDatabaseInfo" => {
+            let i = db()?.info()?;
+            Ok(
+                json!({"db_name": i.name, "doc_count": i.doc_count, "doc_del_count": i.doc_del_count, "update_seq": i.update_seq}),
+            )
+        }
+        "ResetDatabase" => {
+            views.forget_db(db_name);
+            engine.reset_db(db_name)?;
+            Ok(json!({"ok": true}))
+        }
+        "PutDatabase" => {
+            engine.db_or_create(db_name)?;
+            Ok(json!({"ok": true}))
+        }
+        "DeleteDatabase" => {
+            views.forget_db(db_name);
+            engine.delete_db(db_name)?;
+            Ok(json!({"ok": true}))
+        }
+        "GetServerDatabases" => Ok(json!(engine.all_dbs()?)),
+        "PurgeDatabase" => {
+            let req = vars
+                .get("data")
+                .map(|d| as_json(d.clone()))
+                .and_then(|v| v.as_object().cloned())
+                .ok_or_else(|| {
+                    RunError::Bad("PurgeDatabase needs data = {\"docid\": [\"rev\", ...]}".into())
+                })?;
+            let (seq, purged) = db()?.purge(&req)?;
+            Ok(json!({"purge_seq": seq, "purged": purged}))
+        }
+        "PutDocumentAttachment" | "DeleteDocumentAttachment" => {
+            let id = var_str("docid").ok_or(RunError::MissingVariable("docid".into()))?;
+            let name = var_str("attname").ok_or(RunError::MissingVariable("attname".into()))?;
+            let db = db()?;
+            let mut doc = match db.get(&id, None, &ReadOptions::default()) {
+                Ok(d) => d,
+                Err(fullsync_engine::Error::NotFound(_)) if t.kind == "PutDocumentAttachment" => {
+                    json!({"_id": id})
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let atts = doc
+                .as_object_mut()
+                .expect("documents are objects")
+                .entry("_attachments")
+                .or_insert_with(|| json!({}));
+            let atts = atts
+                .as_object_mut()
+                .ok_or_else(|| RunError::Bad("bad _attachments".into()))?;
+            if t.kind == "PutDocumentAttachment" {
+                use base64::Engine as _;
+                let content = var_str("attdata").unwrap_or_default();
+                let ctype =
+                    var_str("attcontent_type").unwrap_or_else(|| "application/octet-stream".into());
+                atts.insert(name, json!({"content_type": ctype, "data": base64::engine::general_purpose::STANDARD.encode(content.as_bytes())}));
+            } else if atts.shift_remove(&name).is_none() {
+                return Err(RunError::Bad(format!(
+                    "document {id} has no attachment {name}"
+                )));
+            }
+            let rev = db.put(fullsync_engine::parse_doc(doc, None, &mut |_| None)?, &user)?;
+            Ok(json!({"ok": true, "id": id, "rev": rev}))
+        }
+        "GetDocumentAttachment" => {
+            let id = var_str("docid").ok_or(RunError::MissingVariable("docid".into()))?;
+            let name = var_str("attname").ok_or(RunError::MissingVariable("attname".into()))?;
+            let (meta, data) = db()?.attachment(&id, &name, None)?;
+            Ok(
+                json!({"content_type": meta.content_type, "length": meta.length, "digest": meta.digest, "text": String::from_utf8_lossy(&data)}),
+            )
+        }
+        other => {
+            let _ = admin;
+            Err(RunError::Unsupported(other.into(), SUPPORTED.join(", ")))
+        }
+    }
+}
+
+/// One PostDocument write, following every rule of the format notes.
+#[allow(clippy::too_many_arguments)]
+pub fn post_one(
+    db: &Database,
+    vars: &Map<String, Value>,
+    base: Option<&Value>,
+    policy: Policy,
+    acl: AclPolicy,
+    use_hash: bool,
+    caller: &Caller,
+    user: &UserCtx,
+) -> Result<Value, RunError> {
+    let posted = postdoc::build_doc(vars, base);
+    let mut doc = posted.clone();
+    let id = doc.get("_id").and_then(Value::as_str).map(str::to_string);
+    let current = match (&id, policy) {
+        (Some(id), Policy::Override | Policy::Merge) => {
+            match db.get(id, None, &ReadOptions::default()) {
+                Ok(d) => Some(d),
+                Err(fullsync_engine::Error::NotFound(_)) => None,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        _ => None,
+    };
+    match policy {
+        Policy::None => {}
+        Policy::Create => {
+            if let Some(m) = doc.as_object_mut() {
+                m.shift_remove("_id");
+                m.shift_remove("_rev");
+            }
+        }
+        Policy::Override => {
+            if let (Some(cur), Some(m)) = (&current, doc.as_object_mut()) {
+                m.insert("_rev".into(), cur["_rev"].clone());
+            }
+        }
+        Policy::Merge => {
+            if let Some(cur) = &current {
+                let mut old = cur.clone();
+                if let Some(m) = old.as_object_mut() {
+                    m.shift_remove("_attachments");
+                }
+                let mut merged = postdoc::merge(&old, &doc);
+                postdoc::apply_merge_directives(&mut merged, &posted, vars);
+                merged["_rev"] = cur["_rev"].clone();
+                if let Some(a) = cur.get("_attachments") {
+                    merged["_attachments"] = a.clone();
+                }
+                doc = merged;
+            }
+        }
+    }
+    postdoc::apply_acl(&mut doc, acl, caller.user.as_deref(), vars);
+    if use_hash {
+        let h = postdoc::content_hash(&doc);
+        if let Some(cur) = &current {
+            if cur.get("~c8oHash").and_then(Value::as_str) == Some(h.as_str()) {
+                return Ok(
+                    json!({"ok": true, "id": cur["_id"], "rev": cur["_rev"], "unchanged": true}),
+                );
+            }
+        }
+        doc["~c8oHash"] = json!(h);
+    }
+    if doc.get("_id").is_none() {
+        doc["_id"] = json!(fullsync_engine::doc::new_uuid());
+    }
+    let parsed = fullsync_engine::parse_doc(doc, None, &mut |_| None)?;
+    let id = parsed.id.clone();
+    let rev = db.put(parsed, user)?;
+    Ok(json!({"ok": true, "id": id, "rev": rev}))
+}
