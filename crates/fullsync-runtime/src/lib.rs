@@ -1,8 +1,9 @@
 //! Running a FullSync project's server-side logic locally: FullSync transactions with
 //! variables and a simulated user ([`transactions`]), following every PostDocument rule
-//! ([`postdoc`]), and listeners reacting to changes ([`listeners`]). The client simulator lands
-//! here next.
+//! ([`postdoc`]), listeners reacting to changes ([`listeners`]), and the client simulator
+//! ([`device`]).
 
+pub mod device;
 pub mod listeners;
 pub mod postdoc;
 pub mod transactions;
