@@ -244,13 +244,47 @@ impl Runner {
                 key: format!("handler:{}:{}", path.display(), src.len()),
                 sources: vec![(
                     h.clone(),
-                    format!("function (docs) {{ var __lines = []; var api = {{ log: function (m) {{ __lines.push(String(m)); }} }};\n{src}\nhandle(docs, api); return __lines; }}"),
+                    format!(
+                        "function (docs) {{ var __lines = []; var api = {{\n\
+                         log: function (m) {{ __lines.push(String(m)); }},\n\
+                         get: function (id) {{ return JSON.parse(__host('get', JSON.stringify(id))); }},\n\
+                         post: function (doc) {{ return JSON.parse(__host('post', JSON.stringify(doc))); }} }};\n\
+                         {src}\nhandle(docs, api); return __lines; }}"
+                    ),
                 )],
                 ddoc: Value::Null,
             };
+            let db = self
+                .engine
+                .db_or_create(&self.connector.name)
+                .map_err(|e| e.to_string())?;
+            let host: fullsync_views::js::HostFn =
+                Arc::new(move |op: &str, arg: &Value| match op {
+                    "get" => db
+                        .get(
+                            arg.as_str().unwrap_or_default(),
+                            None,
+                            &ReadOptions::default(),
+                        )
+                        .unwrap_or(Value::Null),
+                    "post" => match fullsync_engine::parse_doc(arg.clone(), None, &mut |_| None)
+                        .and_then(|d| {
+                            db.put(
+                                d,
+                                &fullsync_engine::UserCtx {
+                                    name: None,
+                                    roles: vec!["_admin".into()],
+                                },
+                            )
+                        }) {
+                        Ok(rev) => json!({"ok": true, "rev": rev}),
+                        Err(e) => json!({"error": e.error_name(), "reason": e.reason()}),
+                    },
+                    _ => Value::Null,
+                });
             self.views
                 .pool()
-                .call(&set, 0, json!([docs]), false)
+                .call_with_host(&set, 0, json!([docs]), host)
                 .map_err(|e| e.to_string())?;
         }
         Ok(())

@@ -104,11 +104,7 @@ fn listeners_fire_on_replicated_docs_in_chunks() {
         "connectors/orders/listeners/deleted.toml",
         "kind = \"delete\"\nview = \"app/orders\"\nchunk = 5\n[target]\nlog = true\n",
     );
-    write(
-        root,
-        "handlers/h.js",
-        "function handle(docs, api) { api.log(docs.length); }\n",
-    );
+    write(root, "handlers/h.js", "function handle(docs, api) { var first = api.get(docs[0]._id); api.post({_id: 'summary', count: docs.length, first: first.n}); }\n");
     write(root, "connectors/orders/listeners/handler.toml", "kind = \"update\"\nfilter = \"app/big\"\nchunk = 1000\n[target]\nhandler = \"handlers/h.js\"\n");
     let (p, diags) = fullsync_project::load(root);
     let p = p.unwrap();
@@ -179,6 +175,12 @@ fn listeners_fire_on_replicated_docs_in_chunks() {
     );
     assert_eq!(of("handler").len(), 1);
     assert_eq!(of("handler")[0].result, "ok");
+    // The handler read a document and posted one through its API.
+    let summary = db.get("summary", None, &Default::default()).unwrap();
+    assert_eq!(
+        (summary["count"].clone(), summary["first"].clone()),
+        (json!(100), json!(900))
+    );
     // Disabled and chunk 0 never fire.
     assert!(of("off").is_empty() && of("zero").is_empty());
     // Deletions fire the delete listener with the deleted orders only.

@@ -409,10 +409,34 @@ impl Worker {
         args: &Value,
         validate: bool,
     ) -> Result<Value, JsError> {
+        self.call_with_host(set, index, args, validate, None)
+    }
+
+    /// Like [`Worker::call`], with a host function reachable from JavaScript as
+    /// `__host(op, jsonArg)` (returning JSON text) for the duration of the call: how listener
+    /// handlers read and post documents.
+    pub fn call_with_host(
+        &mut self,
+        set: &FnSet,
+        index: usize,
+        args: &Value,
+        validate: bool,
+        host: Option<HostFn>,
+    ) -> Result<Value, JsError> {
         self.load(set)?;
         self.arm();
         let loaded = &self.contexts[&set.key];
         let r = loaded.ctx.with(|c| {
+            if let Some(h) = host {
+                let f = Function::new(c.clone(), move |op: String, arg: String| -> String {
+                    let v: Value = serde_json::from_str(&arg).unwrap_or(Value::Null);
+                    h(&op, &v).to_string()
+                })
+                .map_err(|e| JsError::Runtime(e.to_string()))?;
+                c.globals()
+                    .set("__host", f)
+                    .map_err(|e| JsError::Runtime(e.to_string()))?;
+            }
             let f: Function = c
                 .globals()
                 .get(if validate { "__callValidate" } else { "__call" })
@@ -561,7 +585,24 @@ impl JsPool {
         let set2 = set.clone();
         self.run(&set.key, move |w| w.call(&set2, index, &args, validate))?
     }
+
+    /// Calls one function with a host function available as `__host(op, jsonArg)`.
+    pub fn call_with_host(
+        &self,
+        set: &FnSet,
+        index: usize,
+        args: Value,
+        host: HostFn,
+    ) -> Result<Value, JsError> {
+        let set2 = set.clone();
+        self.run(&set.key, move |w| {
+            w.call_with_host(&set2, index, &args, false, Some(host))
+        })?
+    }
 }
+
+/// A host function for JavaScript: `(operation, argument) -> result`.
+pub type HostFn = Arc<dyn Fn(&str, &Value) -> Value + Send + Sync>;
 
 #[cfg(test)]
 mod tests {
