@@ -31,6 +31,13 @@ pub enum RunError {
 
 /// Supported transaction types.
 pub const SUPPORTED: &[&str] = &[
+    "GetServerInfo",
+    "HeadDatabase",
+    "PostCompact",
+    "CopyDocument",
+    "PostUpdate",
+    "PutUpdate",
+    "PostReplicate",
     "GetView",
     "PostDocument",
     "PostBulkDocuments",
@@ -345,6 +352,144 @@ pub fn run(
             Ok(json!({"ok": true}))
         }
         "GetServerDatabases" => Ok(json!(engine.all_dbs()?)),
+        "GetServerInfo" => Ok(
+            json!({"couchdb": "Welcome", "uuid": engine.uuid(), "vendor": {"name": "FullSync Studio (local)"}}),
+        ),
+        "HeadDatabase" => Ok(json!({"ok": engine.db(db_name).is_ok()})),
+        "PostCompact" => {
+            db()?.compact()?;
+            Ok(json!({"ok": true}))
+        }
+        "CopyDocument" => {
+            let id = var_str("docid").ok_or(RunError::MissingVariable("docid".into()))?;
+            let dest =
+                var_str("destination").ok_or(RunError::MissingVariable("destination".into()))?;
+            let db = db()?;
+            let mut doc = db.get(
+                &id,
+                None,
+                &ReadOptions {
+                    attachments: true,
+                    ..Default::default()
+                },
+            )?;
+            doc["_id"] = json!(dest);
+            if let Some(m) = doc.as_object_mut() {
+                m.shift_remove("_rev");
+            }
+            if let Ok(cur) = db.get(&dest, None, &ReadOptions::default()) {
+                doc["_rev"] = cur["_rev"].clone();
+            }
+            let rev = db.put(fullsync_engine::parse_doc(doc, None, &mut |_| None)?, &user)?;
+            Ok(json!({"ok": true, "id": dest, "rev": rev}))
+        }
+        "PostUpdate" | "PutUpdate" => {
+            // A design document update function: `function (doc, req) { return [doc, response]; }`.
+            let spec = match (prop(t, &vars, "ddoc"), prop(t, &vars, "func")) {
+                (Some(d), Some(f)) => format!(
+                    "{}/{}",
+                    d.as_str().unwrap_or_default(),
+                    f.as_str().unwrap_or_default()
+                ),
+                _ => prop(t, &vars, "updatename")
+                    .or_else(|| prop(t, &vars, "update"))
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .ok_or_else(|| {
+                        RunError::Bad(
+                            "an update transaction needs updatename = \"ddoc/function\"".into(),
+                        )
+                    })?,
+            };
+            let (ddoc, func) = spec
+                .split_once('/')
+                .ok_or_else(|| RunError::Bad(format!("`{spec}` is not ddoc/function")))?;
+            let db = db()?;
+            let dd = db.get(&format!("_design/{ddoc}"), None, &ReadOptions::default())?;
+            let src = dd
+                .get("updates")
+                .and_then(|u| u.get(func))
+                .and_then(Value::as_str)
+                .ok_or_else(|| {
+                    RunError::Bad(format!("_design/{ddoc} has no update function `{func}`"))
+                })?;
+            let docid = var_str("docid");
+            let doc = match &docid {
+                Some(id) => db.get(id, None, &ReadOptions::default()).ok(),
+                None => None,
+            };
+            let body: Map<String, Value> = vars
+                .iter()
+                .filter(|(k, _)| !k.starts_with("_use_") && k.as_str() != "docid")
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            let req = json!({"id": docid, "method": if t.kind == "PutUpdate" { "PUT" } else { "POST" }, "query": {}, "form": body,
+                             "body": Value::Object(body.clone()).to_string(), "userCtx": {"db": db_name, "name": caller.user, "roles": []}});
+            let set = fullsync_views::js::FnSet {
+                key: format!("update:{db_name}:{ddoc}:{func}:{}", src.len()),
+                sources: vec![(format!("_design/{ddoc}/updates/{func}"), src.to_string())],
+                ddoc: dd.clone(),
+            };
+            let out = views
+                .pool()
+                .call(&set, 0, json!([doc, req]), false)
+                .map_err(|e| RunError::Bad(e.to_string()))?;
+            let (new_doc, response) = match out {
+                Value::Array(mut a) if a.len() == 2 => {
+                    let r = a.pop().unwrap_or(Value::Null);
+                    (a.pop().unwrap_or(Value::Null), r)
+                }
+                other => {
+                    return Err(RunError::Bad(format!(
+                        "the update function must return [doc, response], not {other}"
+                    )))
+                }
+            };
+            let mut written = Value::Null;
+            if new_doc.is_object() {
+                let rev = db.put(
+                    fullsync_engine::parse_doc(new_doc, None, &mut |_| None)?,
+                    &user,
+                )?;
+                written = json!(rev);
+            }
+            Ok(json!({"response": response, "rev": written}))
+        }
+        "PostReplicate" => {
+            let source = prop(t, &vars, "p_source")
+                .or_else(|| prop(t, &vars, "source"))
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_else(|| db_name.to_string());
+            let target = prop(t, &vars, "p_target")
+                .or_else(|| prop(t, &vars, "target"))
+                .and_then(|v| v.as_str().map(str::to_string))
+                .ok_or_else(|| RunError::Bad("PostReplicate needs a target (p_target)".into()))?;
+            let views_arc: Option<Arc<fullsync_views::Views>> = None;
+            let src = fullsync_replicate::endpoint(
+                &source,
+                engine,
+                views_arc.clone(),
+                None,
+                std::time::Duration::from_secs(60),
+            )
+            .map_err(|e| RunError::Bad(e.to_string()))?;
+            let tgt = fullsync_replicate::endpoint(
+                &target,
+                engine,
+                views_arc,
+                None,
+                std::time::Duration::from_secs(60),
+            )
+            .map_err(|e| RunError::Bad(e.to_string()))?;
+            let s = fullsync_replicate::start(
+                src,
+                tgt,
+                fullsync_replicate::Direction::Push,
+                fullsync_replicate::Options::default(),
+                Arc::new(|_| {}),
+            )
+            .wait();
+            Ok(serde_json::to_value(&s).unwrap_or(Value::Null))
+        }
         "PurgeDatabase" => {
             let req = vars
                 .get("data")

@@ -304,8 +304,51 @@ fn documents_bulk_find_and_reset() {
         e.run(&tx("GetDatabaseInfo", ""), json!({}), None).unwrap()["doc_count"],
         0
     );
-    let err = e
-        .run(&tx("PostReplicate", ""), json!({}), None)
-        .unwrap_err();
+    let err = e.run(&tx("Custom", ""), json!({}), None).unwrap_err();
     assert!(err.to_string().contains("cannot run locally yet"));
+}
+
+#[test]
+fn update_functions_copy_replicate_and_server_info() {
+    let e = env();
+    // (Written directly: an object-valued variable would be spread into the document root.)
+    e.engine.db_or_create("db").unwrap().bulk_docs_json(
+        vec![json!({"_id": "_design/u", "updates": {"stamp": "function (doc, req) { if (!doc) { return [{_id: req.id, n: 1}, 'created']; } doc.n = (doc.n || 0) + Number(req.form.by || 1); return [doc, 'bumped']; }"}})],
+        true,
+        &fullsync_engine::UserCtx::default(),
+    ).unwrap();
+    let up = tx("PostUpdate", "updatename = \"u/stamp\"");
+    let r = e.run(&up, json!({"docid": "c"}), None).unwrap();
+    assert_eq!(r["response"], "created");
+    let r = e.run(&up, json!({"docid": "c", "by": 5}), None).unwrap();
+    assert_eq!(r["response"], "bumped");
+    assert_eq!(e.doc("c")["n"], 6);
+    e.run(
+        &tx("CopyDocument", ""),
+        json!({"docid": "c", "destination": "c2"}),
+        None,
+    )
+    .unwrap();
+    assert_eq!(e.doc("c2")["n"], 6);
+    let r = e
+        .run(
+            &tx("PostReplicate", "p_target = \"copydb\""),
+            json!({}),
+            None,
+        )
+        .unwrap();
+    assert_eq!(r["ok"], true);
+    assert_eq!(e.engine.db("copydb").unwrap().info().unwrap().doc_count, 3);
+    assert_eq!(
+        e.run(&tx("GetServerInfo", ""), json!({}), None).unwrap()["couchdb"],
+        "Welcome"
+    );
+    assert_eq!(
+        e.run(&tx("HeadDatabase", ""), json!({}), None).unwrap()["ok"],
+        true
+    );
+    assert_eq!(
+        e.run(&tx("PostCompact", ""), json!({}), None).unwrap()["ok"],
+        true
+    );
 }
