@@ -13,7 +13,10 @@ echo "== Rust tests"
 cargo build --locked -p fullsync-cli
 cargo test --workspace --locked
 
-echo "== Node tests (real PouchDB 9 against fullsync serve)"
+echo "== Studio UI build (Vite + TypeScript + Monaco)"
+(cd ui && npm ci --no-audit --no-fund --loglevel=error && npm run build)
+
+echo "== Node tests (real PouchDB 9 and pouchdb-server against fullsync; the studio in headless Chromium)"
 (cd tests/node && npm ci --no-audit --no-fund --loglevel=error)
 export FULLSYNC_BIN="$PWD/target/debug/fullsync"
 (cd tests/node && node --test --test-concurrency=1 ./*.test.mjs)

@@ -129,6 +129,16 @@ enum Cmd {
         /// Require this admin user; the password comes from FULLSYNC_ADMIN_PASSWORD.
         #[arg(long)]
         admin: Option<String>,
+        /// Also serve the studio in the browser (web mode) at /_studio/, protected by a token
+        /// printed at start.
+        #[arg(long)]
+        studio: bool,
+        /// Project to open in the studio.
+        #[arg(long)]
+        project: Option<PathBuf>,
+        /// Folder of the built UI (default: ui/dist next to the working directory).
+        #[arg(long, default_value = "ui/dist")]
+        ui_dir: PathBuf,
     },
     /// Query a view of a local database and print its rows (one JSON row per line).
     ///
@@ -667,6 +677,9 @@ fn run() -> anyhow::Result<()> {
             allow_hosts,
             cors_origins,
             admin,
+            studio,
+            project,
+            ui_dir,
         } => {
             let admin = match admin {
                 Some(name) => {
@@ -699,11 +712,32 @@ fn run() -> anyhow::Result<()> {
                         _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {},
                     }
                 };
-                fullsync_http::serve(
-                    engine,
-                    cfg,
+                let views = Arc::new(fullsync_views::Views::new(engine.clone()));
+                let bind = cfg.bind;
+                let mut app = fullsync_http::router_with_views(engine.clone(), views.clone(), cfg);
+                let mut token = String::new();
+                if studio {
+                    let backend = Arc::new(fullsync_api::Studio::new(engine.clone(), views.clone()));
+                    if let Some(p) = &project {
+                        let b = backend.clone();
+                        let path = p.display().to_string();
+                        tokio::task::spawn_blocking(move || b.handle(fullsync_api::Request::ProjectOpen { path }))
+                            .await
+                            .map_err(std::io::Error::other)?
+                            .map_err(|e| std::io::Error::other(format!("cannot open the project: {e}")))?;
+                    }
+                    token = fullsync_engine::doc::new_uuid();
+                    let web = fullsync_api::web::router(fullsync_api::web::WebMode { studio: backend, token: token.clone(), ui_dir });
+                    app = web.merge(app);
+                }
+                fullsync_http::serve_router(
+                    app,
+                    bind,
                     |addr| {
                         println!("FullSync listening on http://{addr}/");
+                        if studio {
+                            println!("Studio (web mode): http://{addr}/_studio/#token={token}");
+                        }
                         use std::io::Write;
                         let _ = std::io::stdout().flush();
                     },

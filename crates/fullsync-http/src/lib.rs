@@ -94,6 +94,21 @@ pub fn router_with_views(
     Router::new().fallback(entry).with_state(state)
 }
 
+/// Serves an already built router (the CouchDB API merged with other routes, such as the
+/// studio's web mode) on `bind` until `shutdown` resolves.
+pub async fn serve_router(
+    app: Router,
+    bind: SocketAddr,
+    on_bound: impl FnOnce(SocketAddr),
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(bind).await.map_err(|e| {
+        std::io::Error::new(e.kind(), format!("cannot listen on {bind}: {e}. Is another server using this port? Try --port 0 for a free one."))
+    })?;
+    on_bound(listener.local_addr()?);
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}
+
 /// Binds and serves until `shutdown` resolves. Returns the bound address through `on_bound`
 /// before serving (useful with port 0).
 pub async fn serve(

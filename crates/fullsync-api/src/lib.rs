@@ -1,0 +1,373 @@
+//! The studio's one command surface.
+//!
+//! Every screen of the studio talks to the backend through [`Request`] -> [`Response`] (JSON):
+//! the Tauri app forwards them through IPC, and the web mode (`fullsync serve --studio`)
+//! serves the same commands at `POST /_studio/api`, protected by a random token, together with
+//! the UI's files. Errors carry a stable [`ErrorCode`] the UI matches on and a message that says
+//! what to do.
+
+pub mod web;
+
+use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+use fullsync_engine::{AllDocsOptions, Engine, ReadOptions, UserCtx};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+/// A command from the UI.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "cmd", content = "args", rename_all = "snake_case")]
+pub enum Request {
+    /// Opens a project folder (and syncs it into the engine).
+    ProjectOpen {
+        /// Folder.
+        path: String,
+    },
+    /// The open project: model, diagnostics and file tree.
+    ProjectTree,
+    /// Reads a project file (path relative to the project root).
+    FileRead {
+        /// Relative path.
+        path: String,
+    },
+    /// Writes a project file atomically, reloads and syncs the project.
+    FileWrite {
+        /// Relative path.
+        path: String,
+        /// Content.
+        text: String,
+    },
+    /// Runs an unsaved map/reduce over a database (the editor's live preview).
+    Preview {
+        /// Database.
+        db: String,
+        /// Map source.
+        map: String,
+        /// Reduce source.
+        #[serde(default)]
+        reduce: Option<String>,
+        /// Query options.
+        #[serde(default)]
+        query: Value,
+    },
+    /// Queries a saved view.
+    ViewQuery {
+        /// Database.
+        db: String,
+        /// Design document (without `_design/`).
+        ddoc: String,
+        /// View.
+        view: String,
+        /// Query options.
+        #[serde(default)]
+        query: Value,
+    },
+    /// Databases of the engine.
+    Databases,
+    /// Documents of a database (ids starting with `prefix`).
+    DocsList {
+        /// Database.
+        db: String,
+        /// Id prefix.
+        #[serde(default)]
+        prefix: String,
+        /// Maximum.
+        #[serde(default = "fifty")]
+        limit: usize,
+    },
+    /// One document (with conflicts).
+    DocGet {
+        /// Database.
+        db: String,
+        /// Id.
+        id: String,
+    },
+    /// Writes a document.
+    DocPut {
+        /// Database.
+        db: String,
+        /// The document (with `_rev` to update).
+        doc: Value,
+    },
+}
+
+fn fifty() -> usize {
+    50
+}
+
+/// Stable error codes the UI can match on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// Something does not exist.
+    NotFound,
+    /// A write conflict.
+    Conflict,
+    /// Refused.
+    Forbidden,
+    /// Malformed input.
+    BadRequest,
+    /// No project is open, or it cannot be loaded.
+    InvalidProject,
+    /// JavaScript failed (compile error, throw, timeout).
+    JsError,
+    /// Anything else.
+    Internal,
+}
+
+/// An API error: a code and a message that says what to do.
+#[derive(Debug, Serialize, thiserror::Error)]
+#[error("{message}")]
+pub struct ApiError {
+    /// Code.
+    pub code: ErrorCode,
+    /// Message.
+    pub message: String,
+}
+
+impl ApiError {
+    fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        ApiError { code, message: message.into() }
+    }
+}
+
+impl From<fullsync_engine::Error> for ApiError {
+    fn from(e: fullsync_engine::Error) -> Self {
+        let code = match e.status() {
+            404 => ErrorCode::NotFound,
+            409 => ErrorCode::Conflict,
+            401 | 403 => ErrorCode::Forbidden,
+            400 | 412 | 413 | 415 => ErrorCode::BadRequest,
+            _ => ErrorCode::Internal,
+        };
+        ApiError::new(code, format!("{}: {}", e.error_name(), e.reason()))
+    }
+}
+
+impl From<fullsync_views::ViewError> for ApiError {
+    fn from(e: fullsync_views::ViewError) -> Self {
+        let code = match &e {
+            fullsync_views::ViewError::Js(_) => ErrorCode::JsError,
+            fullsync_views::ViewError::NotFound(_) => ErrorCode::NotFound,
+            _ if e.status() == 400 => ErrorCode::BadRequest,
+            _ => ErrorCode::Internal,
+        };
+        ApiError::new(code, format!("{}: {}", e.couch_error(), e.reason()))
+    }
+}
+
+/// The studio backend.
+pub struct Studio {
+    engine: Arc<Engine>,
+    views: Arc<fullsync_views::Views>,
+    project: RwLock<Option<PathBuf>>,
+}
+
+/// A node of the project explorer.
+#[derive(Debug, Serialize)]
+pub struct TreeNode {
+    /// Label.
+    pub name: String,
+    /// `project`, `connector`, `ddoc`, `view`, `file`, `folder`, `listener`, `transaction`, `filter`.
+    pub kind: &'static str,
+    /// Project-relative file path, for nodes that open a file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Children.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<TreeNode>,
+}
+
+fn rel(root: &Path, p: &Path) -> String {
+    p.strip_prefix(root).unwrap_or(p).to_string_lossy().replace('\\', "/")
+}
+
+impl Studio {
+    /// A backend over `engine`.
+    pub fn new(engine: Arc<Engine>, views: Arc<fullsync_views::Views>) -> Studio {
+        Studio { engine, views, project: RwLock::new(None) }
+    }
+
+    fn root(&self) -> Result<PathBuf, ApiError> {
+        self.project
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .ok_or_else(|| ApiError::new(ErrorCode::InvalidProject, "no project is open: open a project folder first"))
+    }
+
+    /// A project-relative path, refusing anything that leaves the project.
+    fn file(&self, path: &str) -> Result<PathBuf, ApiError> {
+        let p = Path::new(path);
+        if p.is_absolute() || p.components().any(|c| matches!(c, Component::ParentDir)) {
+            return Err(ApiError::new(ErrorCode::Forbidden, format!("`{path}` is outside the project")));
+        }
+        Ok(self.root()?.join(p))
+    }
+
+    fn tree(&self, root: &Path) -> Result<Value, ApiError> {
+        let (p, diags) = fullsync_project::load(root);
+        let p = p.ok_or_else(|| {
+            ApiError::new(ErrorCode::InvalidProject, diags.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n"))
+        })?;
+        let mut connectors = vec![];
+        for c in &p.connectors {
+            let mut kids = vec![TreeNode { name: "connector.toml".into(), kind: "file", path: Some(rel(root, &c.dir.join("connector.toml"))), children: vec![] }];
+            for d in &c.design_docs {
+                let mut dk = vec![];
+                for v in &d.views {
+                    let mut vk = vec![TreeNode { name: "map".into(), kind: "file", path: Some(rel(root, &v.map.path)), children: vec![] }];
+                    if let Some(r) = &v.reduce {
+                        vk.push(TreeNode { name: "reduce".into(), kind: "file", path: Some(rel(root, &r.path)), children: vec![] });
+                    }
+                    dk.push(TreeNode { name: v.name.clone(), kind: "view", path: None, children: vk });
+                }
+                for (n, f) in &d.filters {
+                    dk.push(TreeNode { name: n.clone(), kind: "filter", path: Some(rel(root, &f.path)), children: vec![] });
+                }
+                if let Some(v) = &d.validate {
+                    dk.push(TreeNode { name: "validate_doc_update".into(), kind: "file", path: Some(rel(root, &v.path)), children: vec![] });
+                }
+                kids.push(TreeNode { name: d.name.clone(), kind: "ddoc", path: None, children: dk });
+            }
+            for l in &c.listeners {
+                kids.push(TreeNode { name: l.name.clone(), kind: "listener", path: Some(rel(root, &l.file)), children: vec![] });
+            }
+            for t in &c.transactions {
+                kids.push(TreeNode { name: t.name.clone(), kind: "transaction", path: Some(rel(root, &t.file)), children: vec![] });
+            }
+            connectors.push(TreeNode { name: c.name.clone(), kind: "connector", path: None, children: kids });
+        }
+        Ok(json!({
+            "name": p.name,
+            "version": p.version,
+            "root": root.display().to_string(),
+            "tree": connectors,
+            "diagnostics": diags,
+            "tests": p.tests.iter().map(|t| t.name.clone()).collect::<Vec<_>>(),
+        }))
+    }
+
+    fn sync(&self, root: &Path) -> Value {
+        match fullsync_project::load(root).0 {
+            Some(p) => {
+                let r = fullsync_project::sync::sync(&self.engine, &p);
+                serde_json::to_value(r).unwrap_or(Value::Null)
+            }
+            None => Value::Null,
+        }
+    }
+
+    /// Handles one command.
+    pub fn handle(&self, req: Request) -> Result<Value, ApiError> {
+        match req {
+            Request::ProjectOpen { path } => {
+                let root = PathBuf::from(&path);
+                if !root.join(fullsync_project::load::MANIFEST).exists() {
+                    return Err(ApiError::new(ErrorCode::InvalidProject, format!("{path} has no fullsync.toml: choose a FullSync project folder")));
+                }
+                let root = root.canonicalize().unwrap_or(root);
+                *self.project.write().unwrap_or_else(|e| e.into_inner()) = Some(root.clone());
+                let sync = self.sync(&root);
+                let mut t = self.tree(&root)?;
+                t["sync"] = sync;
+                Ok(t)
+            }
+            Request::ProjectTree => self.tree(&self.root()?),
+            Request::FileRead { path } => {
+                let f = self.file(&path)?;
+                let text = std::fs::read_to_string(&f).map_err(|e| ApiError::new(ErrorCode::NotFound, format!("cannot read {path}: {e}")))?;
+                Ok(json!({ "path": path, "text": text }))
+            }
+            Request::FileWrite { path, text } => {
+                let f = self.file(&path)?;
+                fullsync_project::write_atomic(&f, text.as_bytes())
+                    .map_err(|e| ApiError::new(ErrorCode::Internal, format!("cannot write {path}: {e}")))?;
+                let root = self.root()?;
+                let sync = self.sync(&root);
+                let mut t = self.tree(&root)?;
+                t["sync"] = sync;
+                Ok(t)
+            }
+            Request::Preview { db, map, reduce, query } => {
+                let q = if query.is_null() { json!({}) } else { query };
+                let q = fullsync_views::ViewQuery::from_json(&q)?;
+                let p = self.views.preview(&db, &map, reduce.as_deref(), &q)?;
+                Ok(serde_json::to_value(p).unwrap_or(Value::Null))
+            }
+            Request::ViewQuery { db, ddoc, view, query } => {
+                let q = if query.is_null() { json!({}) } else { query };
+                let t = std::time::Instant::now();
+                let r = self.views.query(&db, &ddoc, &view, &fullsync_views::ViewQuery::from_json(&q)?)?;
+                Ok(json!({"result": r, "ms": t.elapsed().as_secs_f64() * 1000.0}))
+            }
+            Request::Databases => {
+                let mut out = vec![];
+                for name in self.engine.all_dbs()? {
+                    if let Ok(db) = self.engine.db(&name) {
+                        let i = db.info()?;
+                        out.push(json!({"name": name, "doc_count": i.doc_count, "update_seq": i.update_seq}));
+                    }
+                }
+                Ok(Value::Array(out))
+            }
+            Request::DocsList { db, prefix, limit } => {
+                let dbh = self.engine.db(&db)?;
+                let (total, _, rows) = dbh.all_docs(&AllDocsOptions {
+                    start: (!prefix.is_empty()).then(|| prefix.clone()),
+                    end: (!prefix.is_empty()).then(|| format!("{prefix}\u{10ffff}")),
+                    inclusive_end: true,
+                    limit: Some(limit),
+                    ..Default::default()
+                })?;
+                Ok(json!({"total": total, "rows": rows}))
+            }
+            Request::DocGet { db, id } => Ok(self.engine.db(&db)?.get(&id, None, &ReadOptions { conflicts: true, ..Default::default() })?),
+            Request::DocPut { db, doc } => {
+                let dbh = self.engine.db(&db)?;
+                let parsed = fullsync_engine::parse_doc(doc, None, &mut |_| None)?;
+                let id = parsed.id.clone();
+                let rev = dbh.put(parsed, &UserCtx { name: None, roles: vec!["_admin".into()] })?;
+                Ok(json!({"ok": true, "id": id, "rev": rev}))
+            }
+        }
+    }
+
+    /// Handles a command given as JSON (`{"cmd": ..., "args": {...}}`).
+    pub fn handle_json(&self, v: Value) -> Result<Value, ApiError> {
+        let req: Request = serde_json::from_value(v).map_err(|e| ApiError::new(ErrorCode::BadRequest, format!("not a studio command: {e}")))?;
+        self.handle(req)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn open_read_write_preview() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("p");
+        std::fs::create_dir_all(root.join("connectors/db/design/app/views/v")).unwrap();
+        std::fs::write(root.join("fullsync.toml"), "[project]\nname = \"p\"\n").unwrap();
+        std::fs::write(root.join("connectors/db/design/app/views/v/map.js"), "function (doc) { emit(doc.n); }\n").unwrap();
+        let engine = Arc::new(Engine::in_memory());
+        let views = Arc::new(fullsync_views::Views::new(engine.clone()));
+        let s = Studio::new(engine.clone(), views);
+        assert_eq!(s.handle_json(json!({"cmd": "project_tree"})).unwrap_err().code, ErrorCode::InvalidProject);
+        let t = s.handle_json(json!({"cmd": "project_open", "args": {"path": root.display().to_string()}})).unwrap();
+        assert_eq!(t["tree"][0]["name"], "db");
+        assert_eq!(t["tree"][0]["children"][1]["children"][0]["children"][0]["path"], "connectors/db/design/app/views/v/map.js");
+        engine.db("db").unwrap().bulk_docs_json(vec![json!({"_id": "a", "n": 1})], true, &UserCtx::default()).unwrap();
+        let p = s.handle_json(json!({"cmd": "preview", "args": {"db": "db", "map": "function (doc) { emit(doc.n * 10); }"}})).unwrap();
+        assert_eq!(p["result"]["rows"][0]["key"], 10);
+        let e = s.handle_json(json!({"cmd": "preview", "args": {"db": "db", "map": "function (doc) { emit(; }"}})).unwrap_err();
+        assert_eq!(e.code, ErrorCode::JsError);
+        assert_eq!(s.handle_json(json!({"cmd": "file_read", "args": {"path": "../etc/passwd"}})).unwrap_err().code, ErrorCode::Forbidden);
+        s.handle_json(json!({"cmd": "file_write", "args": {"path": "connectors/db/design/app/views/v/map.js", "text": "function (doc) { emit(doc.n + 1); }\n"}})).unwrap();
+        let r = s.handle_json(json!({"cmd": "view_query", "args": {"db": "db", "ddoc": "app", "view": "v"}})).unwrap();
+        assert_eq!(r["result"]["rows"][0]["key"], 2, "the saved file was synced into the engine");
+        assert_eq!(s.handle_json(json!({"cmd": "bogus"})).unwrap_err().code, ErrorCode::BadRequest);
+    }
+}

@@ -1,0 +1,118 @@
+//! The web mode: the studio's UI files at `/_studio/` and its commands at
+//! `POST /_studio/api`, on the same loopback server as the CouchDB API. Commands need the
+//! random token printed at start (`X-Studio-Token` header); requests whose `Host` is not a
+//! loopback name are refused.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path as AxPath, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use serde_json::{json, Value};
+
+use crate::Studio;
+
+/// Web mode settings.
+pub struct WebMode {
+    /// The backend.
+    pub studio: Arc<Studio>,
+    /// The token commands must carry.
+    pub token: String,
+    /// Folder of the built UI (`ui/dist`).
+    pub ui_dir: PathBuf,
+}
+
+fn loopback(h: &HeaderMap) -> bool {
+    let host = h.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let name = if let Some(rest) = host.strip_prefix('[') { rest.split(']').next().unwrap_or("") } else { host.split(':').next().unwrap_or("") };
+    name == "localhost" || name == "::1" || name.ends_with(".localhost") || name.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+fn json_resp(status: StatusCode, v: &Value) -> Response {
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::CACHE_CONTROL, "no-store")
+        .body(Body::from(v.to_string()))
+        .expect("valid response")
+}
+
+async fn api(State(w): State<Arc<WebMode>>, headers: HeaderMap, body: Bytes) -> Response {
+    if !loopback(&headers) {
+        return json_resp(StatusCode::FORBIDDEN, &json!({"code": "forbidden", "message": "the studio answers loopback hosts only"}));
+    }
+    let token = headers.get("x-studio-token").and_then(|v| v.to_str().ok()).unwrap_or("");
+    if token != w.token {
+        return json_resp(
+            StatusCode::UNAUTHORIZED,
+            &json!({"code": "forbidden", "message": "missing or wrong studio token: open the URL printed by `fullsync serve --studio`"}),
+        );
+    }
+    let v: Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => return json_resp(StatusCode::BAD_REQUEST, &json!({"code": "bad_request", "message": format!("invalid JSON: {e}")})),
+    };
+    let studio = w.studio.clone();
+    let r = tokio::task::spawn_blocking(move || studio.handle_json(v)).await;
+    match r {
+        Ok(Ok(v)) => json_resp(StatusCode::OK, &json!({ "ok": v })),
+        Ok(Err(e)) => json_resp(StatusCode::OK, &json!({ "error": e })),
+        Err(e) => json_resp(StatusCode::INTERNAL_SERVER_ERROR, &json!({"code": "internal", "message": e.to_string()})),
+    }
+}
+
+fn content_type(path: &str) -> &'static str {
+    match path.rsplit('.').next().unwrap_or("") {
+        "html" => "text/html; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "json" => "application/json",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "ttf" => "font/ttf",
+        "woff2" => "font/woff2",
+        _ => "application/octet-stream",
+    }
+}
+
+async fn file(w: &WebMode, headers: &HeaderMap, path: &str) -> Response {
+    if !loopback(headers) {
+        return json_resp(StatusCode::FORBIDDEN, &json!({"code": "forbidden", "message": "the studio answers loopback hosts only"}));
+    }
+    let path = if path.is_empty() { "index.html" } else { path };
+    if path.split('/').any(|c| c == ".." || c.is_empty()) {
+        return json_resp(StatusCode::NOT_FOUND, &json!({"code": "not_found", "message": path}));
+    }
+    match tokio::fs::read(w.ui_dir.join(path)).await {
+        Ok(bytes) => Response::builder()
+            .header(header::CONTENT_TYPE, content_type(path))
+            .body(Body::from(bytes))
+            .expect("valid response"),
+        Err(_) if path == "index.html" => json_resp(
+            StatusCode::NOT_FOUND,
+            &json!({"code": "not_found", "message": format!("the UI is not built: run `npm ci && npm run build` in ui/ (looked in {})", w.ui_dir.display())}),
+        ),
+        Err(_) => json_resp(StatusCode::NOT_FOUND, &json!({"code": "not_found", "message": path})),
+    }
+}
+
+async fn index(State(w): State<Arc<WebMode>>, headers: HeaderMap) -> Response {
+    file(&w, &headers, "").await
+}
+
+async fn asset(State(w): State<Arc<WebMode>>, headers: HeaderMap, AxPath(path): AxPath<String>) -> Response {
+    file(&w, &headers, &path).await
+}
+
+/// The web-mode routes, to merge with the CouchDB API router.
+pub fn router(w: WebMode) -> Router {
+    Router::new()
+        .route("/_studio/", get(index))
+        .route("/_studio/api", post(api))
+        .route("/_studio/{*path}", get(asset))
+        .with_state(Arc::new(w))
+}

@@ -1,0 +1,106 @@
+// End to end: the studio's web mode in real headless Chromium (playwright-core driving Debian's
+// chromium): open the sample project, open a map function, see the live preview, edit it and see
+// the preview change, save with Ctrl-S (the file changes on disk), and see a syntax error reported
+// without saving.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { chromium } from 'playwright-core';
+import { fullsyncBin, REPO_ROOT } from './lib/server.mjs';
+
+const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
+
+async function startStudio(project, data) {
+  const child = spawn(
+    fullsyncBin(),
+    ['serve', '--studio', '--project', project, '--data', data, '--port', '0', '--ui-dir', join(REPO_ROOT, 'ui', 'dist')],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const lines = createInterface({ input: child.stdout });
+  const urls = {};
+  await new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`studio did not start: ${stderr}`)), 30_000);
+    lines.on('line', (l) => {
+      const couch = /listening on (http:\S+)/.exec(l);
+      if (couch) urls.couch = couch[1];
+      const studio = /Studio \(web mode\): (http:\S+)/.exec(l);
+      if (studio) {
+        urls.studio = studio[1];
+        clearTimeout(t);
+        resolve();
+      }
+    });
+    child.on('exit', (c) => reject(new Error(`studio exited with ${c}: ${stderr}`)));
+  });
+  return { child, ...urls };
+}
+
+test('studio web mode: explorer, live preview, edit, save, errors', async (t) => {
+  assert.ok(existsSync(join(REPO_ROOT, 'ui', 'dist', 'index.html')), 'build the UI first: (cd ui && npm ci && npm run build)');
+  const work = mkdtempSync(join(tmpdir(), 'fullsync-studio-'));
+  const project = join(work, 'sample');
+  cpSync(join(REPO_ROOT, 'projects', 'sample'), project, { recursive: true });
+  const studio = await startStudio(project, join(work, 'data'));
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  t.after(async () => {
+    await browser.close();
+    studio.child.kill('SIGTERM');
+    rmSync(work, { recursive: true, force: true });
+  });
+  // Some orders in the local database.
+  const docs = [
+    { _id: 'o1', type: 'order', status: 'paid', total: 10, date: '2026-01-01' },
+    { _id: 'o2', type: 'order', status: 'paid', total: 5, date: '2026-01-02' },
+    { _id: 'o3', type: 'order', status: 'pending', total: 7, date: '2026-01-03' },
+  ];
+  const r = await fetch(`${studio.couch}orders/_bulk_docs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ docs }) });
+  assert.equal(r.status, 201);
+
+  const page = await browser.newPage({ viewport: { width: 1400, height: 800 } });
+  await page.goto(studio.studio);
+  await page.waitForSelector('[data-testid="explorer"] span.file');
+  assert.match(await page.textContent('[data-testid="project-name"]'), /sample 1\.0\.0/);
+  const mapPath = 'connectors/orders/design/app/views/by_status/map.js';
+  await page.click(`#explorer span[data-path="${mapPath}"]`);
+  // Live preview with the saved map and its _sum reduce, grouped.
+  await page.waitForFunction(() => document.querySelectorAll('#preview-rows tbody tr').length === 2);
+  let cells = await page.$$eval('#preview-rows tbody tr', (trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent)));
+  assert.deepEqual(cells, [['"paid"', '15', ''], ['"pending"', '7', '']]);
+
+  // Edit: the preview follows as you type (debounced), and the tab shows it is dirty.
+  await page.evaluate(() => {
+    const ed = window.studioEditor;
+    ed.setValue(ed.getValue().replace('emit(doc.status, doc.total)', 'emit(doc.status, 100)'));
+  });
+  await page.waitForFunction(() => document.querySelector('#preview-rows tbody tr td:nth-child(2)')?.textContent === '200');
+  assert.ok(await page.$eval('#tab-title', (e) => e.classList.contains('dirty')));
+  assert.ok(readFileSync(join(project, mapPath), 'utf8').includes('doc.total'), 'not saved yet');
+
+  // Ctrl-S saves atomically; the tab is clean again.
+  await page.click('#editor');
+  await page.keyboard.press('Control+s');
+  await page.waitForFunction(() => !document.querySelector('#tab-title').classList.contains('dirty'));
+  assert.ok(readFileSync(join(project, mapPath), 'utf8').includes('emit(doc.status, 100)'));
+  // ... and the saved view answers on the CouchDB API.
+  const view = await (await fetch(`${studio.couch}orders/_design/app/_view/by_status?group=true`)).json();
+  assert.deepEqual(view.rows, [{ key: 'paid', value: 200 }, { key: 'pending', value: 100 }]);
+
+  // A syntax error is reported under the editor; nothing is saved.
+  await page.evaluate(() => window.studioEditor.setValue('function (doc) { emit(doc.status; }'));
+  await page.waitForFunction(() => /SyntaxError|compile/i.test(document.querySelector('#problems').textContent));
+  assert.ok(readFileSync(join(project, mapPath), 'utf8').includes('emit(doc.status, 100)'));
+
+  // A request without the token is refused.
+  const noToken = await fetch(studio.studio.replace(/#.*$/, '') + 'api', { method: 'POST', body: '{"cmd":"project_tree"}' });
+  assert.equal(noToken.status, 401);
+});
