@@ -128,7 +128,10 @@ pub struct ApiError {
 
 impl ApiError {
     fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        ApiError { code, message: message.into() }
+        ApiError {
+            code,
+            message: message.into(),
+        }
     }
 }
 
@@ -180,13 +183,20 @@ pub struct TreeNode {
 }
 
 fn rel(root: &Path, p: &Path) -> String {
-    p.strip_prefix(root).unwrap_or(p).to_string_lossy().replace('\\', "/")
+    p.strip_prefix(root)
+        .unwrap_or(p)
+        .to_string_lossy()
+        .replace('\\', "/")
 }
 
 impl Studio {
     /// A backend over `engine`.
     pub fn new(engine: Arc<Engine>, views: Arc<fullsync_views::Views>) -> Studio {
-        Studio { engine, views, project: RwLock::new(None) }
+        Studio {
+            engine,
+            views,
+            project: RwLock::new(None),
+        }
     }
 
     fn root(&self) -> Result<PathBuf, ApiError> {
@@ -194,14 +204,22 @@ impl Studio {
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
-            .ok_or_else(|| ApiError::new(ErrorCode::InvalidProject, "no project is open: open a project folder first"))
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::InvalidProject,
+                    "no project is open: open a project folder first",
+                )
+            })
     }
 
     /// A project-relative path, refusing anything that leaves the project.
     fn file(&self, path: &str) -> Result<PathBuf, ApiError> {
         let p = Path::new(path);
         if p.is_absolute() || p.components().any(|c| matches!(c, Component::ParentDir)) {
-            return Err(ApiError::new(ErrorCode::Forbidden, format!("`{path}` is outside the project")));
+            return Err(ApiError::new(
+                ErrorCode::Forbidden,
+                format!("`{path}` is outside the project"),
+            ));
         }
         Ok(self.root()?.join(p))
     }
@@ -209,35 +227,92 @@ impl Studio {
     fn tree(&self, root: &Path) -> Result<Value, ApiError> {
         let (p, diags) = fullsync_project::load(root);
         let p = p.ok_or_else(|| {
-            ApiError::new(ErrorCode::InvalidProject, diags.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n"))
+            ApiError::new(
+                ErrorCode::InvalidProject,
+                diags
+                    .iter()
+                    .map(|d| d.to_string())
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            )
         })?;
         let mut connectors = vec![];
         for c in &p.connectors {
-            let mut kids = vec![TreeNode { name: "connector.toml".into(), kind: "file", path: Some(rel(root, &c.dir.join("connector.toml"))), children: vec![] }];
+            let mut kids = vec![TreeNode {
+                name: "connector.toml".into(),
+                kind: "file",
+                path: Some(rel(root, &c.dir.join("connector.toml"))),
+                children: vec![],
+            }];
             for d in &c.design_docs {
                 let mut dk = vec![];
                 for v in &d.views {
-                    let mut vk = vec![TreeNode { name: "map".into(), kind: "file", path: Some(rel(root, &v.map.path)), children: vec![] }];
+                    let mut vk = vec![TreeNode {
+                        name: "map".into(),
+                        kind: "file",
+                        path: Some(rel(root, &v.map.path)),
+                        children: vec![],
+                    }];
                     if let Some(r) = &v.reduce {
-                        vk.push(TreeNode { name: "reduce".into(), kind: "file", path: Some(rel(root, &r.path)), children: vec![] });
+                        vk.push(TreeNode {
+                            name: "reduce".into(),
+                            kind: "file",
+                            path: Some(rel(root, &r.path)),
+                            children: vec![],
+                        });
                     }
-                    dk.push(TreeNode { name: v.name.clone(), kind: "view", path: None, children: vk });
+                    dk.push(TreeNode {
+                        name: v.name.clone(),
+                        kind: "view",
+                        path: None,
+                        children: vk,
+                    });
                 }
                 for (n, f) in &d.filters {
-                    dk.push(TreeNode { name: n.clone(), kind: "filter", path: Some(rel(root, &f.path)), children: vec![] });
+                    dk.push(TreeNode {
+                        name: n.clone(),
+                        kind: "filter",
+                        path: Some(rel(root, &f.path)),
+                        children: vec![],
+                    });
                 }
                 if let Some(v) = &d.validate {
-                    dk.push(TreeNode { name: "validate_doc_update".into(), kind: "file", path: Some(rel(root, &v.path)), children: vec![] });
+                    dk.push(TreeNode {
+                        name: "validate_doc_update".into(),
+                        kind: "file",
+                        path: Some(rel(root, &v.path)),
+                        children: vec![],
+                    });
                 }
-                kids.push(TreeNode { name: d.name.clone(), kind: "ddoc", path: None, children: dk });
+                kids.push(TreeNode {
+                    name: d.name.clone(),
+                    kind: "ddoc",
+                    path: None,
+                    children: dk,
+                });
             }
             for l in &c.listeners {
-                kids.push(TreeNode { name: l.name.clone(), kind: "listener", path: Some(rel(root, &l.file)), children: vec![] });
+                kids.push(TreeNode {
+                    name: l.name.clone(),
+                    kind: "listener",
+                    path: Some(rel(root, &l.file)),
+                    children: vec![],
+                });
             }
             for t in &c.transactions {
-                kids.push(TreeNode { name: t.name.clone(), kind: "transaction", path: Some(rel(root, &t.file)), children: vec![] });
+                kids.push(TreeNode {
+                    name: t.name.clone(),
+                    kind: "transaction",
+                    path: Some(rel(root, &t.file)),
+                    children: vec![],
+                });
             }
-            connectors.push(TreeNode { name: c.name.clone(), kind: "connector", path: None, children: kids });
+            connectors.push(TreeNode {
+                name: c.name.clone(),
+                kind: "connector",
+                path: None,
+                children: kids,
+            });
         }
         Ok(json!({
             "name": p.name,
@@ -265,7 +340,10 @@ impl Studio {
             Request::ProjectOpen { path } => {
                 let root = PathBuf::from(&path);
                 if !root.join(fullsync_project::load::MANIFEST).exists() {
-                    return Err(ApiError::new(ErrorCode::InvalidProject, format!("{path} has no fullsync.toml: choose a FullSync project folder")));
+                    return Err(ApiError::new(
+                        ErrorCode::InvalidProject,
+                        format!("{path} has no fullsync.toml: choose a FullSync project folder"),
+                    ));
                 }
                 let root = root.canonicalize().unwrap_or(root);
                 *self.project.write().unwrap_or_else(|e| e.into_inner()) = Some(root.clone());
@@ -277,29 +355,47 @@ impl Studio {
             Request::ProjectTree => self.tree(&self.root()?),
             Request::FileRead { path } => {
                 let f = self.file(&path)?;
-                let text = std::fs::read_to_string(&f).map_err(|e| ApiError::new(ErrorCode::NotFound, format!("cannot read {path}: {e}")))?;
+                let text = std::fs::read_to_string(&f).map_err(|e| {
+                    ApiError::new(ErrorCode::NotFound, format!("cannot read {path}: {e}"))
+                })?;
                 Ok(json!({ "path": path, "text": text }))
             }
             Request::FileWrite { path, text } => {
                 let f = self.file(&path)?;
-                fullsync_project::write_atomic(&f, text.as_bytes())
-                    .map_err(|e| ApiError::new(ErrorCode::Internal, format!("cannot write {path}: {e}")))?;
+                fullsync_project::write_atomic(&f, text.as_bytes()).map_err(|e| {
+                    ApiError::new(ErrorCode::Internal, format!("cannot write {path}: {e}"))
+                })?;
                 let root = self.root()?;
                 let sync = self.sync(&root);
                 let mut t = self.tree(&root)?;
                 t["sync"] = sync;
                 Ok(t)
             }
-            Request::Preview { db, map, reduce, query } => {
+            Request::Preview {
+                db,
+                map,
+                reduce,
+                query,
+            } => {
                 let q = if query.is_null() { json!({}) } else { query };
                 let q = fullsync_views::ViewQuery::from_json(&q)?;
                 let p = self.views.preview(&db, &map, reduce.as_deref(), &q)?;
                 Ok(serde_json::to_value(p).unwrap_or(Value::Null))
             }
-            Request::ViewQuery { db, ddoc, view, query } => {
+            Request::ViewQuery {
+                db,
+                ddoc,
+                view,
+                query,
+            } => {
                 let q = if query.is_null() { json!({}) } else { query };
                 let t = std::time::Instant::now();
-                let r = self.views.query(&db, &ddoc, &view, &fullsync_views::ViewQuery::from_json(&q)?)?;
+                let r = self.views.query(
+                    &db,
+                    &ddoc,
+                    &view,
+                    &fullsync_views::ViewQuery::from_json(&q)?,
+                )?;
                 Ok(json!({"result": r, "ms": t.elapsed().as_secs_f64() * 1000.0}))
             }
             Request::Databases => {
@@ -323,12 +419,25 @@ impl Studio {
                 })?;
                 Ok(json!({"total": total, "rows": rows}))
             }
-            Request::DocGet { db, id } => Ok(self.engine.db(&db)?.get(&id, None, &ReadOptions { conflicts: true, ..Default::default() })?),
+            Request::DocGet { db, id } => Ok(self.engine.db(&db)?.get(
+                &id,
+                None,
+                &ReadOptions {
+                    conflicts: true,
+                    ..Default::default()
+                },
+            )?),
             Request::DocPut { db, doc } => {
                 let dbh = self.engine.db(&db)?;
                 let parsed = fullsync_engine::parse_doc(doc, None, &mut |_| None)?;
                 let id = parsed.id.clone();
-                let rev = dbh.put(parsed, &UserCtx { name: None, roles: vec!["_admin".into()] })?;
+                let rev = dbh.put(
+                    parsed,
+                    &UserCtx {
+                        name: None,
+                        roles: vec!["_admin".into()],
+                    },
+                )?;
                 Ok(json!({"ok": true, "id": id, "rev": rev}))
             }
         }
@@ -336,7 +445,9 @@ impl Studio {
 
     /// Handles a command given as JSON (`{"cmd": ..., "args": {...}}`).
     pub fn handle_json(&self, v: Value) -> Result<Value, ApiError> {
-        let req: Request = serde_json::from_value(v).map_err(|e| ApiError::new(ErrorCode::BadRequest, format!("not a studio command: {e}")))?;
+        let req: Request = serde_json::from_value(v).map_err(|e| {
+            ApiError::new(ErrorCode::BadRequest, format!("not a studio command: {e}"))
+        })?;
         self.handle(req)
     }
 }
@@ -351,23 +462,62 @@ mod tests {
         let root = dir.path().join("p");
         std::fs::create_dir_all(root.join("connectors/db/design/app/views/v")).unwrap();
         std::fs::write(root.join("fullsync.toml"), "[project]\nname = \"p\"\n").unwrap();
-        std::fs::write(root.join("connectors/db/design/app/views/v/map.js"), "function (doc) { emit(doc.n); }\n").unwrap();
+        std::fs::write(
+            root.join("connectors/db/design/app/views/v/map.js"),
+            "function (doc) { emit(doc.n); }\n",
+        )
+        .unwrap();
         let engine = Arc::new(Engine::in_memory());
         let views = Arc::new(fullsync_views::Views::new(engine.clone()));
         let s = Studio::new(engine.clone(), views);
-        assert_eq!(s.handle_json(json!({"cmd": "project_tree"})).unwrap_err().code, ErrorCode::InvalidProject);
-        let t = s.handle_json(json!({"cmd": "project_open", "args": {"path": root.display().to_string()}})).unwrap();
+        assert_eq!(
+            s.handle_json(json!({"cmd": "project_tree"}))
+                .unwrap_err()
+                .code,
+            ErrorCode::InvalidProject
+        );
+        let t = s
+            .handle_json(
+                json!({"cmd": "project_open", "args": {"path": root.display().to_string()}}),
+            )
+            .unwrap();
         assert_eq!(t["tree"][0]["name"], "db");
-        assert_eq!(t["tree"][0]["children"][1]["children"][0]["children"][0]["path"], "connectors/db/design/app/views/v/map.js");
-        engine.db("db").unwrap().bulk_docs_json(vec![json!({"_id": "a", "n": 1})], true, &UserCtx::default()).unwrap();
+        assert_eq!(
+            t["tree"][0]["children"][1]["children"][0]["children"][0]["path"],
+            "connectors/db/design/app/views/v/map.js"
+        );
+        engine
+            .db("db")
+            .unwrap()
+            .bulk_docs_json(vec![json!({"_id": "a", "n": 1})], true, &UserCtx::default())
+            .unwrap();
         let p = s.handle_json(json!({"cmd": "preview", "args": {"db": "db", "map": "function (doc) { emit(doc.n * 10); }"}})).unwrap();
         assert_eq!(p["result"]["rows"][0]["key"], 10);
-        let e = s.handle_json(json!({"cmd": "preview", "args": {"db": "db", "map": "function (doc) { emit(; }"}})).unwrap_err();
+        let e = s
+            .handle_json(
+                json!({"cmd": "preview", "args": {"db": "db", "map": "function (doc) { emit(; }"}}),
+            )
+            .unwrap_err();
         assert_eq!(e.code, ErrorCode::JsError);
-        assert_eq!(s.handle_json(json!({"cmd": "file_read", "args": {"path": "../etc/passwd"}})).unwrap_err().code, ErrorCode::Forbidden);
+        assert_eq!(
+            s.handle_json(json!({"cmd": "file_read", "args": {"path": "../etc/passwd"}}))
+                .unwrap_err()
+                .code,
+            ErrorCode::Forbidden
+        );
         s.handle_json(json!({"cmd": "file_write", "args": {"path": "connectors/db/design/app/views/v/map.js", "text": "function (doc) { emit(doc.n + 1); }\n"}})).unwrap();
-        let r = s.handle_json(json!({"cmd": "view_query", "args": {"db": "db", "ddoc": "app", "view": "v"}})).unwrap();
-        assert_eq!(r["result"]["rows"][0]["key"], 2, "the saved file was synced into the engine");
-        assert_eq!(s.handle_json(json!({"cmd": "bogus"})).unwrap_err().code, ErrorCode::BadRequest);
+        let r = s
+            .handle_json(
+                json!({"cmd": "view_query", "args": {"db": "db", "ddoc": "app", "view": "v"}}),
+            )
+            .unwrap();
+        assert_eq!(
+            r["result"]["rows"][0]["key"], 2,
+            "the saved file was synced into the engine"
+        );
+        assert_eq!(
+            s.handle_json(json!({"cmd": "bogus"})).unwrap_err().code,
+            ErrorCode::BadRequest
+        );
     }
 }

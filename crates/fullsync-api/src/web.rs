@@ -27,9 +27,21 @@ pub struct WebMode {
 }
 
 fn loopback(h: &HeaderMap) -> bool {
-    let host = h.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let name = if let Some(rest) = host.strip_prefix('[') { rest.split(']').next().unwrap_or("") } else { host.split(':').next().unwrap_or("") };
-    name == "localhost" || name == "::1" || name.ends_with(".localhost") || name.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
+    let host = h
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let name = if let Some(rest) = host.strip_prefix('[') {
+        rest.split(']').next().unwrap_or("")
+    } else {
+        host.split(':').next().unwrap_or("")
+    };
+    name == "localhost"
+        || name == "::1"
+        || name.ends_with(".localhost")
+        || name
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 fn json_resp(status: StatusCode, v: &Value) -> Response {
@@ -43,9 +55,15 @@ fn json_resp(status: StatusCode, v: &Value) -> Response {
 
 async fn api(State(w): State<Arc<WebMode>>, headers: HeaderMap, body: Bytes) -> Response {
     if !loopback(&headers) {
-        return json_resp(StatusCode::FORBIDDEN, &json!({"code": "forbidden", "message": "the studio answers loopback hosts only"}));
+        return json_resp(
+            StatusCode::FORBIDDEN,
+            &json!({"code": "forbidden", "message": "the studio answers loopback hosts only"}),
+        );
     }
-    let token = headers.get("x-studio-token").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let token = headers
+        .get("x-studio-token")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     if token != w.token {
         return json_resp(
             StatusCode::UNAUTHORIZED,
@@ -54,14 +72,22 @@ async fn api(State(w): State<Arc<WebMode>>, headers: HeaderMap, body: Bytes) -> 
     }
     let v: Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
-        Err(e) => return json_resp(StatusCode::BAD_REQUEST, &json!({"code": "bad_request", "message": format!("invalid JSON: {e}")})),
+        Err(e) => {
+            return json_resp(
+                StatusCode::BAD_REQUEST,
+                &json!({"code": "bad_request", "message": format!("invalid JSON: {e}")}),
+            )
+        }
     };
     let studio = w.studio.clone();
     let r = tokio::task::spawn_blocking(move || studio.handle_json(v)).await;
     match r {
         Ok(Ok(v)) => json_resp(StatusCode::OK, &json!({ "ok": v })),
         Ok(Err(e)) => json_resp(StatusCode::OK, &json!({ "error": e })),
-        Err(e) => json_resp(StatusCode::INTERNAL_SERVER_ERROR, &json!({"code": "internal", "message": e.to_string()})),
+        Err(e) => json_resp(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &json!({"code": "internal", "message": e.to_string()}),
+        ),
     }
 }
 
@@ -81,11 +107,17 @@ fn content_type(path: &str) -> &'static str {
 
 async fn file(w: &WebMode, headers: &HeaderMap, path: &str) -> Response {
     if !loopback(headers) {
-        return json_resp(StatusCode::FORBIDDEN, &json!({"code": "forbidden", "message": "the studio answers loopback hosts only"}));
+        return json_resp(
+            StatusCode::FORBIDDEN,
+            &json!({"code": "forbidden", "message": "the studio answers loopback hosts only"}),
+        );
     }
     let path = if path.is_empty() { "index.html" } else { path };
     if path.split('/').any(|c| c == ".." || c.is_empty()) {
-        return json_resp(StatusCode::NOT_FOUND, &json!({"code": "not_found", "message": path}));
+        return json_resp(
+            StatusCode::NOT_FOUND,
+            &json!({"code": "not_found", "message": path}),
+        );
     }
     match tokio::fs::read(w.ui_dir.join(path)).await {
         Ok(bytes) => Response::builder()
@@ -96,7 +128,10 @@ async fn file(w: &WebMode, headers: &HeaderMap, path: &str) -> Response {
             StatusCode::NOT_FOUND,
             &json!({"code": "not_found", "message": format!("the UI is not built: run `npm ci && npm run build` in ui/ (looked in {})", w.ui_dir.display())}),
         ),
-        Err(_) => json_resp(StatusCode::NOT_FOUND, &json!({"code": "not_found", "message": path})),
+        Err(_) => json_resp(
+            StatusCode::NOT_FOUND,
+            &json!({"code": "not_found", "message": path}),
+        ),
     }
 }
 
@@ -104,7 +139,11 @@ async fn index(State(w): State<Arc<WebMode>>, headers: HeaderMap) -> Response {
     file(&w, &headers, "").await
 }
 
-async fn asset(State(w): State<Arc<WebMode>>, headers: HeaderMap, AxPath(path): AxPath<String>) -> Response {
+async fn asset(
+    State(w): State<Arc<WebMode>>,
+    headers: HeaderMap,
+    AxPath(path): AxPath<String>,
+) -> Response {
     file(&w, &headers, &path).await
 }
 

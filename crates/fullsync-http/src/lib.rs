@@ -106,7 +106,9 @@ pub async fn serve_router(
         std::io::Error::new(e.kind(), format!("cannot listen on {bind}: {e}. Is another server using this port? Try --port 0 for a free one."))
     })?;
     on_bound(listener.local_addr()?);
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 /// Binds and serves until `shutdown` resolves. Returns the bound address through `on_bound`
