@@ -131,7 +131,7 @@ async function runPreview() {
   }
   try {
     const query = reduce ? { group: true, limit: 100 } : { limit: 100 };
-    const r = await backend.call<PreviewResult>('preview', { db: v.db, map, reduce, query });
+    const r = await backend.call<PreviewResult>('preview', { db: v.db, map, reduce, query, ddoc: v.ddoc });
     if (seq !== previewSeq) return;
     $('problems').textContent = '';
     const total = r.result.total_rows !== undefined ? ` of ${r.result.total_rows}` : '';

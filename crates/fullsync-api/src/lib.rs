@@ -50,6 +50,10 @@ pub enum Request {
         /// Query options.
         #[serde(default)]
         query: Value,
+        /// The design document the function belongs to (its `views.lib` is available to
+        /// `require`).
+        #[serde(default)]
+        ddoc: Option<String>,
     },
     /// Queries a saved view.
     ViewQuery {
@@ -376,10 +380,24 @@ impl Studio {
                 map,
                 reduce,
                 query,
+                ddoc,
             } => {
                 let q = if query.is_null() { json!({}) } else { query };
                 let q = fullsync_views::ViewQuery::from_json(&q)?;
-                let p = self.views.preview(&db, &map, reduce.as_deref(), &q)?;
+                let lib = match (&ddoc, self.root().ok()) {
+                    (Some(d), Some(root)) => fullsync_project::load(&root).0.and_then(|p| {
+                        let c = p.connector(&db)?;
+                        let dd = c.design_docs.iter().find(|x| &x.name == d)?;
+                        dd.to_json()
+                            .get("views")
+                            .and_then(|v| v.get("lib"))
+                            .cloned()
+                    }),
+                    _ => None,
+                };
+                let p =
+                    self.views
+                        .preview_with_lib(&db, &map, reduce.as_deref(), &q, lib.as_ref())?;
                 Ok(serde_json::to_value(p).unwrap_or(Value::Null))
             }
             Request::ViewQuery {

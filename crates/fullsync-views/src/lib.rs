@@ -518,14 +518,30 @@ impl Views {
         reduce: Option<&str>,
         q: &ViewQuery,
     ) -> Result<Preview, ViewError> {
+        self.preview_with_lib(db, map, reduce, q, None)
+    }
+
+    /// [`Views::preview`] with the design document's `views.lib` modules, so an unsaved map that
+    /// calls `require('views/lib/...')` runs as it will once saved.
+    pub fn preview_with_lib(
+        &self,
+        db: &str,
+        map: &str,
+        reduce: Option<&str>,
+        q: &ViewQuery,
+        lib: Option<&Value>,
+    ) -> Result<Preview, ViewError> {
         let t = Instant::now();
         let dbh = self.engine.db(db)?;
         let mut view = json!({ "map": map });
         if let Some(r) = reduce.filter(|r| !r.trim().is_empty()) {
             view["reduce"] = json!(r);
         }
-        let dd =
-            DesignDoc::from_json(&json!({"_id": "_design/_preview", "views": {"preview": view}}))?;
+        let mut views_obj = json!({ "preview": view });
+        if let Some(l) = lib {
+            views_obj["lib"] = l.clone();
+        }
+        let dd = DesignDoc::from_json(&json!({"_id": "_design/_preview", "views": views_obj}))?;
         let ix = Arc::new(ViewIndex::open(None)?);
         ix.update(&dbh, &dd, &self.pool, &mut |_, _| {})?;
         let (reduce_on, group) = q.validate(dd.views[0].reduce.is_some())?;
