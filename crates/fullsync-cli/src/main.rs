@@ -40,6 +40,9 @@ enum ServerCmd {
         /// PEM file of the CA that signed the server's certificate (internal CAs).
         #[arg(long)]
         ca_file: Option<PathBuf>,
+        /// Read the password from standard input and store it in the OS keyring.
+        #[arg(long)]
+        store_password: bool,
     },
     /// List profiles.
     List,
@@ -442,55 +445,68 @@ fn run() -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&out)?);
             Ok(())
         }
-        Cmd::Server { cmd } => match cmd {
-            ServerCmd::Add {
-                name,
-                url,
-                kind,
-                user,
-                ca_file,
-            } => {
-                let kind = match kind.as_str() {
-                    "couchdb" => fullsync_deploy::profiles::ServerKind::Couchdb,
-                    "convertigo" => fullsync_deploy::profiles::ServerKind::Convertigo,
-                    other => anyhow::bail!("--kind {other} is not couchdb or convertigo"),
-                };
-                if !url.starts_with("http://") && !url.starts_with("https://") {
-                    anyhow::bail!("--url must start with http:// or https://");
-                }
-                if url.contains('@') {
-                    anyhow::bail!("put no credentials in the URL: use --user and FULLSYNC_SERVER_<NAME>_PASSWORD");
-                }
-                let p = fullsync_deploy::profiles::ServerProfile {
-                    name: name.clone(),
-                    kind,
+        Cmd::Server { cmd } => {
+            match cmd {
+                ServerCmd::Add {
+                    name,
                     url,
-                    user: user.clone(),
+                    kind,
+                    user,
                     ca_file,
-                };
-                fullsync_deploy::profiles::save(&p)?;
-                eprintln!("saved server `{name}`");
-                if user.is_some() {
-                    eprintln!(
-                        "its password is read from {}",
-                        fullsync_deploy::profiles::password_var(&name)
-                    );
+                    store_password,
+                } => {
+                    let kind = match kind.as_str() {
+                        "couchdb" => fullsync_deploy::profiles::ServerKind::Couchdb,
+                        "convertigo" => fullsync_deploy::profiles::ServerKind::Convertigo,
+                        other => anyhow::bail!("--kind {other} is not couchdb or convertigo"),
+                    };
+                    if !url.starts_with("http://") && !url.starts_with("https://") {
+                        anyhow::bail!("--url must start with http:// or https://");
+                    }
+                    if url.contains('@') {
+                        anyhow::bail!("put no credentials in the URL: use --user and FULLSYNC_SERVER_<NAME>_PASSWORD");
+                    }
+                    let p = fullsync_deploy::profiles::ServerProfile {
+                        name: name.clone(),
+                        kind,
+                        url,
+                        user: user.clone(),
+                        ca_file,
+                    };
+                    fullsync_deploy::profiles::save(&p)?;
+                    if store_password {
+                        let mut line = String::new();
+                        std::io::stdin().read_line(&mut line)?;
+                        let pw = line.trim_end_matches(['\r', '\n']);
+                        if pw.is_empty() {
+                            anyhow::bail!("--store-password reads the password from standard input; it was empty");
+                        }
+                        fullsync_deploy::profiles::store_password(&p, pw)?;
+                        eprintln!("stored the password of `{name}` in the OS keyring");
+                    }
+                    eprintln!("saved server `{name}`");
+                    if user.is_some() {
+                        eprintln!(
+                            "its password is read from {}",
+                            fullsync_deploy::profiles::password_var(&name)
+                        );
+                    }
+                    Ok(())
                 }
-                Ok(())
-            }
-            ServerCmd::List => {
-                for (name, p) in fullsync_deploy::profiles::load()? {
-                    println!(
-                        "{name}\t{:?}\t{}\t{}",
-                        p.kind,
-                        p.url,
-                        p.user.unwrap_or_default()
-                    );
+                ServerCmd::List => {
+                    for (name, p) in fullsync_deploy::profiles::load()? {
+                        println!(
+                            "{name}\t{:?}\t{}\t{}",
+                            p.kind,
+                            p.url,
+                            p.user.unwrap_or_default()
+                        );
+                    }
+                    Ok(())
                 }
-                Ok(())
+                ServerCmd::Remove { name } => Ok(fullsync_deploy::profiles::remove(&name)?),
             }
-            ServerCmd::Remove { name } => Ok(fullsync_deploy::profiles::remove(&name)?),
-        },
+        }
         Cmd::Deploy {
             project,
             servers,

@@ -1,8 +1,8 @@
 //! Server profiles: where to deploy. Profiles live in the user's configuration
 //! (`$FULLSYNC_CONFIG_DIR/servers.toml`, default `~/.config/fullsync/servers.toml`), never in a
 //! project, and never hold secrets: passwords come from the environment
-//! (`FULLSYNC_SERVER_<NAME>_PASSWORD`, the headless/CI path) or, in the studio, from the OS
-//! keyring.
+//! (`FULLSYNC_SERVER_<NAME>_PASSWORD`, the headless/CI path) or from the OS keyring
+//! (`fullsync server add --user U --store-password`, or the studio).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -126,17 +126,80 @@ pub fn password_var(name: &str) -> String {
     format!("FULLSYNC_SERVER_{n}_PASSWORD")
 }
 
-/// The password of a profile that has a user.
+/// Service name of FullSync Studio's entries in the OS keyring.
+pub const KEYRING_SERVICE: &str = "fullsync-studio";
+
+fn keyring_entry(p: &ServerProfile) -> Option<keyring::Entry> {
+    let user = p.user.as_deref()?;
+    keyring::Entry::new(KEYRING_SERVICE, &format!("{}:{user}", p.name)).ok()
+}
+
+/// Stores a profile's password in the OS keyring.
+pub fn store_password(p: &ServerProfile, password: &str) -> Result<(), ProfileError> {
+    let e = keyring_entry(p)
+        .ok_or_else(|| ProfileError::Config(format!("server `{}` has no user", p.name)))?;
+    e.set_password(password).map_err(|e| {
+        ProfileError::Config(format!("cannot store the password in the OS keyring: {e}"))
+    })
+}
+
+/// Removes a profile's password from the OS keyring.
+pub fn forget_password(p: &ServerProfile) {
+    if let Some(e) = keyring_entry(p) {
+        let _ = e.delete_credential();
+    }
+}
+
+/// The password of a profile that has a user: from `FULLSYNC_SERVER_<NAME>_PASSWORD` when set
+/// (the headless/CI path, which wins), else from the OS keyring.
 pub fn password(p: &ServerProfile) -> Result<Option<String>, ProfileError> {
     if p.user.is_none() {
         return Ok(None);
     }
     let var = password_var(&p.name);
-    match std::env::var(&var) {
-        Ok(v) => Ok(Some(v)),
-        Err(_) => Err(ProfileError::NoPassword {
-            name: p.name.clone(),
-            var,
-        }),
+    if let Ok(v) = std::env::var(&var) {
+        return Ok(Some(v));
+    }
+    if let Some(pw) = keyring_entry(p).and_then(|e| e.get_password().ok()) {
+        return Ok(Some(pw));
+    }
+    Err(ProfileError::NoPassword {
+        name: p.name.clone(),
+        var,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn password_from_env_then_keyring() {
+        keyring::set_default_credential_builder(keyring::mock::default_credential_builder());
+        let p = ServerProfile {
+            name: "prod-1".into(),
+            kind: ServerKind::Couchdb,
+            url: "https://h".into(),
+            user: Some("deployer".into()),
+            ca_file: None,
+        };
+        assert_eq!(password_var("prod-1"), "FULLSYNC_SERVER_PROD_1_PASSWORD");
+        // Nothing in the environment nor the keyring: the error names the variable to set.
+        let err = password(&p).unwrap_err().to_string();
+        assert!(err.contains("FULLSYNC_SERVER_PROD_1_PASSWORD"), "{err}");
+        store_password(&p, "s3cret").unwrap();
+        let anonymous = ServerProfile {
+            user: None,
+            ..p.clone()
+        };
+        assert_eq!(password(&anonymous).unwrap(), None);
+        std::env::set_var("FULLSYNC_SERVER_PROD_1_PASSWORD", "from-env");
+        assert_eq!(
+            password(&p).unwrap().as_deref(),
+            Some("from-env"),
+            "the environment wins"
+        );
+        std::env::remove_var("FULLSYNC_SERVER_PROD_1_PASSWORD");
+        forget_password(&p);
     }
 }
