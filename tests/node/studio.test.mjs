@@ -77,6 +77,17 @@ test('studio web mode: explorer, live preview, edit, save, errors', async (t) =>
   let cells = await page.$$eval('#preview-rows tbody tr', (trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent)));
   assert.deepEqual(cells, [['"paid"', '15', ''], ['"pending"', '7', '']]);
 
+  // The view runner: every option, JSON keys validated as you type, the equivalent curl.
+  await page.waitForSelector('[data-testid="runner"]:not([hidden])');
+  await page.fill('#runner-form input[name="key"]', 'paid');
+  assert.ok(await page.$eval('#runner-form input[name="key"]', (e) => e.classList.contains('invalid')), 'unquoted string flagged');
+  await page.fill('#runner-form input[name="key"]', '"paid"');
+  await page.selectOption('#runner-form select[name="reduce"]', 'false');
+  await page.click('[data-testid="runner-run"]');
+  await page.waitForFunction(() => /2 row\(s\)/.test(document.querySelector('#runner-meta').textContent));
+  assert.match(await page.textContent('#runner-curl'), /_view\/by_status\?key=%22paid%22&limit=20&reduce=false/);
+  assert.match(await page.textContent('#runner-json'), /"total_rows": 3/);
+
   // Edit: the preview follows as you type (debounced), and the tab shows it is dirty.
   await page.evaluate(() => {
     const ed = window.studioEditor;

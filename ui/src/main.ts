@@ -88,6 +88,8 @@ async function openFile(path: string) {
     document.querySelectorAll('#explorer span.active').forEach((e) => e.classList.remove('active'));
     document.querySelector(`#explorer span[data-path="${CSS.escape(path)}"]`)?.classList.add('active');
     schedulePreview(0);
+    const v = viewOf(path);
+    if (v) showRunner(v);
   } catch (e) {
     status((e as Error).message, true);
   }
@@ -156,6 +158,71 @@ async function runPreview() {
     $('preview-meta').textContent = 'The function does not run: see the problem below the editor.';
   }
 }
+
+// ---- View runner: every query option, JSON keys validated as you type, the equivalent curl.
+let runnerView: { db: string; ddoc: string; view: string } | null = null;
+const JSON_FIELDS = ['key', 'startkey', 'endkey'];
+
+function runnerQuery(): Record<string, unknown> | null {
+  const form = $('runner-form') as HTMLFormElement;
+  const q: Record<string, unknown> = {};
+  let ok = true;
+  for (const el of Array.from(form.elements) as HTMLInputElement[]) {
+    if (!el.name) continue;
+    el.classList.remove('invalid');
+    if (el.type === 'checkbox') {
+      if (el.checked) q[el.name] = true;
+    } else if (el.value !== '') {
+      if (JSON_FIELDS.includes(el.name)) {
+        try {
+          q[el.name] = JSON.parse(el.value);
+        } catch {
+          el.classList.add('invalid');
+          el.title = 'not valid JSON: strings need quotes, e.g. "paid"';
+          ok = false;
+        }
+      } else if (el.name === 'reduce') {
+        q.reduce = el.value === 'true';
+      } else {
+        q[el.name] = Number(el.value);
+      }
+    }
+  }
+  return ok ? q : null;
+}
+
+function showRunner(v: { db: string; ddoc: string; view: string }) {
+  runnerView = v;
+  $('runner').hidden = false;
+  $('runner-view').textContent = `${v.ddoc}/${v.view}`;
+}
+
+async function runQuery() {
+  if (!runnerView) return;
+  const q = runnerQuery();
+  if (!q) {
+    $('runner-meta').textContent = 'Fix the highlighted JSON fields.';
+    return;
+  }
+  const params = new URLSearchParams(Object.entries(q).map(([k, v]) => [k, typeof v === 'string' || JSON_FIELDS.includes(k) ? JSON.stringify(v) : String(v)]));
+  const url = `${location.origin}/${runnerView.db}/_design/${runnerView.ddoc}/_view/${runnerView.view}?${params}`;
+  $('runner-curl').textContent = `curl '${url}'`;
+  try {
+    const r = await backend.call<{ result: { rows: unknown[]; total_rows?: number; offset?: number }; ms: number }>('view_query', { ...runnerView, query: q });
+    const total = r.result.total_rows !== undefined ? ` · total_rows ${r.result.total_rows} · offset ${r.result.offset}` : '';
+    $('runner-meta').textContent = `${r.result.rows.length} row(s)${total} · ${r.ms.toFixed(1)} ms`;
+    $('runner-json').textContent = JSON.stringify(r.result, null, 2);
+  } catch (e) {
+    $('runner-meta').textContent = (e as Error).message;
+    $('runner-json').textContent = '';
+  }
+}
+
+$('runner-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  void runQuery();
+});
+$('runner-form').addEventListener('input', () => void runnerQuery());
 
 editor.onDidChangeModelContent(() => {
   if (!current) return;
