@@ -111,6 +111,34 @@ test('studio web mode: explorer, live preview, edit, save, errors', async (t) =>
   await page.waitForFunction(() => /SyntaxError|compile/i.test(document.querySelector('#problems').textContent));
   assert.ok(readFileSync(join(project, mapPath), 'utf8').includes('emit(doc.status, 100)'));
 
+  // Documents: list, create, edit (a new revision), delete, all through the same API.
+  page.on('dialog', (d) => d.accept());
+  await page.click('#explorer span[data-docs="orders"]');
+  await page.waitForFunction(() => document.querySelectorAll('#docs-list li[data-id^="o"]').length === 3);
+  await page.fill('#docs-search', 'o3');
+  await page.waitForFunction(() => /^1 shown of/.test(document.querySelector('#docs-count').textContent));
+  await page.fill('#docs-search', '');
+  await page.click('[data-testid="docs-new"]');
+  await page.evaluate(() => window.studioEditor.setValue('{"_id": "e2e", "type": "order", "status": "paid", "total": 1}'));
+  await page.click('#editor');
+  await page.keyboard.press('Control+s');
+  await page.waitForFunction(() => /saved e2e as 1-/.test(document.querySelector('#status').textContent));
+  assert.equal((await (await fetch(`${studio.couch}orders/e2e`)).json()).total, 1);
+  // Invalid JSON is refused and nothing is written.
+  await page.evaluate(() => window.studioEditor.setValue('{"_id": "e2e", '));
+  await page.keyboard.press('Control+s');
+  await page.waitForFunction(() => /not valid JSON/.test(document.querySelector('#problems').textContent));
+  await page.click('#docs-list li[data-id="e2e"]');
+  await page.waitForFunction(() => /"_rev": "1-/.test(window.studioEditor.getValue()));
+  await page.evaluate(() => window.studioEditor.setValue(window.studioEditor.getValue().replace('"total": 1', '"total": 2')));
+  await page.click('#editor');
+  await page.keyboard.press('Control+s');
+  await page.waitForFunction(() => /saved e2e as 2-/.test(document.querySelector('#status').textContent));
+  assert.equal((await (await fetch(`${studio.couch}orders/e2e`)).json()).total, 2);
+  await page.click('[data-testid="docs-delete"]');
+  await page.waitForFunction(() => /deleted e2e/.test(document.querySelector('#status').textContent));
+  assert.equal((await fetch(`${studio.couch}orders/e2e`)).status, 404);
+
   // A request without the token is refused.
   const noToken = await fetch(studio.studio.replace(/#.*$/, '') + 'api', { method: 'POST', body: '{"cmd":"project_tree"}' });
   assert.equal(noToken.status, 401);

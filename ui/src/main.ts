@@ -31,7 +31,8 @@ const editor = monaco.editor.create($('editor'), {
 });
 (window as unknown as { studioEditor: monaco.editor.IStandaloneCodeEditor }).studioEditor = editor;
 
-let current: { path: string; saved: string } | null = null;
+/** What the editor shows: a project file, or a document of a database (`doc` set). */
+let current: { path: string; saved: string; doc?: { db: string; id: string } } | null = null;
 let previewTimer: number | undefined;
 let previewSeq = 0;
 
@@ -68,6 +69,23 @@ function showProject(p: ProjectInfo) {
   $('project-name').textContent = `${p.name} ${p.version}`;
   const ex = $('explorer');
   ex.replaceChildren(renderTree(p.tree));
+  // A "documents" entry under each connector opens its database.
+  ex.querySelectorAll(':scope > ul > li').forEach((li, i) => {
+    const db = p.tree[i]?.name;
+    if (!db) return;
+    const entry = document.createElement('li');
+    const label = document.createElement('span');
+    label.className = 'file';
+    label.dataset.docs = db;
+    label.textContent = 'documents';
+    const kind = document.createElement('span');
+    kind.className = 'kind';
+    kind.textContent = 'database';
+    label.append(kind);
+    label.addEventListener('click', () => void openDocs(db));
+    entry.append(label);
+    li.querySelector('ul')?.prepend(entry);
+  });
   if (p.diagnostics.length) status(`${p.diagnostics.length} problem(s) in the project`, true);
 }
 
@@ -98,6 +116,25 @@ async function openFile(path: string) {
 async function save() {
   if (!current) return;
   const text = editor.getValue();
+  if (current.doc) {
+    let doc: Record<string, unknown>;
+    try {
+      doc = JSON.parse(text);
+    } catch (e) {
+      $('problems').textContent = `not saved: the document is not valid JSON (${(e as Error).message})`;
+      return;
+    }
+    try {
+      const r = await backend.call<{ id: string; rev: string }>('doc_put', { db: current.doc.db, doc });
+      $('problems').textContent = '';
+      await openDoc(current.doc.db, r.id, true);
+      status(`saved ${r.id} as ${r.rev}`);
+      void listDocs();
+    } catch (e) {
+      $('problems').textContent = `not saved: ${(e as Error).message}`;
+    }
+    return;
+  }
   try {
     const p = await backend.call<ProjectInfo>('file_write', { path: current.path, text });
     current.saved = text;
@@ -115,7 +152,7 @@ function schedulePreview(delay = 250) {
 }
 
 async function runPreview() {
-  if (!current) return;
+  if (!current || current.doc) return;
   const v = viewOf(current.path);
   if (!v) {
     $('preview-meta').textContent = 'Open a map or reduce function to see its rows.';
@@ -158,6 +195,72 @@ async function runPreview() {
     $('preview-meta').textContent = 'The function does not run: see the problem below the editor.';
   }
 }
+
+// ---- Documents: list with id search and counts, edit as JSON, create, delete.
+let docsDb: string | null = null;
+
+async function openDocs(db: string) {
+  docsDb = db;
+  $('docs').hidden = false;
+  $('docs-db').textContent = db;
+  await listDocs();
+}
+
+async function listDocs() {
+  if (!docsDb) return;
+  const prefix = ($('docs-search') as HTMLInputElement).value;
+  try {
+    const r = await backend.call<{ total: number; rows: { id: string; value: { rev: string } }[] }>('docs_list', { db: docsDb, prefix, limit: 200 });
+    $('docs-count').textContent = `${r.rows.length} shown of ${r.total} document(s)`;
+    $('docs-list').replaceChildren(
+      ...r.rows.map((row) => {
+        const li = document.createElement('li');
+        li.textContent = row.id;
+        li.dataset.id = row.id;
+        li.addEventListener('click', () => void openDoc(docsDb!, row.id));
+        return li;
+      }),
+    );
+  } catch (e) {
+    $('docs-count').textContent = (e as Error).message;
+  }
+}
+
+async function openDoc(db: string, id: string, force = false) {
+  if (!force && current && editor.getValue() !== current.saved && !confirm(`Discard unsaved changes to ${current.path}?`)) return;
+  const doc = await backend.call<Record<string, unknown>>('doc_get', { db, id });
+  const text = JSON.stringify(doc, null, 2);
+  current = { path: `${db}/${id}`, saved: text, doc: { db, id } };
+  editor.setValue(text);
+  $('tab-title').textContent = `${db} › ${id}`;
+  $('tab-title').classList.remove('dirty');
+  const conflicts = (doc._conflicts as string[] | undefined) ?? [];
+  status(conflicts.length ? `${id} has ${conflicts.length} conflicting revision(s): ${conflicts.join(', ')}` : `${id} ${doc._rev}`, conflicts.length > 0);
+}
+
+$('docs-search').addEventListener('input', () => void listDocs());
+$('docs-new').addEventListener('click', () => {
+  if (!docsDb) return;
+  const text = '{\n  "_id": "new-document",\n  "type": ""\n}\n';
+  current = { path: `${docsDb}/(new)`, saved: '', doc: { db: docsDb, id: '' } };
+  editor.setValue(text);
+  $('tab-title').textContent = `${docsDb} › new document (Ctrl-S to create)`;
+});
+$('docs-delete').addEventListener('click', async () => {
+  if (!current?.doc?.id) return;
+  const doc = JSON.parse(current.saved) as { _rev: string };
+  if (!confirm(`Delete ${current.doc.id} (revision ${doc._rev})? Other revisions stay.`)) return;
+  try {
+    await backend.call('doc_delete', { db: current.doc.db, id: current.doc.id, rev: doc._rev });
+    status(`deleted ${current.doc.id}`);
+    current = null;
+    editor.setValue('');
+    $('tab-title').textContent = 'Open a file from the explorer';
+    void listDocs();
+  } catch (e) {
+    status((e as Error).message, true);
+  }
+});
 
 // ---- View runner: every query option, JSON keys validated as you type, the equivalent curl.
 let runnerView: { db: string; ddoc: string; view: string } | null = null;

@@ -87,6 +87,15 @@ pub enum Request {
         /// Id.
         id: String,
     },
+    /// Deletes a document revision.
+    DocDelete {
+        /// Database.
+        db: String,
+        /// Id.
+        id: String,
+        /// Revision to delete.
+        rev: String,
+    },
     /// Writes a document.
     DocPut {
         /// Database.
@@ -445,6 +454,22 @@ impl Studio {
                     ..Default::default()
                 },
             )?),
+            Request::DocDelete { db, id, rev } => {
+                let dbh = self.engine.db(&db)?;
+                let doc = fullsync_engine::parse_doc(
+                    json!({"_id": id, "_rev": rev, "_deleted": true}),
+                    None,
+                    &mut |_| None,
+                )?;
+                let rev = dbh.put(
+                    doc,
+                    &UserCtx {
+                        name: None,
+                        roles: vec!["_admin".into()],
+                    },
+                )?;
+                Ok(json!({"ok": true, "id": id, "rev": rev}))
+            }
             Request::DocPut { db, doc } => {
                 let dbh = self.engine.db(&db)?;
                 let parsed = fullsync_engine::parse_doc(doc, None, &mut |_| None)?;
@@ -473,6 +498,53 @@ impl Studio {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn documents_put_get_delete_with_conflicts() {
+        let engine = Arc::new(Engine::in_memory());
+        let views = Arc::new(fullsync_views::Views::new(engine.clone()));
+        let s = Studio::new(engine.clone(), views);
+        engine.create_db("db").unwrap();
+        let put = s
+            .handle_json(
+                json!({"cmd": "doc_put", "args": {"db": "db", "doc": {"_id": "x", "n": 1}}}),
+            )
+            .unwrap();
+        let rev1 = put["rev"].as_str().unwrap().to_string();
+        assert!(rev1.starts_with("1-"));
+        let stale = s
+            .handle_json(
+                json!({"cmd": "doc_put", "args": {"db": "db", "doc": {"_id": "x", "n": 2}}}),
+            )
+            .unwrap_err();
+        assert_eq!(
+            stale.code,
+            ErrorCode::Conflict,
+            "a write without _rev conflicts"
+        );
+        let got = s
+            .handle_json(json!({"cmd": "doc_get", "args": {"db": "db", "id": "x"}}))
+            .unwrap();
+        assert_eq!(got["n"], 1);
+        let bad = s
+            .handle_json(
+                json!({"cmd": "doc_delete", "args": {"db": "db", "id": "x", "rev": "1-00"}}),
+            )
+            .unwrap_err();
+        assert_eq!(
+            bad.code,
+            ErrorCode::Conflict,
+            "deleting a stale rev conflicts"
+        );
+        let del = s
+            .handle_json(json!({"cmd": "doc_delete", "args": {"db": "db", "id": "x", "rev": rev1}}))
+            .unwrap();
+        assert!(del["rev"].as_str().unwrap().starts_with("2-"));
+        let gone = s
+            .handle_json(json!({"cmd": "doc_get", "args": {"db": "db", "id": "x"}}))
+            .unwrap_err();
+        assert_eq!(gone.code, ErrorCode::NotFound);
+    }
 
     #[test]
     fn open_read_write_preview() {
