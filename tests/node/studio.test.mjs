@@ -94,6 +94,7 @@ test('studio web mode: explorer, live preview, edit, save, errors', async (t) =>
     ed.setValue(ed.getValue().replace('emit(doc.status, doc.total)', 'emit(doc.status, 100)'));
   });
   await page.waitForFunction(() => document.querySelector('#preview-rows tbody tr td:nth-child(2)')?.textContent === '200');
+  if (process.env.STUDIO_SCREENSHOTS) await page.screenshot({ path: join(process.env.STUDIO_SCREENSHOTS, 'studio-web-mode.png') });
   assert.ok(await page.$eval('#tab-title', (e) => e.classList.contains('dirty')));
   assert.ok(readFileSync(join(project, mapPath), 'utf8').includes('doc.total'), 'not saved yet');
 
@@ -138,6 +139,34 @@ test('studio web mode: explorer, live preview, edit, save, errors', async (t) =>
   await page.click('[data-testid="docs-delete"]');
   await page.waitForFunction(() => /deleted e2e/.test(document.querySelector('#status').textContent));
   assert.equal((await fetch(`${studio.couch}orders/e2e`)).status, 404);
+
+  // A conflict: compare side by side, keep the losing revision; the other one is deleted only after confirmation.
+  const conflicted = [
+    { _id: 'cf', _rev: '2-aa', type: 'order', total: 1, status: 'paid', _revisions: { start: 2, ids: ['aa', 'r1'] } },
+    { _id: 'cf', _rev: '2-bb', type: 'order', total: 2, status: 'pending', _revisions: { start: 2, ids: ['bb', 'r1'] } },
+  ];
+  const cr = await fetch(`${studio.couch}orders/_bulk_docs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ docs: conflicted, new_edits: false }) });
+  assert.equal(cr.status, 201);
+  assert.deepEqual((await cr.json()).filter((x) => x.error), [], 'the validate_doc_update of the sample accepts both revisions');
+  await page.fill('#docs-search', 'cf');
+  await page.click('#docs-list li[data-id="cf"]');
+  await page.waitForFunction(() => document.querySelectorAll('#conflict-list li').length === 2);
+  assert.match(await page.textContent('#status'), /1 conflicting revision/);
+  await page.click('#conflict-list li[data-rev="2-aa"] button:text("Compare")');
+  await page.waitForSelector('#conflict-diff .monaco-diff-editor .line-insert');
+  // STUDIO_SCREENSHOTS=docs refreshes the screenshots in the documentation.
+  if (process.env.STUDIO_SCREENSHOTS) await page.screenshot({ path: join(process.env.STUDIO_SCREENSHOTS, 'studio-conflicts.png') });
+  const confirmed = [];
+  page.removeAllListeners('dialog');
+  page.on('dialog', (d) => { confirmed.push(d.message()); d.accept(); });
+  await page.click('#conflict-list li[data-rev="2-aa"] button.keep');
+  await page.waitForFunction(() => /cf resolved/.test(document.querySelector('#status').textContent));
+  assert.match(confirmed[0], /Keep 2-aa and delete 1 revision\(s\): 2-bb/);
+  const resolved = await (await fetch(`${studio.couch}orders/cf?conflicts=true`)).json();
+  assert.equal(resolved._rev, '2-aa');
+  assert.equal(resolved.status, 'paid');
+  assert.equal(resolved._conflicts, undefined);
+  assert.ok(await page.$eval('#conflicts', (e) => e.hidden), 'the conflict panel closes once resolved');
 
   // A request without the token is refused.
   const noToken = await fetch(studio.studio.replace(/#.*$/, '') + 'api', { method: 'POST', body: '{"cmd":"project_tree"}' });

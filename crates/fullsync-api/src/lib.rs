@@ -96,6 +96,31 @@ pub enum Request {
         /// Revision to delete.
         rev: String,
     },
+    /// Every live (non-deleted) leaf revision of a document, winner first: what a conflict
+    /// resolution screen compares.
+    DocRevisions {
+        /// Database.
+        db: String,
+        /// Id.
+        id: String,
+    },
+    /// Resolves a conflict: keeps `keep` (optionally replaced by `body`, a merge) and deletes
+    /// exactly the revisions in `delete`, which must be all the other live leaves. If the
+    /// document gained or lost a leaf since the caller looked, nothing is written and the
+    /// answer is a conflict: reload and confirm again.
+    DocResolve {
+        /// Database.
+        db: String,
+        /// Id.
+        id: String,
+        /// The revision that stays.
+        keep: String,
+        /// The revisions the user confirmed will be deleted.
+        delete: Vec<String>,
+        /// A merged body written as a new revision on top of `keep`.
+        #[serde(default)]
+        body: Option<Value>,
+    },
     /// Writes a document.
     DocPut {
         /// Database.
@@ -470,6 +495,61 @@ impl Studio {
                 )?;
                 Ok(json!({"ok": true, "id": id, "rev": rev}))
             }
+            Request::DocRevisions { db, id } => {
+                let dbh = self.engine.db(&db)?;
+                Ok(Value::Array(live_leaves(&dbh, &id)?))
+            }
+            Request::DocResolve {
+                db,
+                id,
+                keep,
+                delete,
+                body,
+            } => {
+                let dbh = self.engine.db(&db)?;
+                let admin = UserCtx {
+                    name: None,
+                    roles: vec!["_admin".into()],
+                };
+                let leaves: std::collections::BTreeSet<String> = live_leaves(&dbh, &id)?
+                    .iter()
+                    .filter_map(|d| d["_rev"].as_str().map(str::to_string))
+                    .collect();
+                let mut expected: std::collections::BTreeSet<String> =
+                    delete.iter().cloned().collect();
+                expected.insert(keep.clone());
+                if leaves != expected {
+                    return Err(ApiError::new(
+                        ErrorCode::Conflict,
+                        format!(
+                            "{id} changed since you looked (its live revisions are now {}): nothing was deleted; reload the document and confirm again",
+                            leaves.into_iter().collect::<Vec<_>>().join(", ")
+                        ),
+                    ));
+                }
+                let mut kept = keep.clone();
+                if let Some(mut b) = body {
+                    let o = b.as_object_mut().ok_or_else(|| {
+                        ApiError::new(
+                            ErrorCode::BadRequest,
+                            "the merged body must be a JSON object",
+                        )
+                    })?;
+                    o.insert("_id".into(), json!(id));
+                    o.insert("_rev".into(), json!(keep));
+                    let parsed = fullsync_engine::parse_doc(b, None, &mut |_| None)?;
+                    kept = dbh.put(parsed, &admin)?;
+                }
+                for rev in &delete {
+                    let doc = fullsync_engine::parse_doc(
+                        json!({"_id": id, "_rev": rev, "_deleted": true}),
+                        None,
+                        &mut |_| None,
+                    )?;
+                    dbh.put(doc, &admin)?;
+                }
+                Ok(json!({"ok": true, "id": id, "rev": kept, "deleted": delete}))
+            }
             Request::DocPut { db, doc } => {
                 let dbh = self.engine.db(&db)?;
                 let parsed = fullsync_engine::parse_doc(doc, None, &mut |_| None)?;
@@ -493,6 +573,20 @@ impl Studio {
         })?;
         self.handle(req)
     }
+}
+
+/// Live leaf revisions of `id`, the winner first.
+fn live_leaves(dbh: &fullsync_engine::Database, id: &str) -> Result<Vec<Value>, ApiError> {
+    let winner = dbh.get(id, None, &ReadOptions::default())?;
+    let mut out = vec![winner.clone()];
+    for r in dbh.open_revs(id, &fullsync_engine::OpenRevs::All, &ReadOptions::default())? {
+        if let fullsync_engine::OpenRev::Ok(d) = r {
+            if d.get("_deleted") != Some(&Value::Bool(true)) && d["_rev"] != winner["_rev"] {
+                out.push(d);
+            }
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -544,6 +638,65 @@ mod tests {
             .handle_json(json!({"cmd": "doc_get", "args": {"db": "db", "id": "x"}}))
             .unwrap_err();
         assert_eq!(gone.code, ErrorCode::NotFound);
+    }
+
+    #[test]
+    fn conflicts_are_listed_and_resolved_only_as_confirmed() {
+        let engine = Arc::new(Engine::in_memory());
+        let views = Arc::new(fullsync_views::Views::new(engine.clone()));
+        let s = Studio::new(engine.clone(), views);
+        let db = engine.create_db("db").unwrap();
+        let revs = |n: &str, h: &str| json!({"start": 2, "ids": [h, n]});
+        db.bulk_docs_json(
+            vec![
+                json!({"_id": "c", "_rev": "2-aa", "v": "a", "_revisions": revs("r1", "aa")}),
+                json!({"_id": "c", "_rev": "2-bb", "v": "b", "_revisions": revs("r1", "bb")}),
+                json!({"_id": "c", "_rev": "2-cc", "v": "c", "_revisions": revs("r1", "cc")}),
+            ],
+            false,
+            &UserCtx::default(),
+        )
+        .unwrap();
+        let leaves = s
+            .handle_json(json!({"cmd": "doc_revisions", "args": {"db": "db", "id": "c"}}))
+            .unwrap();
+        let leaves = leaves.as_array().unwrap();
+        assert_eq!(leaves.len(), 3);
+        assert_eq!(leaves[0]["_rev"], "2-cc", "the winner comes first");
+        // Confirming only some of the other leaves deletes nothing.
+        let e = s
+            .handle_json(json!({"cmd": "doc_resolve", "args": {"db": "db", "id": "c", "keep": "2-aa", "delete": ["2-bb"]}}))
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::Conflict);
+        assert_eq!(
+            s.handle_json(json!({"cmd": "doc_revisions", "args": {"db": "db", "id": "c"}}))
+                .unwrap()
+                .as_array()
+                .unwrap()
+                .len(),
+            3
+        );
+        // Keep a losing revision, merged with the others' values.
+        let r = s
+            .handle_json(json!({"cmd": "doc_resolve", "args": {"db": "db", "id": "c", "keep": "2-aa", "delete": ["2-bb", "2-cc"], "body": {"v": "abc"}}}))
+            .unwrap();
+        assert!(r["rev"].as_str().unwrap().starts_with("3-"));
+        let d = db
+            .get(
+                "c",
+                None,
+                &ReadOptions {
+                    conflicts: true,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        assert_eq!(d["v"], "abc");
+        let listed = s
+            .handle_json(json!({"cmd": "docs_list", "args": {"db": "db", "prefix": "c"}}))
+            .unwrap();
+        assert_eq!(listed["rows"][0]["id"], "c", "{listed}");
+        assert!(d.get("_conflicts").is_none(), "{d}");
     }
 
     #[test]
