@@ -116,6 +116,11 @@ test('studio web mode: explorer, live preview, edit, save, errors', async (t) =>
   page.on('dialog', (d) => d.accept());
   await page.click('#explorer span[data-docs="orders"]');
   await page.waitForFunction(() => document.querySelectorAll('#docs-list li[data-id^="o"]').length === 3);
+  // The changes panel is live: a write from another client shows up without a reload.
+  await page.waitForSelector('#changes-list li[data-id="o3"]');
+  const lw = await fetch(`${studio.couch}orders/live1`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'order', total: 3 }) });
+  assert.equal(lw.status, 201);
+  await page.waitForFunction(() => document.querySelector('#changes-list li')?.dataset.id === 'live1');
   await page.fill('#docs-search', 'o3');
   await page.waitForFunction(() => /^1 shown of/.test(document.querySelector('#docs-count').textContent));
   await page.fill('#docs-search', '');

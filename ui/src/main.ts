@@ -204,6 +204,52 @@ async function openDocs(db: string) {
   $('docs').hidden = false;
   $('docs-db').textContent = db;
   await listDocs();
+  await startChanges(db);
+}
+
+// ---- Live `_changes` of the open database: the newest 50, then polled every second.
+type Change = { seq: number; id: string; changes: { rev: string }[]; deleted?: boolean };
+let changesTimer: number | undefined;
+let changesGen = 0;
+
+function changeRow(db: string, c: Change): HTMLLIElement {
+  const li = document.createElement('li');
+  li.dataset.id = c.id;
+  li.textContent = `${c.seq}  ${c.id}  ${c.changes[0]?.rev ?? ''}${c.deleted ? '  deleted' : ''}`;
+  if (c.deleted) li.classList.add('deleted');
+  li.addEventListener('click', () => void openDoc(db, c.id).catch((e) => status((e as Error).message, true)));
+  return li;
+}
+
+async function startChanges(db: string) {
+  const gen = ++changesGen;
+  window.clearTimeout(changesTimer);
+  const list = $('changes-list');
+  let since = 0;
+  try {
+    const first = await backend.call<{ results: Change[]; last_seq: number }>('changes', { db, latest: true, limit: 50 });
+    list.replaceChildren(...first.results.map((c) => changeRow(db, c)));
+    since = first.last_seq;
+  } catch (e) {
+    $('changes-live').textContent = `stopped: ${(e as Error).message}`;
+    return;
+  }
+  const poll = async () => {
+    if (gen !== changesGen) return;
+    try {
+      const next = await backend.call<{ results: Change[]; last_seq: number }>('changes', { db, since, limit: 100 });
+      if (gen !== changesGen) return;
+      for (const c of next.results) list.prepend(changeRow(db, c));
+      while (list.children.length > 100) list.lastElementChild?.remove();
+      since = next.last_seq;
+      $('changes-live').textContent = 'live';
+      if (next.results.length) void listDocs();
+    } catch (e) {
+      $('changes-live').textContent = `retrying: ${(e as Error).message}`;
+    }
+    changesTimer = window.setTimeout(poll, 1000);
+  };
+  changesTimer = window.setTimeout(poll, 1000);
 }
 
 async function listDocs() {

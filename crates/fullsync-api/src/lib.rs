@@ -121,6 +121,21 @@ pub enum Request {
         #[serde(default)]
         body: Option<Value>,
     },
+    /// The `_changes` feed of a database: after `since`, or the latest `limit` changes
+    /// newest first when `latest` is set (what the changes panel shows when it opens).
+    Changes {
+        /// Database.
+        db: String,
+        /// Only changes after this sequence.
+        #[serde(default)]
+        since: u64,
+        /// At most this many rows.
+        #[serde(default = "fifty")]
+        limit: usize,
+        /// The newest `limit` changes, newest first (ignores `since`).
+        #[serde(default)]
+        latest: bool,
+    },
     /// Writes a document.
     DocPut {
         /// Database.
@@ -495,6 +510,32 @@ impl Studio {
                 )?;
                 Ok(json!({"ok": true, "id": id, "rev": rev}))
             }
+            Request::Changes {
+                db,
+                since,
+                limit,
+                latest,
+            } => {
+                let dbh = self.engine.db(&db)?;
+                let c = dbh.changes(&fullsync_engine::ChangesOptions {
+                    since: if latest { 0 } else { since },
+                    limit: Some(limit),
+                    descending: latest,
+                    ..Default::default()
+                })?;
+                // Newest first: resume after the newest row shown, so nothing written
+                // meanwhile is skipped by the next poll.
+                let last_seq = if latest {
+                    c.results
+                        .iter()
+                        .filter_map(|r| r["seq"].as_u64())
+                        .max()
+                        .unwrap_or(0)
+                } else {
+                    c.last_seq
+                };
+                Ok(json!({"results": c.results, "last_seq": last_seq}))
+            }
             Request::DocRevisions { db, id } => {
                 let dbh = self.engine.db(&db)?;
                 Ok(Value::Array(live_leaves(&dbh, &id)?))
@@ -696,6 +737,21 @@ mod tests {
             .handle_json(json!({"cmd": "docs_list", "args": {"db": "db", "prefix": "c"}}))
             .unwrap();
         assert_eq!(listed["rows"][0]["id"], "c", "{listed}");
+        let latest = s
+            .handle_json(
+                json!({"cmd": "changes", "args": {"db": "db", "latest": true, "limit": 1}}),
+            )
+            .unwrap();
+        assert_eq!(latest["results"].as_array().unwrap().len(), 1);
+        assert_eq!(latest["results"][0]["id"], "c");
+        let since = latest["last_seq"].as_u64().unwrap();
+        db.bulk_docs_json(vec![json!({"_id": "d"})], true, &UserCtx::default())
+            .unwrap();
+        let next = s
+            .handle_json(json!({"cmd": "changes", "args": {"db": "db", "since": since}}))
+            .unwrap();
+        assert_eq!(next["results"][0]["id"], "d", "{next}");
+        assert_eq!(next["results"].as_array().unwrap().len(), 1, "{next}");
         assert!(d.get("_conflicts").is_none(), "{d}");
     }
 
