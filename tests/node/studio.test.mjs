@@ -112,6 +112,16 @@ test('studio web mode: explorer, live preview, edit, save, errors', async (t) =>
   await page.waitForFunction(() => /SyntaxError|compile/i.test(document.querySelector('#problems').textContent));
   assert.ok(readFileSync(join(project, mapPath), 'utf8').includes('emit(doc.status, 100)'));
 
+  // A bare function is not an error, and CouchDB's globals are completed with their signature.
+  await page.evaluate(() => window.studioEditor.setValue('function (doc) {\n  \n}'));
+  await page.waitForFunction(() => document.querySelector('#problems').textContent === '');
+  await page.evaluate(() => { window.studioEditor.setPosition({ lineNumber: 2, column: 3 }); window.studioEditor.focus(); });
+  await page.keyboard.type('emi');
+  await page.keyboard.press('Control+Space');
+  // The text holds no `emit` any more, so only the CouchDB completion provider can offer it.
+  await page.waitForFunction(() => /emit/.test(document.querySelector('.suggest-widget.visible')?.textContent ?? ''));
+  await page.keyboard.press('Escape');
+
   // Documents: list, create, edit (a new revision), delete, all through the same API.
   page.on('dialog', (d) => d.accept());
   await page.click('#explorer span[data-docs="orders"]');

@@ -1,4 +1,5 @@
 import * as monaco from 'monaco-editor/editor/editor.api';
+import 'monaco-editor/features/register.all';
 import 'monaco-editor/languages/definitions/javascript/register';
 import EditorWorker from 'monaco-editor/editor/editor.worker?worker';
 import { BackendError, HttpBackend, type Backend } from './backend';
@@ -30,6 +31,50 @@ const editor = monaco.editor.create($('editor'), {
   fontSize: 13,
 });
 (window as unknown as { studioEditor: monaco.editor.IStandaloneCodeEditor }).studioEditor = editor;
+
+// CouchDB's design-document globals: completions with signatures and docs, and hovers. There is
+// no TypeScript checker on these files (QuickJS compiles them instead), so a bare
+// `function (doc) {}` never shows a false error.
+const COUCH_GLOBALS: Record<string, [string, string]> = {
+  emit: ['emit(key, value)', 'Adds a row to the view: `key` is collated the CouchDB way, `value` is any JSON.'],
+  log: ['log(message)', 'Writes to the view server log (shown in the studio and `fullsync view`).'],
+  sum: ['sum(values)', 'Sum of an array of numbers (reduce helper).'],
+  isArray: ['isArray(value)', 'True when `value` is an array.'],
+  toJSON: ['toJSON(value)', 'JSON text of `value`.'],
+  require: ["require('views/lib/name')", 'Loads a CommonJS module from the design document (`views.lib` in map functions).'],
+  getRow: ['getRow()', 'Next row in a list function.'],
+  send: ['send(chunk)', 'Sends a chunk of the response in a list function.'],
+  start: ['start(response)', 'Starts a list function response (headers, code).'],
+  provides: ['provides(type, fn)', 'Registers a handler for a content type in list/show functions.'],
+};
+monaco.languages.registerCompletionItemProvider('javascript', {
+  provideCompletionItems(model, position) {
+    const word = model.getWordUntilPosition(position);
+    const range = { startLineNumber: position.lineNumber, endLineNumber: position.lineNumber, startColumn: word.startColumn, endColumn: word.endColumn };
+    return {
+      suggestions: Object.entries(COUCH_GLOBALS).map(([name, [signature, doc]]) => ({
+        label: name,
+        kind: monaco.languages.CompletionItemKind.Function,
+        detail: signature,
+        documentation: { value: doc },
+        insertText: `${name}($0)`,
+        insertTextRules: monaco.languages.CompletionItemInsertTextRule.InsertAsSnippet,
+        range,
+      })),
+    };
+  },
+});
+monaco.languages.registerHoverProvider('javascript', {
+  provideHover(model, position) {
+    const w = model.getWordAtPosition(position);
+    const g = w && COUCH_GLOBALS[w.word];
+    if (!w || !g) return null;
+    return {
+      range: new monaco.Range(position.lineNumber, w.startColumn, position.lineNumber, w.endColumn),
+      contents: [{ value: '`' + g[0] + '`' }, { value: g[1] }],
+    };
+  },
+});
 
 /** What the editor shows: a project file, or a document of a database (`doc` set). */
 let current: { path: string; saved: string; doc?: { db: string; id: string } } | null = null;
