@@ -151,6 +151,15 @@ test('studio web mode: explorer, live preview, edit, save, errors', async (t) =>
   await page.keyboard.press('Control+s');
   await page.waitForFunction(() => /saved e2e as 2-/.test(document.querySelector('#status').textContent));
   assert.equal((await (await fetch(`${studio.couch}orders/e2e`)).json()).total, 2);
+  // History: the older revision opens read-only, and the current one comes back.
+  await page.waitForFunction(() => document.querySelectorAll('#history-list li').length === 2);
+  await page.click('#history-list li.link');
+  await page.waitForFunction(() => /"total": 1/.test(window.studioEditor.getValue()) && /read-only/.test(document.querySelector('#tab-title').textContent));
+  await page.click('#editor');
+  await page.keyboard.press('Control+s');
+  await page.waitForFunction(() => /read-only/.test(document.querySelector('#status').textContent));
+  await page.click('#history-list li.link');
+  await page.waitForFunction(() => /"total": 2/.test(window.studioEditor.getValue()) && !/read-only/.test(document.querySelector('#tab-title').textContent));
   await page.click('[data-testid="docs-delete"]');
   await page.waitForFunction(() => /deleted e2e/.test(document.querySelector('#status').textContent));
   assert.equal((await fetch(`${studio.couch}orders/e2e`)).status, 404);

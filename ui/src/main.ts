@@ -77,7 +77,7 @@ monaco.languages.registerHoverProvider('javascript', {
 });
 
 /** What the editor shows: a project file, or a document of a database (`doc` set). */
-let current: { path: string; saved: string; doc?: { db: string; id: string } } | null = null;
+let current: { path: string; saved: string; doc?: { db: string; id: string }; readOnly?: boolean } | null = null;
 let previewTimer: number | undefined;
 let previewSeq = 0;
 
@@ -145,6 +145,7 @@ async function openFile(path: string) {
   try {
     const f = await backend.call<{ text: string }>('file_read', { path });
     current = { path, saved: f.text };
+    editor.updateOptions({ readOnly: false });
     editor.setValue(f.text);
     $('tab-title').textContent = path;
     $('tab-title').classList.remove('dirty');
@@ -161,6 +162,10 @@ async function openFile(path: string) {
 async function save() {
   if (!current) return;
   const text = editor.getValue();
+  if (current.readOnly) {
+    status('an older revision is read-only: open the current one in History to edit', true);
+    return;
+  }
   if (current.doc) {
     let doc: Record<string, unknown>;
     try {
@@ -317,17 +322,48 @@ async function listDocs() {
   }
 }
 
-async function openDoc(db: string, id: string, force = false) {
+async function openDoc(db: string, id: string, force = false, rev?: string) {
   if (!force && current && editor.getValue() !== current.saved && !confirm(`Discard unsaved changes to ${current.path}?`)) return;
-  const doc = await backend.call<Record<string, unknown>>('doc_get', { db, id });
-  const text = JSON.stringify(doc, null, 2);
-  current = { path: `${db}/${id}`, saved: text, doc: { db, id } };
-  editor.setValue(text);
-  $('tab-title').textContent = `${db} › ${id}`;
-  $('tab-title').classList.remove('dirty');
+  const doc = await backend.call<Record<string, unknown>>('doc_get', rev ? { db, id, rev } : { db, id });
+  const history = (doc._revs_info as { rev: string; status: string }[] | undefined) ?? [];
   const conflicts = (doc._conflicts as string[] | undefined) ?? [];
+  delete doc._revs_info;
+  delete doc._conflicts;
+  const text = JSON.stringify(doc, null, 2);
+  current = { path: `${db}/${id}`, saved: text, doc: { db, id }, readOnly: !!rev };
+  editor.updateOptions({ readOnly: !!rev });
+  editor.setValue(text);
+  $('tab-title').textContent = rev ? `${db} › ${id} @ ${rev} (older revision, read-only)` : `${db} › ${id}`;
+  $('tab-title').classList.remove('dirty');
+  // An older revision's `_revs_info` stops at itself: keep listing the current document's history.
+  if (!rev) currentHistory = history;
+  showHistory(db, id, rev ? currentHistory : history, String(doc._rev), !!rev);
+  if (rev) {
+    status(`${id} at ${rev}: an older revision, read-only; click the first revision in History to go back`);
+    return;
+  }
   status(conflicts.length ? `${id} has ${conflicts.length} conflicting revision(s): ${conflicts.join(', ')}` : `${id} ${doc._rev}`, conflicts.length > 0);
   await showConflicts(db, id, conflicts.length > 0);
+}
+
+let currentHistory: { rev: string; status: string }[] = [];
+
+/** Revision history of the open document (`_revs_info`): older bodies open read-only. */
+function showHistory(db: string, id: string, history: { rev: string; status: string }[], shown: string, old: boolean) {
+  $('history').hidden = history.length === 0;
+  $('history-list').replaceChildren(
+    ...history.map((h, i) => {
+      const li = document.createElement('li');
+      li.dataset.rev = h.rev;
+      li.textContent = `${h.rev}  ${h.status === 'available' ? '' : h.status}${i === 0 ? '  (current)' : ''}`;
+      if (h.rev === shown) li.classList.add('active');
+      if (h.status === 'available' && h.rev !== shown) {
+        li.classList.add('link');
+        li.addEventListener('click', () => void openDoc(db, id, false, i === 0 && old ? undefined : h.rev).catch((e) => status((e as Error).message, true)));
+      }
+      return li;
+    }),
+  );
 }
 
 // ---- Conflicts: compare each live leaf with the winner, keep one or a merge; deletions confirmed by name.
@@ -414,6 +450,8 @@ $('docs-new').addEventListener('click', () => {
   if (!docsDb) return;
   const text = '{\n  "_id": "new-document",\n  "type": ""\n}\n';
   current = { path: `${docsDb}/(new)`, saved: '', doc: { db: docsDb, id: '' } };
+  editor.updateOptions({ readOnly: false });
+  $('history').hidden = true;
   editor.setValue(text);
   $('tab-title').textContent = `${docsDb} › new document (Ctrl-S to create)`;
 });
@@ -425,6 +463,7 @@ $('docs-delete').addEventListener('click', async () => {
     await backend.call('doc_delete', { db: current.doc.db, id: current.doc.id, rev: doc._rev });
     status(`deleted ${current.doc.id}`);
     current = null;
+    $('history').hidden = true;
     editor.setValue('');
     $('tab-title').textContent = 'Open a file from the explorer';
     void listDocs();

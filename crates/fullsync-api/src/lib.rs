@@ -80,12 +80,16 @@ pub enum Request {
         #[serde(default = "fifty")]
         limit: usize,
     },
-    /// One document (with conflicts).
+    /// One document (with `_conflicts` and `_revs_info`, the revision history), the winner
+    /// or the revision `rev` when its body is still stored (not compacted away).
     DocGet {
         /// Database.
         db: String,
         /// Id.
         id: String,
+        /// An older revision to read.
+        #[serde(default)]
+        rev: Option<String>,
     },
     /// Deletes a document revision.
     DocDelete {
@@ -486,14 +490,21 @@ impl Studio {
                 })?;
                 Ok(json!({"total": total, "rows": rows}))
             }
-            Request::DocGet { db, id } => Ok(self.engine.db(&db)?.get(
-                &id,
-                None,
-                &ReadOptions {
-                    conflicts: true,
-                    ..Default::default()
-                },
-            )?),
+            Request::DocGet { db, id, rev } => {
+                let rev = rev
+                    .as_deref()
+                    .map(fullsync_engine::Rev::parse)
+                    .transpose()?;
+                Ok(self.engine.db(&db)?.get(
+                    &id,
+                    rev.as_ref(),
+                    &ReadOptions {
+                        conflicts: true,
+                        revs_info: true,
+                        ..Default::default()
+                    },
+                )?)
+            }
             Request::DocDelete { db, id, rev } => {
                 let dbh = self.engine.db(&db)?;
                 let doc = fullsync_engine::parse_doc(
@@ -661,6 +672,18 @@ mod tests {
             .handle_json(json!({"cmd": "doc_get", "args": {"db": "db", "id": "x"}}))
             .unwrap();
         assert_eq!(got["n"], 1);
+        assert_eq!(got["_revs_info"][0]["rev"], rev1.as_str());
+        let rev2 = s
+            .handle_json(json!({"cmd": "doc_put", "args": {"db": "db", "doc": {"_id": "x", "_rev": rev1, "n": 2}}}))
+            .unwrap()["rev"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let old = s
+            .handle_json(json!({"cmd": "doc_get", "args": {"db": "db", "id": "x", "rev": rev1}}))
+            .unwrap();
+        assert_eq!(old["n"], 1, "the older revision's body");
+        let rev1 = rev2;
         let bad = s
             .handle_json(
                 json!({"cmd": "doc_delete", "args": {"db": "db", "id": "x", "rev": "1-00"}}),
@@ -674,7 +697,7 @@ mod tests {
         let del = s
             .handle_json(json!({"cmd": "doc_delete", "args": {"db": "db", "id": "x", "rev": rev1}}))
             .unwrap();
-        assert!(del["rev"].as_str().unwrap().starts_with("2-"));
+        assert!(del["rev"].as_str().unwrap().starts_with("3-"));
         let gone = s
             .handle_json(json!({"cmd": "doc_get", "args": {"db": "db", "id": "x"}}))
             .unwrap_err();
