@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use fullsync_project::sync::{strip_rev, views_to_rebuild};
 use fullsync_project::Project;
 use fullsync_replicate::{HttpPeer, ReplError};
 use serde::{Deserialize, Serialize};
@@ -136,25 +137,6 @@ fn canonical(v: &Value) -> Value {
     }
 }
 
-fn strip_rev(mut v: Value) -> Value {
-    if let Some(m) = v.as_object_mut() {
-        m.remove("_rev");
-    }
-    v
-}
-
-fn views_of(v: &Value) -> Vec<(String, Value)> {
-    v.get("views")
-        .and_then(Value::as_object)
-        .map(|m| {
-            m.iter()
-                .filter(|(k, _)| *k != "lib")
-                .map(|(k, d)| (k.clone(), d.clone()))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 fn ddocs_on(peer: &HttpPeer) -> Result<Vec<Value>, ReplError> {
     let (s, v) = peer.call(
         "GET",
@@ -208,22 +190,9 @@ pub fn plan(p: &Project, server: &HttpPeer, server_name: &str) -> Result<Plan, D
                 .cloned()
                 .map(strip_rev);
             let (action, reindex) = match &cur {
-                None => (
-                    Action::Create,
-                    views_of(w).into_iter().map(|(k, _)| k).collect(),
-                ),
+                None => (Action::Create, views_to_rebuild(None, w)),
                 Some(c) if c == w => (Action::Unchanged, vec![]),
-                Some(c) => {
-                    let before = views_of(c);
-                    (
-                        Action::Update,
-                        views_of(w)
-                            .into_iter()
-                            .filter(|v| !before.contains(v))
-                            .map(|(k, _)| k)
-                            .collect(),
-                    )
-                }
+                Some(c) => (Action::Update, views_to_rebuild(Some(c), w)),
             };
             plan.items.push(PlanItem {
                 db: c.name.clone(),

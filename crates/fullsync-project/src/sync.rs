@@ -22,11 +22,24 @@ pub struct SyncReport {
     pub errors: Vec<String>,
 }
 
-fn strip_rev(mut v: Value) -> Value {
+/// A stored design document without its `_rev`, to compare with a project's version.
+pub fn strip_rev(mut v: Value) -> Value {
     if let Some(m) = v.as_object_mut() {
         m.remove("_rev");
     }
     v
+}
+
+/// The views of `after` whose index must be rebuilt when a design document goes from
+/// `before` (`None`: it does not exist yet) to `after`: new views and views whose map,
+/// reduce or options changed.
+pub fn views_to_rebuild(before: Option<&Value>, after: &Value) -> Vec<String> {
+    let before = before.map(view_sources).unwrap_or_default();
+    view_sources(after)
+        .into_iter()
+        .filter(|v| !before.contains(v))
+        .map(|(k, _)| k)
+        .collect()
 }
 
 fn view_sources(v: &Value) -> Vec<(String, Value)> {
@@ -117,14 +130,7 @@ pub fn sync(engine: &Arc<Engine>, p: &Project) -> SyncReport {
                 }
                 doc["_rev"] = old["_rev"].clone();
             }
-            let rebuild: Vec<String> = {
-                let before = old.as_ref().map(view_sources).unwrap_or_default();
-                view_sources(&new)
-                    .into_iter()
-                    .filter(|v| !before.contains(v))
-                    .map(|(k, _)| k)
-                    .collect()
-            };
+            let rebuild = views_to_rebuild(old.as_ref(), &new);
             match fullsync_engine::parse_doc(doc, None, &mut |_| None)
                 .and_then(|d| db.put(d, &admin))
             {
