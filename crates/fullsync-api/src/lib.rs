@@ -507,18 +507,7 @@ impl Studio {
             }
             Request::DocDelete { db, id, rev } => {
                 let dbh = self.engine.db(&db)?;
-                let doc = fullsync_engine::parse_doc(
-                    json!({"_id": id, "_rev": rev, "_deleted": true}),
-                    None,
-                    &mut |_| None,
-                )?;
-                let rev = dbh.put(
-                    doc,
-                    &UserCtx {
-                        name: None,
-                        roles: vec!["_admin".into()],
-                    },
-                )?;
+                let (id, rev) = put_json(&dbh, json!({"_id": id, "_rev": rev, "_deleted": true}))?;
                 Ok(json!({"ok": true, "id": id, "rev": rev}))
             }
             Request::Changes {
@@ -559,10 +548,6 @@ impl Studio {
                 body,
             } => {
                 let dbh = self.engine.db(&db)?;
-                let admin = UserCtx {
-                    name: None,
-                    roles: vec!["_admin".into()],
-                };
                 let leaves: std::collections::BTreeSet<String> = live_leaves(&dbh, &id)?
                     .iter()
                     .filter_map(|d| d["_rev"].as_str().map(str::to_string))
@@ -589,30 +574,16 @@ impl Studio {
                     })?;
                     o.insert("_id".into(), json!(id));
                     o.insert("_rev".into(), json!(keep));
-                    let parsed = fullsync_engine::parse_doc(b, None, &mut |_| None)?;
-                    kept = dbh.put(parsed, &admin)?;
+                    kept = put_json(&dbh, b)?.1;
                 }
                 for rev in &delete {
-                    let doc = fullsync_engine::parse_doc(
-                        json!({"_id": id, "_rev": rev, "_deleted": true}),
-                        None,
-                        &mut |_| None,
-                    )?;
-                    dbh.put(doc, &admin)?;
+                    put_json(&dbh, json!({"_id": id, "_rev": rev, "_deleted": true}))?;
                 }
                 Ok(json!({"ok": true, "id": id, "rev": kept, "deleted": delete}))
             }
             Request::DocPut { db, doc } => {
                 let dbh = self.engine.db(&db)?;
-                let parsed = fullsync_engine::parse_doc(doc, None, &mut |_| None)?;
-                let id = parsed.id.clone();
-                let rev = dbh.put(
-                    parsed,
-                    &UserCtx {
-                        name: None,
-                        roles: vec!["_admin".into()],
-                    },
-                )?;
+                let (id, rev) = put_json(&dbh, doc)?;
                 Ok(json!({"ok": true, "id": id, "rev": rev}))
             }
         }
@@ -625,6 +596,21 @@ impl Studio {
         })?;
         self.handle(req)
     }
+}
+
+/// Writes one document given as JSON, as the studio's user (an admin, like the local
+/// developer on their own engine), and answers its id and new revision.
+fn put_json(dbh: &fullsync_engine::Database, doc: Value) -> Result<(String, String), ApiError> {
+    let parsed = fullsync_engine::parse_doc(doc, None, &mut |_| None)?;
+    let id = parsed.id.clone();
+    let rev = dbh.put(
+        parsed,
+        &UserCtx {
+            name: None,
+            roles: vec!["_admin".into()],
+        },
+    )?;
+    Ok((id, rev))
 }
 
 /// Live leaf revisions of `id`, the winner first.
