@@ -44,6 +44,24 @@ pub struct Change {
     pub revs: Vec<String>,
 }
 
+impl Change {
+    /// Reads one `_changes` row (`{seq, id, changes: [{rev}]}`), ours or a server's.
+    fn from_row(r: &Value) -> Change {
+        Change {
+            seq: r["seq"].clone(),
+            id: r["id"].as_str().unwrap_or_default().to_string(),
+            revs: r["changes"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|c| c["rev"].as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        }
+    }
+}
+
 /// A batch of changes and where to resume.
 #[derive(Clone, Debug)]
 pub struct ChangesBatch {
@@ -228,22 +246,7 @@ impl Peer for LocalPeer {
                 }
             }
         }
-        let rows = c
-            .results
-            .into_iter()
-            .map(|r| Change {
-                seq: r["seq"].clone(),
-                id: r["id"].as_str().unwrap_or_default().to_string(),
-                revs: r["changes"]
-                    .as_array()
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(|c| c["rev"].as_str().map(str::to_string))
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-            })
-            .collect();
+        let rows = c.results.iter().map(Change::from_row).collect();
         Ok(ChangesBatch {
             rows,
             last_seq: json!(c.last_seq),
@@ -695,21 +698,7 @@ impl Peer for HttpPeer {
                 self.db_url
             ))
         })?;
-        let rows = results
-            .iter()
-            .map(|r| Change {
-                seq: r["seq"].clone(),
-                id: r["id"].as_str().unwrap_or_default().to_string(),
-                revs: r["changes"]
-                    .as_array()
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(|c| c["rev"].as_str().map(str::to_string))
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-            })
-            .collect();
+        let rows = results.iter().map(Change::from_row).collect();
         Ok(ChangesBatch {
             rows,
             last_seq: v.get("last_seq").cloned().unwrap_or_else(|| since.clone()),
