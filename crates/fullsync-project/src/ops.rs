@@ -306,15 +306,7 @@ pub fn save_listener(
     name: &str,
     l: &Listener,
 ) -> Result<PathBuf, OpError> {
-    check_name(name)?;
-    must_exist(
-        &connector_dir(root, connector),
-        format!("connector {connector}"),
-    )?;
-    let f = item_file(root, connector, "listeners", name);
-    let text = toml::to_string(l).map_err(|e| OpError::Parse(e.to_string()))?;
-    write_atomic(&f, text.as_bytes()).map_err(io(&f))?;
-    Ok(f)
+    save_item(root, connector, "listeners", name, l)
 }
 
 /// Writes a transaction (creating or replacing `transactions/<name>.toml`).
@@ -324,13 +316,24 @@ pub fn save_transaction(
     name: &str,
     t: &Transaction,
 ) -> Result<PathBuf, OpError> {
+    save_item(root, connector, "transactions", name, t)
+}
+
+/// Writes `<connector>/<kind>/<name>.toml` atomically from `item`.
+fn save_item<T: serde::Serialize>(
+    root: &Path,
+    connector: &str,
+    kind: &str,
+    name: &str,
+    item: &T,
+) -> Result<PathBuf, OpError> {
     check_name(name)?;
     must_exist(
         &connector_dir(root, connector),
         format!("connector {connector}"),
     )?;
-    let f = item_file(root, connector, "transactions", name);
-    let text = toml::to_string(t).map_err(|e| OpError::Parse(e.to_string()))?;
+    let f = item_file(root, connector, kind, name);
+    let text = toml::to_string(item).map_err(|e| OpError::Parse(e.to_string()))?;
     write_atomic(&f, text.as_bytes()).map_err(io(&f))?;
     Ok(f)
 }
