@@ -6,10 +6,13 @@
 //! the UI's files. Errors carry a stable [`ErrorCode`] the UI matches on and a message that says
 //! what to do.
 
+pub mod deploy;
+pub mod listeners;
+pub mod replication;
 pub mod web;
 
 use std::path::{Component, Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use fullsync_engine::{AllDocsOptions, Engine, ReadOptions, UserCtx};
 use serde::{Deserialize, Serialize};
@@ -140,6 +143,61 @@ pub enum Request {
         #[serde(default)]
         latest: bool,
     },
+    /// The open project's listeners and their activity log (each call of a target: listener,
+    /// database, document ids, result, time), oldest first, after the entry `after`.
+    ListenerActivity {
+        /// Only entries with a greater index (0: every entry kept).
+        #[serde(default)]
+        after: u64,
+    },
+    /// Starts a replication job between a local database and a remote one; answers its status
+    /// (with its `id`).
+    ReplicationStart(replication::StartArgs),
+    /// Every replication job (running, done, error, cancelled) until dismissed.
+    ReplicationStatus,
+    /// Asks a running replication job to stop.
+    ReplicationCancel {
+        /// Job id.
+        id: String,
+    },
+    /// Removes a finished replication job (and its errors) from the list.
+    ReplicationDismiss {
+        /// Job id.
+        id: String,
+    },
+    /// The documents of a local database a FullSync user would receive (FullSync access
+    /// rules: their `~c8oAcl`, their groups in `c8oGrp`, or neither key).
+    SeeAs {
+        /// Database.
+        db: String,
+        /// User (none: an anonymous device).
+        #[serde(default)]
+        user: Option<String>,
+        /// The user's groups.
+        #[serde(default)]
+        groups: Vec<String>,
+    },
+    /// The saved server profiles (no secrets).
+    ServersList,
+    /// Adds or replaces a server profile; a password goes to the OS keyring, never to a file.
+    ServerSave(deploy::SaveArgs),
+    /// What deploying the open project to a server would change (nothing is written).
+    DeployPlan {
+        /// Server profile name.
+        server: String,
+    },
+    /// Starts deploying the open project to a server in the background; answers the job.
+    DeployApply {
+        /// Server profile name.
+        server: String,
+    },
+    /// Every deploy job with its progress and result, until dismissed.
+    DeployStatus,
+    /// Removes a finished deploy job from the list.
+    DeployDismiss {
+        /// Job id.
+        id: String,
+    },
     /// Writes a document.
     DocPut {
         /// Database.
@@ -217,11 +275,24 @@ impl From<fullsync_views::ViewError> for ApiError {
     }
 }
 
+/// Milliseconds since the Unix epoch (times shown by the studio's screens).
+pub(crate) fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
 /// The studio backend.
 pub struct Studio {
     engine: Arc<Engine>,
     views: Arc<fullsync_views::Views>,
     project: RwLock<Option<PathBuf>>,
+    activity: Arc<Mutex<listeners::ActivityLog>>,
+    listeners: Mutex<Option<listeners::ListenerService>>,
+    listener_threads: Arc<std::sync::atomic::AtomicUsize>,
+    replications: replication::Replications,
+    deploys: deploy::Deploys,
 }
 
 /// A node of the project explorer.
@@ -253,6 +324,48 @@ impl Studio {
             engine,
             views,
             project: RwLock::new(None),
+            activity: Arc::new(Mutex::new(listeners::ActivityLog::default())),
+            listeners: Mutex::new(None),
+            listener_threads: Arc::default(),
+            replications: replication::Replications::default(),
+            deploys: deploy::Deploys::default(),
+        }
+    }
+
+    /// Replaces the listener runner with one for the project at `root` (none if it does not
+    /// load). With `resume`, the new runner continues where the old one stopped (the same
+    /// project, edited); otherwise the log is cleared and only new changes fire listeners.
+    fn restart_listeners(&self, root: &Path, resume: bool) {
+        let mut slot = self.listeners.lock().unwrap_or_else(|e| e.into_inner());
+        let reached = slot.take().map(|old| old.stop()).unwrap_or_default();
+        let from = if resume { reached } else { Default::default() };
+        if !resume {
+            self.activity
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clear();
+        }
+        if let Some(p) = fullsync_project::load(root).0 {
+            *slot = Some(listeners::ListenerService::start(
+                self.engine.clone(),
+                self.views.clone(),
+                &p,
+                self.activity.clone(),
+                &from,
+                self.listener_threads.clone(),
+            ));
+        }
+    }
+
+    /// Stops running the open project's listeners (they start again when a project is opened).
+    pub fn stop_listeners(&self) {
+        if let Some(old) = self
+            .listeners
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        {
+            old.stop();
         }
     }
 
@@ -405,6 +518,7 @@ impl Studio {
                 let root = root.canonicalize().unwrap_or(root);
                 *self.project.write().unwrap_or_else(|e| e.into_inner()) = Some(root.clone());
                 let sync = self.sync(&root);
+                self.restart_listeners(&root, false);
                 let mut t = self.tree(&root)?;
                 t["sync"] = sync;
                 Ok(t)
@@ -424,6 +538,7 @@ impl Studio {
                 })?;
                 let root = self.root()?;
                 let sync = self.sync(&root);
+                self.restart_listeners(&root, true);
                 let mut t = self.tree(&root)?;
                 t["sync"] = sync;
                 Ok(t)
@@ -585,6 +700,53 @@ impl Studio {
                 let dbh = self.engine.db(&db)?;
                 let (id, rev) = put_json(&dbh, doc)?;
                 Ok(json!({"ok": true, "id": id, "rev": rev}))
+            }
+            Request::ListenerActivity { after } => {
+                let slot = self.listeners.lock().unwrap_or_else(|e| e.into_inner());
+                let log = self.activity.lock().unwrap_or_else(|e| e.into_inner());
+                Ok(json!({
+                    "entries": log.after(after),
+                    "last": log.last(),
+                    "running": slot.as_ref().is_some_and(|l| l.running()),
+                    "runner_threads": self.listener_threads.load(std::sync::atomic::Ordering::SeqCst),
+                    "listeners": slot.as_ref().map(|l| l.listeners().to_vec()).unwrap_or_default(),
+                }))
+            }
+            Request::ReplicationStart(args) => Ok(json!(self.replications.start(
+                &self.engine,
+                &self.views,
+                args
+            )?)),
+            Request::ReplicationStatus => Ok(json!(self.replications.status())),
+            Request::ReplicationCancel { id } => Ok(json!(self.replications.cancel(&id)?)),
+            Request::ReplicationDismiss { id } => {
+                self.replications.dismiss(&id)?;
+                Ok(json!({"ok": true}))
+            }
+            Request::SeeAs { db, user, groups } => {
+                let dbh = self.engine.db(&db)?;
+                let user = user.filter(|u| !u.trim().is_empty());
+                let groups: Vec<String> = groups
+                    .into_iter()
+                    .map(|g| g.trim().to_string())
+                    .filter(|g| !g.is_empty())
+                    .collect();
+                let ids = fullsync_replicate::acl::see_as_user(&dbh, user.as_deref(), &groups)?;
+                let total = dbh.info()?.doc_count;
+                Ok(
+                    json!({"db": db, "user": user, "groups": groups, "count": ids.len(), "doc_count": total, "ids": ids}),
+                )
+            }
+            Request::ServersList => deploy::servers_list(),
+            Request::ServerSave(args) => deploy::server_save(args),
+            Request::DeployPlan { server } => deploy::plan(&self.root()?, &server),
+            Request::DeployApply { server } => {
+                Ok(json!(self.deploys.start(self.root()?, server)?))
+            }
+            Request::DeployStatus => Ok(json!(self.deploys.status())),
+            Request::DeployDismiss { id } => {
+                self.deploys.dismiss(&id)?;
+                Ok(json!({"ok": true}))
             }
         }
     }

@@ -1,0 +1,372 @@
+//! Deploy from the studio: server profiles (without secrets), the plan of a deploy of the open
+//! project (what `fullsync deploy --dry-run` prints), and deploys run as background jobs with
+//! progress. The work is [`fullsync_deploy`]'s; this module validates input, runs it on a
+//! thread, and keeps each job's progress and result until it is dismissed.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use fullsync_deploy::deploy::{Action, ApplyOptions, DeployError, Plan};
+use fullsync_deploy::profiles::{self, ProfileError, ServerKind, ServerProfile};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::{now_ms, ApiError, ErrorCode};
+
+/// A server profile to save (the `server_save` command's arguments).
+#[derive(Clone, Debug, Deserialize)]
+pub struct SaveArgs {
+    /// Profile name (letters, digits, `-`, `_`).
+    pub name: String,
+    /// Base URL of the server (`https://couch.example.com:6984`), without credentials.
+    pub url: String,
+    /// `couchdb` (default) or `convertigo`.
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// User name, if the server needs one.
+    #[serde(default)]
+    pub user: Option<String>,
+    /// The user's password: stored in the OS keyring, never in a file.
+    #[serde(default)]
+    pub password: Option<String>,
+    /// A PEM file of extra trusted CA certificates.
+    #[serde(default)]
+    pub ca_file: Option<String>,
+}
+
+fn profile_error(e: ProfileError) -> ApiError {
+    match e {
+        ProfileError::Unknown(name) => ApiError::new(
+            ErrorCode::NotFound,
+            format!("no server profile named `{name}`: save one in the Deploy screen (or `fullsync server add {name} --url URL`)"),
+        ),
+        ProfileError::NoPassword { .. } => ApiError::new(ErrorCode::Forbidden, e.to_string()),
+        ProfileError::Config(m) => ApiError::new(
+            ErrorCode::Internal,
+            format!("server profiles ({}): {m}", profiles::config_dir().display()),
+        ),
+    }
+}
+
+fn deploy_error(server: &str, e: DeployError) -> ApiError {
+    let code = match &e {
+        DeployError::Server(r) if !r.retryable() => ErrorCode::BadRequest,
+        _ => ErrorCode::Internal,
+    };
+    ApiError::new(code, format!("server `{server}`: {e}"))
+}
+
+/// Where a profile's password comes from: `not needed`, `environment`, `keyring`, `missing`.
+fn password_source(p: &ServerProfile) -> &'static str {
+    if p.user.is_none() {
+        "not needed"
+    } else if std::env::var_os(profiles::password_var(&p.name)).is_some() {
+        "environment"
+    } else if profiles::password(p).is_ok() {
+        "keyring"
+    } else {
+        "missing"
+    }
+}
+
+/// The saved server profiles, without secrets: each with `name`, `kind`, `url`, `user`,
+/// `password` (where it comes from) and `password_var` (the environment variable to set).
+pub fn servers_list() -> Result<Value, ApiError> {
+    let all = profiles::load().map_err(profile_error)?;
+    Ok(json!({
+        "config_dir": profiles::config_dir().display().to_string(),
+        "servers": all.values().map(|p| json!({
+            "name": p.name,
+            "kind": p.kind,
+            "url": p.url,
+            "user": p.user,
+            "ca_file": p.ca_file,
+            "password": password_source(p),
+            "password_var": profiles::password_var(&p.name),
+        })).collect::<Vec<_>>(),
+    }))
+}
+
+/// Saves (adds or replaces) a profile; a given password goes to the OS keyring only. When the
+/// keyring cannot take it, the profile is still saved and `warning` says how to give the
+/// password instead.
+pub fn server_save(a: SaveArgs) -> Result<Value, ApiError> {
+    let bad = |m: String| ApiError::new(ErrorCode::BadRequest, m);
+    let name = a.name.trim().to_string();
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(bad(format!(
+            "`{name}` is not a profile name: use letters, digits, - and _ (for example staging)"
+        )));
+    }
+    let url = a.url.trim().trim_end_matches('/').to_string();
+    if !url.starts_with("http://") && !url.starts_with("https://") {
+        return Err(bad(format!(
+            "the server URL must start with http:// or https:// (got `{}`)",
+            crate::replication::mask_url(&url)
+        )));
+    }
+    if url.contains('@') {
+        return Err(bad(
+            "put no credentials in the URL: fill in the user and password fields (the password goes to the OS keyring)".into(),
+        ));
+    }
+    let kind = match a.kind.as_deref().unwrap_or("couchdb") {
+        "couchdb" | "" => ServerKind::Couchdb,
+        "convertigo" => ServerKind::Convertigo,
+        other => return Err(bad(format!("kind `{other}` is not couchdb or convertigo"))),
+    };
+    let user = a.user.filter(|u| !u.trim().is_empty());
+    let password = a.password.filter(|p| !p.is_empty());
+    if password.is_some() && user.is_none() {
+        return Err(bad(
+            "a password needs a user name: fill in the user field too".into(),
+        ));
+    }
+    let p = ServerProfile {
+        name: name.clone(),
+        kind,
+        url,
+        user,
+        ca_file: a
+            .ca_file
+            .filter(|f| !f.trim().is_empty())
+            .map(PathBuf::from),
+    };
+    profiles::save(&p).map_err(profile_error)?;
+    let mut out = json!({"saved": name, "password_stored": false});
+    if let Some(pw) = password {
+        match profiles::store_password(&p, &pw) {
+            Ok(()) => out["password_stored"] = json!(true),
+            Err(e) => {
+                out["warning"] = json!(format!(
+                    "the profile was saved, but its password was not: {e}. The OS keyring is not available here; set {} in the environment of the studio instead",
+                    profiles::password_var(&name)
+                ))
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Loads the open project for a deploy, refusing one with errors.
+fn load_project(root: &Path) -> Result<fullsync_project::Project, ApiError> {
+    let (p, diags) = fullsync_project::load(root);
+    let errors: Vec<String> = diags
+        .iter()
+        .filter(|d| d.severity == fullsync_project::Severity::Error)
+        .map(|d| d.to_string())
+        .collect();
+    match p {
+        Some(p) if errors.is_empty() => Ok(p),
+        _ => Err(ApiError::new(
+            ErrorCode::InvalidProject,
+            format!(
+                "the project has errors; fix them before deploying:\n{}",
+                errors.join("\n")
+            ),
+        )),
+    }
+}
+
+fn couch_profile(server: &str) -> Result<ServerProfile, ApiError> {
+    let profile = profiles::get(server).map_err(profile_error)?;
+    if profile.kind == ServerKind::Convertigo {
+        return Err(ApiError::new(
+            ErrorCode::BadRequest,
+            format!("`{server}` is a Convertigo server: the studio deploys to CouchDB-compatible servers; deploy the project's .car with `fullsync deploy PROJECT --server {server}`"),
+        ));
+    }
+    Ok(profile)
+}
+
+fn plan_for(root: &Path, server: &str) -> Result<(Plan, fullsync_replicate::HttpPeer), ApiError> {
+    let p = load_project(root)?;
+    let profile = couch_profile(server)?;
+    let peer = fullsync_deploy::deploy::connect(&profile).map_err(|e| deploy_error(server, e))?;
+    let plan =
+        fullsync_deploy::deploy::plan(&p, &peer, server).map_err(|e| deploy_error(server, e))?;
+    Ok((plan, peer))
+}
+
+/// The plan of a deploy of the project at `root` to profile `server` (nothing is changed):
+/// `create_dbs`, `items` (each `db`, `id`, `action` create/update/delete/unchanged,
+/// `reindex`), `counts`, `noop`, and `rendered`, the readable diff `fullsync deploy --dry-run`
+/// prints.
+pub fn plan(root: &Path, server: &str) -> Result<Value, ApiError> {
+    let (plan, peer) = plan_for(root, server)?;
+    let count = |a: Action| plan.items.iter().filter(|i| i.action == a).count();
+    let url = peer.url().trim_end_matches("/_fullsync_deploy").to_string();
+    Ok(json!({
+        "server": server,
+        "url": url,
+        "noop": plan.is_noop(),
+        "create_dbs": plan.create_dbs.iter().map(|(db, l)| json!({"db": db, "revs_limit": l})).collect::<Vec<_>>(),
+        "items": plan.items.iter().map(|i| json!({"db": i.db, "id": i.id, "action": i.action, "reindex": i.reindex})).collect::<Vec<_>>(),
+        "counts": {"create": count(Action::Create), "update": count(Action::Update), "delete": count(Action::Delete), "unchanged": count(Action::Unchanged)},
+        "rendered": plan.render(),
+    }))
+}
+
+/// A deploy job, as `deploy_status` reports it.
+#[derive(Clone, Debug, Serialize)]
+pub struct DeployStatus {
+    /// Job id (`d1`, `d2`, ...).
+    pub id: String,
+    /// Server profile.
+    pub server: String,
+    /// `running`, `done` or `error`.
+    pub state: &'static str,
+    /// Steps done.
+    pub current: usize,
+    /// Steps in total (known once the plan is computed).
+    pub total: usize,
+    /// What is happening, or what happened.
+    pub message: String,
+    /// Started (milliseconds since the Unix epoch).
+    pub started: u64,
+    /// Ended, once it has.
+    pub ended: Option<u64>,
+    /// Design documents written or deleted (`create db/_design/x`, ...).
+    pub applied: Vec<String>,
+    /// Databases created.
+    pub created_dbs: Vec<String>,
+    /// What stopped it, and what to do.
+    pub error: Option<String>,
+}
+
+/// The studio's deploy jobs.
+#[derive(Default)]
+pub struct Deploys {
+    next: AtomicU64,
+    jobs: Mutex<Vec<Arc<Mutex<DeployStatus>>>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Deploys {
+    /// Starts deploying the project at `root` to `server` on a thread: a fresh plan, then
+    /// apply (recorded in the project's deploy history, as the CLI does).
+    pub fn start(&self, root: PathBuf, server: String) -> Result<DeployStatus, ApiError> {
+        // Fail fast on what the user can fix in the form.
+        load_project(&root)?;
+        couch_profile(&server)?;
+        let id = format!("d{}", self.next.fetch_add(1, Ordering::SeqCst) + 1);
+        let status = Arc::new(Mutex::new(DeployStatus {
+            id,
+            server: server.clone(),
+            state: "running",
+            current: 0,
+            total: 0,
+            message: "computing the plan".into(),
+            started: now_ms(),
+            ended: None,
+            applied: vec![],
+            created_dbs: vec![],
+            error: None,
+        }));
+        let st = status.clone();
+        std::thread::Builder::new()
+            .name(format!("fullsync-studio-deploy-{server}"))
+            .spawn(move || {
+                let result = (|| -> Result<fullsync_deploy::deploy::Report, ApiError> {
+                    let (plan, peer) = plan_for(&root, &server)?;
+                    {
+                        let mut s = lock(&st);
+                        s.total = plan.create_dbs.len()
+                            + plan
+                                .items
+                                .iter()
+                                .filter(|i| i.action != Action::Unchanged)
+                                .count();
+                        s.message = if plan.is_noop() {
+                            "nothing to deploy: the server is up to date".into()
+                        } else {
+                            format!("applying {} step(s)", s.total)
+                        };
+                    }
+                    let st2 = st.clone();
+                    fullsync_deploy::deploy::apply(
+                        &plan,
+                        &peer,
+                        &root,
+                        &ApplyOptions::default(),
+                        &mut |pr| {
+                            let mut s = lock(&st2);
+                            s.current = pr.current;
+                            s.total = pr.total;
+                            s.message = pr.message;
+                        },
+                    )
+                    .map_err(|e| deploy_error(&server, e))
+                })();
+                let mut s = lock(&st);
+                s.ended = Some(now_ms());
+                match result {
+                    Ok(r) => {
+                        s.state = "done";
+                        s.created_dbs = r.created_dbs;
+                        s.applied = r
+                            .applied
+                            .iter()
+                            .map(|i| format!("{:?} {}/{}", i.action, i.db, i.id).to_lowercase())
+                            .collect();
+                        s.message = format!(
+                            "deployed: {} design document change(s), {} database(s) created",
+                            s.applied.len(),
+                            s.created_dbs.len()
+                        );
+                    }
+                    Err(e) => {
+                        s.state = "error";
+                        s.message = "failed".into();
+                        s.error = Some(format!("{}. The project's deploy history (.fullsync/deploy-history) says what was applied; deploy again to complete it", e.message));
+                    }
+                }
+            })
+            .map_err(|e| {
+                ApiError::new(
+                    ErrorCode::Internal,
+                    format!("cannot start a deploy thread: {e}"),
+                )
+            })?;
+        let snapshot = lock(&status).clone();
+        lock(&self.jobs).push(status);
+        Ok(snapshot)
+    }
+
+    /// Every job, oldest first.
+    pub fn status(&self) -> Vec<DeployStatus> {
+        lock(&self.jobs).iter().map(|j| lock(j).clone()).collect()
+    }
+
+    /// Removes a finished job from the list.
+    pub fn dismiss(&self, id: &str) -> Result<(), ApiError> {
+        let mut jobs = lock(&self.jobs);
+        let state = jobs
+            .iter()
+            .map(|j| lock(j))
+            .find(|s| s.id == id)
+            .map(|s| s.state)
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::NotFound,
+                    format!("no deploy job `{id}`: it was dismissed, or the studio restarted"),
+                )
+            })?;
+        if state == "running" {
+            return Err(ApiError::new(
+                ErrorCode::Conflict,
+                format!("deploy `{id}` is still running: wait for it to end, then dismiss it"),
+            ));
+        }
+        jobs.retain(|j| lock(j).id != id);
+        Ok(())
+    }
+}

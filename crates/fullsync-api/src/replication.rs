@@ -1,0 +1,473 @@
+//! Replication jobs started from the studio: a local database pushed to, pulled from, or synced
+//! with a remote CouchDB-compatible database, each on its own threads
+//! ([`fullsync_replicate::start`]/[`fullsync_replicate::sync`]), with progress taken from the
+//! replication's events. Finished jobs (and their errors) stay listed until dismissed.
+//!
+//! Credentials never leave this module: the remote URL is shown with its password masked, and
+//! any error text is scrubbed of the password before it is stored.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use fullsync_engine::Engine;
+use fullsync_replicate::{Auth, Direction, Event, Replication};
+use serde::{Deserialize, Serialize};
+
+use crate::{now_ms, ApiError, ErrorCode};
+
+/// What a studio replication does, seen from the local database.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Local to remote.
+    Push,
+    /// Remote to local.
+    Pull,
+    /// Both, side by side.
+    Sync,
+}
+
+/// What to replicate (the `replication_start` command's arguments).
+#[derive(Clone, Debug, Deserialize)]
+pub struct StartArgs {
+    /// Local database.
+    pub db: String,
+    /// Remote database URL (`http(s)://[user:password@]host:port/db`).
+    pub remote: String,
+    /// Push, pull or sync.
+    pub direction: Mode,
+    /// Keep following changes (and retry while the remote is unreachable) until cancelled.
+    #[serde(default)]
+    pub live: bool,
+    /// Replicate as this FullSync user of the remote server (its access rules apply: a pull
+    /// receives only the user's documents, a push is tagged with the user).
+    #[serde(default)]
+    pub user: Option<String>,
+    /// The user's password: used for this job only, never stored nor shown.
+    #[serde(default)]
+    pub password: Option<String>,
+}
+
+/// Progress of one direction of a job.
+#[derive(Clone, Debug, Serialize)]
+pub struct Leg {
+    /// `push` or `pull`.
+    pub direction: Direction,
+    /// `running`, `done`, `error` or `cancelled`.
+    pub state: &'static str,
+    /// Revisions read from the source.
+    pub docs_read: u64,
+    /// Revisions written to the target.
+    pub docs_written: u64,
+    /// Revisions the target refused.
+    pub doc_write_failures: u64,
+    /// Source sequence reached.
+    pub current: u64,
+    /// Source sequence to reach.
+    pub total: u64,
+    /// Live: up to date and waiting for changes, or waiting to retry (then `message` says why).
+    pub waiting: bool,
+    /// What it is doing or waiting for.
+    pub message: String,
+}
+
+/// A replication job, as `replication_status` reports it.
+#[derive(Clone, Debug, Serialize)]
+pub struct JobStatus {
+    /// Job id (`r1`, `r2`, ...).
+    pub id: String,
+    /// Local database.
+    pub db: String,
+    /// Remote URL with its password masked.
+    pub remote: String,
+    /// Push, pull or sync.
+    pub direction: Mode,
+    /// Live.
+    pub live: bool,
+    /// The FullSync user it replicates as.
+    pub user: Option<String>,
+    /// `running`, `done`, `error` or `cancelled` (the worst of its directions).
+    pub state: &'static str,
+    /// Cancel was asked and the job is stopping.
+    pub cancelling: bool,
+    /// Started (milliseconds since the Unix epoch).
+    pub started: u64,
+    /// Ended, once it has.
+    pub ended: Option<u64>,
+    /// Sum over directions, for one progress bar.
+    pub current: u64,
+    /// Sum over directions, for one progress bar.
+    pub total: u64,
+    /// Sum over directions.
+    pub docs_read: u64,
+    /// Sum over directions.
+    pub docs_written: u64,
+    /// Each direction.
+    pub legs: Vec<Leg>,
+    /// Fatal errors and refused documents (kept until the job is dismissed).
+    pub errors: Vec<String>,
+}
+
+struct Job {
+    status: Arc<Mutex<JobStatus>>,
+    handles: Vec<Replication>,
+}
+
+/// The studio's replication jobs.
+#[derive(Default)]
+pub struct Replications {
+    next: AtomicU64,
+    jobs: Mutex<Vec<Job>>,
+}
+
+/// `http://user:secret@host/db` -> `http://user:***@host/db` (unchanged without userinfo).
+pub fn mask_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let end = rest.find('/').unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(end);
+    match authority.rsplit_once('@') {
+        Some((cred, host)) => match cred.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}{path}"),
+            None => format!("{scheme}://{cred}@{host}{path}"),
+        },
+        None => url.to_string(),
+    }
+}
+
+/// Removes every form of `secret` (as typed, and percent-encoded in a URL) from `text`.
+fn scrub(text: &str, secrets: &[String]) -> String {
+    let mut out = text.to_string();
+    for s in secrets.iter().filter(|s| !s.is_empty()) {
+        out = out.replace(s.as_str(), "***");
+    }
+    out
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Recomputes the job-level fields from its legs.
+fn summarize(s: &mut JobStatus) {
+    s.current = s.legs.iter().map(|l| l.current).sum();
+    s.total = s.legs.iter().map(|l| l.total).sum();
+    s.docs_read = s.legs.iter().map(|l| l.docs_read).sum();
+    s.docs_written = s.legs.iter().map(|l| l.docs_written).sum();
+    let any = |st: &str| s.legs.iter().any(|l| l.state == st);
+    s.state = if any("running") {
+        "running"
+    } else if any("error") {
+        "error"
+    } else if any("cancelled") {
+        "cancelled"
+    } else {
+        "done"
+    };
+    if s.state != "running" && s.ended.is_none() {
+        s.ended = Some(now_ms());
+        s.cancelling = false;
+    }
+}
+
+fn on_event(status: &Mutex<JobStatus>, secrets: &[String], e: Event) {
+    let mut s = lock(status);
+    let dir = match &e {
+        Event::Active { direction }
+        | Event::Change { direction, .. }
+        | Event::Paused { direction, .. }
+        | Event::Complete { direction, .. }
+        | Event::Error { direction, .. } => *direction,
+    };
+    let Some(leg) = s.legs.iter_mut().find(|l| l.direction == dir) else {
+        return;
+    };
+    let mut errors = vec![];
+    match e {
+        Event::Active { .. } => {
+            leg.waiting = false;
+            leg.message = "replicating".into();
+        }
+        Event::Change {
+            docs_read,
+            docs_written,
+            doc_write_failures,
+            current,
+            total,
+            ..
+        } => {
+            leg.docs_read = docs_read;
+            leg.docs_written = docs_written;
+            leg.doc_write_failures = doc_write_failures;
+            leg.current = current;
+            leg.total = total;
+            leg.waiting = false;
+            leg.message = "replicating".into();
+        }
+        Event::Paused { error, .. } => {
+            leg.waiting = true;
+            leg.message = match error {
+                Some(err) => format!("waiting to retry: {}", scrub(&err, secrets)),
+                None => "up to date; waiting for changes".into(),
+            };
+        }
+        Event::Error { .. } => {}
+        Event::Complete {
+            ok,
+            docs_read,
+            docs_written,
+            doc_write_failures,
+            last_seq,
+            errors: errs,
+            cancelled,
+            ..
+        } => {
+            leg.docs_read = docs_read;
+            leg.docs_written = docs_written;
+            leg.doc_write_failures = doc_write_failures;
+            leg.waiting = false;
+            if ok && !cancelled {
+                // A one-shot that had nothing to copy sends no `change`: the sequence it
+                // checkpointed is where it reached.
+                let reached = fullsync_replicate::replicate::seq_num(&last_seq);
+                leg.current = leg.current.max(reached);
+                leg.total = leg.total.max(leg.current);
+            }
+            leg.state = if cancelled {
+                "cancelled"
+            } else if ok {
+                "done"
+            } else {
+                "error"
+            };
+            leg.message = match leg.state {
+                "cancelled" => "cancelled".into(),
+                "done" => format!(
+                    "done: {docs_read} read, {docs_written} written, {doc_write_failures} refused"
+                ),
+                _ => "failed".into(),
+            };
+            let label = format!("{dir:?}").to_lowercase();
+            errors = errs
+                .iter()
+                .map(|m| format!("{label}: {}", scrub(m, secrets)))
+                .collect();
+        }
+    }
+    s.errors.extend(errors);
+    summarize(&mut s);
+}
+
+impl Replications {
+    /// Starts a job and answers its status (with its id).
+    pub fn start(
+        &self,
+        engine: &Arc<Engine>,
+        views: &Arc<fullsync_views::Views>,
+        a: StartArgs,
+    ) -> Result<JobStatus, ApiError> {
+        let remote = a.remote.trim().to_string();
+        let (clean, url_auth) = fullsync_replicate::peer::split_credentials(&remote);
+        let mut secrets: Vec<String> = vec![];
+        if let Some(au) = &url_auth {
+            secrets.push(au.password.clone());
+            if let Some((_, rest)) = remote.split_once("://") {
+                if let Some((cred, _)) = rest.split('/').next().unwrap_or("").rsplit_once('@') {
+                    if let Some((_, raw)) = cred.split_once(':') {
+                        secrets.push(raw.to_string());
+                    }
+                }
+            }
+        }
+        if let Some(p) = &a.password {
+            secrets.push(p.clone());
+        }
+        let bad = |msg: String| ApiError::new(ErrorCode::BadRequest, scrub(&msg, &secrets));
+        if !clean.starts_with("http://") && !clean.starts_with("https://") {
+            return Err(bad(format!(
+                "the remote `{}` is not a URL: give the remote database as http://host:port/dbname (or https://)",
+                mask_url(&remote)
+            )));
+        }
+        engine.db(&a.db).map_err(|_| {
+            bad(format!(
+                "there is no local database `{}`: pick one of the databases listed (open the project to create its databases)",
+                a.db
+            ))
+        })?;
+        let user = a.user.filter(|u| !u.trim().is_empty());
+        let auth = match (&user, a.password) {
+            (Some(u), Some(p)) => Some(Auth {
+                user: u.clone(),
+                password: p,
+            }),
+            (Some(u), None) => {
+                return Err(bad(format!(
+                    "replicating as `{u}` needs their password: type it in the password field (it is used for this replication only and never stored)"
+                )))
+            }
+            (None, _) => None,
+        };
+        let user = user.or_else(|| url_auth.as_ref().map(|x| x.user.clone()));
+        let timeout = Duration::from_secs(30);
+        let remote_peer =
+            fullsync_replicate::endpoint(&remote, engine, Some(views.clone()), auth, timeout)
+                .map_err(|e| bad(e.to_string()))?;
+        let local_peer =
+            fullsync_replicate::endpoint(&a.db, engine, Some(views.clone()), None, timeout)
+                .map_err(|e| bad(e.to_string()))?;
+        let id = format!("r{}", self.next.fetch_add(1, Ordering::SeqCst) + 1);
+        let dirs: &[Direction] = match a.direction {
+            Mode::Push => &[Direction::Push],
+            Mode::Pull => &[Direction::Pull],
+            Mode::Sync => &[Direction::Push, Direction::Pull],
+        };
+        let status = Arc::new(Mutex::new(JobStatus {
+            id: id.clone(),
+            db: a.db.clone(),
+            remote: mask_url(&remote),
+            direction: a.direction,
+            live: a.live,
+            user,
+            state: "running",
+            cancelling: false,
+            started: now_ms(),
+            ended: None,
+            current: 0,
+            total: 0,
+            docs_read: 0,
+            docs_written: 0,
+            legs: dirs
+                .iter()
+                .map(|d| Leg {
+                    direction: *d,
+                    state: "running",
+                    docs_read: 0,
+                    docs_written: 0,
+                    doc_write_failures: 0,
+                    current: 0,
+                    total: 0,
+                    waiting: false,
+                    message: "starting".into(),
+                })
+                .collect(),
+            errors: vec![],
+        }));
+        let opts = fullsync_replicate::Options {
+            live: a.live,
+            // A live job keeps going while offline; a one-shot reports the error at once.
+            retry: a.live,
+            ..Default::default()
+        };
+        let st = status.clone();
+        let listener: fullsync_replicate::Listener =
+            Arc::new(move |e: Event| on_event(&st, &secrets, e));
+        let handles = match a.direction {
+            Mode::Push => vec![fullsync_replicate::start(
+                local_peer,
+                remote_peer,
+                Direction::Push,
+                opts,
+                listener,
+            )],
+            Mode::Pull => vec![fullsync_replicate::start(
+                remote_peer,
+                local_peer,
+                Direction::Pull,
+                opts,
+                listener,
+            )],
+            Mode::Sync => {
+                let (push, pull) =
+                    fullsync_replicate::sync(local_peer, remote_peer, opts, listener);
+                vec![push, pull]
+            }
+        };
+        let snapshot = lock(&status).clone();
+        let mut jobs = lock(&self.jobs);
+        jobs.push(Job { status, handles });
+        Ok(snapshot)
+    }
+
+    /// Every job, oldest first.
+    pub fn status(&self) -> Vec<JobStatus> {
+        lock(&self.jobs)
+            .iter()
+            .map(|j| lock(&j.status).clone())
+            .collect()
+    }
+
+    fn find<R>(&self, id: &str, f: impl FnOnce(&Job) -> R) -> Result<R, ApiError> {
+        let jobs = lock(&self.jobs);
+        let j = jobs
+            .iter()
+            .find(|j| lock(&j.status).id == id)
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::NotFound,
+                    format!("no replication job `{id}`: it was dismissed, or the studio restarted; refresh the list"),
+                )
+            })?;
+        Ok(f(j))
+    }
+
+    /// Asks a running job to stop; it ends as `cancelled` (after checkpointing what it copied).
+    pub fn cancel(&self, id: &str) -> Result<JobStatus, ApiError> {
+        self.find(id, |j| {
+            let mut s = lock(&j.status);
+            if s.state == "running" {
+                s.cancelling = true;
+                for h in &j.handles {
+                    h.cancel();
+                }
+            }
+            s.clone()
+        })
+    }
+
+    /// Removes a finished job (and its errors) from the list.
+    pub fn dismiss(&self, id: &str) -> Result<(), ApiError> {
+        let running = self.find(id, |j| lock(&j.status).state == "running")?;
+        if running {
+            return Err(ApiError::new(
+                ErrorCode::Conflict,
+                format!("replication `{id}` is still running: cancel it first, then dismiss it"),
+            ));
+        }
+        lock(&self.jobs).retain(|j| lock(&j.status).id != id);
+        Ok(())
+    }
+}
+
+impl Drop for Replications {
+    fn drop(&mut self) {
+        for j in lock(&self.jobs).iter() {
+            for h in &j.handles {
+                h.cancel();
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_masked_and_errors_scrubbed() {
+        assert_eq!(
+            mask_url("https://bob:s%40cret@db.example:6984/app"),
+            "https://bob:***@db.example:6984/app"
+        );
+        assert_eq!(
+            mask_url("http://127.0.0.1:5984/app"),
+            "http://127.0.0.1:5984/app"
+        );
+        assert_eq!(
+            scrub("GET http://bob:hunter2@h/db failed", &["hunter2".into()]),
+            "GET http://bob:***@h/db failed"
+        );
+    }
+}
