@@ -1,7 +1,7 @@
 import { defineConfig } from 'vite';
 
-// The web mode serves the built UI at /_studio/.
+// Relative asset URLs: the web mode serves the UI at /_studio/, the desktop app (Tauri) at its root.
 export default defineConfig({
-  base: '/_studio/',
+  base: './',
   build: { outDir: 'dist', emptyOutDir: true, chunkSizeWarningLimit: 6000 },
 });

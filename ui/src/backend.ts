@@ -14,6 +14,8 @@ export class BackendError extends Error {
 
 export interface Backend {
   call<T = unknown>(cmd: string, args?: Record<string, unknown>): Promise<T>;
+  /** Base URL of the CouchDB-compatible API on loopback (for curl lines and clients). */
+  httpBase(): Promise<string>;
 }
 
 /** Web mode: `POST /_studio/api` with the token from the URL (`#token=...`). */
@@ -36,4 +38,46 @@ export class HttpBackend implements Backend {
     const err: ApiError = body.error ?? body;
     throw new BackendError(err.code ?? 'internal', err.message ?? `HTTP ${res.status}`);
   }
+
+  /** Whether the page's URL carried a token. */
+  hasToken(): boolean {
+    return this.token !== '';
+  }
+
+  /** Base URL of the CouchDB API: the same server in web mode. */
+  async httpBase(): Promise<string> {
+    return location.origin;
+  }
+}
+
+interface TauriGlobal {
+  core: { invoke<T>(cmd: string, args?: Record<string, unknown>): Promise<T> };
+}
+
+/** The desktop app: Tauri IPC to the `studio` command (`src-tauri/`). */
+export class TauriBackend implements Backend {
+  constructor(private readonly tauri: TauriGlobal) {}
+
+  async call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+    try {
+      return await this.tauri.core.invoke<T>('studio', { req: args === undefined ? { cmd } : { cmd, args } });
+    } catch (e) {
+      const err = (e ?? {}) as Partial<ApiError>;
+      if (typeof err === 'object' && err.code) throw new BackendError(err.code, err.message ?? err.code);
+      throw new BackendError('internal', String(e));
+    }
+  }
+
+  async httpBase(): Promise<string> {
+    const info = await this.tauri.core.invoke<{ http: string }>('app_info');
+    return info.http;
+  }
+}
+
+/** The transport of this window: Tauri IPC in the desktop app, HTTP with the URL's token in a browser. */
+export function connect(): Backend {
+  const tauri = (window as unknown as { __TAURI__?: TauriGlobal }).__TAURI__;
+  if (tauri) return new TauriBackend(tauri);
+  const token = new URLSearchParams(location.hash.slice(1)).get('token') ?? '';
+  return new HttpBackend(token);
 }

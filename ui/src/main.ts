@@ -2,7 +2,9 @@ import * as monaco from 'monaco-editor/editor/editor.api';
 import 'monaco-editor/features/register.all';
 import 'monaco-editor/languages/definitions/javascript/register';
 import EditorWorker from 'monaco-editor/editor/editor.worker?worker';
-import { BackendError, HttpBackend, type Backend } from './backend';
+import { BackendError, HttpBackend, connect, type Backend } from './backend';
+import { applier, attachMenu, type NodeCtx } from './explorer-menu';
+import { openGit } from './git';
 import './style.css';
 
 (self as unknown as { MonacoEnvironment: monaco.Environment }).MonacoEnvironment = {
@@ -18,8 +20,7 @@ interface PreviewResult {
   ms: number;
 }
 
-const token = new URLSearchParams(location.hash.slice(1)).get('token') ?? '';
-const backend: Backend = new HttpBackend(token);
+const backend: Backend = connect();
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
 const editor = monaco.editor.create($('editor'), {
@@ -87,12 +88,15 @@ function status(msg: string, error = false) {
   s.classList.toggle('error', error);
 }
 
-function renderTree(nodes: TreeNode[]): HTMLUListElement {
+const applyEdit = applier<ProjectInfo>(backend, (p) => showProject(p), status);
+
+function renderTree(nodes: TreeNode[], parent: { connector?: string; ddoc?: string } = {}): HTMLUListElement {
   const ul = document.createElement('ul');
   for (const n of nodes) {
     const li = document.createElement('li');
     const label = document.createElement('span');
     label.textContent = n.name;
+    label.dataset.node = `${n.kind}:${n.name}`;
     const kind = document.createElement('span');
     kind.className = 'kind';
     kind.textContent = n.kind;
@@ -103,11 +107,28 @@ function renderTree(nodes: TreeNode[]): HTMLUListElement {
       label.title = n.path;
       label.addEventListener('click', () => void openFile(n.path!));
     }
+    const ctx: NodeCtx = { kind: n.kind, name: n.name, ...parent };
+    attachMenu(label, ctx, applyEdit);
     li.append(label);
-    if (n.children?.length) li.append(renderTree(n.children));
+    const inner = n.kind === 'connector' ? { connector: n.name } : n.kind === 'ddoc' ? { ...parent, ddoc: n.name } : n.kind === 'view' ? { ...parent } : parent;
+    if (n.children?.length) li.append(renderTree(n.children, inner));
     ul.append(li);
   }
   return ul;
+}
+attachMenu($('explorer'), { kind: 'project', name: '' }, applyEdit);
+$('git-open').addEventListener('click', () => void openGit(backend, () => void reopenCurrent()));
+
+/** After files changed on disk under the editor (git discard): reload the open file unless it has unsaved edits. */
+async function reopenCurrent() {
+  if (!current || current.doc || current.readOnly) return;
+  const path = current.path;
+  const f = await backend.call<{ text: string }>('file_read', { path }).catch(() => null);
+  if (!f) return;
+  if (editor.getValue() === current.saved) {
+    current.saved = f.text;
+    editor.setValue(f.text);
+  }
 }
 
 function showProject(p: ProjectInfo) {
@@ -518,7 +539,7 @@ async function runQuery() {
     return;
   }
   const params = new URLSearchParams(Object.entries(q).map(([k, v]) => [k, typeof v === 'string' || JSON_FIELDS.includes(k) ? JSON.stringify(v) : String(v)]));
-  const url = `${location.origin}/${runnerView.db}/_design/${runnerView.ddoc}/_view/${runnerView.view}?${params}`;
+  const url = `${await backend.httpBase()}/${runnerView.db}/_design/${runnerView.ddoc}/_view/${runnerView.view}?${params}`;
   $('runner-curl').textContent = `curl '${url}'`;
   try {
     const r = await backend.call<{ result: { rows: unknown[]; total_rows?: number; offset?: number }; ms: number }>('view_query', { ...runnerView, query: q });
@@ -537,6 +558,7 @@ $('runner-form').addEventListener('submit', (e) => {
 });
 $('runner-form').addEventListener('input', () => void runnerQuery());
 
+
 editor.onDidChangeModelContent(() => {
   if (!current) return;
   $('tab-title').classList.toggle('dirty', editor.getValue() !== current.saved);
@@ -548,7 +570,7 @@ window.addEventListener('beforeunload', (e) => {
 });
 
 (async () => {
-  if (!token) {
+  if (backend instanceof HttpBackend && !backend.hasToken()) {
     status('No studio token in the URL: open the address printed by `fullsync serve --studio`.', true);
     return;
   }

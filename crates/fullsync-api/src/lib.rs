@@ -8,6 +8,7 @@
 
 pub mod deploy;
 pub mod listeners;
+pub mod project_ops;
 pub mod replication;
 pub mod web;
 
@@ -205,6 +206,11 @@ pub enum Request {
         /// The document (with `_rev` to update).
         doc: Value,
     },
+    /// Creates, renames or deletes a connector, design document, view, listener or
+    /// transaction (the explorer's context menu); answers the new tree, like a file save.
+    ProjectEdit(project_ops::Edit),
+    /// The Git screen: status, diff, commit, discard, init.
+    Git(project_ops::GitOp),
 }
 
 fn fifty() -> usize {
@@ -242,7 +248,8 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+    /// An error with `code` and a message that says what to do.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         ApiError {
             code,
             message: message.into(),
@@ -524,6 +531,15 @@ impl Studio {
                 Ok(t)
             }
             Request::ProjectTree => self.tree(&self.root()?),
+            Request::ProjectEdit(e) => {
+                let root = self.root()?;
+                project_ops::edit(&root, e)?;
+                let sync = self.sync(&root);
+                let mut t = self.tree(&root)?;
+                t["sync"] = sync;
+                Ok(t)
+            }
+            Request::Git(op) => project_ops::git_op(&self.root()?, op),
             Request::FileRead { path } => {
                 let f = self.file(&path)?;
                 let text = std::fs::read_to_string(&f).map_err(|e| {

@@ -194,6 +194,18 @@ pub fn commit(root: &Path, message: &str, author: &str, email: &str) -> Result<S
     Ok(id.to_string())
 }
 
+/// The committer identity git would use here (`user.name`, `user.email` from the repository,
+/// global or system configuration), when set.
+pub fn identity(root: &Path) -> (Option<String>, Option<String>) {
+    let Ok(cfg) = open(root).and_then(|r| r.config().map_err(GitError::from)) else {
+        return (None, None);
+    };
+    (
+        cfg.get_string("user.name").ok(),
+        cfg.get_string("user.email").ok(),
+    )
+}
+
 /// The latest commits of HEAD.
 pub fn log(root: &Path, limit: usize) -> Result<Vec<CommitInfo>, GitError> {
     let repo = open(root)?;

@@ -1,0 +1,430 @@
+//! The explorer's context-menu edits (create, rename, delete) and the Git screen, over
+//! `fullsync_project::ops` and `fullsync_project::git`. Every edit reloads the project and syncs
+//! it into the engine, like a file save.
+
+use std::path::Path;
+
+use fullsync_project::{git, ops};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::{ApiError, ErrorCode};
+
+/// What an explorer edit applies to.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemKind {
+    /// A connector (a database).
+    Connector,
+    /// A design document of a connector.
+    Ddoc,
+    /// A view of a design document.
+    View,
+    /// A listener of a connector.
+    Listener,
+    /// A transaction of a connector.
+    Transaction,
+}
+
+/// An explorer edit.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Edit {
+    /// Creates a connector, design document or view (with a starter map function).
+    Create {
+        /// Kind (connector, ddoc or view).
+        kind: ItemKind,
+        /// Connector (for a ddoc or view).
+        #[serde(default)]
+        connector: String,
+        /// Design document (for a view).
+        #[serde(default)]
+        ddoc: String,
+        /// Name of the new item.
+        name: String,
+    },
+    /// Renames an item; references to it in the project are rewritten.
+    Rename {
+        /// Kind.
+        kind: ItemKind,
+        /// Connector (for everything but a connector).
+        #[serde(default)]
+        connector: String,
+        /// Design document (for a view).
+        #[serde(default)]
+        ddoc: String,
+        /// Current name.
+        name: String,
+        /// New name.
+        new_name: String,
+    },
+    /// Deletes an item and its files (the UI confirms first).
+    Delete {
+        /// Kind.
+        kind: ItemKind,
+        /// Connector (for everything but a connector).
+        #[serde(default)]
+        connector: String,
+        /// Design document (for a view).
+        #[serde(default)]
+        ddoc: String,
+        /// Name.
+        name: String,
+    },
+}
+
+/// A Git screen command.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum GitOp {
+    /// Creates a repository (with a `.gitignore` that keeps data and secrets out).
+    Init,
+    /// Changed files, the current branch and the latest commits.
+    Status,
+    /// The diff of one file against HEAD.
+    Diff {
+        /// Project-relative path.
+        path: String,
+    },
+    /// Stages `paths` (every changed file when empty) and commits them.
+    Commit {
+        /// Commit message.
+        message: String,
+        /// Files to commit; all changes when empty.
+        #[serde(default)]
+        paths: Vec<String>,
+        /// Author name; defaults to the repository's `user.name`.
+        #[serde(default)]
+        author: Option<String>,
+        /// Author e-mail; defaults to the repository's `user.email`.
+        #[serde(default)]
+        email: Option<String>,
+    },
+    /// Throws away the uncommitted changes of one file (the UI confirms first).
+    Discard {
+        /// Project-relative path.
+        path: String,
+    },
+}
+
+impl From<ops::OpError> for ApiError {
+    fn from(e: ops::OpError) -> Self {
+        let code = match &e {
+            ops::OpError::NotFound(_) => ErrorCode::NotFound,
+            ops::OpError::Exists(_) => ErrorCode::Conflict,
+            ops::OpError::InvalidName(..) | ops::OpError::Parse(_) => ErrorCode::BadRequest,
+            ops::OpError::Io { .. } => ErrorCode::Internal,
+        };
+        ApiError::new(code, e.to_string())
+    }
+}
+
+impl From<git::GitError> for ApiError {
+    fn from(e: git::GitError) -> Self {
+        let code = match &e {
+            git::GitError::NotARepo(_) => ErrorCode::NotFound,
+            _ => ErrorCode::Internal,
+        };
+        ApiError::new(code, e.to_string())
+    }
+}
+
+fn need(what: &str, v: &str, kind: ItemKind) -> Result<(), ApiError> {
+    if v.is_empty() {
+        return Err(ApiError::new(
+            ErrorCode::BadRequest,
+            format!("a {kind:?} edit needs its {what}").to_lowercase(),
+        ));
+    }
+    Ok(())
+}
+
+const STARTER_MAP: &str = "function (doc) {\n  emit(doc._id, null);\n}\n";
+
+/// Applies an explorer edit to the project at `root`.
+pub fn edit(root: &Path, e: Edit) -> Result<(), ApiError> {
+    match e {
+        Edit::Create {
+            kind,
+            connector,
+            ddoc,
+            name,
+        } => match kind {
+            ItemKind::Connector => ops::create_connector(root, &name).map(|_| ())?,
+            ItemKind::Ddoc => {
+                need("connector", &connector, kind)?;
+                ops::create_design_doc(root, &connector, &name).map(|_| ())?
+            }
+            ItemKind::View => {
+                need("connector", &connector, kind)?;
+                need("design document", &ddoc, kind)?;
+                ops::create_view(root, &connector, &ddoc, &name, STARTER_MAP, None).map(|_| ())?
+            }
+            ItemKind::Listener | ItemKind::Transaction => {
+                return Err(ApiError::new(
+                    ErrorCode::BadRequest,
+                    "create listeners and transactions from their property sheet (or `fullsync project` in a terminal)",
+                ))
+            }
+        },
+        Edit::Rename {
+            kind,
+            connector,
+            ddoc,
+            name,
+            new_name,
+        } => match kind {
+            ItemKind::Connector => ops::rename_connector(root, &name, &new_name).map(|_| ())?,
+            ItemKind::Ddoc => {
+                need("connector", &connector, kind)?;
+                ops::rename_design_doc(root, &connector, &name, &new_name).map(|_| ())?
+            }
+            ItemKind::View => {
+                need("connector", &connector, kind)?;
+                need("design document", &ddoc, kind)?;
+                ops::rename_view(root, &connector, &ddoc, &name, &new_name).map(|_| ())?
+            }
+            ItemKind::Listener => {
+                need("connector", &connector, kind)?;
+                ops::rename_item(root, &connector, "listeners", &name, &new_name)?
+            }
+            ItemKind::Transaction => {
+                need("connector", &connector, kind)?;
+                ops::rename_item(root, &connector, "transactions", &name, &new_name)?
+            }
+        },
+        Edit::Delete {
+            kind,
+            connector,
+            ddoc,
+            name,
+        } => match kind {
+            ItemKind::Connector => ops::delete_connector(root, &name)?,
+            ItemKind::Ddoc => {
+                need("connector", &connector, kind)?;
+                ops::delete_design_doc(root, &connector, &name)?
+            }
+            ItemKind::View => {
+                need("connector", &connector, kind)?;
+                need("design document", &ddoc, kind)?;
+                ops::delete_view(root, &connector, &ddoc, &name)?
+            }
+            ItemKind::Listener => {
+                need("connector", &connector, kind)?;
+                ops::delete_item(root, &connector, "listeners", &name)?
+            }
+            ItemKind::Transaction => {
+                need("connector", &connector, kind)?;
+                ops::delete_item(root, &connector, "transactions", &name)?
+            }
+        },
+    }
+    Ok(())
+}
+
+/// Runs a Git screen command on the project at `root`.
+pub fn git_op(root: &Path, op: GitOp) -> Result<Value, ApiError> {
+    match op {
+        GitOp::Init => {
+            git::init(root)?;
+            git_op(root, GitOp::Status)
+        }
+        GitOp::Status => {
+            let files = match git::status(root) {
+                Ok(f) => f,
+                Err(git::GitError::NotARepo(_)) => {
+                    return Ok(json!({ "repo": false, "files": [], "log": [], "branch": null }))
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let log = git::log(root, 30).unwrap_or_default();
+            let branch = git::branches(root)
+                .ok()
+                .and_then(|b| b.into_iter().find(|b| b.current).map(|b| b.name));
+            Ok(json!({ "repo": true, "files": files, "log": log, "branch": branch }))
+        }
+        GitOp::Diff { path } => Ok(json!({ "path": path, "diff": git::diff_file(root, &path)? })),
+        GitOp::Commit {
+            message,
+            paths,
+            author,
+            email,
+        } => {
+            if message.trim().is_empty() {
+                return Err(ApiError::new(
+                    ErrorCode::BadRequest,
+                    "write a commit message first",
+                ));
+            }
+            let paths: Vec<String> = if paths.is_empty() {
+                git::status(root)?.into_iter().map(|f| f.path).collect()
+            } else {
+                paths
+            };
+            if paths.is_empty() {
+                return Err(ApiError::new(
+                    ErrorCode::BadRequest,
+                    "nothing to commit: no file changed since the last commit",
+                ));
+            }
+            let (cfg_name, cfg_email) = git::identity(root);
+            let author = author.filter(|a| !a.trim().is_empty()).or(cfg_name);
+            let email = email.filter(|a| !a.trim().is_empty()).or(cfg_email);
+            let (Some(author), Some(email)) = (author, email) else {
+                return Err(ApiError::new(
+                    ErrorCode::BadRequest,
+                    "who is committing? fill in the author name and e-mail (or set git's user.name and user.email)",
+                ));
+            };
+            let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
+            git::stage(root, &refs)?;
+            let id = git::commit(root, &message, &author, &email)?;
+            Ok(json!({ "id": id, "files": paths.len() }))
+        }
+        GitOp::Discard { path } => {
+            git::discard(root, &path)?;
+            git_op(root, GitOp::Status)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use fullsync_engine::Engine;
+    use serde_json::json;
+
+    use crate::{ErrorCode, Studio};
+
+    fn studio_on(root: &std::path::Path) -> (Studio, Arc<Engine>) {
+        std::fs::create_dir_all(root.join("connectors/db/design/app/views/v")).unwrap();
+        std::fs::write(root.join("fullsync.toml"), "[project]\nname = \"p\"\n").unwrap();
+        std::fs::write(
+            root.join("connectors/db/design/app/views/v/map.js"),
+            "function (doc) { emit(doc.n); }\n",
+        )
+        .unwrap();
+        let engine = Arc::new(Engine::in_memory());
+        let views = Arc::new(fullsync_views::Views::new(engine.clone()));
+        let s = Studio::new(engine.clone(), views);
+        s.handle_json(json!({"cmd": "project_open", "args": {"path": root.display().to_string()}}))
+            .unwrap();
+        (s, engine)
+    }
+
+    fn names(tree: &serde_json::Value, kind: &str) -> Vec<String> {
+        let mut out = vec![];
+        fn walk(n: &serde_json::Value, kind: &str, out: &mut Vec<String>) {
+            if n["kind"] == kind {
+                out.push(n["name"].as_str().unwrap().to_string());
+            }
+            for c in n["children"].as_array().into_iter().flatten() {
+                walk(c, kind, out);
+            }
+        }
+        for n in tree["tree"].as_array().unwrap() {
+            walk(n, kind, &mut out);
+        }
+        out
+    }
+
+    #[test]
+    fn explorer_create_rename_delete_sync_into_the_engine() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("p");
+        let (s, engine) = studio_on(&root);
+        let t = s
+            .handle_json(json!({"cmd": "project_edit", "args": {"op": "create", "kind": "view", "connector": "db", "ddoc": "app", "name": "by_id"}}))
+            .unwrap();
+        assert_eq!(names(&t, "view"), ["by_id", "v"]);
+        // Synced: the design document in the engine has the new view.
+        let ddoc = engine
+            .db("db")
+            .unwrap()
+            .get("_design/app", None, &Default::default())
+            .unwrap();
+        assert!(ddoc["views"]["by_id"]["map"]
+            .as_str()
+            .unwrap()
+            .contains("emit(doc._id"));
+        let t = s
+            .handle_json(json!({"cmd": "project_edit", "args": {"op": "rename", "kind": "view", "connector": "db", "ddoc": "app", "name": "by_id", "new_name": "all"}}))
+            .unwrap();
+        assert_eq!(names(&t, "view"), ["all", "v"]);
+        // Renaming onto an existing name is refused and changes nothing.
+        let e = s
+            .handle_json(json!({"cmd": "project_edit", "args": {"op": "rename", "kind": "view", "connector": "db", "ddoc": "app", "name": "all", "new_name": "v"}}))
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::Conflict);
+        assert!(e.message.contains("already exists"), "{}", e.message);
+        let e = s
+            .handle_json(json!({"cmd": "project_edit", "args": {"op": "create", "kind": "ddoc", "connector": "db", "name": "../x"}}))
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::BadRequest);
+        let t = s
+            .handle_json(json!({"cmd": "project_edit", "args": {"op": "delete", "kind": "view", "connector": "db", "ddoc": "app", "name": "all"}}))
+            .unwrap();
+        assert_eq!(names(&t, "view"), ["v"]);
+        assert!(!root.join("connectors/db/design/app/views/all").exists());
+        let t = s
+            .handle_json(json!({"cmd": "project_edit", "args": {"op": "create", "kind": "connector", "name": "second"}}))
+            .unwrap();
+        assert_eq!(names(&t, "connector"), ["db", "second"]);
+    }
+
+    #[test]
+    fn git_init_status_diff_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("p");
+        let (s, _) = studio_on(&root);
+        let st = s
+            .handle_json(json!({"cmd": "git", "args": {"op": "status"}}))
+            .unwrap();
+        assert_eq!(st["repo"], false);
+        let st = s
+            .handle_json(json!({"cmd": "git", "args": {"op": "init"}}))
+            .unwrap();
+        assert_eq!(st["repo"], true);
+        assert!(st["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["path"] == "fullsync.toml" && f["status"] == "new"));
+        let e = s
+            .handle_json(json!({"cmd": "git", "args": {"op": "commit", "message": "  "}}))
+            .unwrap_err();
+        assert!(e.message.contains("commit message"), "{}", e.message);
+        let c = s
+            .handle_json(json!({"cmd": "git", "args": {"op": "commit", "message": "first", "author": "Ada", "email": "ada@example.com"}}))
+            .unwrap();
+        assert_eq!(c["id"].as_str().unwrap().len(), 40);
+        let st = s
+            .handle_json(json!({"cmd": "git", "args": {"op": "status"}}))
+            .unwrap();
+        assert_eq!(st["files"].as_array().unwrap().len(), 0);
+        assert_eq!(st["log"][0]["summary"], "first");
+        // An edit shows up as modified with its diff.
+        s.handle_json(json!({"cmd": "file_write", "args": {"path": "connectors/db/design/app/views/v/map.js", "text": "function (doc) { emit(doc.m); }\n"}}))
+            .unwrap();
+        let st = s
+            .handle_json(json!({"cmd": "git", "args": {"op": "status"}}))
+            .unwrap();
+        assert_eq!(st["files"][0]["status"], "modified");
+        let d = s
+            .handle_json(json!({"cmd": "git", "args": {"op": "diff", "path": "connectors/db/design/app/views/v/map.js"}}))
+            .unwrap();
+        let diff = d["diff"].as_str().unwrap();
+        assert!(diff.contains("-function (doc) { emit(doc.n); }"), "{diff}");
+        assert!(diff.contains("+function (doc) { emit(doc.m); }"), "{diff}");
+        let st = s
+            .handle_json(json!({"cmd": "git", "args": {"op": "discard", "path": "connectors/db/design/app/views/v/map.js"}}))
+            .unwrap();
+        assert_eq!(st["files"].as_array().unwrap().len(), 0);
+        assert!(
+            std::fs::read_to_string(root.join("connectors/db/design/app/views/v/map.js"))
+                .unwrap()
+                .contains("doc.n")
+        );
+    }
+}

@@ -1,0 +1,182 @@
+//! FullSync Studio, the desktop app.
+//!
+//! A thin Tauri layer: it opens the embedded engine, serves it on loopback with the
+//! CouchDB-compatible API (so PouchDB, curl or a phone can use it while the studio runs), and
+//! forwards the UI's commands to [`fullsync_api::Studio`], the same command surface the web
+//! mode serves over HTTP. No business logic lives here.
+//!
+//! ```text
+//! fullsync-studio [--project DIR] [--data DIR] [--port N]
+//! ```
+//!
+//! `--port` defaults to 5984; when that port is taken the API takes a free one (shown in the
+//! studio's status bar and used by the view runner's curl line).
+
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use fullsync_api::{ApiError, Studio};
+use serde_json::{json, Value};
+
+/// What the commands share.
+struct AppState {
+    studio: Arc<Studio>,
+    /// Base URL of the CouchDB API on loopback.
+    http: String,
+    data: PathBuf,
+}
+
+/// The UI's one command: a `{cmd, args}` request of [`fullsync_api::Request`], run off the
+/// UI thread.
+#[tauri::command]
+async fn studio(state: tauri::State<'_, AppState>, req: Value) -> Result<Value, ApiError> {
+    let studio = state.studio.clone();
+    match tokio::task::spawn_blocking(move || studio.handle_json(req)).await {
+        Ok(r) => r,
+        Err(e) => Err(ApiError::new(
+            fullsync_api::ErrorCode::Internal,
+            format!("the command crashed: {e}"),
+        )),
+    }
+}
+
+/// Where the engine lives and where its HTTP API answers.
+#[tauri::command]
+fn app_info(state: tauri::State<'_, AppState>) -> Value {
+    json!({ "transport": "tauri", "http": state.http, "data": state.data.display().to_string() })
+}
+
+struct Args {
+    project: Option<PathBuf>,
+    data: PathBuf,
+    port: u16,
+}
+
+fn default_data_dir() -> PathBuf {
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(|| PathBuf::from("."));
+    base.join("fullsync-studio").join("data")
+}
+
+fn parse_args() -> anyhow::Result<Args> {
+    let mut a = Args {
+        project: None,
+        data: default_data_dir(),
+        port: 5984,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        let mut value = |name: &str| {
+            it.next()
+                .with_context(|| format!("{name} needs a value (fullsync-studio --help)"))
+        };
+        match arg.as_str() {
+            "--project" => a.project = Some(PathBuf::from(value("--project")?)),
+            "--data" => a.data = PathBuf::from(value("--data")?),
+            "--port" => {
+                let v = value("--port")?;
+                a.port = v
+                    .parse()
+                    .with_context(|| format!("--port {v}: not a port number"))?;
+            }
+            "-h" | "--help" => {
+                println!("fullsync-studio [--project DIR] [--data DIR] [--port N]\n\nOpens FullSync Studio on the embedded engine in --data (default {}), serving its CouchDB API on 127.0.0.1:N (5984, or a free port when taken).", default_data_dir().display());
+                std::process::exit(0);
+            }
+            other => anyhow::bail!("unknown argument `{other}` (fullsync-studio --help)"),
+        }
+    }
+    Ok(a)
+}
+
+/// Serves the CouchDB API on loopback on its own thread; returns the bound address.
+fn serve_http(
+    engine: Arc<fullsync_engine::Engine>,
+    views: Arc<fullsync_views::Views>,
+    port: u16,
+) -> anyhow::Result<SocketAddr> {
+    let (tx, rx) = std::sync::mpsc::channel::<std::io::Result<SocketAddr>>();
+    std::thread::Builder::new()
+        .name("fullsync-http".into())
+        .spawn(move || {
+            let rt = match tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                    return;
+                }
+            };
+            rt.block_on(async move {
+                // The wanted port, else any free one.
+                for p in [port, 0] {
+                    let bind = SocketAddr::new(Ipv4Addr::LOCALHOST.into(), p);
+                    let cfg = fullsync_http::ServerConfig {
+                        bind,
+                        ..Default::default()
+                    };
+                    let app = fullsync_http::router_with_views(engine.clone(), views.clone(), cfg);
+                    let tx2 = tx.clone();
+                    let r = fullsync_http::serve_router(
+                        app,
+                        bind,
+                        move |addr| {
+                            let _ = tx2.send(Ok(addr));
+                        },
+                        std::future::pending::<()>(),
+                    )
+                    .await;
+                    if let Err(e) = r {
+                        if p == 0 {
+                            let _ = tx.send(Err(e));
+                        }
+                    }
+                }
+            });
+        })?;
+    rx.recv_timeout(std::time::Duration::from_secs(10))
+        .context("the CouchDB API did not start within 10 s")?
+        .context("cannot serve the CouchDB API on 127.0.0.1")
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = parse_args()?;
+    std::fs::create_dir_all(&args.data)
+        .with_context(|| format!("cannot create the data folder {}", args.data.display()))?;
+    let engine = Arc::new(fullsync_engine::Engine::open(&args.data).with_context(|| {
+        format!(
+            "cannot open the data folder {} (is another studio or `fullsync serve` using it?)",
+            args.data.display()
+        )
+    })?);
+    let views = Arc::new(fullsync_views::Views::new(engine.clone()));
+    let addr = serve_http(engine.clone(), views.clone(), args.port)?;
+    println!("FullSync listening on http://{addr}/");
+    let backend = Arc::new(Studio::new(engine, views));
+    if let Some(p) = &args.project {
+        backend
+            .handle(fullsync_api::Request::ProjectOpen {
+                path: p.display().to_string(),
+            })
+            .map_err(|e| anyhow::anyhow!("cannot open the project {}: {e}", p.display()))?;
+    }
+    tauri::Builder::default()
+        .manage(AppState {
+            studio: backend,
+            http: format!("http://{addr}"),
+            data: args.data,
+        })
+        .invoke_handler(tauri::generate_handler![studio, app_info])
+        .run(tauri::generate_context!())
+        .context("the studio window failed")?;
+    Ok(())
+}

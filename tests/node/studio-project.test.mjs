@@ -1,0 +1,92 @@
+// End to end in headless Chromium: the explorer's context menu (create a view, rename it, delete
+// it, with the engine's design document following) and the Git screen (init, diff, commit,
+// history, discard).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO_ROOT } from './lib/server.mjs';
+import { launchChromium, startStudio } from './lib/studio.mjs';
+
+test('studio explorer menu and git screen', async (t) => {
+  const work = mkdtempSync(join(tmpdir(), 'fullsync-studio-project-'));
+  const project = join(work, 'sample');
+  cpSync(join(REPO_ROOT, 'projects', 'sample'), project, { recursive: true });
+  const studio = await startStudio(project, join(work, 'data'));
+  const browser = await launchChromium();
+  t.after(async () => {
+    await browser.close();
+    studio.child.kill('SIGTERM');
+    rmSync(work, { recursive: true, force: true });
+  });
+  const page = await browser.newPage({ viewport: { width: 1400, height: 850 } });
+  await page.goto(studio.studio);
+  await page.waitForSelector('#explorer span.file');
+  const ddoc = async () => (await fetch(`${studio.couch}orders/_design/app`)).json();
+
+  // Create a view from the design document's context menu; the name is typed in place.
+  await page.click('#explorer span[data-node="ddoc:app"]', { button: 'right' });
+  await page.click('[data-testid="context-menu"] li:has-text("New view")');
+  await page.fill('[data-testid="explorer-name"]', 'by_customer_name');
+  await page.press('[data-testid="explorer-name"]', 'Enter');
+  await page.waitForSelector('#explorer span[data-node="view:by_customer_name"]');
+  const mapFile = join(project, 'connectors/orders/design/app/views/by_customer_name/map.js');
+  assert.match(readFileSync(mapFile, 'utf8'), /emit\(doc\._id/);
+  assert.ok((await ddoc()).views.by_customer_name, 'the new view is synced into the engine');
+
+  // A bad name is refused with a message; nothing changes.
+  await page.click('#explorer span[data-node="view:by_customer_name"]', { button: 'right' });
+  await page.click('[data-testid="context-menu"] li:has-text("Rename")');
+  await page.fill('[data-testid="explorer-name"]', 'by_status');
+  await page.press('[data-testid="explorer-name"]', 'Enter');
+  await page.waitForFunction(() => /already exists/.test(document.querySelector('[data-testid="status"]').textContent));
+  assert.ok(existsSync(mapFile));
+
+  // Rename, then delete (confirmed).
+  await page.click('#explorer span[data-node="view:by_customer_name"]', { button: 'right' });
+  await page.click('[data-testid="context-menu"] li:has-text("Rename")');
+  await page.fill('[data-testid="explorer-name"]', 'by_buyer');
+  await page.press('[data-testid="explorer-name"]', 'Enter');
+  await page.waitForSelector('#explorer span[data-node="view:by_buyer"]');
+  assert.ok(!existsSync(mapFile));
+  let d = await ddoc();
+  assert.ok(d.views.by_buyer && !d.views.by_customer_name, `renamed in the engine: ${Object.keys(d.views)}`);
+  let dialogText = '';
+  page.once('dialog', (dl) => {
+    dialogText = dl.message();
+    void dl.accept();
+  });
+  await page.click('#explorer span[data-node="view:by_buyer"]', { button: 'right' });
+  await page.click('[data-testid="context-menu"] li:has-text("Delete")');
+  await page.waitForFunction(() => !document.querySelector('#explorer span[data-node="view:by_buyer"]'));
+  assert.match(dialogText, /Delete the view by_buyer\?/);
+  d = await ddoc();
+  assert.ok(!d.views.by_buyer, 'deleted in the engine');
+
+  // Git: init, see the changed file's diff, commit, history; then discard an edit.
+  await page.click('[data-testid="git-open"]');
+  await page.click('[data-testid="git-init"]');
+  await page.waitForSelector('[data-testid="git-files"] li[data-path="fullsync.toml"]');
+  await page.fill('[data-testid="git-message"]', 'Sample project');
+  await page.fill('[data-testid="git-author"]', 'Ada Lovelace');
+  await page.fill('[data-testid="git-email"]', 'ada@example.com');
+  await page.click('[data-testid="git-commit"]');
+  await page.waitForFunction(() => /Committed \d+ file\(s\)/.test(document.querySelector('[data-testid="git-msg"]').textContent));
+  assert.match(await page.textContent('[data-testid="git-log"]'), /Sample project.*Ada Lovelace/);
+  assert.match(await page.textContent('[data-testid="git-files"]'), /No changes/);
+  await page.click('[data-testid="git-close"]');
+
+  const mapPath = join(project, 'connectors/orders/design/app/views/by_status/map.js');
+  const before = readFileSync(mapPath, 'utf8');
+  writeFileSync(mapPath, before.replace('emit(', '// edited outside\n  emit('));
+  await page.click('[data-testid="git-open"]');
+  await page.waitForSelector('[data-testid="git-files"] li[data-path="connectors/orders/design/app/views/by_status/map.js"]');
+  await page.waitForFunction(() => /\+\s*\/\/ edited outside/.test(document.querySelector('[data-testid="git-diff"]').textContent));
+  if (process.env.STUDIO_SCREENSHOTS) await page.screenshot({ path: join(REPO_ROOT, process.env.STUDIO_SCREENSHOTS, 'studio-git.png') });
+  page.once('dialog', (dl) => void dl.accept());
+  await page.click('[data-testid="git-files"] li[data-path="connectors/orders/design/app/views/by_status/map.js"] [data-testid="git-discard"]');
+  await page.waitForFunction(() => /Discarded/.test(document.querySelector('[data-testid="git-msg"]').textContent));
+  assert.equal(readFileSync(mapPath, 'utf8'), before);
+});
