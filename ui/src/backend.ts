@@ -12,8 +12,14 @@ export class BackendError extends Error {
   }
 }
 
+import type { CallArgs } from './api-types';
+
 export interface Backend {
-  call<T = unknown>(cmd: string, args?: Record<string, unknown>): Promise<T>;
+  /**
+   * Runs a command of the studio's command surface (`fullsync_api::Request`); its name and
+   * arguments are checked against ui/src/api-types.ts, generated from the Rust types.
+   */
+  call<T = unknown>(...req: CallArgs): Promise<T>;
   /** Base URL of the CouchDB-compatible API on loopback (for curl lines and clients). */
   httpBase(): Promise<string>;
 }
@@ -22,7 +28,7 @@ export interface Backend {
 export class HttpBackend implements Backend {
   constructor(private readonly token: string, private readonly base = '/_studio/api') {}
 
-  async call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+  async call<T>(...[cmd, args]: CallArgs): Promise<T> {
     let res: Response;
     try {
       res = await fetch(this.base, {
@@ -58,7 +64,7 @@ interface TauriGlobal {
 export class TauriBackend implements Backend {
   constructor(private readonly tauri: TauriGlobal) {}
 
-  async call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+  async call<T>(...[cmd, args]: CallArgs): Promise<T> {
     try {
       return await this.tauri.core.invoke<T>('studio', { req: args === undefined ? { cmd } : { cmd, args } });
     } catch (e) {

@@ -3,12 +3,13 @@
 // asks first and says what goes. Every edit is one `project_edit` command that answers the new
 // project tree.
 
+import type { Edit, ItemKind } from './api-types';
 import type { Backend } from './backend';
 
 /** Where a node sits in the project. */
 export interface NodeCtx { kind: string; name: string; connector?: string; ddoc?: string }
 
-type Apply = (args: Record<string, unknown>, what: string) => Promise<void>;
+type Apply = (args: Edit, what: string) => Promise<void>;
 
 const EDITABLE = new Set(['connector', 'ddoc', 'view', 'listener', 'transaction']);
 const LABEL: Record<string, string> = { connector: 'connector', ddoc: 'design document', view: 'view', listener: 'listener', transaction: 'transaction' };
@@ -59,7 +60,7 @@ function where(n: NodeCtx) {
 
 function items(n: NodeCtx, label: HTMLElement, apply: Apply): [string, () => void][] {
   const out: [string, () => void][] = [];
-  const create = (kind: string, ctx: Record<string, string>) => async () => {
+  const create = (kind: ItemKind, ctx: { connector?: string; ddoc?: string }) => async () => {
     const placeholder = `new ${LABEL[kind]} name`;
     // A scratch row under the node for the name.
     const row = document.createElement('span');
@@ -77,7 +78,7 @@ function items(n: NodeCtx, label: HTMLElement, apply: Apply): [string, () => voi
       'Rename',
       async () => {
         const name = await askName(label, n.name, `new name of ${n.name}`);
-        if (name && name !== n.name) await apply({ op: 'rename', kind: n.kind, name: n.name, new_name: name, ...where(n) }, `Renamed ${n.name} to ${name}`);
+        if (name && name !== n.name) await apply({ op: 'rename', kind: n.kind as ItemKind, name: n.name, new_name: name, ...where(n) }, `Renamed ${n.name} to ${name}`);
       },
     ]);
     out.push([
@@ -85,7 +86,7 @@ function items(n: NodeCtx, label: HTMLElement, apply: Apply): [string, () => voi
       async () => {
         const what = n.kind === 'connector' ? `the connector ${n.name} with all its design documents, listeners and transactions` : n.kind === 'ddoc' ? `the design document ${n.name} with all its views` : `the ${LABEL[n.kind]} ${n.name}`;
         if (!confirm(`Delete ${what}? Its files are removed from the project (git can bring them back if they were committed).`)) return;
-        await apply({ op: 'delete', kind: n.kind, name: n.name, ...where(n) }, `Deleted ${LABEL[n.kind]} ${n.name}`);
+        await apply({ op: 'delete', kind: n.kind as ItemKind, name: n.name, ...where(n) }, `Deleted ${LABEL[n.kind]} ${n.name}`);
       },
     ]);
   }

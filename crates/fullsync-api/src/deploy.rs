@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use crate::{now_ms, ApiError, ErrorCode};
 
 /// A server profile to save (the `server_save` command's arguments).
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, ts_rs::TS)]
 pub struct SaveArgs {
     /// Profile name (letters, digits, `-`, `_`).
     pub name: String,
@@ -23,15 +23,19 @@ pub struct SaveArgs {
     pub url: String,
     /// `couchdb` (default) or `convertigo`.
     #[serde(default)]
+    #[ts(optional = nullable)]
     pub kind: Option<String>,
     /// User name, if the server needs one.
     #[serde(default)]
+    #[ts(optional = nullable)]
     pub user: Option<String>,
     /// The user's password: stored in the OS keyring, never in a file.
     #[serde(default)]
+    #[ts(optional = nullable)]
     pub password: Option<String>,
     /// A PEM file of extra trusted CA certificates.
     #[serde(default)]
+    #[ts(optional = nullable)]
     pub ca_file: Option<String>,
 }
 

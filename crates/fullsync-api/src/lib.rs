@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 /// A command from the UI.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ts_rs::TS)]
 #[serde(tag = "cmd", content = "args", rename_all = "snake_case")]
 pub enum Request {
     /// Opens a project folder (and syncs it into the engine).
@@ -50,13 +50,16 @@ pub enum Request {
         map: String,
         /// Reduce source.
         #[serde(default)]
+        #[ts(optional = nullable)]
         reduce: Option<String>,
         /// Query options.
         #[serde(default)]
+        #[ts(as = "Option<serde_json::Value>", optional)]
         query: Value,
         /// The design document the function belongs to (its `views.lib` is available to
         /// `require`).
         #[serde(default)]
+        #[ts(optional = nullable)]
         ddoc: Option<String>,
     },
     /// Queries a saved view.
@@ -69,6 +72,7 @@ pub enum Request {
         view: String,
         /// Query options.
         #[serde(default)]
+        #[ts(as = "Option<serde_json::Value>", optional)]
         query: Value,
     },
     /// Databases of the engine.
@@ -79,9 +83,11 @@ pub enum Request {
         db: String,
         /// Id prefix.
         #[serde(default)]
+        #[ts(as = "Option<String>", optional)]
         prefix: String,
         /// Maximum.
         #[serde(default = "fifty")]
+        #[ts(as = "Option<f64>", optional)]
         limit: usize,
     },
     /// One document (with `_conflicts` and `_revs_info`, the revision history), the winner
@@ -93,6 +99,7 @@ pub enum Request {
         id: String,
         /// An older revision to read.
         #[serde(default)]
+        #[ts(optional = nullable)]
         rev: Option<String>,
     },
     /// Deletes a document revision.
@@ -127,6 +134,7 @@ pub enum Request {
         delete: Vec<String>,
         /// A merged body written as a new revision on top of `keep`.
         #[serde(default)]
+        #[ts(optional = nullable)]
         body: Option<Value>,
     },
     /// The `_changes` feed of a database: after `since`, or the latest `limit` changes
@@ -136,12 +144,15 @@ pub enum Request {
         db: String,
         /// Only changes after this sequence.
         #[serde(default)]
+        #[ts(as = "Option<f64>", optional)]
         since: u64,
         /// At most this many rows.
         #[serde(default = "fifty")]
+        #[ts(as = "Option<f64>", optional)]
         limit: usize,
         /// The newest `limit` changes, newest first (ignores `since`).
         #[serde(default)]
+        #[ts(as = "Option<bool>", optional)]
         latest: bool,
     },
     /// The open project's listeners and their activity log (each call of a target: listener,
@@ -149,6 +160,7 @@ pub enum Request {
     ListenerActivity {
         /// Only entries with a greater index (0: every entry kept).
         #[serde(default)]
+        #[ts(as = "Option<f64>", optional)]
         after: u64,
     },
     /// Starts a replication job between a local database and a remote one; answers its status
@@ -173,9 +185,11 @@ pub enum Request {
         db: String,
         /// User (none: an anonymous device).
         #[serde(default)]
+        #[ts(optional = nullable)]
         user: Option<String>,
         /// The user's groups.
         #[serde(default)]
+        #[ts(as = "Option<Vec<String>>", optional)]
         groups: Vec<String>,
     },
     /// The saved server profiles (no secrets).
@@ -218,7 +232,7 @@ fn fifty() -> usize {
 }
 
 /// Stable error codes the UI can match on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// Something does not exist.
@@ -238,7 +252,7 @@ pub enum ErrorCode {
 }
 
 /// An API error: a code and a message that says what to do.
-#[derive(Debug, Serialize, thiserror::Error)]
+#[derive(Debug, Serialize, thiserror::Error, ts_rs::TS)]
 #[error("{message}")]
 pub struct ApiError {
     /// Code.

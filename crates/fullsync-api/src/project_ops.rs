@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use crate::{ApiError, ErrorCode};
 
 /// What an explorer edit applies to.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ItemKind {
     /// A connector (a database).
@@ -27,7 +27,7 @@ pub enum ItemKind {
 }
 
 /// An explorer edit.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ts_rs::TS)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Edit {
     /// Creates a connector, design document or view (with a starter map function).
@@ -36,9 +36,11 @@ pub enum Edit {
         kind: ItemKind,
         /// Connector (for a ddoc or view).
         #[serde(default)]
+        #[ts(as = "Option<String>", optional)]
         connector: String,
         /// Design document (for a view).
         #[serde(default)]
+        #[ts(as = "Option<String>", optional)]
         ddoc: String,
         /// Name of the new item.
         name: String,
@@ -49,9 +51,11 @@ pub enum Edit {
         kind: ItemKind,
         /// Connector (for everything but a connector).
         #[serde(default)]
+        #[ts(as = "Option<String>", optional)]
         connector: String,
         /// Design document (for a view).
         #[serde(default)]
+        #[ts(as = "Option<String>", optional)]
         ddoc: String,
         /// Current name.
         name: String,
@@ -64,9 +68,11 @@ pub enum Edit {
         kind: ItemKind,
         /// Connector (for everything but a connector).
         #[serde(default)]
+        #[ts(as = "Option<String>", optional)]
         connector: String,
         /// Design document (for a view).
         #[serde(default)]
+        #[ts(as = "Option<String>", optional)]
         ddoc: String,
         /// Name.
         name: String,
@@ -74,7 +80,7 @@ pub enum Edit {
 }
 
 /// A Git screen command.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ts_rs::TS)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum GitOp {
     /// Creates a repository (with a `.gitignore` that keeps data and secrets out).
@@ -92,12 +98,15 @@ pub enum GitOp {
         message: String,
         /// Files to commit; all changes when empty.
         #[serde(default)]
+        #[ts(as = "Option<Vec<String>>", optional)]
         paths: Vec<String>,
         /// Author name; defaults to the repository's `user.name`.
         #[serde(default)]
+        #[ts(optional = nullable)]
         author: Option<String>,
         /// Author e-mail; defaults to the repository's `user.email`.
         #[serde(default)]
+        #[ts(optional = nullable)]
         email: Option<String>,
     },
     /// Throws away the uncommitted changes of one file (the UI confirms first).

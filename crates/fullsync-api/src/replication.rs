@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::{now_ms, ApiError, ErrorCode};
 
 /// What a studio replication does, seen from the local database.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     /// Local to remote.
@@ -29,7 +29,7 @@ pub enum Mode {
 }
 
 /// What to replicate (the `replication_start` command's arguments).
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, ts_rs::TS)]
 pub struct StartArgs {
     /// Local database.
     pub db: String,
@@ -39,13 +39,16 @@ pub struct StartArgs {
     pub direction: Mode,
     /// Keep following changes (and retry while the remote is unreachable) until cancelled.
     #[serde(default)]
+    #[ts(as = "Option<bool>", optional)]
     pub live: bool,
     /// Replicate as this FullSync user of the remote server (its access rules apply: a pull
     /// receives only the user's documents, a push is tagged with the user).
     #[serde(default)]
+    #[ts(optional = nullable)]
     pub user: Option<String>,
     /// The user's password: used for this job only, never stored nor shown.
     #[serde(default)]
+    #[ts(optional = nullable)]
     pub password: Option<String>,
 }
 

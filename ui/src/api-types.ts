@@ -1,0 +1,342 @@
+// Generated from crates/fullsync-api by ts-rs: do not edit.
+// Regenerate with `UPDATE_TS_TYPES=1 cargo test -p fullsync-api --test ts_types`.
+
+/** Any JSON value (documents, keys, query options). */
+export type JsonValue = unknown;
+
+export type Request = { "cmd": "project_open", "args": { 
+/**
+ * Folder.
+ */
+path: string, } } | { "cmd": "project_tree" } | { "cmd": "file_read", "args": { 
+/**
+ * Relative path.
+ */
+path: string, } } | { "cmd": "file_write", "args": { 
+/**
+ * Relative path.
+ */
+path: string, 
+/**
+ * Content.
+ */
+text: string, } } | { "cmd": "preview", "args": { 
+/**
+ * Database.
+ */
+db: string, 
+/**
+ * Map source.
+ */
+map: string, 
+/**
+ * Reduce source.
+ */
+reduce?: string | null, 
+/**
+ * Query options.
+ */
+query?: JsonValue, 
+/**
+ * The design document the function belongs to (its `views.lib` is available to
+ * `require`).
+ */
+ddoc?: string | null, } } | { "cmd": "view_query", "args": { 
+/**
+ * Database.
+ */
+db: string, 
+/**
+ * Design document (without `_design/`).
+ */
+ddoc: string, 
+/**
+ * View.
+ */
+view: string, 
+/**
+ * Query options.
+ */
+query?: JsonValue, } } | { "cmd": "databases" } | { "cmd": "docs_list", "args": { 
+/**
+ * Database.
+ */
+db: string, 
+/**
+ * Id prefix.
+ */
+prefix?: string, 
+/**
+ * Maximum.
+ */
+limit?: number, } } | { "cmd": "doc_get", "args": { 
+/**
+ * Database.
+ */
+db: string, 
+/**
+ * Id.
+ */
+id: string, 
+/**
+ * An older revision to read.
+ */
+rev?: string | null, } } | { "cmd": "doc_delete", "args": { 
+/**
+ * Database.
+ */
+db: string, 
+/**
+ * Id.
+ */
+id: string, 
+/**
+ * Revision to delete.
+ */
+rev: string, } } | { "cmd": "doc_revisions", "args": { 
+/**
+ * Database.
+ */
+db: string, 
+/**
+ * Id.
+ */
+id: string, } } | { "cmd": "doc_resolve", "args": { 
+/**
+ * Database.
+ */
+db: string, 
+/**
+ * Id.
+ */
+id: string, 
+/**
+ * The revision that stays.
+ */
+keep: string, 
+/**
+ * The revisions the user confirmed will be deleted.
+ */
+delete: Array<string>, 
+/**
+ * A merged body written as a new revision on top of `keep`.
+ */
+body?: JsonValue | null, } } | { "cmd": "changes", "args": { 
+/**
+ * Database.
+ */
+db: string, 
+/**
+ * Only changes after this sequence.
+ */
+since?: number, 
+/**
+ * At most this many rows.
+ */
+limit?: number, 
+/**
+ * The newest `limit` changes, newest first (ignores `since`).
+ */
+latest?: boolean, } } | { "cmd": "listener_activity", "args": { 
+/**
+ * Only entries with a greater index (0: every entry kept).
+ */
+after?: number, } } | { "cmd": "replication_start", "args": StartArgs } | { "cmd": "replication_status" } | { "cmd": "replication_cancel", "args": { 
+/**
+ * Job id.
+ */
+id: string, } } | { "cmd": "replication_dismiss", "args": { 
+/**
+ * Job id.
+ */
+id: string, } } | { "cmd": "see_as", "args": { 
+/**
+ * Database.
+ */
+db: string, 
+/**
+ * User (none: an anonymous device).
+ */
+user?: string | null, 
+/**
+ * The user's groups.
+ */
+groups?: Array<string>, } } | { "cmd": "servers_list" } | { "cmd": "server_save", "args": SaveArgs } | { "cmd": "deploy_plan", "args": { 
+/**
+ * Server profile name.
+ */
+server: string, } } | { "cmd": "deploy_apply", "args": { 
+/**
+ * Server profile name.
+ */
+server: string, } } | { "cmd": "deploy_status" } | { "cmd": "deploy_dismiss", "args": { 
+/**
+ * Job id.
+ */
+id: string, } } | { "cmd": "doc_put", "args": { 
+/**
+ * Database.
+ */
+db: string, 
+/**
+ * The document (with `_rev` to update).
+ */
+doc: JsonValue, } } | { "cmd": "project_edit", "args": Edit } | { "cmd": "git", "args": GitOp };
+
+export type ErrorCode = "not_found" | "conflict" | "forbidden" | "bad_request" | "invalid_project" | "js_error" | "internal";
+
+export type ApiError = { 
+/**
+ * Code.
+ */
+code: ErrorCode, 
+/**
+ * Message.
+ */
+message: string, };
+
+export type ItemKind = "connector" | "ddoc" | "view" | "listener" | "transaction";
+
+export type Edit = { "op": "create", 
+/**
+ * Kind (connector, ddoc or view).
+ */
+kind: ItemKind, 
+/**
+ * Connector (for a ddoc or view).
+ */
+connector?: string, 
+/**
+ * Design document (for a view).
+ */
+ddoc?: string, 
+/**
+ * Name of the new item.
+ */
+name: string, } | { "op": "rename", 
+/**
+ * Kind.
+ */
+kind: ItemKind, 
+/**
+ * Connector (for everything but a connector).
+ */
+connector?: string, 
+/**
+ * Design document (for a view).
+ */
+ddoc?: string, 
+/**
+ * Current name.
+ */
+name: string, 
+/**
+ * New name.
+ */
+new_name: string, } | { "op": "delete", 
+/**
+ * Kind.
+ */
+kind: ItemKind, 
+/**
+ * Connector (for everything but a connector).
+ */
+connector?: string, 
+/**
+ * Design document (for a view).
+ */
+ddoc?: string, 
+/**
+ * Name.
+ */
+name: string, };
+
+export type GitOp = { "op": "init" } | { "op": "status" } | { "op": "diff", 
+/**
+ * Project-relative path.
+ */
+path: string, } | { "op": "commit", 
+/**
+ * Commit message.
+ */
+message: string, 
+/**
+ * Files to commit; all changes when empty.
+ */
+paths?: Array<string>, 
+/**
+ * Author name; defaults to the repository's `user.name`.
+ */
+author?: string | null, 
+/**
+ * Author e-mail; defaults to the repository's `user.email`.
+ */
+email?: string | null, } | { "op": "discard", 
+/**
+ * Project-relative path.
+ */
+path: string, };
+
+export type Mode = "push" | "pull" | "sync";
+
+export type StartArgs = { 
+/**
+ * Local database.
+ */
+db: string, 
+/**
+ * Remote database URL (`http(s)://[user:password@]host:port/db`).
+ */
+remote: string, 
+/**
+ * Push, pull or sync.
+ */
+direction: Mode, 
+/**
+ * Keep following changes (and retry while the remote is unreachable) until cancelled.
+ */
+live?: boolean, 
+/**
+ * Replicate as this FullSync user of the remote server (its access rules apply: a pull
+ * receives only the user's documents, a push is tagged with the user).
+ */
+user?: string | null, 
+/**
+ * The user's password: used for this job only, never stored nor shown.
+ */
+password?: string | null, };
+
+export type SaveArgs = { 
+/**
+ * Profile name (letters, digits, `-`, `_`).
+ */
+name: string, 
+/**
+ * Base URL of the server (`https://couch.example.com:6984`), without credentials.
+ */
+url: string, 
+/**
+ * `couchdb` (default) or `convertigo`.
+ */
+kind?: string | null, 
+/**
+ * User name, if the server needs one.
+ */
+user?: string | null, 
+/**
+ * The user's password: stored in the OS keyring, never in a file.
+ */
+password?: string | null, 
+/**
+ * A PEM file of extra trusted CA certificates.
+ */
+ca_file?: string | null, };
+
+/** A command's name. */
+export type Command = Request['cmd'];
+
+/** The arguments of command `C` (`undefined` for commands without any). */
+export type ArgsOf<C extends Command> = Extract<Request, { cmd: C }> extends { args: infer A } ? A : undefined;
+
+/** `(cmd, args)` of every command; `args` may be left out when none of its fields is required. */
+export type CallArgs = { [K in Command]: ArgsOf<K> extends undefined ? [cmd: K] : {} extends ArgsOf<K> ? [cmd: K, args?: ArgsOf<K>] : [cmd: K, args: ArgsOf<K>] }[Command];
