@@ -6,6 +6,7 @@ import { BackendError, HttpBackend, connect, type Backend } from './backend';
 import { applier, attachMenu, type NodeCtx } from './explorer-menu';
 import { openGit } from './git';
 import './style.css';
+import { mountOps } from './ops';
 
 (self as unknown as { MonacoEnvironment: monaco.Environment }).MonacoEnvironment = {
   getWorker: () => new EditorWorker(),
@@ -558,6 +559,14 @@ $('runner-form').addEventListener('submit', (e) => {
 });
 $('runner-form').addEventListener('input', () => void runnerQuery());
 
+
+// The operations screens: listener activity, replication, deploy.
+mountOps(backend, {
+  async openDoc(db, id) {
+    await openDocs(db);
+    await openDoc(db, id).catch((e) => status((e as Error).message, true));
+  },
+});
 
 editor.onDidChangeModelContent(() => {
   if (!current) return;

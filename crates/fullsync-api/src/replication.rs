@@ -140,9 +140,13 @@ pub fn mask_url(url: &str) -> String {
     }
 }
 
-/// Removes every form of `secret` (as typed, and percent-encoded in a URL) from `text`.
+/// Removes every form of `secret` (as typed, and percent-encoded in a URL) from `text`, and
+/// words the replicator's command-line advice the studio's way.
 fn scrub(text: &str, secrets: &[String]) -> String {
-    let mut out = text.to_string();
+    let mut out = text.replace(
+        "with --retry the replication waits and tries again",
+        "a live replication waits and tries again",
+    );
     for s in secrets.iter().filter(|s| !s.is_empty()) {
         out = out.replace(s.as_str(), "***");
     }

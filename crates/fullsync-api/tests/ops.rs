@@ -279,6 +279,13 @@ fn replication_pushes_with_progress_and_keeps_errors_until_dismissed() {
             .contains("cannot reach the server"),
         "{j}"
     );
+    assert!(
+        j["errors"][0]
+            .as_str()
+            .unwrap()
+            .contains("a live replication waits and tries again"),
+        "the advice is the studio's, not the CLI's: {j}"
+    );
     let everything = call(&s, json!({"cmd": "replication_status"})).to_string();
     assert!(!everything.contains("hunter2"), "{everything}");
     assert_eq!(job(&s, &bad_id)["state"], "error", "still listed");

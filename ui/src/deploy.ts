@@ -1,0 +1,145 @@
+// The Deploy screen: server profiles (saved without secrets; a password goes to the OS
+// keyring), the plan of deploying the open project to the checked servers (databases to create,
+// design documents added/changed/removed, views the server will reindex, and the diff), and
+// deploys run in the background with progress and their result.
+
+import type { Backend } from './backend';
+import { el, jobCards, messageLine, type Screen } from './ops-kit';
+
+interface Server { name: string; kind: string; url: string; user: string | null; password: string; password_var: string }
+interface PlanItem { db: string; id: string; action: 'create' | 'update' | 'delete' | 'unchanged'; reindex: string[] }
+interface Plan { server: string; url: string; noop: boolean; create_dbs: { db: string; revs_limit: number }[]; items: PlanItem[]; counts: Record<string, number>; rendered: string }
+interface DeployJob { id: string; server: string; state: string; current: number; total: number; message: string; applied: string[]; created_dbs: string[]; error: string | null }
+
+const SIGN: Record<string, string> = { create: '+', update: '~', delete: '−', unchanged: '=' };
+
+export const deployScreen: Screen = (backend: Backend, body) => {
+  const msg = messageLine('deploy-msg');
+  const servers = el('ul', { class: 'servers', 'data-testid': 'deploy-servers' });
+  const name = el('input', { name: 'name', placeholder: 'staging', 'data-testid': 'server-name', required: '' });
+  const url = el('input', { name: 'url', placeholder: 'https://couch.example.com:6984', 'data-testid': 'server-url', required: '', spellcheck: 'false' });
+  const kind = el('select', { name: 'kind', 'data-testid': 'server-kind' }, el('option', { value: 'couchdb' }, 'CouchDB-compatible'), el('option', { value: 'convertigo' }, 'Convertigo'));
+  const user = el('input', { name: 'user', placeholder: 'optional', 'data-testid': 'server-user', autocomplete: 'off' });
+  const password = el('input', { name: 'password', type: 'password', placeholder: 'stored in the OS keyring', 'data-testid': 'server-password', autocomplete: 'off' });
+  const save = el('button', { type: 'submit', 'data-testid': 'server-save' }, 'Save server');
+  const form = el('form', { class: 'ops-form compact', 'data-testid': 'server-form' },
+    el('label', {}, 'Name', name), el('label', { class: 'wide' }, 'URL', url), el('label', {}, 'Kind', kind), el('label', {}, 'User', user), el('label', {}, 'Password', password), save);
+  const showPlan = el('button', { class: 'primary', 'data-testid': 'deploy-plan' }, 'Show plan');
+  const deploy = el('button', { 'data-testid': 'deploy-apply' }, 'Deploy');
+  const plans = el('div', { class: 'plans', 'data-testid': 'deploy-plans' }, el('p', { class: 'hint' }, 'Check one or more servers, then Show plan: nothing is changed until you Deploy.'));
+  const jobs = el('div', { class: 'jobs', 'data-testid': 'deploy-jobs' });
+
+  body.replaceChildren(
+    el('div', { class: 'ops-col narrow' },
+      el('h3', {}, 'Servers'), servers,
+      el('div', { class: 'row' }, showPlan, deploy), msg.box,
+      el('h3', {}, 'Add or update a server'), form,
+      el('p', { class: 'hint' }, 'Profiles are saved in your configuration folder without secrets; passwords come from the OS keyring or FULLSYNC_SERVER_<NAME>_PASSWORD.')),
+    el('div', { class: 'ops-col' }, el('h3', {}, 'Plan'), plans, el('h3', {}, 'Deploys'), jobs),
+  );
+
+  const checked = () => [...servers.querySelectorAll<HTMLInputElement>('input[type=checkbox]:checked')].map((b) => b.value);
+
+  async function listServers(select?: string) {
+    const keep = new Set(checked());
+    if (select) keep.add(select);
+    try {
+      const r = await backend.call<{ servers: Server[]; config_dir: string }>('servers_list');
+      servers.replaceChildren(...r.servers.map((s) => {
+        const box = el('input', { type: 'checkbox', value: s.name, 'aria-label': `deploy to ${s.name}` });
+        box.checked = keep.has(s.name) || r.servers.length === 1;
+        const pw = s.password === 'missing' ? el('span', { class: 'badge error', title: `store it here, or set ${s.password_var}` }, 'no password') : s.password === 'not needed' ? '' : el('span', { class: 'badge' }, `password: ${s.password}`);
+        return el('li', { 'data-name': s.name }, el('label', {}, box, el('strong', {}, s.name)), el('span', { class: 'mono' }, s.url), s.user ? el('span', { class: 'hint' }, `as ${s.user}`) : '', s.kind === 'convertigo' ? el('span', { class: 'badge' }, 'convertigo') : '', pw);
+      }));
+      if (!r.servers.length) servers.append(el('li', { class: 'hint' }, `No server yet: add one below (saved in ${r.config_dir}).`));
+    } catch (e) {
+      msg.say((e as Error).message, true);
+    }
+  }
+
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    try {
+      const r = await backend.call<{ saved: string; password_stored: boolean; warning?: string }>('server_save', {
+        name: name.value.trim(), url: url.value.trim(), kind: kind.value, user: user.value.trim() || null, password: password.value || null,
+      });
+      password.value = '';
+      if (r.warning) msg.say(r.warning, true);
+      else msg.say(`Saved server ${r.saved}${r.password_stored ? ' (password in the OS keyring)' : ''}.`);
+      await listServers(r.saved);
+    } catch (e) {
+      msg.say((e as Error).message, true);
+    }
+  });
+
+  function renderPlan(p: Plan) {
+    const summary = el('div', { class: 'plan-summary' },
+      el('strong', {}, p.server), el('span', { class: 'mono hint' }, p.url),
+      p.noop ? el('span', { class: 'badge done', 'data-testid': 'plan-noop' }, 'up to date') : '',
+      p.create_dbs.length ? el('span', { class: 'badge create' }, `${p.create_dbs.length} database(s) to create`) : '',
+      ...(['create', 'update', 'delete'] as const).filter((a) => p.counts[a]).map((a) => el('span', { class: `badge ${a}` }, `${p.counts[a]} to ${a}`)),
+      p.counts.unchanged ? el('span', { class: 'badge' }, `${p.counts.unchanged} unchanged`) : '');
+    const items = el('ul', { class: 'plan-items', 'data-testid': 'plan-items' },
+      ...p.create_dbs.map((d) => el('li', { class: 'create', 'data-db': d.db }, el('span', { class: 'sign' }, '+'), `database ${d.db}`, el('span', { class: 'muted' }, `revs_limit ${d.revs_limit}`))),
+      ...p.items.filter((i) => i.action !== 'unchanged').map((i) => el('li', { class: i.action, 'data-id': `${i.db}/${i.id}`, 'data-action': i.action },
+        el('span', { class: 'sign' }, SIGN[i.action]), `${i.db}/${i.id}`,
+        i.reindex.length ? el('span', { class: 'reindex' }, `reindex: ${i.reindex.join(', ')}`) : '')));
+    const diff = el('pre', { class: 'plan-diff', 'data-testid': 'plan-diff' },
+      ...p.rendered.split('\n').filter(Boolean).map((line) => {
+        const t = line.trimStart();
+        const cls = t.startsWith('+') ? 'add' : t.startsWith('-') ? 'del' : t.startsWith('~') ? 'chg' : t.startsWith('=') ? 'same' : '';
+        return el('span', cls ? { class: cls } : {}, line + '\n');
+      }));
+    return el('section', { class: 'plan', 'data-server': p.server }, summary, items, el('details', { open: '' }, el('summary', {}, 'diff (as `fullsync deploy --dry-run` prints it)'), diff));
+  }
+
+  showPlan.addEventListener('click', async () => {
+    const picked = checked();
+    if (!picked.length) return msg.say('Check at least one server to plan a deploy to.', true);
+    plans.replaceChildren(el('p', { class: 'hint' }, `Computing the plan for ${picked.join(', ')}…`));
+    const out: HTMLElement[] = [];
+    for (const s of picked) {
+      try {
+        out.push(renderPlan(await backend.call<Plan>('deploy_plan', { server: s })));
+      } catch (e) {
+        out.push(el('section', { class: 'plan', 'data-server': s }, el('strong', {}, s), el('div', { class: 'error' }, (e as Error).message)));
+      }
+    }
+    plans.replaceChildren(...out);
+  });
+
+  deploy.addEventListener('click', async () => {
+    const picked = checked();
+    if (!picked.length) return msg.say('Check at least one server to deploy to.', true);
+    if (!confirm(`Deploy the project's design documents to ${picked.join(', ')}?`)) return;
+    for (const s of picked) {
+      try {
+        await backend.call<DeployJob>('deploy_apply', { server: s });
+      } catch (e) {
+        msg.say(`${s}: ${(e as Error).message}`, true);
+      }
+    }
+    await refresh();
+  });
+
+  function card(j: DeployJob) {
+    const x = el('button', { 'data-testid': 'deploy-dismiss' }, 'Dismiss');
+    x.disabled = j.state === 'running';
+    x.addEventListener('click', () => void backend.call('deploy_dismiss', { id: j.id }).then(refresh, (e) => msg.say((e as Error).message, true)));
+    const bar = el('progress', { max: String(Math.max(j.total, 1)), value: String(j.total ? j.current : j.state === 'done' ? 1 : 0), 'data-current': String(j.current), 'data-total': String(j.total) });
+    return el('div', { class: `job ${j.state}`, 'data-id': j.id, 'data-state': j.state },
+      el('div', { class: 'job-head' }, el('div', { class: 'job-title' }, el('span', { class: `badge ${j.state}`, 'data-testid': 'job-state' }, j.state), el('strong', {}, `deploy to ${j.server}`)), el('div', { class: 'job-actions' }, x)),
+      el('div', { class: 'leg' }, el('span', { class: 'leg-dir' }, 'steps'), bar, el('span', { class: 'mono leg-count' }, `${j.current}/${j.total}`), el('span', { class: 'hint', 'data-testid': 'deploy-message' }, j.message)),
+      j.applied.length ? el('details', {}, el('summary', {}, `${j.applied.length} change(s) applied`), el('ul', { class: 'mono' }, ...j.applied.map((a) => el('li', {}, a)))) : '',
+      j.error ? el('div', { class: 'job-errors' }, j.error) : '');
+  }
+
+  const showJobs = jobCards<DeployJob>(jobs, card, 'No deploy yet.');
+  async function refresh() {
+    showJobs(await backend.call<DeployJob[]>('deploy_status'));
+  }
+
+
+  void listServers();
+  return refresh;
+};

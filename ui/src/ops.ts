@@ -1,0 +1,64 @@
+// The operations screens (Listeners, Replication, Deploy): buttons in the header's screen bar,
+// each opening a modal screen over the studio that polls its backend commands while it is open.
+
+import type { Backend } from './backend';
+import { listenersScreen } from './listeners';
+import { replicationScreen } from './replication';
+import { deployScreen } from './deploy';
+import { el, type OpsHost, type Screen } from './ops-kit';
+import './ops.css';
+
+export type { OpsHost } from './ops-kit';
+
+const SCREENS: { id: string; label: string; title: string; every: number; screen: Screen }[] = [
+  { id: 'listeners', label: 'Listeners', title: "The project's listeners, run on every change of the local databases", every: 1000, screen: listenersScreen },
+  { id: 'replication', label: 'Replication', title: 'Push, pull or sync a database with a server; see what a user receives', every: 700, screen: replicationScreen },
+  { id: 'deploy', label: 'Deploy', title: "Servers, the deploy plan and deploying the project's design documents", every: 700, screen: deployScreen },
+];
+
+async function open(backend: Backend, host: OpsHost, s: (typeof SCREENS)[number]) {
+  let dlg = document.getElementById(`ops-${s.id}`) as HTMLDialogElement | null;
+  if (!dlg) {
+    dlg = el('dialog', { id: `ops-${s.id}`, class: 'ops-screen', 'data-testid': `${s.id}-screen`, 'aria-label': s.label });
+    document.body.append(dlg);
+  }
+  const d = dlg;
+  const close = el('button', { 'data-testid': `${s.id}-close` }, 'Close');
+  const head = el('div', { class: 'ops-head' }, el('h2', {}, s.label), el('span', { class: 'hint' }, s.title), close);
+  const body = el('div', { class: 'ops-body' });
+  d.replaceChildren(head, body);
+  let timer: number | undefined;
+  let stopped = false;
+  const stop = () => {
+    stopped = true;
+    window.clearTimeout(timer);
+    if (d.open) d.close();
+  };
+  close.addEventListener('click', stop);
+  d.addEventListener('close', () => {
+    stopped = true;
+    window.clearTimeout(timer);
+  }, { once: true });
+  const refresh = s.screen(backend, body, { ...host, close: stop });
+  const tick = async () => {
+    if (stopped) return;
+    await refresh().catch(() => undefined);
+    if (!stopped) timer = window.setTimeout(tick, s.every);
+  };
+  if (!d.open) d.showModal();
+  await tick();
+}
+
+/** Adds the screens' buttons to the header (to its screen bar when there is one). */
+export function mountOps(backend: Backend, host: OpsHost) {
+  let bar = document.getElementById('screens');
+  if (!bar) {
+    bar = el('nav', { id: 'screens', 'aria-label': 'Screens' });
+    document.getElementById('top')?.append(bar);
+  }
+  for (const s of SCREENS) {
+    const b = el('button', { id: `${s.id}-open`, 'data-testid': `${s.id}-open`, title: s.title }, s.label);
+    b.addEventListener('click', () => void open(backend, host, s));
+    bar.append(b);
+  }
+}
