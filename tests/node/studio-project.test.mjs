@@ -1,6 +1,7 @@
 // End to end in headless Chromium: the explorer's context menu (create a view, rename it, delete
-// it, with the engine's design document following) and the Git screen (init, diff, commit,
-// history, discard).
+// it, with the engine's design document following), the Git screen (init, diff, commit,
+// history, discard), and external changes to the open file (reloaded when clean, offered when
+// the editor has unsaved edits, never overwritten silently).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -89,4 +90,29 @@ test('studio explorer menu and git screen', async (t) => {
   await page.click('[data-testid="git-files"] li[data-path="connectors/orders/design/app/views/by_status/map.js"] [data-testid="git-discard"]');
   await page.waitForFunction(() => /Discarded/.test(document.querySelector('[data-testid="git-msg"]').textContent));
   assert.equal(readFileSync(mapPath, 'utf8'), before);
+
+  await page.click('[data-testid="git-close"]');
+
+  // External changes. A clean editor reloads the file.
+  await page.click(`#explorer span[data-path="connectors/orders/design/app/views/by_status/map.js"]`);
+  await page.waitForFunction(() => window.studioEditor.getValue().includes('emit('));
+  writeFileSync(mapPath, before.replace('emit(', '// from another editor\n  emit('));
+  await page.waitForFunction(() => window.studioEditor.getValue().includes('from another editor'));
+  assert.match(await page.textContent('[data-testid="status"]'), /reloaded .*changed on disk/);
+  // With unsaved edits, the change is offered instead, and a save does not overwrite it.
+  await page.evaluate(() => window.studioEditor.setValue(window.studioEditor.getValue().replace('emit(', '// mine\n  emit(')));
+  writeFileSync(mapPath, before.replace('emit(', '// theirs\n  emit('));
+  await page.waitForSelector('[data-testid="extbar"]:not([hidden])');
+  assert.match(await page.textContent('[data-testid="extbar"]'), /changed on disk while you were editing/);
+  assert.match(await page.evaluate(() => window.studioEditor.getValue()), /\/\/ mine/, 'the edits are kept');
+  await page.click('[data-testid="ext-compare"]');
+  await page.waitForSelector('#conflict-diff:not([hidden])');
+  assert.match(await page.textContent('[data-testid="diff-title"]'), /on disk .* your edits/);
+  if (process.env.STUDIO_SCREENSHOTS) await page.screenshot({ path: join(REPO_ROOT, process.env.STUDIO_SCREENSHOTS, 'studio-external-change.png') });
+  await page.click('[data-testid="ext-keep"]');
+  await page.click('#editor');
+  await page.keyboard.press('Control+s');
+  await page.waitForFunction(() => /saved connectors/.test(document.querySelector('[data-testid="status"]').textContent));
+  assert.match(readFileSync(mapPath, 'utf8'), /\/\/ mine/);
+  assert.doesNotMatch(readFileSync(mapPath, 'utf8'), /theirs/);
 });

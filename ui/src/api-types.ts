@@ -20,7 +20,13 @@ path: string,
 /**
  * Content.
  */
-text: string, } } | { "cmd": "preview", "args": { 
+text: string, 
+/**
+ * The text the editor loaded. When the file on disk no longer has it (another
+ * program changed it), nothing is written and the answer is a conflict, so an
+ * external change is never silently overwritten.
+ */
+base?: string | null, } } | { "cmd": "preview", "args": { 
 /**
  * Database.
  */

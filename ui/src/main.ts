@@ -166,6 +166,7 @@ async function openFile(path: string) {
   if (current && editor.getValue() !== current.saved && !confirm(`Discard unsaved changes to ${current.path}?`)) return;
   try {
     const f = await backend.call<{ text: string }>('file_read', { path });
+    hideExternal();
     current = { path, saved: f.text };
     editor.updateOptions({ readOnly: false });
     editor.setValue(f.text);
@@ -208,12 +209,16 @@ async function save() {
     return;
   }
   try {
-    const p = await backend.call<ProjectInfo>('file_write', { path: current.path, text });
+    const p = await backend.call<ProjectInfo>('file_write', { path: current.path, text, base: current.saved });
     current.saved = text;
     $('tab-title').classList.remove('dirty');
     showProject(p);
     status(`saved ${current.path}`);
   } catch (e) {
+    if (e instanceof BackendError && e.code === 'conflict') {
+      void checkExternal();
+      return;
+    }
     status(`not saved: ${(e as Error).message}`, true);
   }
 }
@@ -559,7 +564,6 @@ $('runner-form').addEventListener('submit', (e) => {
 });
 $('runner-form').addEventListener('input', () => void runnerQuery());
 
-
 // The operations screens: listener activity, replication, deploy.
 mountOps(backend, {
   async openDoc(db, id) {
@@ -574,6 +578,73 @@ editor.onDidChangeModelContent(() => {
   schedulePreview();
 });
 editor.addCommand(monaco.KeyMod.CtrlCmd | monaco.KeyCode.KeyS, () => void save());
+
+// ---- External changes to the open file (another editor, git, a generator): reloaded when the
+// editor has no unsaved edits; otherwise offered (compare, take the disk version, keep mine).
+// Saves carry the loaded text as `base`, so the backend refuses to overwrite a change it has
+// not shown.
+let diskText: string | null = null;
+
+async function checkExternal() {
+  if (!current || current.doc || current.readOnly) return;
+  const path = current.path;
+  let disk: string;
+  try {
+    disk = (await backend.call<{ text: string }>('file_read', { path })).text;
+  } catch {
+    return; // deleted or unreadable: a save recreates it
+  }
+  if (!current || current.path !== path || disk === current.saved) return;
+  if (editor.getValue() === current.saved) {
+    const pos = editor.getPosition();
+    current.saved = disk;
+    editor.setValue(disk);
+    if (pos) editor.setPosition(pos);
+    status(`reloaded ${path}: it changed on disk`);
+    schedulePreview(0);
+    return;
+  }
+  if (diskText === disk) return;
+  diskText = disk;
+  $('ext-text').textContent = `${path} changed on disk while you were editing it.`;
+  $('extbar').hidden = false;
+}
+
+function hideExternal() {
+  diskText = null;
+  $('extbar').hidden = true;
+}
+
+$('ext-compare').addEventListener('click', () => {
+  if (diskText === null || !current) return;
+  const box = $('conflict-diff');
+  box.hidden = false;
+  $('diffbar').hidden = false;
+  $('diff-title').textContent = `left: on disk · right: your edits (${current.path})`;
+  diffEditor ??= monaco.editor.createDiffEditor(box, { automaticLayout: true, readOnly: true, renderSideBySide: true, useInlineViewWhenSpaceIsLimited: false, renderIndicators: false, renderMarginRevertIcon: false, minimap: { enabled: false } });
+  diffEditor.setModel({ original: monaco.editor.createModel(diskText, 'javascript'), modified: monaco.editor.createModel(editor.getValue(), 'javascript') });
+});
+$('ext-take').addEventListener('click', () => {
+  if (diskText === null || !current) return;
+  current.saved = diskText;
+  editor.setValue(diskText);
+  hideExternal();
+  closeCompare();
+  status(`took the disk version of ${current.path}`);
+});
+$('ext-keep').addEventListener('click', () => {
+  if (diskText === null || !current) return;
+  // The disk version becomes the base: the next save replaces it with yours.
+  current.saved = diskText;
+  $('tab-title').classList.add('dirty');
+  hideExternal();
+  closeCompare();
+  status(`keeping your edits of ${current.path}: save (Ctrl-S) to replace the disk version`);
+});
+window.setInterval(() => {
+  if (document.visibilityState === 'visible') void checkExternal();
+}, 2000);
+window.addEventListener('focus', () => void checkExternal());
 window.addEventListener('beforeunload', (e) => {
   if (current && editor.getValue() !== current.saved) e.preventDefault();
 });

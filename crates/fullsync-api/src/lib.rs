@@ -41,6 +41,12 @@ pub enum Request {
         path: String,
         /// Content.
         text: String,
+        /// The text the editor loaded. When the file on disk no longer has it (another
+        /// program changed it), nothing is written and the answer is a conflict, so an
+        /// external change is never silently overwritten.
+        #[serde(default)]
+        #[ts(optional = nullable)]
+        base: Option<String>,
     },
     /// Runs an unsaved map/reduce over a database (the editor's live preview).
     Preview {
@@ -561,8 +567,19 @@ impl Studio {
                 })?;
                 Ok(json!({ "path": path, "text": text }))
             }
-            Request::FileWrite { path, text } => {
+            Request::FileWrite { path, text, base } => {
                 let f = self.file(&path)?;
+                if let Some(base) = base {
+                    match std::fs::read_to_string(&f) {
+                        Ok(disk) if disk != base && disk != text => {
+                            return Err(ApiError::new(
+                                ErrorCode::Conflict,
+                                format!("{path} changed on disk since you opened it: compare, then keep yours or take the disk version"),
+                            ))
+                        }
+                        _ => {}
+                    }
+                }
                 fullsync_project::write_atomic(&f, text.as_bytes()).map_err(|e| {
                     ApiError::new(ErrorCode::Internal, format!("cannot write {path}: {e}"))
                 })?;

@@ -383,6 +383,31 @@ mod tests {
     }
 
     #[test]
+    fn a_save_never_overwrites_an_external_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("p");
+        let (s, _) = studio_on(&root);
+        let path = "connectors/db/design/app/views/v/map.js";
+        let loaded = std::fs::read_to_string(root.join(path)).unwrap();
+        // Another program edits the file while it is open.
+        std::fs::write(root.join(path), "function (doc) { emit(doc.other); }\n").unwrap();
+        let e = s
+            .handle_json(json!({"cmd": "file_write", "args": {"path": path, "text": "function (doc) { emit(doc.mine); }\n", "base": loaded}}))
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::Conflict);
+        assert!(e.message.contains("changed on disk"), "{}", e.message);
+        assert!(std::fs::read_to_string(root.join(path))
+            .unwrap()
+            .contains("doc.other"));
+        // Keeping mine: the base is now the disk's text, and the save goes through.
+        s.handle_json(json!({"cmd": "file_write", "args": {"path": path, "text": "function (doc) { emit(doc.mine); }\n", "base": "function (doc) { emit(doc.other); }\n"}}))
+            .unwrap();
+        assert!(std::fs::read_to_string(root.join(path))
+            .unwrap()
+            .contains("doc.mine"));
+    }
+
+    #[test]
     fn git_init_status_diff_commit() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("p");
