@@ -140,6 +140,19 @@ test('studio operations: listeners fire, replication with progress, deploy plan'
   // bob's 200, plus the order and the design documents that carry no access key.
   assert.match(await page.textContent('[data-testid="seeas-out"]'), /^203 of 403 documents for bob/);
   if (SHOTS) await page.screenshot({ path: join(SHOTS, 'studio-replication.png') });
+  // A live sync keeps following: a document written on the server arrives locally; Cancel stops it.
+  await page.fill('[data-testid="replication-remote"]', target);
+  await page.selectOption('[data-testid="replication-direction"]', 'sync');
+  await page.check('[data-testid="replication-live"]');
+  await page.click('[data-testid="replication-start"]');
+  const liveJob = '[data-testid="replication-jobs"] .job[data-state="running"]';
+  await page.waitForFunction((sel) => document.querySelectorAll(`${sel} .leg`).length === 2 && /waiting for changes/.test(document.querySelector(sel)?.textContent ?? ''), liveJob, { timeout: 60_000 });
+  assert.equal((await fetch(`${target}/from-server`, json('PUT', { type: 'order', status: 'paid', total: 1 }))).status, 201);
+  for (let i = 0; i < 600 && (await fetch(`${studio.couch}orders/from-server`)).status !== 200; i++) await new Promise((r) => setTimeout(r, 100));
+  assert.equal((await fetch(`${studio.couch}orders/from-server`)).status, 200, 'the live pull brought the server-side write');
+  await page.click(`${liveJob} [data-testid="job-cancel"]`);
+  await page.waitForSelector('[data-testid="replication-jobs"] .job[data-state="cancelled"]', { timeout: 60_000 });
+  await page.click('[data-testid="replication-jobs"] .job[data-state="cancelled"] [data-testid="job-dismiss"]');
   await page.click('[data-testid="replication-jobs"] .job[data-state="error"] [data-testid="job-dismiss"]');
   await page.waitForFunction(() => !document.querySelector('[data-testid="replication-jobs"] .job[data-state="error"]'));
   assert.ok(await page.$('[data-testid="replication-jobs"] .job[data-state="done"]'), 'the other job stays');
