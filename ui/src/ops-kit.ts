@@ -11,6 +11,7 @@ export interface OpsHost {
 /** A screen: builds its content into `body` and answers a function that refreshes it (polled while open). */
 export type Screen = (backend: Backend, body: HTMLElement, host: OpsHost & { close(): void }) => () => Promise<void>;
 
+/** A DOM element with attributes and children. */
 export function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...kids: (Node | string)[]): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
