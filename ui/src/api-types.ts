@@ -187,7 +187,35 @@ db: string,
 /**
  * The document (with `_rev` to update).
  */
-doc: JsonValue, } } | { "cmd": "project_edit", "args": Edit } | { "cmd": "git", "args": GitOp };
+doc: JsonValue, } } | { "cmd": "project_edit", "args": Edit } | { "cmd": "git", "args": GitOp } | { "cmd": "sheet_get", "args": { 
+/**
+ * Connector.
+ */
+connector: string, 
+/**
+ * Which sheet.
+ */
+kind: SheetKind, 
+/**
+ * Listener or transaction name (ignored for a connector).
+ */
+name?: string, } } | { "cmd": "sheet_save", "args": { 
+/**
+ * Connector.
+ */
+connector: string, 
+/**
+ * Which sheet.
+ */
+kind: SheetKind, 
+/**
+ * Listener or transaction name (ignored for a connector).
+ */
+name?: string, 
+/**
+ * The item as the form edited it.
+ */
+item: JsonValue, } };
 
 export type ErrorCode = "not_found" | "conflict" | "forbidden" | "bad_request" | "invalid_project" | "js_error" | "internal";
 
@@ -337,6 +365,8 @@ password?: string | null,
  * A PEM file of extra trusted CA certificates.
  */
 ca_file?: string | null, };
+
+export type SheetKind = "connector" | "listener" | "transaction";
 
 /** A command's name. */
 export type Command = Request['cmd'];

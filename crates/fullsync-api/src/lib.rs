@@ -10,6 +10,7 @@ pub mod deploy;
 pub mod listeners;
 pub mod project_ops;
 pub mod replication;
+pub mod sheets;
 pub mod web;
 
 use std::path::{Component, Path, PathBuf};
@@ -231,6 +232,31 @@ pub enum Request {
     ProjectEdit(project_ops::Edit),
     /// The Git screen: status, diff, commit, discard, init.
     Git(project_ops::GitOp),
+    /// The property sheet of a connector, listener or transaction: the item and the choices
+    /// its form offers (views, filters, handlers, transaction types and their properties).
+    SheetGet {
+        /// Connector.
+        connector: String,
+        /// Which sheet.
+        kind: sheets::SheetKind,
+        /// Listener or transaction name (ignored for a connector).
+        #[serde(default)]
+        #[ts(as = "Option<String>", optional)]
+        name: String,
+    },
+    /// Saves a property sheet to its file; answers the file's diagnostics and the new tree.
+    SheetSave {
+        /// Connector.
+        connector: String,
+        /// Which sheet.
+        kind: sheets::SheetKind,
+        /// Listener or transaction name (ignored for a connector).
+        #[serde(default)]
+        #[ts(as = "Option<String>", optional)]
+        name: String,
+        /// The item as the form edited it.
+        item: Value,
+    },
 }
 
 fn fifty() -> usize {
@@ -337,7 +363,7 @@ pub struct TreeNode {
     pub children: Vec<TreeNode>,
 }
 
-fn rel(root: &Path, p: &Path) -> String {
+pub(crate) fn rel(root: &Path, p: &Path) -> String {
     p.strip_prefix(root)
         .unwrap_or(p)
         .to_string_lossy()
@@ -560,6 +586,23 @@ impl Studio {
                 Ok(t)
             }
             Request::Git(op) => project_ops::git_op(&self.root()?, op),
+            Request::SheetGet {
+                connector,
+                kind,
+                name,
+            } => sheets::get(&self.root()?, &connector, kind, &name),
+            Request::SheetSave {
+                connector,
+                kind,
+                name,
+                item,
+            } => {
+                let root = self.root()?;
+                let mut r = sheets::save(&root, &connector, kind, &name, item)?;
+                r["sync"] = self.sync(&root);
+                r["project"] = self.tree(&root)?;
+                Ok(r)
+            }
             Request::FileRead { path } => {
                 let f = self.file(&path)?;
                 let text = std::fs::read_to_string(&f).map_err(|e| {

@@ -129,6 +129,37 @@ pub fn create_connector(root: &Path, name: &str) -> Result<PathBuf, OpError> {
     Ok(dir)
 }
 
+/// Saves a connector's settings (`connector.toml`), keeping its leading comment lines.
+pub fn save_connector_settings(
+    root: &Path,
+    connector: &str,
+    anonymous_replication: bool,
+    revs_limit: u64,
+) -> Result<(), OpError> {
+    if revs_limit == 0 {
+        return Err(OpError::Parse(
+            "revs_limit must be at least 1 (CouchDB's default is 1000)".into(),
+        ));
+    }
+    let f = connector_dir(root, connector).join("connector.toml");
+    must_exist(&f, format!("connector {connector}"))?;
+    let old = std::fs::read_to_string(&f).map_err(io(&f))?;
+    let mut text: String = old
+        .lines()
+        .take_while(|l| l.trim_start().starts_with('#') || l.trim().is_empty())
+        .map(|l| format!("{l}\n"))
+        .collect();
+    text.push_str(&format!(
+        "anonymous_replication = \"{}\"\nrevs_limit = {revs_limit}\n",
+        if anonymous_replication {
+            "allow"
+        } else {
+            "deny"
+        }
+    ));
+    write_atomic(&f, text.as_bytes()).map_err(io(&f))
+}
+
 /// Renames a connector and the view tests that use it.
 pub fn rename_connector(root: &Path, old: &str, new: &str) -> Result<Vec<PathBuf>, OpError> {
     fullsync_engine::db::check_db_name(new).map_err(|_| {
