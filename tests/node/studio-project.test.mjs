@@ -115,4 +115,53 @@ test('studio explorer menu and git screen', async (t) => {
   await page.waitForFunction(() => /saved connectors/.test(document.querySelector('[data-testid="status"]').textContent));
   assert.match(readFileSync(mapPath, 'utf8'), /\/\/ mine/);
   assert.doesNotMatch(readFileSync(mapPath, 'utf8'), /theirs/);
+
+  // Property sheets: a listener.
+  const listenerPath = 'connectors/orders/listeners/paid.toml';
+  await page.click(`#explorer span[data-path="${listenerPath}"]`);
+  await page.waitForSelector('[data-testid="sheet"][data-kind="listener"]');
+  assert.equal(await page.inputValue('[data-testid="sheet-chunk"]'), '5');
+  assert.equal(await page.inputValue('[data-testid="sheet-handler"]'), 'handlers/paid.js');
+  await page.fill('[data-testid="sheet-chunk"]', '20');
+  await page.check('[data-testid="sheet-enabled"]');
+  await page.selectOption('[data-testid="sheet-filter"]', '');
+  await page.selectOption('[data-testid="sheet-view"]', 'app/by_status');
+  await page.click('[data-testid="sheet-save"]');
+  await page.waitForFunction(() => /Saved connectors\/orders\/listeners\/paid\.toml/.test(document.querySelector('[data-testid="sheet-msg"]').textContent));
+  const ltext = readFileSync(join(project, listenerPath), 'utf8');
+  assert.match(ltext, /chunk = 20/);
+  assert.match(ltext, /enabled = true/);
+  assert.match(ltext, /view = "app\/by_status"/);
+  assert.doesNotMatch(ltext, /filter/);
+  // The TOML open in the editor follows the save.
+  await page.waitForFunction(() => window.studioEditor.getValue().includes('chunk = 20'));
+
+  // A transaction: a property, dynamic-property variables, reorder, remove, save.
+  const txPath = 'connectors/orders/transactions/GetOrdersByStatus.toml';
+  await page.click(`#explorer span[data-path="${txPath}"]`);
+  await page.waitForSelector('[data-testid="sheet"][data-kind="transaction"]');
+  assert.equal(await page.inputValue('[data-testid="sheet-type"]'), 'GetView');
+  await page.selectOption('[data-testid="sheet-props"] select[data-prop="q_descending"]', 'true');
+  await page.fill('[data-testid="sheet-props"] input[data-prop="q_startkey"]', '["a", 1');
+  await page.click('[data-testid="sheet-save"]');
+  await page.waitForFunction(() => /fix the JSON of q_startkey/.test(document.querySelector('[data-testid="sheet-msg"]').textContent));
+  await page.fill('[data-testid="sheet-props"] input[data-prop="q_startkey"]', '');
+  await page.click('[data-testid="var-dynamic"]');
+  assert.match(await page.textContent('[data-testid="sheet-msg"]'), /Added \d+ variable\(s\): .*descending/);
+  assert.ok(await page.$('[data-testid="sheet-vars"] tr[data-var="skip"]'));
+  await page.click('[data-testid="sheet-vars"] tr[data-var="limit"] [data-testid="var-up"]');
+  await page.click('[data-testid="sheet-vars"] tr[data-var="stale"] [data-testid="var-remove"]');
+  if (process.env.STUDIO_SCREENSHOTS) {
+    await page.evaluate(() => document.querySelector('[data-testid="sheet-vars"]').scrollIntoView({ block: 'center' }));
+    await page.screenshot({ path: join(REPO_ROOT, process.env.STUDIO_SCREENSHOTS, 'studio-property-sheet.png') });
+  }
+  await page.click('[data-testid="sheet-save"]');
+  await page.waitForFunction(() => /Saved connectors\/orders\/transactions/.test(document.querySelector('[data-testid="sheet-msg"]').textContent));
+  const ttext = readFileSync(join(project, txPath), 'utf8');
+  assert.match(ttext, /q_descending = true/);
+  assert.doesNotMatch(ttext, /^q_startkey =/m);
+  assert.ok(ttext.indexOf('name = "limit"') < ttext.indexOf('name = "key"'), 'limit moved above key');
+  assert.match(ttext, /name = "skip"/);
+  assert.doesNotMatch(ttext, /name = "stale"/);
+  assert.match(ttext, /overrides q_group_level/);
 });

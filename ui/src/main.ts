@@ -5,6 +5,7 @@ import EditorWorker from 'monaco-editor/editor/editor.worker?worker';
 import { BackendError, HttpBackend, connect, type Backend } from './backend';
 import { applier, attachMenu, type NodeCtx } from './explorer-menu';
 import { openGit } from './git';
+import { openSheet } from './sheets';
 import './style.css';
 import { mountOps } from './ops';
 
@@ -177,6 +178,13 @@ async function openFile(path: string) {
     schedulePreview(0);
     const v = viewOf(path);
     if (v) showRunner(v);
+    void openSheet(backend, $('sheet'), path, {
+      saved(project, file) {
+        showProject(project as ProjectInfo);
+        if (current?.path === file) void reopenCurrent();
+      },
+      status,
+    });
   } catch (e) {
     status((e as Error).message, true);
   }
