@@ -116,10 +116,20 @@ test('studio explorer menu and git screen', async (t) => {
   assert.match(readFileSync(mapPath, 'utf8'), /\/\/ mine/);
   assert.doesNotMatch(readFileSync(mapPath, 'utf8'), /theirs/);
 
+  // A new listener from the connector's menu: created disabled, then edited in its sheet.
+  await page.click('#explorer span[data-node="connector:orders"]', { button: 'right' });
+  await page.click('[data-testid="context-menu"] li:has-text("New listener")');
+  await page.fill('[data-testid="explorer-name"]', 'on_paid');
+  await page.press('[data-testid="explorer-name"]', 'Enter');
+  await page.click('#explorer span[data-node="listener:on_paid"]');
+  await page.waitForSelector('[data-testid="sheet"][data-kind="listener"][data-name="on_paid"]');
+  assert.equal(await page.isChecked('[data-testid="sheet-enabled"]'), false);
+  assert.equal(await page.inputValue('[data-testid="sheet-view"]'), 'app/by_customer');
+
   // Property sheets: a listener.
   const listenerPath = 'connectors/orders/listeners/paid.toml';
   await page.click(`#explorer span[data-path="${listenerPath}"]`);
-  await page.waitForSelector('[data-testid="sheet"][data-kind="listener"]');
+  await page.waitForSelector('[data-testid="sheet"][data-kind="listener"][data-name="paid"]');
   assert.equal(await page.inputValue('[data-testid="sheet-chunk"]'), '5');
   assert.equal(await page.inputValue('[data-testid="sheet-handler"]'), 'handlers/paid.js');
   await page.fill('[data-testid="sheet-chunk"]', '20');

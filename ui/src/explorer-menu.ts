@@ -71,7 +71,11 @@ function items(n: NodeCtx, label: HTMLElement, apply: Apply): [string, () => voi
     if (name) await apply({ op: 'create', kind, name, ...ctx }, `Created ${LABEL[kind]} ${name}`);
   };
   if (n.kind === 'project') out.push(['New connector', create('connector', {})]);
-  if (n.kind === 'connector') out.push(['New design document', create('ddoc', { connector: n.name })]);
+  if (n.kind === 'connector') {
+    out.push(['New design document', create('ddoc', { connector: n.name })]);
+    out.push(['New listener', create('listener', { connector: n.name })]);
+    out.push(['New transaction', create('transaction', { connector: n.name })]);
+  }
   if (n.kind === 'ddoc') out.push(['New view', create('view', { connector: n.connector ?? '', ddoc: n.name })]);
   if (EDITABLE.has(n.kind)) {
     out.push([

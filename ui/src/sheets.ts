@@ -80,7 +80,7 @@ export async function openSheet(backend: Backend, box: HTMLElement, path: string
   const msg = el('div', { class: 'sheet-msg', 'data-testid': 'sheet-msg' });
   const title = which.kind === 'connector' ? `Connector ${which.connector}` : `${which.kind === 'listener' ? 'Listener' : 'Transaction'} ${which.name}`;
   const saveBtn = el('button', { class: 'primary', type: 'submit', 'data-testid': 'sheet-save' }, 'Save') as HTMLButtonElement;
-  const form = el('form', { class: 'sheet', 'data-testid': 'sheet', 'data-kind': which.kind }) as HTMLFormElement;
+  const form = el('form', { class: 'sheet', 'data-testid': 'sheet', 'data-kind': which.kind, 'data-name': which.name }) as HTMLFormElement;
   const body = el('div', { class: 'sheet-body' });
   const invalid = new Set<string>();
 

@@ -170,10 +170,58 @@ pub fn edit(root: &Path, e: Edit) -> Result<(), ApiError> {
                 ops::create_view(root, &connector, &ddoc, &name, STARTER_MAP, None).map(|_| ())?
             }
             ItemKind::Listener | ItemKind::Transaction => {
-                return Err(ApiError::new(
-                    ErrorCode::BadRequest,
-                    "create listeners and transactions from their property sheet (or `fullsync project` in a terminal)",
-                ))
+                need("connector", &connector, kind)?;
+                let folder = if kind == ItemKind::Listener {
+                    "listeners"
+                } else {
+                    "transactions"
+                };
+                let file = root
+                    .join("connectors")
+                    .join(&connector)
+                    .join(folder)
+                    .join(format!("{name}.toml"));
+                if file.exists() {
+                    return Err(ops::OpError::Exists(format!("{folder}/{name}")).into());
+                }
+                if kind == ItemKind::Listener {
+                    // Disabled, on the connector's first view (or the `_doc_ids` filter), until
+                    // its sheet says what selects the documents and what to call.
+                    let first_view = fullsync_project::load(root).0.and_then(|p| {
+                        p.connectors
+                            .iter()
+                            .find(|c| c.name == connector)
+                            .and_then(|c| {
+                                c.design_docs.iter().find_map(|d| {
+                                    d.views.first().map(|v| format!("{}/{}", d.name, v.name))
+                                })
+                            })
+                    });
+                    let filter = first_view.is_none().then(|| "_doc_ids".to_string());
+                    let l = fullsync_project::Listener {
+                        name: name.clone(),
+                        file: file.clone(),
+                        kind: fullsync_project::ListenerKind::Update,
+                        view: first_view,
+                        filter,
+                        chunk: 10,
+                        enabled: false,
+                        target: fullsync_project::ListenerTarget {
+                            log: true,
+                            ..Default::default()
+                        },
+                    };
+                    ops::save_listener(root, &connector, &name, &l).map(|_| ())?
+                } else {
+                    let t = fullsync_project::Transaction {
+                        name: name.clone(),
+                        file: file.clone(),
+                        kind: "GetDatabaseInfo".into(),
+                        properties: Default::default(),
+                        variables: vec![],
+                    };
+                    ops::save_transaction(root, &connector, &name, &t).map(|_| ())?
+                }
             }
         },
         Edit::Rename {
@@ -380,6 +428,19 @@ mod tests {
             .handle_json(json!({"cmd": "project_edit", "args": {"op": "create", "kind": "connector", "name": "second"}}))
             .unwrap();
         assert_eq!(names(&t, "connector"), ["db", "second"]);
+        let t = s
+            .handle_json(json!({"cmd": "project_edit", "args": {"op": "create", "kind": "listener", "connector": "db", "name": "on_new"}}))
+            .unwrap();
+        assert_eq!(names(&t, "listener"), ["on_new"]);
+        assert!(t["diagnostics"].as_array().unwrap().is_empty(), "{t}");
+        let e = s
+            .handle_json(json!({"cmd": "project_edit", "args": {"op": "create", "kind": "listener", "connector": "db", "name": "on_new"}}))
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::Conflict);
+        let t = s
+            .handle_json(json!({"cmd": "project_edit", "args": {"op": "create", "kind": "transaction", "connector": "db", "name": "Info"}}))
+            .unwrap();
+        assert_eq!(names(&t, "transaction"), ["Info"]);
     }
 
     #[test]
