@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Studio cold start and memory, web mode (the desktop window is not built yet):
+// Studio cold start and memory, web mode (desktop-start.mjs measures the desktop window):
 //
 //  1. a data folder with BENCH_DOCS (100000) orders in the `orders` database of the sample project;
 //  2. BENCH_RUNS (5) cold starts of `fullsync serve --studio --project projects/sample` on it, each
@@ -24,6 +24,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { chromium } from '../../tests/node/node_modules/playwright-core/index.mjs';
+import { loadOrders } from './orders-data.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = process.env.FULLSYNC_BIN || join(ROOT, 'target', 'release', 'fullsync');
@@ -73,23 +74,10 @@ const work = mkdtempSync(join(tmpdir(), 'fullsync-studio-bench-'));
 const project = join(work, 'sample');
 const data = join(work, 'data');
 cpSync(join(ROOT, 'projects', 'sample'), project, { recursive: true });
-const statuses = ['paid', 'pending', 'shipped', 'cancelled'];
 try {
   // 1. The data.
-  const s = start(['serve', '--data', data, '--port', '0']);
-  await s.ready;
-  await fetch(`${s.urls.couch}orders`, { method: 'PUT' });
-  const t = performance.now();
-  for (let i = 0; i < DOCS; i += 5000) {
-    const docs = [];
-    for (let j = i; j < Math.min(DOCS, i + 5000); j++) {
-      docs.push({ _id: `order-${String(j).padStart(7, '0')}`, type: 'order', status: statuses[j % 4], total: j % 100, customer: `c${j % 997}`, date: `2026-${String((j % 12) + 1).padStart(2, '0')}-01` });
-    }
-    const r = await fetch(`${s.urls.couch}orders/_bulk_docs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ docs }) });
-    if (r.status !== 201) throw new Error(`bulk insert: ${r.status} ${await r.text()}`);
-  }
-  console.log(`# ${DOCS} docs loaded in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-  await stop(s.child);
+  const secs = await loadOrders(BIN, data, DOCS);
+  console.log(`# ${DOCS} docs loaded in ${secs.toFixed(1)} s`);
 
   // 2. Cold starts.
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });

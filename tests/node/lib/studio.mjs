@@ -8,12 +8,15 @@ import { fullsyncBin, REPO_ROOT } from './server.mjs';
 
 export const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
 
-/** `fullsync serve --studio` on a free port; resolves with {child, couch, studio} URLs. */
-export async function startStudio(project, data) {
+/**
+ * `fullsync serve --studio` on a free port; resolves with {child, couch, studio} URLs. `env`
+ * adds environment variables (e.g. FULLSYNC_CONFIG_DIR).
+ */
+export async function startStudio(project, data, env = {}) {
   const child = spawn(
     fullsyncBin(),
     ['serve', '--studio', '--project', project, '--data', data, '--port', '0', '--ui-dir', join(REPO_ROOT, 'ui', 'dist')],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
   );
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
