@@ -215,7 +215,63 @@ name?: string,
 /**
  * The item as the form edited it.
  */
-item: JsonValue, } };
+item: JsonValue, } } | { "cmd": "attachment_put", "args": { 
+/**
+ * Database.
+ */
+db: string, 
+/**
+ * Document id.
+ */
+id: string, 
+/**
+ * The revision the user has open (a stale one is a conflict: reload).
+ */
+rev: string, 
+/**
+ * Attachment name.
+ */
+name: string, 
+/**
+ * MIME type (`application/octet-stream` when absent or empty).
+ */
+content_type?: string | null, 
+/**
+ * The bytes, base64.
+ */
+data: string, } } | { "cmd": "attachment_get", "args": { 
+/**
+ * Database.
+ */
+db: string, 
+/**
+ * Document id.
+ */
+id: string, 
+/**
+ * Attachment name.
+ */
+name: string, 
+/**
+ * An older revision.
+ */
+rev?: string | null, } } | { "cmd": "attachment_delete", "args": { 
+/**
+ * Database.
+ */
+db: string, 
+/**
+ * Document id.
+ */
+id: string, 
+/**
+ * The revision the user has open (a stale one is a conflict: reload).
+ */
+rev: string, 
+/**
+ * Attachment name.
+ */
+name: string, } };
 
 export type ErrorCode = "not_found" | "conflict" | "forbidden" | "bad_request" | "invalid_project" | "js_error" | "internal";
 

@@ -8,6 +8,7 @@ import { openGit } from './git';
 import { openSheet } from './sheets';
 import './style.css';
 import { mountOps } from './ops';
+import { mountAttachments, type AttachmentStub } from './attachments';
 
 (self as unknown as { MonacoEnvironment: monaco.Environment }).MonacoEnvironment = {
   getWorker: () => new EditorWorker(),
@@ -373,6 +374,7 @@ async function openDoc(db: string, id: string, force = false, rev?: string) {
   // An older revision's `_revs_info` stops at itself: keep listing the current document's history.
   if (!rev) currentHistory = history;
   showHistory(db, id, rev ? currentHistory : history, String(doc._rev), !!rev);
+  attachments.show({ db, id, rev: String(doc._rev), attachments: (doc._attachments ?? {}) as Record<string, AttachmentStub>, readOnly: !!rev });
   if (rev) {
     status(`${id} at ${rev}: an older revision, read-only; click the first revision in History to go back`);
     return;
@@ -382,6 +384,13 @@ async function openDoc(db: string, id: string, force = false, rev?: string) {
 }
 
 let currentHistory: { rev: string; status: string }[] = [];
+
+// Attachments of the open document (ui/src/attachments.ts): after an upload or a delete the
+// document is reopened, so the editor shows the new `_rev` and `_attachments`.
+const attachments = mountAttachments(backend, $('attachments'), {
+  mayReload: () => !current || editor.getValue() === current.saved || confirm(`Discard unsaved changes to ${current.path}?`),
+  reload: (db, id) => openDoc(db, id, true),
+});
 
 /** Revision history of the open document (`_revs_info`): older bodies open read-only. */
 function showHistory(db: string, id: string, history: { rev: string; status: string }[], shown: string, old: boolean) {
@@ -487,6 +496,7 @@ $('docs-new').addEventListener('click', () => {
   current = { path: `${docsDb}/(new)`, saved: '', doc: { db: docsDb, id: '' } };
   editor.updateOptions({ readOnly: false });
   $('history').hidden = true;
+  attachments.show(null);
   editor.setValue(text);
   $('tab-title').textContent = `${docsDb} › new document (Ctrl-S to create)`;
 });
@@ -499,6 +509,7 @@ $('docs-delete').addEventListener('click', async () => {
     status(`deleted ${current.doc.id}`);
     current = null;
     $('history').hidden = true;
+    attachments.show(null);
     editor.setValue('');
     $('tab-title').textContent = 'Open a file from the explorer';
     void listDocs();

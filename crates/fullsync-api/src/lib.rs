@@ -6,6 +6,7 @@
 //! the UI's files. Errors carry a stable [`ErrorCode`] the UI matches on and a message that says
 //! what to do.
 
+pub mod attachments;
 pub mod deploy;
 pub mod listeners;
 pub mod project_ops;
@@ -256,6 +257,49 @@ pub enum Request {
         name: String,
         /// The item as the form edited it.
         item: Value,
+    },
+    /// Adds or replaces an attachment of a document on top of revision `rev` (the documents
+    /// panel's "Attach file"); answers the new revision. Refused above 64 MiB.
+    AttachmentPut {
+        /// Database.
+        db: String,
+        /// Document id.
+        id: String,
+        /// The revision the user has open (a stale one is a conflict: reload).
+        rev: String,
+        /// Attachment name.
+        name: String,
+        /// MIME type (`application/octet-stream` when absent or empty).
+        #[serde(default)]
+        #[ts(optional = nullable)]
+        content_type: Option<String>,
+        /// The bytes, base64.
+        data: String,
+    },
+    /// An attachment's bytes (base64) and metadata (content type, length, digest), of the
+    /// current revision or of `rev`.
+    AttachmentGet {
+        /// Database.
+        db: String,
+        /// Document id.
+        id: String,
+        /// Attachment name.
+        name: String,
+        /// An older revision.
+        #[serde(default)]
+        #[ts(optional = nullable)]
+        rev: Option<String>,
+    },
+    /// Removes an attachment of a document on top of revision `rev`; answers the new revision.
+    AttachmentDelete {
+        /// Database.
+        db: String,
+        /// Document id.
+        id: String,
+        /// The revision the user has open (a stale one is a conflict: reload).
+        rev: String,
+        /// Attachment name.
+        name: String,
     },
 }
 
@@ -837,6 +881,28 @@ impl Studio {
             Request::DeployDismiss { id } => {
                 self.deploys.dismiss(&id)?;
                 Ok(json!({"ok": true}))
+            }
+            Request::AttachmentPut {
+                db,
+                id,
+                rev,
+                name,
+                content_type,
+                data,
+            } => attachments::put(
+                &self.engine,
+                &db,
+                &id,
+                &rev,
+                &name,
+                content_type.as_deref(),
+                &data,
+            ),
+            Request::AttachmentGet { db, id, name, rev } => {
+                attachments::get(&self.engine, &db, &id, &name, rev.as_deref())
+            }
+            Request::AttachmentDelete { db, id, rev, name } => {
+                attachments::delete(&self.engine, &db, &id, &rev, &name)
             }
         }
     }

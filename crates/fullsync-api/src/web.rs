@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Path as AxPath, State};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Path as AxPath, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -53,7 +54,15 @@ fn json_resp(status: StatusCode, v: &Value) -> Response {
         .expect("valid response")
 }
 
-async fn api(State(w): State<Arc<WebMode>>, headers: HeaderMap, body: Bytes) -> Response {
+/// The largest command body: an attachment of the maximum size in base64, plus room for the
+/// rest of the command.
+const MAX_COMMAND_BYTES: usize = crate::attachments::MAX_BYTES / 3 * 4 + 1024 * 1024;
+
+async fn api(
+    State(w): State<Arc<WebMode>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     if !loopback(&headers) {
         return json_resp(
             StatusCode::FORBIDDEN,
@@ -70,6 +79,15 @@ async fn api(State(w): State<Arc<WebMode>>, headers: HeaderMap, body: Bytes) -> 
             &json!({"code": "forbidden", "message": "missing or wrong studio token: open the URL printed by `fullsync serve --studio`"}),
         );
     }
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => {
+            return json_resp(
+                e.status(),
+                &json!({"code": "bad_request", "message": format!("the command was not received ({}): commands are limited to {} MiB, attachments to {} MiB", e.body_text(), MAX_COMMAND_BYTES >> 20, crate::attachments::MAX_BYTES >> 20)}),
+            )
+        }
+    };
     let v: Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
         Err(e) => {
@@ -151,7 +169,10 @@ async fn asset(
 pub fn router(w: WebMode) -> Router {
     Router::new()
         .route("/_studio/", get(index))
-        .route("/_studio/api", post(api))
+        .route(
+            "/_studio/api",
+            post(api).layer(DefaultBodyLimit::max(MAX_COMMAND_BYTES)),
+        )
         .route("/_studio/{*path}", get(asset))
         .with_state(Arc::new(w))
 }
