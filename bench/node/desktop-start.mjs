@@ -107,6 +107,7 @@ try {
     const exec = (script) => wd(base, 'POST', `${session}/execute/sync`, { script, args: [] });
     await until('the explorer', () => exec("return !!document.querySelector('#explorer span[data-docs=\"orders\"]')"));
     const interactiveMs = performance.now() - t0;
+    if (process.env.BENCH_TIMELINE) console.log('#   in the webview:', JSON.stringify(await exec("const n = performance.getEntriesByType('navigation')[0] || {}; return { now: Math.round(performance.now()), domInteractive: Math.round(n.domInteractive || 0), domContentLoaded: Math.round(n.domContentLoadedEventEnd || 0), resources: performance.getEntriesByType('resource').map((r) => [r.name.split('/').pop(), Math.round(r.startTime), Math.round(r.responseEnd)]) };")));
     runs.push({ sessionMs: Math.round(sessionMs), interactiveMs: Math.round(interactiveMs) });
     console.log(`# run ${i + 1}: window up (WebDriver session) after ${Math.round(sessionMs)} ms, explorer interactive after ${Math.round(interactiveMs)} ms`);
     if (i < RUNS - 1) {

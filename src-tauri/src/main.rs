@@ -44,6 +44,28 @@ async fn studio(state: tauri::State<'_, AppState>, req: Value) -> Result<Value, 
     }
 }
 
+/// The native folder dialog (GTK on Linux, run on the main thread); `None` when cancelled.
+#[tauri::command]
+async fn pick_folder(app: tauri::AppHandle, title: String) -> Result<Option<String>, ApiError> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    app.run_on_main_thread(move || {
+        let picked = rfd::FileDialog::new().set_title(&title).pick_folder();
+        let _ = tx.send(picked.map(|p| p.display().to_string()));
+    })
+    .map_err(|e| {
+        ApiError::new(
+            fullsync_api::ErrorCode::Internal,
+            format!("cannot show the folder dialog ({e}): type the folder's path instead"),
+        )
+    })?;
+    rx.await.map_err(|_| {
+        ApiError::new(
+            fullsync_api::ErrorCode::Internal,
+            "the folder dialog closed unexpectedly: type the folder's path instead",
+        )
+    })
+}
+
 /// Where the engine lives and where its HTTP API answers.
 #[tauri::command]
 fn app_info(state: tauri::State<'_, AppState>) -> Value {
@@ -166,8 +188,19 @@ fn main() -> anyhow::Result<()> {
         backend
             .handle(fullsync_api::Request::ProjectOpen {
                 path: p.display().to_string(),
+                remember: true,
             })
             .map_err(|e| anyhow::anyhow!("cannot open the project {}: {e}", p.display()))?;
+    } else if let Some(last) = fullsync_api::workspace::recent()["projects"]
+        .as_array()
+        .and_then(|a| a.iter().find(|p| p["exists"] == true))
+        .and_then(|p| p["path"].as_str())
+    {
+        // Reopen the last project; the Open dialog offers the others.
+        let _ = backend.handle(fullsync_api::Request::ProjectOpen {
+            path: last.to_string(),
+            remember: true,
+        });
     }
     tauri::Builder::default()
         .manage(AppState {
@@ -175,7 +208,7 @@ fn main() -> anyhow::Result<()> {
             http: format!("http://{addr}"),
             data: args.data,
         })
-        .invoke_handler(tauri::generate_handler![studio, app_info])
+        .invoke_handler(tauri::generate_handler![studio, app_info, pick_folder])
         .run(tauri::generate_context!())
         .context("the studio window failed")?;
     Ok(())

@@ -8,33 +8,20 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from './lib/server.mjs';
-import { launchChromium, startStudio } from './lib/studio.mjs';
+import { openStudio } from './lib/studio.mjs';
 
 const md5 = (b) => `md5-${createHash('md5').update(b).digest('base64')}`;
 
 test('studio attachments: attach, list, download, delete', async (t) => {
-  const work = mkdtempSync(join(tmpdir(), 'fullsync-studio-att-'));
-  const project = join(work, 'sample');
-  cpSync(join(REPO_ROOT, 'projects', 'sample'), project, { recursive: true });
-  const studio = await startStudio(project, join(work, 'data'));
-  const browser = await launchChromium();
-  t.after(async () => {
-    await browser.close();
-    studio.child.kill('SIGTERM');
-    rmSync(work, { recursive: true, force: true });
-  });
-  const page = await browser.newPage({ viewport: { width: 1400, height: 850 }, acceptDownloads: true });
+  const { studio, page } = await openStudio(t);
   const dialogs = [];
   page.on('dialog', (d) => {
     dialogs.push(d.message());
     void d.accept();
   });
-  await page.goto(studio.studio);
-  await page.waitForSelector('#explorer span.file');
   const status = () => page.textContent('[data-testid="attachments-msg"]');
   const editorRev = () => page.evaluate(() => JSON.parse(window.studioEditor.getValue())._rev);
 

@@ -5,26 +5,13 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from './lib/server.mjs';
-import { launchChromium, startStudio } from './lib/studio.mjs';
+import { openStudio } from './lib/studio.mjs';
 
 test('studio explorer menu and git screen', async (t) => {
-  const work = mkdtempSync(join(tmpdir(), 'fullsync-studio-project-'));
-  const project = join(work, 'sample');
-  cpSync(join(REPO_ROOT, 'projects', 'sample'), project, { recursive: true });
-  const studio = await startStudio(project, join(work, 'data'));
-  const browser = await launchChromium();
-  t.after(async () => {
-    await browser.close();
-    studio.child.kill('SIGTERM');
-    rmSync(work, { recursive: true, force: true });
-  });
-  const page = await browser.newPage({ viewport: { width: 1400, height: 850 } });
-  await page.goto(studio.studio);
-  await page.waitForSelector('#explorer span.file');
+  const { project, studio, page } = await openStudio(t);
   const ddoc = async () => (await fetch(`${studio.couch}orders/_design/app`)).json();
 
   // Create a view from the design document's context menu; the name is typed in place.

@@ -8,7 +8,12 @@ export type Request = { "cmd": "project_open", "args": {
 /**
  * Folder.
  */
-path: string, } } | { "cmd": "project_tree" } | { "cmd": "file_read", "args": { 
+path: string, 
+/**
+ * Put it in the recent-projects list (the studio's Open dialog and start-up do; tests
+ * and scripts need not).
+ */
+remember?: boolean, } } | { "cmd": "project_tree" } | { "cmd": "file_read", "args": { 
 /**
  * Relative path.
  */
@@ -187,7 +192,19 @@ db: string,
 /**
  * The document (with `_rev` to update).
  */
-doc: JsonValue, } } | { "cmd": "project_edit", "args": Edit } | { "cmd": "git", "args": GitOp } | { "cmd": "sheet_get", "args": { 
+doc: JsonValue, } } | { "cmd": "project_edit", "args": Edit } | { "cmd": "git", "args": GitOp } | { "cmd": "projects_recent" } | { "cmd": "dir_list", "args": { 
+/**
+ * Folder.
+ */
+path?: string | null, } } | { "cmd": "project_import_c8o", "args": { 
+/**
+ * The Convertigo project folder (with `c8oProject.yaml`).
+ */
+source: string, 
+/**
+ * A new, empty folder for the FullSync project.
+ */
+dest: string, } } | { "cmd": "studio_info" } | { "cmd": "sheet_get", "args": { 
 /**
  * Connector.
  */

@@ -22,6 +22,8 @@ export interface Backend {
   call<T = unknown>(...req: CallArgs): Promise<T>;
   /** Base URL of the CouchDB-compatible API on loopback (for curl lines and clients). */
   httpBase(): Promise<string>;
+  /** The native folder dialog (desktop app only); null when cancelled. */
+  pickFolder?(title: string): Promise<string | null>;
 }
 
 /** Web mode: `POST /_studio/api` with the token from the URL (`#token=...`). */
@@ -77,6 +79,15 @@ export class TauriBackend implements Backend {
   async httpBase(): Promise<string> {
     const info = await this.tauri.core.invoke<{ http: string }>('app_info');
     return info.http;
+  }
+
+  async pickFolder(title: string): Promise<string | null> {
+    try {
+      return await this.tauri.core.invoke<string | null>('pick_folder', { title });
+    } catch (e) {
+      const err = (e ?? {}) as Partial<ApiError>;
+      throw new BackendError(err.code ?? 'internal', err.message ?? String(e));
+    }
   }
 }
 

@@ -2,17 +2,11 @@
 // file's changes (confirmed), and the latest commits. It runs in a modal dialog over the studio.
 
 import type { Backend } from './backend';
+import { el } from './dom';
 
 interface FileStatus { path: string; status: string; staged: boolean }
 interface CommitInfo { id: string; summary: string; author: string; time: number }
 interface GitStatus { repo: boolean; files: FileStatus[]; log: CommitInfo[]; branch: string | null }
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...kids: (Node | string)[]) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  e.append(...kids);
-  return e;
-}
 
 /** Opens the Git screen; `onFilesChanged` runs after a discard (files on disk changed). */
 export async function openGit(backend: Backend, onFilesChanged: () => void) {

@@ -6,6 +6,8 @@ import { BackendError, HttpBackend, connect, type Backend } from './backend';
 import { applier, attachMenu, type NodeCtx } from './explorer-menu';
 import { openGit } from './git';
 import { openSheet } from './sheets';
+import { openProjectDialog } from './open-project';
+import { applyTheme, effectiveTheme, openSettings, savedTheme } from './settings';
 import './style.css';
 import { mountOps } from './ops';
 import { mountAttachments, type AttachmentStub } from './attachments';
@@ -29,7 +31,7 @@ const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as 
 const editor = monaco.editor.create($('editor'), {
   value: '',
   language: 'javascript',
-  theme: 'vs-dark',
+  theme: effectiveTheme() === 'dark' ? 'vs-dark' : 'vs',
   automaticLayout: true,
   minimap: { enabled: false },
   fontSize: 13,
@@ -121,6 +123,33 @@ function renderTree(nodes: TreeNode[], parent: { connector?: string; ddoc?: stri
 }
 attachMenu($('explorer'), { kind: 'project', name: '' }, applyEdit);
 $('git-open').addEventListener('click', () => void openGit(backend, () => void reopenCurrent()));
+
+/** The Open dialog; a newly opened project replaces the explorer and closes the open file. */
+function showOpenDialog() {
+  void openProjectDialog(
+    backend,
+    (p) => {
+      const info = p as ProjectInfo & { import?: { read_only?: unknown[] } };
+      current = null;
+      editor.updateOptions({ readOnly: false });
+      editor.setValue('');
+      $('tab-title').textContent = 'Open a file from the explorer';
+      $('tab-title').classList.remove('dirty');
+      for (const id of ['runner', 'docs', 'sheet']) $(id).hidden = true;
+      hideExternal();
+      closeCompare();
+      showProject(info);
+      const kept = info.import?.read_only?.length;
+      status(`opened ${info.name}${kept ? ` (imported; ${kept} Convertigo object(s) kept read-only)` : ''}`);
+    },
+    () => !current || editor.getValue() === current.saved || confirm(`Discard unsaved changes to ${current.path}?`),
+  );
+}
+$('open-open').addEventListener('click', showOpenDialog);
+const editorTheme = (dark: boolean) => monaco.editor.setTheme(dark ? 'vs-dark' : 'vs');
+applyTheme(savedTheme(), editorTheme);
+window.matchMedia?.('(prefers-color-scheme: light)').addEventListener('change', () => applyTheme(savedTheme(), editorTheme));
+$('settings-open').addEventListener('click', () => void openSettings(backend, editorTheme));
 
 /** After files changed on disk under the editor (git discard): reload the open file unless it has unsaved edits. */
 async function reopenCurrent() {
@@ -674,9 +703,17 @@ window.addEventListener('beforeunload', (e) => {
     return;
   }
   try {
-    showProject(await backend.call<ProjectInfo>('project_tree'));
+    // Started by index.html before the bundle loaded; the same command otherwise.
+    const boot = (window as unknown as { __studioBoot?: Promise<ProjectInfo> | null }).__studioBoot;
+    const first = boot
+      ? boot.catch((e: { code?: string; message?: string }) => {
+          throw new BackendError(e?.code ?? 'internal', e?.message ?? String(e));
+        })
+      : backend.call<ProjectInfo>('project_tree');
+    showProject(await first);
     status('ready');
   } catch (e) {
     status((e as Error).message, true);
+    if (e instanceof BackendError && e.code === 'invalid_project') showOpenDialog();
   }
 })();

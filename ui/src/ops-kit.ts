@@ -1,6 +1,9 @@
 // Shared pieces of the operations screens (Listeners, Replication, Deploy).
 
 import type { Backend } from './backend';
+import { el } from './dom';
+
+export { el };
 
 /** What the screens may ask of the rest of the studio. */
 export interface OpsHost {
@@ -11,13 +14,6 @@ export interface OpsHost {
 /** A screen: builds its content into `body` and answers a function that refreshes it (polled while open). */
 export type Screen = (backend: Backend, body: HTMLElement, host: OpsHost & { close(): void }) => () => Promise<void>;
 
-/** A DOM element with attributes and children. */
-export function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...kids: (Node | string)[]): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  e.append(...kids);
-  return e;
-}
 
 /** `12:03:44.120` for a time in milliseconds since the epoch. */
 export function clock(ms: number): string {

@@ -5,6 +5,7 @@
 
 import type { Backend } from './backend';
 import type { SheetKind } from './api-types';
+import { el } from './dom';
 
 interface PropertySpec { name: string; kind: string; choices: string[]; variable: string; schema_type: string }
 interface Variable { name: string; description?: string; default?: unknown; required?: boolean; multi_valued?: boolean; schema_type?: string }
@@ -16,13 +17,6 @@ interface Hooks {
 }
 
 const XSD = ['xsd:string', 'xsd:boolean', 'xsd:integer', 'xsd:double', 'xsd:decimal', 'xsd:date', 'xsd:dateTime'];
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...kids: (Node | string)[]) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  e.append(...kids);
-  return e;
-}
 
 function select(options: string[], value: string, attrs: Record<string, string> = {}, blank?: string) {
   const s = el('select', attrs) as HTMLSelectElement;

@@ -13,6 +13,7 @@ pub mod project_ops;
 pub mod replication;
 pub mod sheets;
 pub mod web;
+pub mod workspace;
 
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
@@ -29,6 +30,11 @@ pub enum Request {
     ProjectOpen {
         /// Folder.
         path: String,
+        /// Put it in the recent-projects list (the studio's Open dialog and start-up do; tests
+        /// and scripts need not).
+        #[serde(default)]
+        #[ts(as = "Option<bool>", optional)]
+        remember: bool,
     },
     /// The open project: model, diagnostics and file tree.
     ProjectTree,
@@ -233,6 +239,26 @@ pub enum Request {
     ProjectEdit(project_ops::Edit),
     /// The Git screen: status, diff, commit, discard, init.
     Git(project_ops::GitOp),
+    /// The recently opened projects, newest first.
+    ProjectsRecent,
+    /// Sub-folders of a folder (home by default), marking FullSync and Convertigo projects:
+    /// the web mode's Open dialog.
+    DirList {
+        /// Folder.
+        #[serde(default)]
+        #[ts(optional = nullable)]
+        path: Option<String>,
+    },
+    /// Imports a Convertigo project folder into a new folder, then opens it.
+    ProjectImportC8o {
+        /// The Convertigo project folder (with `c8oProject.yaml`).
+        source: String,
+        /// A new, empty folder for the FullSync project.
+        dest: String,
+    },
+    /// Where the studio keeps things: the engine's data folder, the open project, the
+    /// config folder (server profiles, recent projects).
+    StudioInfo,
     /// The property sheet of a connector, listener or transaction: the item and the choices
     /// its form offers (views, filters, handlers, transaction types and their properties).
     SheetGet {
@@ -604,7 +630,7 @@ impl Studio {
     /// Handles one command.
     pub fn handle(&self, req: Request) -> Result<Value, ApiError> {
         match req {
-            Request::ProjectOpen { path } => {
+            Request::ProjectOpen { path, remember } => {
                 let root = PathBuf::from(&path);
                 if !root.join(fullsync_project::load::MANIFEST).exists() {
                     return Err(ApiError::new(
@@ -618,6 +644,9 @@ impl Studio {
                 self.restart_listeners(&root, false);
                 let mut t = self.tree(&root)?;
                 t["sync"] = sync;
+                if remember {
+                    workspace::remember(&root);
+                }
                 Ok(t)
             }
             Request::ProjectTree => self.tree(&self.root()?),
@@ -630,6 +659,23 @@ impl Studio {
                 Ok(t)
             }
             Request::Git(op) => project_ops::git_op(&self.root()?, op),
+            Request::ProjectsRecent => Ok(workspace::recent()),
+            Request::DirList { path } => workspace::dir_list(path.as_deref()),
+            Request::ProjectImportC8o { source, dest } => {
+                let report = workspace::import_c8o(&source, &dest)?;
+                let mut t = self.handle(Request::ProjectOpen {
+                    path: dest,
+                    remember: true,
+                })?;
+                t["import"] = report;
+                Ok(t)
+            }
+            Request::StudioInfo => Ok(json!({
+                "data_dir": self.engine.dir().map(|d| d.display().to_string()),
+                "project": self.root().ok().map(|r| r.display().to_string()),
+                "config_dir": fullsync_deploy::profiles::config_dir().display().to_string(),
+                "version": env!("CARGO_PKG_VERSION"),
+            })),
             Request::SheetGet {
                 connector,
                 kind,

@@ -737,7 +737,7 @@ fn run() -> anyhow::Result<()> {
                     if let Some(p) = &project {
                         let b = backend.clone();
                         let path = p.display().to_string();
-                        tokio::task::spawn_blocking(move || b.handle(fullsync_api::Request::ProjectOpen { path }))
+                        tokio::task::spawn_blocking(move || b.handle(fullsync_api::Request::ProjectOpen { path, remember: true }))
                             .await
                             .map_err(std::io::Error::other)?
                             .map_err(|e| std::io::Error::other(format!("cannot open the project: {e}")))?;

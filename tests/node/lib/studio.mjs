@@ -1,7 +1,9 @@
 // Starting the studio's web mode and Debian's Chromium for the end-to-end tests.
 
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { chromium } from 'playwright-core';
 import { fullsyncBin, REPO_ROOT } from './server.mjs';
@@ -45,4 +47,27 @@ export function launchChromium() {
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
+}
+
+/**
+ * A studio on a fresh copy of projects/sample in a temporary folder, and a Chromium page on it
+ * with the explorer rendered; everything is cleaned up after the test `t`. `project(work)`
+ * chooses where the copy goes, `env(work)` adds environment variables.
+ */
+export async function openStudio(t, { project: where = (w) => join(w, 'sample'), env = () => ({}) } = {}) {
+  const work = mkdtempSync(join(tmpdir(), 'fullsync-studio-'));
+  const project = where(work);
+  mkdirSync(dirname(project), { recursive: true });
+  cpSync(join(REPO_ROOT, 'projects', 'sample'), project, { recursive: true });
+  const studio = await startStudio(project, join(work, 'data'), env(work));
+  const browser = await launchChromium();
+  t.after(async () => {
+    await browser.close();
+    studio.child.kill('SIGTERM');
+    rmSync(work, { recursive: true, force: true });
+  });
+  const page = await browser.newPage({ viewport: { width: 1400, height: 850 } });
+  await page.goto(studio.studio);
+  await page.waitForSelector('#explorer span.file');
+  return { work, project, studio, browser, page };
 }
