@@ -108,13 +108,17 @@ test('studio web mode: explorer, live preview, edit, save, errors', async (t) =>
   assert.deepEqual(view.rows, [{ key: 'paid', value: 200 }, { key: 'pending', value: 100 }]);
 
   // A syntax error is reported under the editor; nothing is saved.
-  await page.evaluate(() => window.studioEditor.setValue('function (doc) { emit(doc.status; }'));
+  await page.evaluate(() => window.studioEditor.setValue('function (doc) {\n  var total = 0;\n  emit(doc.status;\n}'));
   await page.waitForFunction(() => /SyntaxError|compile/i.test(document.querySelector('#problems').textContent));
+  assert.match(await page.textContent('#problems'), /^line 3: /);
+  // ... and marked on its line in the editor.
+  await page.waitForSelector('#editor .squiggly-error');
   assert.ok(readFileSync(join(project, mapPath), 'utf8').includes('emit(doc.status, 100)'));
 
   // A bare function is not an error, and CouchDB's globals are completed with their signature.
   await page.evaluate(() => window.studioEditor.setValue('function (doc) {\n  \n}'));
   await page.waitForFunction(() => document.querySelector('#problems').textContent === '');
+  await page.waitForFunction(() => !document.querySelector('#editor .squiggly-error'));
   await page.evaluate(() => { window.studioEditor.setPosition({ lineNumber: 2, column: 3 }); window.studioEditor.focus(); });
   await page.keyboard.type('emi');
   await page.keyboard.press('Control+Space');

@@ -300,7 +300,12 @@ code: ErrorCode,
 /**
  * Message.
  */
-message: string, };
+message: string, 
+/**
+ * For JavaScript that does not compile: the 1-based line in the function's source (the
+ * editor marks it).
+ */
+line?: number, };
 
 export type ItemKind = "connector" | "ddoc" | "view" | "listener" | "transaction";
 

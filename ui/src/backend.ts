@@ -4,10 +4,12 @@
 export interface ApiError {
   code: string;
   message: string;
+  line?: number;
 }
 
 export class BackendError extends Error {
-  constructor(public readonly code: string, message: string) {
+  /** `line`: where JavaScript that does not compile fails (1-based), when known. */
+  constructor(public readonly code: string, message: string, public readonly line?: number) {
     super(message);
   }
 }
@@ -44,7 +46,7 @@ export class HttpBackend implements Backend {
     const body = await res.json().catch(() => ({ code: 'internal', message: `HTTP ${res.status}` }));
     if (body && 'ok' in body) return body.ok as T;
     const err: ApiError = body.error ?? body;
-    throw new BackendError(err.code ?? 'internal', err.message ?? `HTTP ${res.status}`);
+    throw new BackendError(err.code ?? 'internal', err.message ?? `HTTP ${res.status}`, err.line);
   }
 
   /** Whether the page's URL carried a token. */
@@ -71,7 +73,7 @@ export class TauriBackend implements Backend {
       return await this.tauri.core.invoke<T>('studio', { req: args === undefined ? { cmd } : { cmd, args } });
     } catch (e) {
       const err = (e ?? {}) as Partial<ApiError>;
-      if (typeof err === 'object' && err.code) throw new BackendError(err.code, err.message ?? err.code);
+      if (typeof err === 'object' && err.code) throw new BackendError(err.code, err.message ?? err.code, err.line);
       throw new BackendError('internal', String(e));
     }
   }

@@ -288,6 +288,7 @@ async function runPreview() {
     const r = await backend.call<PreviewResult>('preview', { db: v.db, map, reduce, query, ddoc: v.ddoc });
     if (seq !== previewSeq) return;
     $('problems').textContent = '';
+    markProblem(null);
     const total = r.result.total_rows !== undefined ? ` of ${r.result.total_rows}` : '';
     $('preview-meta').textContent = `${v.db} · ${r.result.rows.length} row(s)${total} · ${r.docs} docs · ${r.ms.toFixed(1)} ms`;
     $('preview-errors').textContent = r.errors.map((e) => `doc ${e.id}: ${e.error}`).join('\n');
@@ -306,9 +307,24 @@ async function runPreview() {
   } catch (e) {
     if (seq !== previewSeq) return;
     const err = e as BackendError;
-    $('problems').textContent = err.message;
+    $('problems').textContent = err.line ? `line ${err.line}: ${err.message}` : err.message;
+    // The line is in the edited function (map.js is the function), unless the reduce failed.
+    markProblem(err.line && (v.part === 'map' ? err.message.includes('map') : err.message.includes('reduce')) ? { line: err.line, message: err.message } : null);
     $('preview-meta').textContent = 'The function does not run: see the problem below the editor.';
   }
+}
+
+/** A QuickJS compile error as a marker on its line in the editor (none: clears it). */
+function markProblem(p: { line: number; message: string } | null) {
+  const model = editor.getModel();
+  if (!model) return;
+  monaco.editor.setModelMarkers(
+    model,
+    'quickjs',
+    p && p.line <= model.getLineCount()
+      ? [{ severity: monaco.MarkerSeverity.Error, message: p.message, startLineNumber: p.line, startColumn: model.getLineFirstNonWhitespaceColumn(p.line) || 1, endLineNumber: p.line, endColumn: model.getLineMaxColumn(p.line) }]
+      : [],
+  );
 }
 
 // ---- Documents: list with id search and counts, edit as JSON, create, delete.

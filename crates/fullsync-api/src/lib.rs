@@ -361,6 +361,11 @@ pub struct ApiError {
     pub code: ErrorCode,
     /// Message.
     pub message: String,
+    /// For JavaScript that does not compile: the 1-based line in the function's source (the
+    /// editor marks it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub line: Option<u32>,
 }
 
 impl ApiError {
@@ -368,6 +373,7 @@ impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         ApiError {
             code,
+            line: None,
             message: message.into(),
         }
     }
@@ -394,7 +400,16 @@ impl From<fullsync_views::ViewError> for ApiError {
             _ if e.status() == 400 => ErrorCode::BadRequest,
             _ => ErrorCode::Internal,
         };
-        ApiError::new(code, format!("{}: {}", e.couch_error(), e.reason()))
+        let line = match &e {
+            fullsync_views::ViewError::Js(fullsync_views::js::JsError::Compile {
+                line, ..
+            }) => *line,
+            _ => None,
+        };
+        ApiError {
+            line,
+            ..ApiError::new(code, format!("{}: {}", e.couch_error(), e.reason()))
+        }
     }
 }
 
@@ -1171,6 +1186,12 @@ mod tests {
             )
             .unwrap_err();
         assert_eq!(e.code, ErrorCode::JsError);
+        // The line of a syntax error, for the editor's marker.
+        let e = s
+            .handle_json(json!({"cmd": "preview", "args": {"db": "db", "map": "function (doc) {\n  var x = 1;\n  emit(;\n}"}}))
+            .unwrap_err();
+        assert_eq!(e.line, Some(3), "{}", e.message);
+        assert_eq!(serde_json::to_value(&e).unwrap()["line"], 3);
         assert_eq!(
             s.handle_json(json!({"cmd": "file_read", "args": {"path": "../etc/passwd"}}))
                 .unwrap_err()
