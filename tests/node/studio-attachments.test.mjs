@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from './lib/server.mjs';
-import { openStudio } from './lib/studio.mjs';
+import { openStudio, screenshot } from './lib/studio.mjs';
 
 const md5 = (b) => `md5-${createHash('md5').update(b).digest('base64')}`;
 
@@ -80,7 +80,7 @@ test('studio attachments: attach, list, download, delete', async (t) => {
   if (process.env.STUDIO_SCREENSHOTS) {
     await page.waitForFunction(() => /att-note\s+3-/.test(document.querySelector('#changes-list li')?.textContent ?? ''));
     await page.evaluate(() => document.querySelector('[data-testid="attachments"]').scrollIntoView({ block: 'center' }));
-    await page.screenshot({ path: join(REPO_ROOT, process.env.STUDIO_SCREENSHOTS, 'studio-attachments.png') });
+    await screenshot(page, 'studio-attachments.png');
   }
 
   // Another client writes meanwhile: the upload on the stale revision is refused, visibly.

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from './lib/server.mjs';
-import { openStudio } from './lib/studio.mjs';
+import { openStudio, screenshot } from './lib/studio.mjs';
 
 test('studio open dialog: browse, open, recent, import a Convertigo project', async (t) => {
   const { work, project: first, studio, page } = await openStudio(t, {
@@ -40,7 +40,7 @@ test('studio open dialog: browse, open, recent, import a Convertigo project', as
   await page.fill('[data-testid="open-path"]', projects);
   await page.click('[data-testid="open-go"]');
   await page.click('[data-testid="open-dirs"] li[data-name="notes"]');
-  if (process.env.STUDIO_SCREENSHOTS) await page.screenshot({ path: join(REPO_ROOT, process.env.STUDIO_SCREENSHOTS, 'studio-open.png') });
+  await screenshot(page, 'studio-open.png');
   await page.click('[data-testid="open-this"]');
   await page.waitForFunction(() => /notes 0\.3\.0/.test(document.querySelector('[data-testid="project-name"]').textContent));
   await page.waitForSelector('#explorer span[data-node="view:by_title"]');
@@ -83,6 +83,6 @@ test('studio open dialog: browse, open, recent, import a Convertigo project', as
   assert.equal(await page.getAttribute('html', 'data-theme'), 'light');
   if (process.env.STUDIO_SCREENSHOTS) {
     await page.click('#explorer span[data-path="connectors/orders/design/app/views/by_status/map.js"]').catch(() => {});
-    await page.screenshot({ path: join(REPO_ROOT, process.env.STUDIO_SCREENSHOTS, 'studio-light.png') });
+    await screenshot(page, 'studio-light.png');
   }
 });

@@ -11,68 +11,20 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, existsSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { chromium } from 'playwright-core';
-import { fullsyncBin, REPO_ROOT, startServer } from './lib/server.mjs';
-
-const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
-const SHOTS = process.env.STUDIO_SCREENSHOTS;
-
-async function startStudio(project, data, env) {
-  const child = spawn(
-    fullsyncBin(),
-    ['serve', '--studio', '--project', project, '--data', data, '--port', '0', '--ui-dir', join(REPO_ROOT, 'ui', 'dist')],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
-  );
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  const lines = createInterface({ input: child.stdout });
-  const urls = {};
-  await new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`studio did not start: ${stderr}`)), 30_000);
-    lines.on('line', (l) => {
-      const couch = /listening on (http:\S+)/.exec(l);
-      if (couch) urls.couch = couch[1];
-      const studio = /Studio \(web mode\): (http:\S+)/.exec(l);
-      if (studio) {
-        urls.studio = studio[1];
-        clearTimeout(t);
-        resolve();
-      }
-    });
-    child.on('exit', (c) => reject(new Error(`studio exited with ${c}: ${stderr}`)));
-  });
-  return { child, ...urls };
-}
+import { REPO_ROOT, startServer } from './lib/server.mjs';
+import { openStudio, screenshot } from './lib/studio.mjs';
 
 const json = (method, body) => ({ method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
 test('studio operations: listeners fire, replication with progress, deploy plan', async (t) => {
   assert.ok(existsSync(join(REPO_ROOT, 'ui', 'dist', 'index.html')), 'build the UI first: (cd ui && npm ci && npm run build)');
-  const work = mkdtempSync(join(tmpdir(), 'fullsync-studio-ops-'));
-  const project = join(work, 'sample');
-  cpSync(join(REPO_ROOT, 'projects', 'sample'), project, { recursive: true });
   // Server profiles go to a temporary configuration folder, never the user's.
+  const { work, studio, page } = await openStudio(t, { env: (w) => ({ FULLSYNC_CONFIG_DIR: join(w, 'config') }) });
   const config = join(work, 'config');
-  const studio = await startStudio(project, join(work, 'data'), { FULLSYNC_CONFIG_DIR: config });
   const remote = await startServer();
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  t.after(async () => {
-    await browser.close();
-    studio.child.kill('SIGTERM');
-    await remote.stop();
-    rmSync(work, { recursive: true, force: true });
-  });
-  const page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
-  await page.goto(studio.studio);
-  await page.waitForSelector('[data-testid="explorer"] span.file');
+  t.after(() => remote.stop());
 
   // (a) Listeners: the screen lists the sample's listeners, then shows them firing.
   await page.click('[data-testid="listeners-open"]');
@@ -95,7 +47,7 @@ test('studio operations: listeners fire, replication with progress, deploy plan'
   await page.waitForSelector('[data-testid="listeners-log"] tr[data-listener="cancelled_removed"].ok');
   // Newest first.
   assert.notEqual(await page.$eval('[data-testid="listeners-log"] tbody tr', (tr) => tr.dataset.listener), 'new_orders');
-  if (SHOTS) await page.screenshot({ path: join(SHOTS, 'studio-listeners.png') });
+  await screenshot(page, 'studio-listeners.png');
   // A document id opens the document in the editor.
   await page.click('[data-testid="listeners-log"] tr[data-listener="new_orders"] button.doc-link[data-id="order-e2e-1"]');
   await page.waitForFunction(() => /orders › order-e2e-1/.test(document.querySelector('#tab-title').textContent));
@@ -139,7 +91,7 @@ test('studio operations: listeners fire, replication with progress, deploy plan'
   await page.waitForFunction(() => /documents for bob/.test(document.querySelector('[data-testid="seeas-out"]').textContent));
   // bob's 200, plus the order and the design documents that carry no access key.
   assert.match(await page.textContent('[data-testid="seeas-out"]'), /^203 of 403 documents for bob/);
-  if (SHOTS) await page.screenshot({ path: join(SHOTS, 'studio-replication.png') });
+  await screenshot(page, 'studio-replication.png');
   // A live sync keeps following: a document written on the server arrives locally; Cancel stops it.
   await page.fill('[data-testid="replication-remote"]', target);
   await page.selectOption('[data-testid="replication-direction"]', 'sync');
@@ -183,7 +135,7 @@ test('studio operations: listeners fire, replication with progress, deploy plan'
   const steps = await deployed.$eval('progress', (p) => ({ current: Number(p.dataset.current), total: Number(p.dataset.total) }));
   assert.ok(steps.total >= 4, JSON.stringify(steps));
   assert.equal(steps.current, steps.total);
-  if (SHOTS) await page.screenshot({ path: join(SHOTS, 'studio-deploy.png') });
+  await screenshot(page, 'studio-deploy.png');
   const ddoc = await (await fetch(`${remote.url}orders/_design/app`)).json();
   assert.equal(ddoc.fullsync_project, 'sample');
   await page.click('[data-testid="deploy-plan"]');

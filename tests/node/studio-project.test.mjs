@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from './lib/server.mjs';
-import { openStudio } from './lib/studio.mjs';
+import { openStudio, screenshot } from './lib/studio.mjs';
 
 test('studio explorer menu and git screen', async (t) => {
   const { project, studio, page } = await openStudio(t);
@@ -72,7 +72,7 @@ test('studio explorer menu and git screen', async (t) => {
   await page.click('[data-testid="git-open"]');
   await page.waitForSelector('[data-testid="git-files"] li[data-path="connectors/orders/design/app/views/by_status/map.js"]');
   await page.waitForFunction(() => /\+\s*\/\/ edited outside/.test(document.querySelector('[data-testid="git-diff"]').textContent));
-  if (process.env.STUDIO_SCREENSHOTS) await page.screenshot({ path: join(REPO_ROOT, process.env.STUDIO_SCREENSHOTS, 'studio-git.png') });
+  await screenshot(page, 'studio-git.png');
   page.once('dialog', (dl) => void dl.accept());
   await page.click('[data-testid="git-files"] li[data-path="connectors/orders/design/app/views/by_status/map.js"] [data-testid="git-discard"]');
   await page.waitForFunction(() => /Discarded/.test(document.querySelector('[data-testid="git-msg"]').textContent));
@@ -95,7 +95,7 @@ test('studio explorer menu and git screen', async (t) => {
   await page.click('[data-testid="ext-compare"]');
   await page.waitForSelector('#conflict-diff:not([hidden])');
   assert.match(await page.textContent('[data-testid="diff-title"]'), /on disk .* your edits/);
-  if (process.env.STUDIO_SCREENSHOTS) await page.screenshot({ path: join(REPO_ROOT, process.env.STUDIO_SCREENSHOTS, 'studio-external-change.png') });
+  await screenshot(page, 'studio-external-change.png');
   await page.click('[data-testid="ext-keep"]');
   await page.click('#editor');
   await page.keyboard.press('Control+s');
@@ -150,7 +150,7 @@ test('studio explorer menu and git screen', async (t) => {
   await page.click('[data-testid="sheet-vars"] tr[data-var="stale"] [data-testid="var-remove"]');
   if (process.env.STUDIO_SCREENSHOTS) {
     await page.evaluate(() => document.querySelector('[data-testid="sheet-vars"]').scrollIntoView({ block: 'center' }));
-    await page.screenshot({ path: join(REPO_ROOT, process.env.STUDIO_SCREENSHOTS, 'studio-property-sheet.png') });
+    await screenshot(page, 'studio-property-sheet.png');
   }
   await page.click('[data-testid="sheet-save"]');
   await page.waitForFunction(() => /Saved connectors\/orders\/transactions/.test(document.querySelector('[data-testid="sheet-msg"]').textContent));

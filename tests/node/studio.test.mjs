@@ -5,58 +5,14 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { chromium } from 'playwright-core';
-import { fullsyncBin, REPO_ROOT } from './lib/server.mjs';
-
-const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
-
-async function startStudio(project, data) {
-  const child = spawn(
-    fullsyncBin(),
-    ['serve', '--studio', '--project', project, '--data', data, '--port', '0', '--ui-dir', join(REPO_ROOT, 'ui', 'dist')],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  const lines = createInterface({ input: child.stdout });
-  const urls = {};
-  await new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`studio did not start: ${stderr}`)), 30_000);
-    lines.on('line', (l) => {
-      const couch = /listening on (http:\S+)/.exec(l);
-      if (couch) urls.couch = couch[1];
-      const studio = /Studio \(web mode\): (http:\S+)/.exec(l);
-      if (studio) {
-        urls.studio = studio[1];
-        clearTimeout(t);
-        resolve();
-      }
-    });
-    child.on('exit', (c) => reject(new Error(`studio exited with ${c}: ${stderr}`)));
-  });
-  return { child, ...urls };
-}
+import { REPO_ROOT } from './lib/server.mjs';
+import { openStudio, screenshot } from './lib/studio.mjs';
 
 test('studio web mode: explorer, live preview, edit, save, errors', async (t) => {
   assert.ok(existsSync(join(REPO_ROOT, 'ui', 'dist', 'index.html')), 'build the UI first: (cd ui && npm ci && npm run build)');
-  const work = mkdtempSync(join(tmpdir(), 'fullsync-studio-'));
-  const project = join(work, 'sample');
-  cpSync(join(REPO_ROOT, 'projects', 'sample'), project, { recursive: true });
-  const studio = await startStudio(project, join(work, 'data'));
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  t.after(async () => {
-    await browser.close();
-    studio.child.kill('SIGTERM');
-    rmSync(work, { recursive: true, force: true });
-  });
+  const { project, studio, page } = await openStudio(t);
   // Some orders in the local database.
   const docs = [
     { _id: 'o1', type: 'order', status: 'paid', total: 10, date: '2026-01-01' },
@@ -66,9 +22,6 @@ test('studio web mode: explorer, live preview, edit, save, errors', async (t) =>
   const r = await fetch(`${studio.couch}orders/_bulk_docs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ docs }) });
   assert.equal(r.status, 201);
 
-  const page = await browser.newPage({ viewport: { width: 1400, height: 800 } });
-  await page.goto(studio.studio);
-  await page.waitForSelector('[data-testid="explorer"] span.file');
   assert.match(await page.textContent('[data-testid="project-name"]'), /sample 1\.0\.0/);
   const mapPath = 'connectors/orders/design/app/views/by_status/map.js';
   await page.click(`#explorer span[data-path="${mapPath}"]`);
@@ -94,7 +47,7 @@ test('studio web mode: explorer, live preview, edit, save, errors', async (t) =>
     ed.setValue(ed.getValue().replace('emit(doc.status, doc.total)', 'emit(doc.status, 100)'));
   });
   await page.waitForFunction(() => document.querySelector('#preview-rows tbody tr td:nth-child(2)')?.textContent === '200');
-  if (process.env.STUDIO_SCREENSHOTS) await page.screenshot({ path: join(process.env.STUDIO_SCREENSHOTS, 'studio-web-mode.png') });
+  await screenshot(page, 'studio-web-mode.png');
   assert.ok(await page.$eval('#tab-title', (e) => e.classList.contains('dirty')));
   assert.ok(readFileSync(join(project, mapPath), 'utf8').includes('doc.total'), 'not saved yet');
 
@@ -183,7 +136,7 @@ test('studio web mode: explorer, live preview, edit, save, errors', async (t) =>
   await page.click('#conflict-list li[data-rev="2-aa"] button:text("Compare")');
   await page.waitForSelector('#conflict-diff .monaco-diff-editor .line-insert');
   // STUDIO_SCREENSHOTS=docs refreshes the screenshots in the documentation.
-  if (process.env.STUDIO_SCREENSHOTS) await page.screenshot({ path: join(process.env.STUDIO_SCREENSHOTS, 'studio-conflicts.png') });
+  await screenshot(page, 'studio-conflicts.png');
   const confirmed = [];
   page.removeAllListeners('dialog');
   page.on('dialog', (d) => { confirmed.push(d.message()); d.accept(); });

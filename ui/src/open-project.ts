@@ -19,6 +19,9 @@ export async function openProjectDialog(backend: Backend, opened: (project: unkn
     document.body.append(d);
   }
   const dlg = d;
+  // Nothing from a previous opening stays clickable while this one loads.
+  dlg.replaceChildren(el('p', { class: 'hint' }, 'Loading…'));
+  if (!dlg.open) dlg.showModal();
   const msg = el('div', { class: 'open-msg', 'data-testid': 'open-msg' });
   const say = (t: string, error = false) => {
     msg.textContent = t;
@@ -52,7 +55,7 @@ export async function openProjectDialog(backend: Backend, opened: (project: unkn
   const listing = el('ul', { class: 'open-dirs', 'data-testid': 'open-dirs' });
   const actions = el('div', { class: 'row' });
   let browsing = 0;
-  const browse = async (path?: string) => {
+  const browse = async (path?: string, auto = false) => {
     // The latest request wins: an earlier, slower listing must not replace it.
     const mine = ++browsing;
     let l: Listing;
@@ -63,6 +66,8 @@ export async function openProjectDialog(backend: Backend, opened: (project: unkn
       return;
     }
     if (mine !== browsing) return;
+    // The first listing is only a suggestion: it never replaces a path the user typed meanwhile.
+    if (auto && (pathInput.value !== '' || document.activeElement === pathInput)) return;
     say('');
     pathInput.value = l.path;
     const rows: HTMLElement[] = [];
@@ -141,5 +146,5 @@ export async function openProjectDialog(backend: Backend, opened: (project: unkn
   const start = ++browsing;
   const info = await backend.call<{ project: string | null }>('studio_info').catch(() => ({ project: null }));
   // Next to the open project, unless the user already went somewhere else.
-  if (start === browsing) await browse(info.project ? info.project.replace(/\/[^/]+\/?$/, '') || '/' : undefined);
+  if (start === browsing) await browse(info.project ? info.project.replace(/\/[^/]+\/?$/, '') || '/' : undefined, true);
 }

@@ -66,8 +66,17 @@ export async function openStudio(t, { project: where = (w) => join(w, 'sample'),
     studio.child.kill('SIGTERM');
     rmSync(work, { recursive: true, force: true });
   });
-  const page = await browser.newPage({ viewport: { width: 1400, height: 850 } });
+  // Dark, as the screenshots in docs/ (the studio follows the system's scheme by default).
+  const page = await browser.newPage({ viewport: { width: 1400, height: 850 }, colorScheme: 'dark' });
   await page.goto(studio.studio);
   await page.waitForSelector('#explorer span.file');
   return { work, project, studio, browser, page };
+}
+
+/**
+ * With STUDIO_SCREENSHOTS=DIR (relative to the repository root, e.g. `docs`), saves a
+ * screenshot of `page` as DIR/name; does nothing otherwise.
+ */
+export async function screenshot(page, name) {
+  if (process.env.STUDIO_SCREENSHOTS) await page.screenshot({ path: join(REPO_ROOT, process.env.STUDIO_SCREENSHOTS, name) });
 }
