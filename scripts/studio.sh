@@ -38,5 +38,5 @@ if [ -z "${FULLSYNC_WEB:-}" ] && { [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISP
   exec ./target/release/fullsync-studio --project "$PROJECT" --data ./data --port "${FULLSYNC_PORT:-5984}"
 fi
 
-echo "No display: starting the web mode (set DISPLAY to get the desktop window)."
+echo "Web mode (no display, or FULLSYNC_WEB=1): open the Studio URL below in a browser."
 exec "$BIN" serve --studio --project "$PROJECT" --data ./data --port "${FULLSYNC_PORT:-5984}" --ui-dir ui/dist
