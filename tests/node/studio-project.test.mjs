@@ -14,6 +14,15 @@ test('studio explorer menu and git screen', async (t) => {
   const { project, studio, page } = await openStudio(t);
   const ddoc = async () => (await fetch(`${studio.couch}orders/_design/app`)).json();
 
+  // Quick open: Ctrl-P, the letters of a path in order, Enter.
+  await page.keyboard.press('Control+p');
+  await page.waitForSelector('[data-testid="quick-open-input"]');
+  await page.keyboard.type('ordtotalsred');
+  assert.equal(await page.getAttribute('[data-testid="quick-open-list"] li.sel', 'data-path'), 'connectors/orders/design/app/views/totals/reduce.js');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.querySelector('[data-testid="tab-title"]').textContent === 'connectors/orders/design/app/views/totals/reduce.js');
+  assert.equal(await page.$('[data-testid="quick-open"]'), null);
+
   // Create a view from the design document's context menu; the name is typed in place.
   await page.click('#explorer span[data-node="ddoc:app"]', { button: 'right' });
   await page.click('[data-testid="context-menu"] li:has-text("New view")');

@@ -34,6 +34,7 @@ import { BackendError, HttpBackend, connect, type Backend } from './backend';
 import { applier, attachMenu, type NodeCtx } from './explorer-menu';
 import { openGit } from './git';
 import { openSheet } from './sheets';
+import { quickOpen } from './quick-open';
 import { openProjectDialog } from './open-project';
 import { applyTheme, effectiveTheme, openSettings, savedTheme } from './settings';
 import './style.css';
@@ -191,7 +192,22 @@ async function reopenCurrent() {
   }
 }
 
+/** Every file of the open project, for quick open: its path and where it sits in the explorer. */
+let projectFiles: { label: string; path: string }[] = [];
+
+function collectFiles(nodes: TreeNode[], trail: string[] = []): { label: string; path: string }[] {
+  return nodes.flatMap((n) => [
+    ...(n.path ? [{ label: [...trail, n.name].join(' › '), path: n.path }] : []),
+    ...collectFiles(n.children ?? [], [...trail, n.name]),
+  ]);
+}
+
+function showQuickOpen() {
+  quickOpen(projectFiles, (path) => void openFile(path));
+}
+
 function showProject(p: ProjectInfo) {
+  projectFiles = collectFiles(p.tree);
   $('project-name').textContent = `${p.name} ${p.version}`;
   const ex = $('explorer');
   ex.replaceChildren(renderTree(p.tree));
@@ -236,6 +252,7 @@ async function openFile(path: string) {
     schedulePreview(0);
     const v = viewOf(path);
     if (v) showRunner(v);
+    else $('runner').hidden = true;
     void openSheet(backend, $('sheet'), path, {
       saved(project, file) {
         showProject(project as ProjectInfo);
@@ -670,6 +687,13 @@ editor.onDidChangeModelContent(() => {
   schedulePreview();
 });
 editor.addCommand(monaco.KeyMod.CtrlCmd | monaco.KeyCode.KeyS, () => void save());
+editor.addCommand(monaco.KeyMod.CtrlCmd | monaco.KeyCode.KeyP, showQuickOpen);
+window.addEventListener('keydown', (e) => {
+  if ((e.ctrlKey || e.metaKey) && !e.shiftKey && !e.altKey && e.key.toLowerCase() === 'p') {
+    e.preventDefault();
+    showQuickOpen();
+  }
+});
 
 // ---- External changes to the open file (another editor, git, a generator): reloaded when the
 // editor has no unsaved edits; otherwise offered (compare, take the disk version, keep mine).
@@ -755,7 +779,7 @@ window.addEventListener('beforeunload', (e) => {
         })
       : backend.call<ProjectInfo>('project_tree');
     showProject(await first);
-    status('ready');
+    status('ready · Ctrl-P goes to a file');
   } catch (e) {
     status((e as Error).message, true);
     if (e instanceof BackendError && e.code === 'invalid_project') showOpenDialog();
