@@ -66,6 +66,49 @@ async fn pick_folder(app: tauri::AppHandle, title: String) -> Result<Option<Stri
     })
 }
 
+/// Saves `data` (base64) where the user picks in the native Save dialog; the path, or `None`
+/// when cancelled. (A webview has no downloads folder: attachments are saved this way.)
+#[tauri::command]
+async fn save_file(
+    app: tauri::AppHandle,
+    name: String,
+    data: String,
+) -> Result<Option<String>, ApiError> {
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(data.as_bytes())
+        .map_err(|e| {
+            ApiError::new(
+                fullsync_api::ErrorCode::BadRequest,
+                format!("the file's bytes are not base64 ({e})"),
+            )
+        })?;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    app.run_on_main_thread(move || {
+        let picked = rfd::FileDialog::new().set_file_name(&name).save_file();
+        let _ = tx.send(picked);
+    })
+    .map_err(|e| {
+        ApiError::new(
+            fullsync_api::ErrorCode::Internal,
+            format!("cannot show the Save dialog ({e})"),
+        )
+    })?;
+    let Some(path) = rx.await.ok().flatten() else {
+        return Ok(None);
+    };
+    std::fs::write(&path, bytes).map_err(|e| {
+        ApiError::new(
+            fullsync_api::ErrorCode::Internal,
+            format!(
+                "cannot write {}: {e}; choose a folder you can write to",
+                path.display()
+            ),
+        )
+    })?;
+    Ok(Some(path.display().to_string()))
+}
+
 /// Where the engine lives and where its HTTP API answers.
 #[tauri::command]
 fn app_info(state: tauri::State<'_, AppState>) -> Value {
@@ -219,7 +262,12 @@ fn main() -> anyhow::Result<()> {
             http: format!("http://{addr}"),
             data: args.data,
         })
-        .invoke_handler(tauri::generate_handler![studio, app_info, pick_folder])
+        .invoke_handler(tauri::generate_handler![
+            studio,
+            app_info,
+            pick_folder,
+            save_file
+        ])
         .setup(|app| {
             // The studio is one local page: WebKit's document-viewer cache model keeps its
             // memory caches small (no back/forward page cache, small object cache).

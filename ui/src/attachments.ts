@@ -135,6 +135,11 @@ export function mountAttachments(backend: Backend, box: HTMLElement, host: Attac
     const { db, id, rev } = doc;
     await run(`not downloaded: ${name}`, async () => {
       const a = await backend.call<{ content_type: string; length: number; data: string }>('attachment_get', { db, id, name, rev });
+      if (backend.saveFile) {
+        // The desktop app: the native Save dialog (a webview has no downloads folder).
+        const where = await backend.saveFile(name, a.data);
+        return where ? `saved ${name} (${size(a.length)}) to ${where}` : `not saved: ${name} (cancelled)`;
+      }
       const url = URL.createObjectURL(new Blob([bytesOf(a.data)], { type: a.content_type }));
       const link = el('a', { href: url, download: name, hidden: '' });
       document.body.append(link);

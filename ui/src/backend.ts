@@ -26,6 +26,8 @@ export interface Backend {
   httpBase(): Promise<string>;
   /** The native folder dialog (desktop app only); null when cancelled. */
   pickFolder?(title: string): Promise<string | null>;
+  /** Saves bytes (base64) through the native Save dialog (desktop app only); the path, or null when cancelled. */
+  saveFile?(name: string, dataBase64: string): Promise<string | null>;
 }
 
 /** Web mode: `POST /_studio/api` with the token from the URL (`#token=...`). */
@@ -81,6 +83,15 @@ export class TauriBackend implements Backend {
   async httpBase(): Promise<string> {
     const info = await this.tauri.core.invoke<{ http: string }>('app_info');
     return info.http;
+  }
+
+  async saveFile(name: string, dataBase64: string): Promise<string | null> {
+    try {
+      return await this.tauri.core.invoke<string | null>('save_file', { name, data: dataBase64 });
+    } catch (e) {
+      const err = (e ?? {}) as Partial<ApiError>;
+      throw new BackendError(err.code ?? 'internal', err.message ?? String(e));
+    }
   }
 
   async pickFolder(title: string): Promise<string | null> {
