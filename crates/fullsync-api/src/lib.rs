@@ -473,7 +473,7 @@ impl Studio {
     /// Replaces the listener runner with one for the project at `root` (none if it does not
     /// load). With `resume`, the new runner continues where the old one stopped (the same
     /// project, edited); otherwise the log is cleared and only new changes fire listeners.
-    fn restart_listeners(&self, root: &Path, resume: bool) {
+    fn restart_listeners(&self, project: Option<&fullsync_project::Project>, resume: bool) {
         let mut slot = self.listeners.lock().unwrap_or_else(|e| e.into_inner());
         let reached = slot.take().map(|old| old.stop()).unwrap_or_default();
         let from = if resume { reached } else { Default::default() };
@@ -483,11 +483,11 @@ impl Studio {
                 .unwrap_or_else(|e| e.into_inner())
                 .clear();
         }
-        if let Some(p) = fullsync_project::load(root).0 {
+        if let Some(p) = project {
             *slot = Some(listeners::ListenerService::start(
                 self.engine.clone(),
                 self.views.clone(),
-                &p,
+                p,
                 self.activity.clone(),
                 &from,
                 self.listener_threads.clone(),
@@ -534,16 +534,54 @@ impl Studio {
 
     fn tree(&self, root: &Path) -> Result<Value, ApiError> {
         let (p, diags) = fullsync_project::load(root);
-        let p = p.ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::InvalidProject,
-                diags
-                    .iter()
-                    .map(|d| d.to_string())
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-            )
-        })?;
+        let p = p.ok_or_else(|| invalid_project(&diags))?;
+        Ok(tree_of(root, &p, &diags))
+    }
+
+    /// Loads the project at `root` once: syncs it into the engine, restarts its listeners when
+    /// `listeners` is `Some(resume)`, and answers its tree (with the sync report) and its
+    /// diagnostics. A project that does not load still stops the previous listeners.
+    fn reload(
+        &self,
+        root: &Path,
+        listeners: Option<bool>,
+    ) -> Result<(Value, Vec<fullsync_project::Diagnostic>), ApiError> {
+        let (p, diags) = fullsync_project::load(root);
+        let Some(p) = p else {
+            if let Some(resume) = listeners {
+                self.restart_listeners(None, resume);
+            }
+            return Err(invalid_project(&diags));
+        };
+        let sync = fullsync_project::sync::sync(&self.engine, &p);
+        if let Some(resume) = listeners {
+            self.restart_listeners(Some(&p), resume);
+        }
+        let mut t = tree_of(root, &p, &diags);
+        t["sync"] = serde_json::to_value(sync).unwrap_or(Value::Null);
+        Ok((t, diags))
+    }
+}
+
+/// The error of a project that does not load: its diagnostics, one per line.
+pub(crate) fn invalid_project(diags: &[fullsync_project::Diagnostic]) -> ApiError {
+    ApiError::new(
+        ErrorCode::InvalidProject,
+        diags
+            .iter()
+            .map(|d| d.to_string())
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
+}
+
+/// The explorer's view of a loaded project.
+fn tree_of(
+    root: &Path,
+    p: &fullsync_project::Project,
+    diags: &[fullsync_project::Diagnostic],
+) -> Value {
+    {
         let mut connectors = vec![];
         for c in &p.connectors {
             let mut kids = vec![TreeNode {
@@ -622,26 +660,18 @@ impl Studio {
                 children: kids,
             });
         }
-        Ok(json!({
+        json!({
             "name": p.name,
             "version": p.version,
             "root": root.display().to_string(),
             "tree": connectors,
             "diagnostics": diags,
             "tests": p.tests.iter().map(|t| t.name.clone()).collect::<Vec<_>>(),
-        }))
+        })
     }
+}
 
-    fn sync(&self, root: &Path) -> Value {
-        match fullsync_project::load(root).0 {
-            Some(p) => {
-                let r = fullsync_project::sync::sync(&self.engine, &p);
-                serde_json::to_value(r).unwrap_or(Value::Null)
-            }
-            None => Value::Null,
-        }
-    }
-
+impl Studio {
     /// Handles one command.
     pub fn handle(&self, req: Request) -> Result<Value, ApiError> {
         match req {
@@ -655,10 +685,7 @@ impl Studio {
                 }
                 let root = root.canonicalize().unwrap_or(root);
                 *self.project.write().unwrap_or_else(|e| e.into_inner()) = Some(root.clone());
-                let sync = self.sync(&root);
-                self.restart_listeners(&root, false);
-                let mut t = self.tree(&root)?;
-                t["sync"] = sync;
+                let (t, _) = self.reload(&root, Some(false))?;
                 if remember {
                     workspace::remember(&root);
                 }
@@ -668,10 +695,7 @@ impl Studio {
             Request::ProjectEdit(e) => {
                 let root = self.root()?;
                 project_ops::edit(&root, e)?;
-                let sync = self.sync(&root);
-                let mut t = self.tree(&root)?;
-                t["sync"] = sync;
-                Ok(t)
+                Ok(self.reload(&root, None)?.0)
             }
             Request::Git(op) => project_ops::git_op(&self.root()?, op),
             Request::ProjectsRecent => Ok(workspace::recent()),
@@ -703,10 +727,15 @@ impl Studio {
                 item,
             } => {
                 let root = self.root()?;
-                let mut r = sheets::save(&root, &connector, kind, &name, item)?;
-                r["sync"] = self.sync(&root);
-                r["project"] = self.tree(&root)?;
-                Ok(r)
+                let file = sheets::save(&root, &connector, kind, &name, item)?;
+                let (mut project, diags) = self.reload(&root, None)?;
+                let sync = project["sync"].take();
+                Ok(json!({
+                    "file": file,
+                    "diagnostics": sheets::diagnostics_of(&diags, &file),
+                    "sync": sync,
+                    "project": project,
+                }))
             }
             Request::FileRead { path } => {
                 let f = self.file(&path)?;
@@ -731,12 +760,7 @@ impl Studio {
                 fullsync_project::write_atomic(&f, text.as_bytes()).map_err(|e| {
                     ApiError::new(ErrorCode::Internal, format!("cannot write {path}: {e}"))
                 })?;
-                let root = self.root()?;
-                let sync = self.sync(&root);
-                self.restart_listeners(&root, true);
-                let mut t = self.tree(&root)?;
-                t["sync"] = sync;
-                Ok(t)
+                Ok(self.reload(&self.root()?, Some(true))?.0)
             }
             Request::Preview {
                 db,

@@ -26,16 +26,7 @@ pub enum SheetKind {
 
 fn load(root: &Path) -> Result<Project, ApiError> {
     let (p, diags) = fullsync_project::load(root);
-    p.ok_or_else(|| {
-        ApiError::new(
-            ErrorCode::InvalidProject,
-            diags
-                .iter()
-                .map(|d| d.to_string())
-                .collect::<Vec<_>>()
-                .join("\n"),
-        )
-    })
+    p.ok_or_else(|| crate::invalid_project(&diags))
 }
 
 fn not_found(what: String) -> ApiError {
@@ -162,14 +153,26 @@ fn to_toml(v: &Value) -> Option<toml::Value> {
     }
 }
 
-/// Saves a sheet; answers the project's diagnostics about the item's file.
+/// The diagnostics about `file` (project-relative).
+pub(crate) fn diagnostics_of<'a>(
+    diags: &'a [fullsync_project::Diagnostic],
+    file: &str,
+) -> Vec<&'a fullsync_project::Diagnostic> {
+    diags
+        .iter()
+        .filter(|d| d.file.to_string_lossy().replace('\\', "/").ends_with(file))
+        .collect()
+}
+
+/// Saves a sheet; answers the item's file (project-relative), whose diagnostics the caller
+/// reports after reloading the project.
 pub fn save(
     root: &Path,
     connector: &str,
     kind: SheetKind,
     name: &str,
     item: Value,
-) -> Result<Value, ApiError> {
+) -> Result<String, ApiError> {
     let file = match kind {
         SheetKind::Connector => {
             let anonymous = item["anonymous_replication"].as_bool().unwrap_or(false);
@@ -220,12 +223,7 @@ pub fn save(
             crate::rel(root, &f)
         }
     };
-    let (_, diags) = fullsync_project::load(root);
-    let mine: Vec<_> = diags
-        .iter()
-        .filter(|d| d.file.to_string_lossy().replace('\\', "/").ends_with(&file))
-        .collect();
-    Ok(json!({ "file": file, "diagnostics": mine }))
+    Ok(file)
 }
 
 #[cfg(test)]
