@@ -309,23 +309,7 @@ line?: number, };
 
 export type ItemKind = "connector" | "ddoc" | "view" | "listener" | "transaction";
 
-export type Edit = { "op": "create", 
-/**
- * Kind (connector, ddoc or view).
- */
-kind: ItemKind, 
-/**
- * Connector (for a ddoc or view).
- */
-connector?: string, 
-/**
- * Design document (for a view).
- */
-ddoc?: string, 
-/**
- * Name of the new item.
- */
-name: string, } | { "op": "rename", 
+export type Target = { 
 /**
  * Kind.
  */
@@ -339,13 +323,15 @@ connector?: string,
  */
 ddoc?: string, 
 /**
- * Current name.
+ * Name (of the new item, for a create).
  */
-name: string, 
+name: string, };
+
+export type Edit = { "op": "create" } & Target | { "op": "rename", 
 /**
  * New name.
  */
-new_name: string, } | { "op": "delete", 
+new_name: string, 
 /**
  * Kind.
  */
@@ -359,9 +345,9 @@ connector?: string,
  */
 ddoc?: string, 
 /**
- * Name.
+ * Name (of the new item, for a create).
  */
-name: string, };
+name: string, } | { "op": "delete" } & Target;
 
 export type GitOp = { "op": "init" } | { "op": "status" } | { "op": "diff", 
 /**

@@ -26,57 +26,55 @@ pub enum ItemKind {
     Transaction,
 }
 
+/// The item an explorer edit applies to.
+#[derive(Debug, Deserialize, ts_rs::TS)]
+pub struct Target {
+    /// Kind.
+    pub kind: ItemKind,
+    /// Connector (for everything but a connector).
+    #[serde(default)]
+    #[ts(as = "Option<String>", optional)]
+    pub connector: String,
+    /// Design document (for a view).
+    #[serde(default)]
+    #[ts(as = "Option<String>", optional)]
+    pub ddoc: String,
+    /// Name (of the new item, for a create).
+    pub name: String,
+}
+
+impl Target {
+    /// Refuses a target without the connector (every kind but a connector needs it) or the
+    /// design document (a view needs it).
+    fn check(&self) -> Result<(), ApiError> {
+        if self.kind != ItemKind::Connector {
+            need("connector", &self.connector, self.kind)?;
+        }
+        if self.kind == ItemKind::View {
+            need("design document", &self.ddoc, self.kind)?;
+        }
+        Ok(())
+    }
+}
+
 /// An explorer edit.
 #[derive(Debug, Deserialize, ts_rs::TS)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Edit {
-    /// Creates a connector, design document or view (with a starter map function).
-    Create {
-        /// Kind (connector, ddoc or view).
-        kind: ItemKind,
-        /// Connector (for a ddoc or view).
-        #[serde(default)]
-        #[ts(as = "Option<String>", optional)]
-        connector: String,
-        /// Design document (for a view).
-        #[serde(default)]
-        #[ts(as = "Option<String>", optional)]
-        ddoc: String,
-        /// Name of the new item.
-        name: String,
-    },
+    /// Creates a connector, design document or view (with a starter map function), or a
+    /// listener or transaction (disabled / `GetDatabaseInfo`, to finish in its sheet).
+    Create(Target),
     /// Renames an item; references to it in the project are rewritten.
     Rename {
-        /// Kind.
-        kind: ItemKind,
-        /// Connector (for everything but a connector).
-        #[serde(default)]
-        #[ts(as = "Option<String>", optional)]
-        connector: String,
-        /// Design document (for a view).
-        #[serde(default)]
-        #[ts(as = "Option<String>", optional)]
-        ddoc: String,
-        /// Current name.
-        name: String,
+        /// The item.
+        #[serde(flatten)]
+        #[ts(flatten)]
+        target: Target,
         /// New name.
         new_name: String,
     },
     /// Deletes an item and its files (the UI confirms first).
-    Delete {
-        /// Kind.
-        kind: ItemKind,
-        /// Connector (for everything but a connector).
-        #[serde(default)]
-        #[ts(as = "Option<String>", optional)]
-        connector: String,
-        /// Design document (for a view).
-        #[serde(default)]
-        #[ts(as = "Option<String>", optional)]
-        ddoc: String,
-        /// Name.
-        name: String,
-    },
+    Delete(Target),
 }
 
 /// A Git screen command.
@@ -152,25 +150,24 @@ const STARTER_MAP: &str = "function (doc) {\n  emit(doc._id, null);\n}\n";
 
 /// Applies an explorer edit to the project at `root`.
 pub fn edit(root: &Path, e: Edit) -> Result<(), ApiError> {
-    match e {
-        Edit::Create {
-            kind,
-            connector,
-            ddoc,
-            name,
-        } => match kind {
-            ItemKind::Connector => ops::create_connector(root, &name).map(|_| ())?,
-            ItemKind::Ddoc => {
-                need("connector", &connector, kind)?;
-                ops::create_design_doc(root, &connector, &name).map(|_| ())?
-            }
+    let t = match &e {
+        Edit::Create(t) | Edit::Delete(t) | Edit::Rename { target: t, .. } => t,
+    };
+    t.check()?;
+    let (kind, connector, ddoc, name) = (
+        t.kind,
+        t.connector.as_str(),
+        t.ddoc.as_str(),
+        t.name.as_str(),
+    );
+    match &e {
+        Edit::Create(_) => match kind {
+            ItemKind::Connector => ops::create_connector(root, name).map(|_| ())?,
+            ItemKind::Ddoc => ops::create_design_doc(root, connector, name).map(|_| ())?,
             ItemKind::View => {
-                need("connector", &connector, kind)?;
-                need("design document", &ddoc, kind)?;
-                ops::create_view(root, &connector, &ddoc, &name, STARTER_MAP, None).map(|_| ())?
+                ops::create_view(root, connector, ddoc, name, STARTER_MAP, None).map(|_| ())?
             }
             ItemKind::Listener | ItemKind::Transaction => {
-                need("connector", &connector, kind)?;
                 let folder = if kind == ItemKind::Listener {
                     "listeners"
                 } else {
@@ -178,7 +175,7 @@ pub fn edit(root: &Path, e: Edit) -> Result<(), ApiError> {
                 };
                 let file = root
                     .join("connectors")
-                    .join(&connector)
+                    .join(connector)
                     .join(folder)
                     .join(format!("{name}.toml"));
                 if file.exists() {
@@ -199,7 +196,7 @@ pub fn edit(root: &Path, e: Edit) -> Result<(), ApiError> {
                     });
                     let filter = first_view.is_none().then(|| "_doc_ids".to_string());
                     let l = fullsync_project::Listener {
-                        name: name.clone(),
+                        name: name.to_string(),
                         file: file.clone(),
                         kind: fullsync_project::ListenerKind::Update,
                         view: first_view,
@@ -211,69 +208,38 @@ pub fn edit(root: &Path, e: Edit) -> Result<(), ApiError> {
                             ..Default::default()
                         },
                     };
-                    ops::save_listener(root, &connector, &name, &l).map(|_| ())?
+                    ops::save_listener(root, connector, name, &l).map(|_| ())?
                 } else {
                     let t = fullsync_project::Transaction {
-                        name: name.clone(),
+                        name: name.to_string(),
                         file: file.clone(),
                         kind: "GetDatabaseInfo".into(),
                         properties: Default::default(),
                         variables: vec![],
                     };
-                    ops::save_transaction(root, &connector, &name, &t).map(|_| ())?
+                    ops::save_transaction(root, connector, name, &t).map(|_| ())?
                 }
             }
         },
-        Edit::Rename {
-            kind,
-            connector,
-            ddoc,
-            name,
-            new_name,
-        } => match kind {
-            ItemKind::Connector => ops::rename_connector(root, &name, &new_name).map(|_| ())?,
+        Edit::Rename { new_name, .. } => match kind {
+            ItemKind::Connector => ops::rename_connector(root, name, new_name).map(|_| ())?,
             ItemKind::Ddoc => {
-                need("connector", &connector, kind)?;
-                ops::rename_design_doc(root, &connector, &name, &new_name).map(|_| ())?
+                ops::rename_design_doc(root, connector, name, new_name).map(|_| ())?
             }
             ItemKind::View => {
-                need("connector", &connector, kind)?;
-                need("design document", &ddoc, kind)?;
-                ops::rename_view(root, &connector, &ddoc, &name, &new_name).map(|_| ())?
+                ops::rename_view(root, connector, ddoc, name, new_name).map(|_| ())?
             }
-            ItemKind::Listener => {
-                need("connector", &connector, kind)?;
-                ops::rename_item(root, &connector, "listeners", &name, &new_name)?
-            }
+            ItemKind::Listener => ops::rename_item(root, connector, "listeners", name, new_name)?,
             ItemKind::Transaction => {
-                need("connector", &connector, kind)?;
-                ops::rename_item(root, &connector, "transactions", &name, &new_name)?
+                ops::rename_item(root, connector, "transactions", name, new_name)?
             }
         },
-        Edit::Delete {
-            kind,
-            connector,
-            ddoc,
-            name,
-        } => match kind {
-            ItemKind::Connector => ops::delete_connector(root, &name)?,
-            ItemKind::Ddoc => {
-                need("connector", &connector, kind)?;
-                ops::delete_design_doc(root, &connector, &name)?
-            }
-            ItemKind::View => {
-                need("connector", &connector, kind)?;
-                need("design document", &ddoc, kind)?;
-                ops::delete_view(root, &connector, &ddoc, &name)?
-            }
-            ItemKind::Listener => {
-                need("connector", &connector, kind)?;
-                ops::delete_item(root, &connector, "listeners", &name)?
-            }
-            ItemKind::Transaction => {
-                need("connector", &connector, kind)?;
-                ops::delete_item(root, &connector, "transactions", &name)?
-            }
+        Edit::Delete(_) => match kind {
+            ItemKind::Connector => ops::delete_connector(root, name)?,
+            ItemKind::Ddoc => ops::delete_design_doc(root, connector, name)?,
+            ItemKind::View => ops::delete_view(root, connector, ddoc, name)?,
+            ItemKind::Listener => ops::delete_item(root, connector, "listeners", name)?,
+            ItemKind::Transaction => ops::delete_item(root, connector, "transactions", name)?,
         },
     }
     Ok(())

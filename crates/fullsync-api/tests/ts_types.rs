@@ -17,6 +17,7 @@ fn generated() -> String {
         ErrorCode::decl(),
         ApiError::decl(),
         project_ops::ItemKind::decl(),
+        project_ops::Target::decl(),
         project_ops::Edit::decl(),
         project_ops::GitOp::decl(),
         replication::Mode::decl(),
