@@ -70,37 +70,30 @@ interface TauriGlobal {
 export class TauriBackend implements Backend {
   constructor(private readonly tauri: TauriGlobal) {}
 
-  async call<T>(...[cmd, args]: CallArgs): Promise<T> {
+  /** One IPC call; an `ApiError` from the Rust side (`{code, message, line?}`) becomes a `BackendError`. */
+  private async invoke<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
     try {
-      return await this.tauri.core.invoke<T>('studio', { req: args === undefined ? { cmd } : { cmd, args } });
+      return await this.tauri.core.invoke<T>(cmd, args);
     } catch (e) {
-      const err = (e ?? {}) as Partial<ApiError>;
-      if (typeof err === 'object' && err.code) throw new BackendError(err.code, err.message ?? err.code, err.line);
-      throw new BackendError('internal', String(e));
+      const err = (typeof e === 'object' && e !== null ? e : {}) as Partial<ApiError>;
+      throw new BackendError(err.code ?? 'internal', err.message ?? err.code ?? String(e), err.line);
     }
+  }
+
+  call<T>(...[cmd, args]: CallArgs): Promise<T> {
+    return this.invoke<T>('studio', { req: args === undefined ? { cmd } : { cmd, args } });
   }
 
   async httpBase(): Promise<string> {
-    const info = await this.tauri.core.invoke<{ http: string }>('app_info');
-    return info.http;
+    return (await this.invoke<{ http: string }>('app_info')).http;
   }
 
-  async saveFile(name: string, dataBase64: string): Promise<string | null> {
-    try {
-      return await this.tauri.core.invoke<string | null>('save_file', { name, data: dataBase64 });
-    } catch (e) {
-      const err = (e ?? {}) as Partial<ApiError>;
-      throw new BackendError(err.code ?? 'internal', err.message ?? String(e));
-    }
+  saveFile(name: string, dataBase64: string): Promise<string | null> {
+    return this.invoke<string | null>('save_file', { name, data: dataBase64 });
   }
 
-  async pickFolder(title: string): Promise<string | null> {
-    try {
-      return await this.tauri.core.invoke<string | null>('pick_folder', { title });
-    } catch (e) {
-      const err = (e ?? {}) as Partial<ApiError>;
-      throw new BackendError(err.code ?? 'internal', err.message ?? String(e));
-    }
+  pickFolder(title: string): Promise<string | null> {
+    return this.invoke<string | null>('pick_folder', { title });
   }
 }
 

@@ -541,13 +541,21 @@ async function showConflicts(db: string, id: string, any: boolean) {
   );
 }
 
-function compareLeaf(winner: Record<string, unknown>, other: Record<string, unknown>) {
+/** The read-only side-by-side compare under the editor (its previous texts are disposed). */
+function showCompare(title: string, original: string, modified: string, language: string) {
   const box = $('conflict-diff');
   box.hidden = false;
   $('diffbar').hidden = false;
-  $('diff-title').textContent = `left: ${winner._rev} (winner) · right: ${other._rev}`;
+  $('diff-title').textContent = title;
   diffEditor ??= monaco.editor.createDiffEditor(box, { automaticLayout: true, readOnly: true, renderSideBySide: true, useInlineViewWhenSpaceIsLimited: false, renderIndicators: false, renderMarginRevertIcon: false, minimap: { enabled: false } });
-  diffEditor.setModel({ original: monaco.editor.createModel(pretty(winner), 'json'), modified: monaco.editor.createModel(pretty(other), 'json') });
+  const old = diffEditor.getModel();
+  diffEditor.setModel({ original: monaco.editor.createModel(original, language), modified: monaco.editor.createModel(modified, language) });
+  old?.original.dispose();
+  old?.modified.dispose();
+}
+
+function compareLeaf(winner: Record<string, unknown>, other: Record<string, unknown>) {
+  showCompare(`left: ${winner._rev} (winner) · right: ${other._rev}`, pretty(winner), pretty(other), 'json');
 }
 
 async function resolve(keep: string, body?: Record<string, unknown>) {
@@ -733,12 +741,7 @@ function hideExternal() {
 
 $('ext-compare').addEventListener('click', () => {
   if (diskText === null || !current) return;
-  const box = $('conflict-diff');
-  box.hidden = false;
-  $('diffbar').hidden = false;
-  $('diff-title').textContent = `left: on disk · right: your edits (${current.path})`;
-  diffEditor ??= monaco.editor.createDiffEditor(box, { automaticLayout: true, readOnly: true, renderSideBySide: true, useInlineViewWhenSpaceIsLimited: false, renderIndicators: false, renderMarginRevertIcon: false, minimap: { enabled: false } });
-  diffEditor.setModel({ original: monaco.editor.createModel(diskText, 'javascript'), modified: monaco.editor.createModel(editor.getValue(), 'javascript') });
+  showCompare(`left: on disk · right: your edits (${current.path})`, diskText, editor.getValue(), 'javascript');
 });
 $('ext-take').addEventListener('click', () => {
   if (diskText === null || !current) return;
