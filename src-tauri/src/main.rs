@@ -160,56 +160,23 @@ fn parse_args() -> anyhow::Result<Args> {
     Ok(a)
 }
 
-/// Serves the CouchDB API on loopback on its own thread; returns the bound address.
+/// Serves the CouchDB API on 127.0.0.1:`port`, else on a free port; returns the bound address.
 fn serve_http(
     engine: Arc<fullsync_engine::Engine>,
     views: Arc<fullsync_views::Views>,
     port: u16,
 ) -> anyhow::Result<SocketAddr> {
-    let (tx, rx) = std::sync::mpsc::channel::<std::io::Result<SocketAddr>>();
-    std::thread::Builder::new()
-        .name("fullsync-http".into())
-        .spawn(move || {
-            let rt = match tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-            {
-                Ok(rt) => rt,
-                Err(e) => {
-                    let _ = tx.send(Err(e));
-                    return;
-                }
-            };
-            rt.block_on(async move {
-                // The wanted port, else any free one.
-                for p in [port, 0] {
-                    let bind = SocketAddr::new(Ipv4Addr::LOCALHOST.into(), p);
-                    let cfg = fullsync_http::ServerConfig {
-                        bind,
-                        ..Default::default()
-                    };
-                    let app = fullsync_http::router_with_views(engine.clone(), views.clone(), cfg);
-                    let tx2 = tx.clone();
-                    let r = fullsync_http::serve_router(
-                        app,
-                        bind,
-                        move |addr| {
-                            let _ = tx2.send(Ok(addr));
-                        },
-                        std::future::pending::<()>(),
-                    )
-                    .await;
-                    if let Err(e) = r {
-                        if p == 0 {
-                            let _ = tx.send(Err(e));
-                        }
-                    }
-                }
-            });
-        })?;
-    rx.recv_timeout(std::time::Duration::from_secs(10))
-        .context("the CouchDB API did not start within 10 s")?
+    let on = |p: u16| {
+        let bind = SocketAddr::new(Ipv4Addr::LOCALHOST.into(), p);
+        let cfg = fullsync_http::ServerConfig {
+            bind,
+            ..Default::default()
+        };
+        let app = fullsync_http::router_with_views(engine.clone(), views.clone(), cfg);
+        fullsync_http::serve_in_background(app, bind)
+    };
+    on(port)
+        .or_else(|_| on(0))
         .context("cannot serve the CouchDB API on 127.0.0.1")
 }
 

@@ -60,26 +60,12 @@ fn sample_copy(dir: &Path) -> PathBuf {
 /// A CouchDB-compatible server over its own engine, like a remote server; answers its URL.
 fn remote_server() -> (Arc<Engine>, String) {
     let engine = Arc::new(Engine::in_memory());
-    let (tx, rx) = std::sync::mpsc::channel();
-    let e2 = engine.clone();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        rt.block_on(async move {
-            let cfg = fullsync_http::ServerConfig {
-                bind: "127.0.0.1:0".parse().unwrap(),
-                ..Default::default()
-            };
-            fullsync_http::serve(
-                e2,
-                cfg,
-                |a| tx.send(a.port()).unwrap(),
-                std::future::pending(),
-            )
-            .await
-            .unwrap();
-        });
-    });
-    let port = rx.recv().unwrap();
+    let port = fullsync_http::serve_in_background(
+        fullsync_http::router(engine.clone(), Default::default()),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .unwrap()
+    .port();
     (engine, format!("http://127.0.0.1:{port}"))
 }
 

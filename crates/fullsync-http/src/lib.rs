@@ -111,6 +111,42 @@ pub async fn serve_router(
         .await
 }
 
+/// Serves `app` on `bind` from a thread of its own, with its own Tokio runtime (two workers),
+/// for the rest of the process: the CouchDB API inside a program that is not async (the
+/// desktop app, tests). Answers the bound address once the socket listens, or why it cannot.
+pub fn serve_in_background(app: Router, bind: SocketAddr) -> std::io::Result<SocketAddr> {
+    let (tx, rx) = std::sync::mpsc::channel::<std::io::Result<SocketAddr>>();
+    std::thread::Builder::new()
+        .name("fullsync-http".into())
+        .spawn(move || {
+            let rt = match tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                    return;
+                }
+            };
+            rt.block_on(async move {
+                let bound = tx.clone();
+                let on_bound = move |a| {
+                    let _ = bound.send(Ok(a));
+                };
+                if let Err(e) = serve_router(app, bind, on_bound, std::future::pending()).await {
+                    let _ = tx.send(Err(e));
+                }
+            });
+        })?;
+    rx.recv().unwrap_or_else(|_| {
+        Err(std::io::Error::other(
+            "the HTTP server thread stopped before listening",
+        ))
+    })
+}
+
 /// Binds and serves until `shutdown` resolves. Returns the bound address through `on_bound`
 /// before serving (useful with port 0).
 pub async fn serve(

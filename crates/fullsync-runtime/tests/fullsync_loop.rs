@@ -31,26 +31,12 @@ fn two_users_server_write_pull_edit_push_listener() {
             .unwrap();
     }
     // The local server, as a FullSync server.
-    let (tx, rx) = std::sync::mpsc::channel();
-    let e2 = engine.clone();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        rt.block_on(async move {
-            let cfg = fullsync_http::ServerConfig {
-                bind: "127.0.0.1:0".parse().unwrap(),
-                ..Default::default()
-            };
-            fullsync_http::serve(
-                e2,
-                cfg,
-                |a| tx.send(a.port()).unwrap(),
-                std::future::pending(),
-            )
-            .await
-            .unwrap();
-        });
-    });
-    let port = rx.recv().unwrap();
+    let port = fullsync_http::serve_in_background(
+        fullsync_http::router(engine.clone(), Default::default()),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .unwrap()
+    .port();
     let url = format!("http://127.0.0.1:{port}/orders");
     let views = fullsync_views::Views::new(engine.clone());
     let orders = p.connector("orders").unwrap();
