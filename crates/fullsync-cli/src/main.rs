@@ -129,7 +129,11 @@ enum Cmd {
         /// Origins allowed by CORS (repeatable; `*` for any). CORS is off by default.
         #[arg(long = "cors-origin")]
         cors_origins: Vec<String>,
-        /// Require this admin user; the password comes from FULLSYNC_ADMIN_PASSWORD.
+        /// Require this admin user (the password comes from FULLSYNC_ADMIN_PASSWORD): clients
+        /// without credentials are then anonymous everywhere. Without it, a local admin is
+        /// generated once (its password kept in local-admin.json of the configuration folder),
+        /// clients without credentials administer ordinary databases, and FullSync databases,
+        /// _users and c8ofullsyncgrp keep their access rules.
         #[arg(long)]
         admin: Option<String>,
         /// Also serve the studio in the browser (web mode) at /_studio/, protected by a token
@@ -697,14 +701,29 @@ fn run() -> anyhow::Result<()> {
             project,
             ui_dir,
         } => {
+            let admin_party = admin.is_none();
             let admin = match admin {
                 Some(name) => {
                     let pass = std::env::var("FULLSYNC_ADMIN_PASSWORD").context(
                         "--admin needs the password in the FULLSYNC_ADMIN_PASSWORD environment variable (never on the command line)",
                     )?;
-                    Some((name, pass))
+                    (name, pass)
                 }
-                None => None,
+                None => {
+                    let (name, pass, created) = fullsync_deploy::profiles::local_admin()?;
+                    let file = fullsync_deploy::profiles::config_dir().join("local-admin.json");
+                    if created {
+                        eprintln!(
+                            "Local admin created: name `{name}`, password `{pass}` (shown once; kept in {}).",
+                            file.display()
+                        );
+                    }
+                    eprintln!(
+                        "Without --admin, clients without credentials administer ordinary databases on loopback; FullSync databases, _users and c8ofullsyncgrp need the local admin `{name}` (password in {}).",
+                        file.display()
+                    );
+                    (name, pass)
+                }
             };
             let engine = Arc::new(
                 fullsync_engine::Engine::open(&data)
@@ -714,7 +733,8 @@ fn run() -> anyhow::Result<()> {
                 bind: SocketAddr::new(bind, port),
                 allowed_hosts: allow_hosts,
                 cors_origins,
-                admin,
+                admin: Some(admin),
+                admin_party,
                 ..Default::default()
             };
             let rt = tokio::runtime::Builder::new_multi_thread()

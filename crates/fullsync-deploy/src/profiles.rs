@@ -203,3 +203,40 @@ mod tests {
         forget_password(&p);
     }
 }
+
+/// The local admin of `fullsync serve` when no `--admin` is given: its name and password, and
+/// whether it was just created (then the caller shows the password once). The password is
+/// random, kept in `local-admin.json` of the configuration folder (mode 0600 on Unix), never
+/// in a project or a log.
+pub fn local_admin() -> Result<(String, String, bool), ProfileError> {
+    let path = config_dir().join("local-admin.json");
+    let shown = |e: &dyn std::fmt::Display| {
+        ProfileError::Config(format!(
+            "cannot read or create the local admin file local-admin.json in the configuration folder ({e}); set FULLSYNC_CONFIG_DIR to a writable folder, or start with --admin NAME"
+        ))
+    };
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| shown(&e))?;
+        let name = v["name"].as_str().unwrap_or("admin").to_string();
+        let password = v["password"]
+            .as_str()
+            .filter(|p| !p.is_empty())
+            .ok_or_else(|| shown(&"no password in it"))?
+            .to_string();
+        return Ok((name, password, false));
+    }
+    std::fs::create_dir_all(config_dir()).map_err(|e| shown(&e))?;
+    let password = fullsync_engine::doc::new_uuid();
+    let text = serde_json::json!({"name": "admin", "password": password}).to_string();
+    let tmp = path.with_extension("json.tmp");
+    {
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+        let mut f = opts.open(&tmp).map_err(|e| shown(&e))?;
+        std::io::Write::write_all(&mut f, text.as_bytes()).map_err(|e| shown(&e))?;
+    }
+    std::fs::rename(&tmp, &path).map_err(|e| shown(&e))?;
+    Ok(("admin".into(), password, true))
+}

@@ -17,7 +17,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use fullsync_engine::{Database, Engine, ReadOptions, UserCtx};
+use fullsync_engine::{Database, Engine, OpenRev, OpenRevs, ReadOptions, Rev, UserCtx};
+use fullsync_replicate::acl;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
@@ -57,7 +58,8 @@ pub struct Users {
     cache: Mutex<HashMap<String, CachedLogin>>,
 }
 
-fn is_admin(u: &UserCtx) -> bool {
+/// Whether `u` is a server admin.
+pub fn is_admin(u: &UserCtx) -> bool {
     u.roles.iter().any(|r| r == "_admin")
 }
 
@@ -226,6 +228,9 @@ pub fn db_access(db: &Database, user: &UserCtx) -> Result<Access, ApiError> {
     if is_admin(user) {
         return Ok(Access::Admin);
     }
+    if is_system(db.name()) {
+        require_admin(user)?;
+    }
     let sec = db.security().map_err(ApiError::from)?;
     if let Some(fs) = sec.get("fullsync") {
         let anonymous_ok = fs.get("anonymous").and_then(Value::as_str) == Some("allow")
@@ -269,68 +274,246 @@ pub fn db_access(db: &Database, user: &UserCtx) -> Result<Access, ApiError> {
     }
 }
 
-/// Prepares a document written by `access` to a FullSync database: tags it with the writer,
-/// and gives a tombstone written without access keys the keys of the document it deletes.
-pub fn tag_write(db: &Database, access: &Access, doc: &mut Value) {
-    let Some(m) = doc.as_object_mut() else { return };
-    let id = m
+/// The live revision a write replaces or branches from, as the access rules judge it:
+/// - with `new_edits=true`, the leaf named by `_rev` (or the winner when there is none);
+/// - with `new_edits=false`, the newest ancestor of the sent revision that is stored, when it
+///   is a leaf; else the winner (a new conflict branch of the document);
+///
+/// Answers `None` when the sent revision is already stored (a replication no-op, which no rule
+/// refuses), `Some(None)` when the write creates the document (it does not exist, or that
+/// revision is a deletion), and `Some(Some(body))` otherwise.
+fn write_base(
+    db: &Database,
+    doc: &Value,
+    new_edits: bool,
+) -> Result<Option<Option<Value>>, ApiError> {
+    let id = doc.get("_id").and_then(Value::as_str).unwrap_or_default();
+    let Some(rec) = db.record(id).map_err(ApiError::from)? else {
+        return Ok(Some(None));
+    };
+    let tree = &rec.tree;
+    let mut ancestors: Vec<Rev> = vec![];
+    if let Some(Value::Object(r)) = doc.get("_revisions") {
+        let start = r.get("start").and_then(Value::as_u64).unwrap_or(0);
+        let ids = r
+            .get("ids")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        for (k, h) in ids.iter().enumerate() {
+            let (Some(h), Some(pos)) = (h.as_str(), start.checked_sub(k as u64)) else {
+                break;
+            };
+            if let Ok(rev) = Rev::parse(&format!("{pos}-{h}")) {
+                ancestors.push(rev);
+            }
+        }
+    } else if let Some(r) = doc.get("_rev").and_then(Value::as_str) {
+        if let Ok(rev) = Rev::parse(r) {
+            ancestors.push(rev);
+        }
+    }
+    let mut node = None;
+    for (k, rev) in ancestors.iter().enumerate() {
+        if let Some(i) = tree.find_rev(rev) {
+            if !new_edits && k == 0 {
+                return Ok(None); // already stored: nothing is written
+            }
+            node = Some(i);
+            break;
+        }
+    }
+    let i = match node {
+        Some(i) if tree.is_leaf(i) => i,
+        _ => tree.winner(),
+    };
+    if tree.nodes[i].deleted {
+        return Ok(Some(None));
+    }
+    let body = db
+        .render_record(id, &rec, i, &ReadOptions::default())
+        .map_err(ApiError::from)?;
+    Ok(Some(Some(body)))
+}
+
+/// Applies the FullSync access rules to a document about to be written by `access`
+/// (`fullsync_replicate::acl::authorize_write`: who may create, update, delete, tag and untag
+/// what), setting its access keys. Admins and members of plain databases write freely, but an
+/// admin's deletion on a FullSync database still carries the keys of what it deletes, so the
+/// tombstone reaches every device that held the document.
+pub fn apply_write_rules(
+    db: &Database,
+    access: &Access,
+    doc: &mut Value,
+    new_edits: bool,
+) -> Result<(), ApiError> {
+    let id = doc
         .get("_id")
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string();
     if id.starts_with("_local/") || id.starts_with("_design/") {
-        return;
+        return Ok(());
     }
-    let deleted = m.get("_deleted").and_then(Value::as_bool) == Some(true);
-    if deleted {
-        // A deletion keeps the access keys of the document it deletes, so everyone who could
-        // see the document receives its deletion (owner and group members alike).
-        if !id.is_empty() {
-            if let Ok(cur) = db.get(&id, None, &ReadOptions::default()) {
-                for k in ["~c8oAcl", "c8oGrp"] {
-                    if let Some(v) = cur.get(k) {
+    let deleted = doc.get("_deleted") == Some(&Value::Bool(true));
+    let fullsync = access.filtered() || (deleted && is_fullsync(db));
+    if !fullsync || id.is_empty() {
+        return Ok(());
+    }
+    let Some(base) = write_base(db, doc, new_edits)? else {
+        return Ok(());
+    };
+    let Some(m) = doc.as_object_mut() else {
+        return Ok(());
+    };
+    match access {
+        Access::Acl { user, groups } => {
+            fullsync_replicate::acl::authorize_write(base.as_ref(), m, user.as_deref(), groups)
+                .map_err(|reason| ApiError::new(403, "forbidden", reason))
+        }
+        _ => {
+            if let Some(b) = &base {
+                for k in [acl::ACL_KEY, acl::GRP_KEY] {
+                    if let Some(v) = b.get(k) {
                         m.entry(k.to_string()).or_insert_with(|| v.clone());
                     }
                 }
             }
+            Ok(())
         }
-        return;
-    }
-    if let Access::Acl { user: Some(u), .. } = access {
-        m.insert("~c8oAcl".into(), json!(u));
     }
 }
 
-/// Refuses a FullSync user's write to a document they cannot see (overwriting, deleting or
-/// adding a conflicting revision to another user's document). A deleted document may be
-/// created again.
-pub fn check_write(db: &Database, access: &Access, doc: &Value) -> Result<(), ApiError> {
+/// The databases only an admin reads or writes: users (`_users`, whose documents hold password
+/// hashes) and FullSync group memberships (`c8ofullsyncgrp`: whoever writes there joins any
+/// group). A user reads his own `_users` document, without its hash (`own_user_doc`).
+pub fn is_system(name: &str) -> bool {
+    name == "_users" || name == "c8ofullsyncgrp"
+}
+
+/// Whether a client without credentials must be treated as anonymous on this database even
+/// on a server that makes such clients admin on loopback ("admin party"): the system databases
+/// and every FullSync database, whose access rules must hold for every client.
+pub fn protected(db: &Database) -> bool {
+    is_system(db.name()) || is_fullsync(db)
+}
+
+/// Whether `user` is the "admin party" caller: no credentials, on a server that lets such
+/// clients administer unprotected databases.
+pub fn is_party(user: &UserCtx) -> bool {
+    user.name.is_none() && is_admin(user)
+}
+
+/// The fields of a `_users` document that only an admin reads.
+const SECRET_USER_FIELDS: [&str; 6] = [
+    "derived_key",
+    "salt",
+    "iterations",
+    "password_scheme",
+    "pbkdf2_prf",
+    "password_sha",
+];
+
+/// `GET /_users/org.couchdb.user:NAME` by user NAME himself: his document without the password
+/// hash fields. `None` when the request is something else (the caller then requires an admin).
+pub fn own_user_doc(db: &Database, user: &UserCtx, id: &str) -> Option<Result<Value, ApiError>> {
+    let name = user.name.as_deref()?;
+    if db.name() != "_users" || id != format!("org.couchdb.user:{name}") {
+        return None;
+    }
+    Some(
+        db.get(id, None, &ReadOptions::default())
+            .map(|mut d| {
+                if let Some(m) = d.as_object_mut() {
+                    for k in SECRET_USER_FIELDS {
+                        m.shift_remove(k);
+                    }
+                }
+                d
+            })
+            .map_err(ApiError::from),
+    )
+}
+
+/// Whether the document `id` is visible to `access`: its winning revision is (a FullSync
+/// user sees a document, and its leaves, only through its winner). A document that does not
+/// exist counts as visible: the engine then answers its own `not_found`.
+pub fn winner_visible(db: &Database, access: &Access, id: &str) -> Result<bool, ApiError> {
+    if !access.filtered() {
+        return Ok(true);
+    }
+    let Some(rec) = db.record(id).map_err(ApiError::from)? else {
+        return Ok(true);
+    };
+    let w = rec.tree.winner();
+    let doc = db
+        .render_record(id, &rec, w, &ReadOptions::default())
+        .map_err(ApiError::from)?;
+    Ok(access.can_see(&doc))
+}
+
+/// Of the leaf revisions `revs` of document `id`, those `access` may see (each leaf is judged
+/// by its own body). `_changes?style=all_docs`, `_conflicts` and `open_revs=all` list only
+/// these, so what a user's replicator is told exists is exactly what `_bulk_get` gives him.
+pub fn visible_revs(
+    db: &Database,
+    access: &Access,
+    id: &str,
+    revs: Vec<String>,
+) -> Result<Vec<String>, ApiError> {
+    if !access.filtered() || revs.is_empty() {
+        return Ok(revs);
+    }
+    let parsed = revs
+        .iter()
+        .map(|r| Rev::parse(r))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(ApiError::from)?;
+    let found = db
+        .open_revs(id, &OpenRevs::List(parsed), &ReadOptions::default())
+        .map_err(ApiError::from)?;
+    Ok(found
+        .into_iter()
+        .filter_map(|f| match f {
+            OpenRev::Ok(d) if access.can_see(&d) => {
+                d.get("_rev").and_then(Value::as_str).map(str::to_string)
+            }
+            _ => None,
+        })
+        .collect())
+}
+
+/// Removes from a rendered document's `_conflicts` and `_deleted_conflicts` the leaves that
+/// `access` may not see.
+pub fn scrub_conflicts(db: &Database, access: &Access, doc: &mut Value) -> Result<(), ApiError> {
     if !access.filtered() {
         return Ok(());
     }
-    let id = doc.get("_id").and_then(Value::as_str).unwrap_or_default();
-    if id.is_empty() || id.starts_with("_local/") {
-        return Ok(());
-    }
-    let Some(rec) = db.record(id).map_err(ApiError::from)? else {
+    let id = doc
+        .get("_id")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let Some(m) = doc.as_object_mut() else {
         return Ok(());
     };
-    let w = rec.tree.winner();
-    if rec.tree.nodes[w].deleted {
-        return Ok(());
+    for key in ["_conflicts", "_deleted_conflicts"] {
+        let Some(Value::Array(a)) = m.get(key) else {
+            continue;
+        };
+        let revs: Vec<String> = a
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect();
+        let keep = visible_revs(db, access, &id, revs)?;
+        if keep.is_empty() {
+            m.shift_remove(key);
+        } else {
+            m.insert(key.into(), Value::from(keep));
+        }
     }
-    let cur = db
-        .render_record(id, &rec, w, &ReadOptions::default())
-        .map_err(ApiError::from)?;
-    if access.can_see(&cur) {
-        Ok(())
-    } else {
-        Err(ApiError::new(
-            403,
-            "forbidden",
-            "You may not write this document: it is not shared with you.",
-        ))
-    }
+    Ok(())
 }
 
 /// Whether a database is a FullSync database (its `_security` has `fullsync`).

@@ -41,6 +41,8 @@ struct Req {
     doc_filter: Option<DocFilter>,
     heartbeat: Option<Duration>,
     timeout: Duration,
+    /// A FullSync user's access: rows list only the leaves he may see.
+    access: crate::auth::Access,
 }
 
 impl Req {
@@ -201,6 +203,7 @@ fn parse(ctx: &Ctx, db: &Database) -> Result<Req, ApiError> {
         doc_filter,
         heartbeat,
         timeout,
+        access: ctx.access.clone(),
     })
 }
 
@@ -211,7 +214,42 @@ async fn read(
 ) -> Result<fullsync_engine::Changes, ApiError> {
     let db = db.clone();
     let req = req.clone();
-    blocking(move || Ok(db.changes(&req.options(since))?)).await
+    blocking(move || {
+        let mut c = db.changes(&req.options(since))?;
+        if req.access.filtered() {
+            for row in &mut c.results {
+                scrub_row(&db, &req.access, row)?;
+            }
+        }
+        Ok(c)
+    })
+    .await
+}
+
+/// A FullSync user's change row: only the leaves he may see in `changes` (with
+/// `style=all_docs`), and in the document's `_conflicts`.
+fn scrub_row(db: &Database, access: &crate::auth::Access, row: &mut Value) -> Result<(), ApiError> {
+    let id = row
+        .get("id")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    if let Some(Value::Array(changes)) = row.get("changes") {
+        if changes.len() > 1 {
+            let revs: Vec<String> = changes
+                .iter()
+                .filter_map(|c| c.get("rev").and_then(Value::as_str).map(str::to_string))
+                .collect();
+            let keep = crate::auth::visible_revs(db, access, &id, revs)?;
+            row["changes"] = keep.iter().map(|r| json!({ "rev": r })).collect();
+        }
+    }
+    if let Some(doc) = row.get_mut("doc") {
+        if doc.is_object() {
+            crate::auth::scrub_conflicts(db, access, doc)?;
+        }
+    }
+    Ok(())
 }
 
 /// `GET|POST /db/_changes`.

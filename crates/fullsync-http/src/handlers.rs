@@ -30,8 +30,13 @@ pub struct Ctx {
 }
 
 /// Prepares a document before it is written: admin-only documents, `_users` password
-/// hashing, FullSync tagging.
-fn prepare_write(ctx: &Ctx, db: &Database, doc: &mut Value) -> Result<(), ApiError> {
+/// hashing, the FullSync access rules (which may refuse it, and set its access keys).
+fn prepare_write(
+    ctx: &Ctx,
+    db: &Database,
+    doc: &mut Value,
+    new_edits: bool,
+) -> Result<(), ApiError> {
     let id = doc
         .get("_id")
         .and_then(Value::as_str)
@@ -46,16 +51,26 @@ fn prepare_write(ctx: &Ctx, db: &Database, doc: &mut Value) -> Result<(), ApiErr
             crate::auth::hash_user_doc(doc);
             ctx.state.users.invalidate();
         }
-        "c8ofullsyncgrp" => ctx.state.users.invalidate(),
+        "c8ofullsyncgrp" => {
+            crate::auth::require_admin(&ctx.user)?;
+            ctx.state.users.invalidate();
+        }
         _ => {}
     }
-    crate::auth::check_write(db, &ctx.access, doc)?;
-    if ctx.access.filtered()
-        || (doc.get("_deleted") == Some(&Value::Bool(true)) && crate::auth::is_fullsync(db))
-    {
-        crate::auth::tag_write(db, &ctx.access, doc);
+    crate::auth::apply_write_rules(db, &ctx.access, doc, new_edits)
+}
+
+/// The stored id of a `_local` document: a FullSync user's checkpoints live in a namespace of
+/// his own (`_local/~user.<len>.<name>/...`, anonymous clients `_local/~anonymous/...`), so no
+/// client reads or overwrites another's.
+fn local_id(access: &Access, id: &str) -> String {
+    match (access, id.strip_prefix("_local/")) {
+        (Access::Acl { user, .. }, Some(rest)) => match user {
+            Some(u) => format!("_local/~user.{}.{u}/{rest}", u.len()),
+            None => format!("_local/~anonymous/{rest}"),
+        },
+        _ => id.to_string(),
     }
-    Ok(())
 }
 
 fn not_for_acl(ctx: &Ctx) -> Result<(), ApiError> {
@@ -242,7 +257,7 @@ fn session(ctx: &Ctx) -> ApiResult {
                 vec!["_admin".into()]
             } else if let Some(ctx) = state.users.verify(&name, &password) {
                 ctx.roles
-            } else if state.cfg.admin.is_none() && name.is_empty() {
+            } else if state.cfg.admin_party && name.is_empty() {
                 return ok(json!({"ok": true, "name": Value::Null, "roles": ["_admin"]}));
             } else {
                 return Err(ApiError::new(
@@ -281,11 +296,12 @@ async fn database(ctx: Ctx, name: &str) -> ApiResult {
             let user = ctx.user.clone();
             let info = blocking(move || {
                 let db = engine.db(&name)?;
-                crate::auth::db_access(&db, &user)?;
-                Ok(db.info()?)
+                let user = caller_on(&db, user);
+                let access = crate::auth::db_access(&db, &user)?;
+                Ok(info_for(&access, &db.info()?))
             })
             .await?;
-            ok(info_json(&info))
+            ok(info)
         }
         Method::PUT => {
             crate::auth::require_admin(&ctx.user)?;
@@ -298,6 +314,9 @@ async fn database(ctx: Ctx, name: &str) -> ApiResult {
         }
         Method::DELETE => {
             crate::auth::require_admin(&ctx.user)?;
+            if let Ok(db) = engine.db(&name) {
+                crate::auth::require_admin(&caller_on(&db, ctx.user.clone()))?;
+            }
             if ctx.query.get("rev").is_some() {
                 return Err(ApiError::bad_request(
                     "You tried to DELETE a database with a ?rev= parameter. Did you mean to DELETE a document instead?",
@@ -317,16 +336,17 @@ async fn database(ctx: Ctx, name: &str) -> ApiResult {
             check_doc_size(&ctx)?;
             let mut v = parse_json(&ctx.body)?;
             let batch_ok = ctx.query.get("batch") == Some("ok");
-            let user = ctx.user.clone();
             let db0 = engine.db(&name)?;
             let mut ctx = ctx;
+            ctx.user = caller_on(&db0, ctx.user);
+            let user = ctx.user.clone();
             ctx.access = crate::auth::db_access(&db0, &ctx.user)?;
             if v.get("_id").is_none() {
                 if let Value::Object(m) = &mut v {
                     m.insert("_id".into(), json!(fullsync_engine::doc::new_uuid()));
                 }
             }
-            prepare_write(&ctx, &db0, &mut v)?;
+            prepare_write(&ctx, &db0, &mut v, true)?;
             let (id, rev) = blocking(move || {
                 let db = engine.db(&name)?;
                 let doc = parse_doc(v, None, &mut |_| None)?;
@@ -348,6 +368,16 @@ async fn database(ctx: Ctx, name: &str) -> ApiResult {
     }
 }
 
+/// The caller as a database sees him: a client without credentials that the server makes admin
+/// on loopback ("admin party") is anonymous on a protected database (system or FullSync).
+fn caller_on(db: &Database, user: UserCtx) -> UserCtx {
+    if crate::auth::is_party(&user) && crate::auth::protected(db) {
+        UserCtx::default()
+    } else {
+        user
+    }
+}
+
 fn check_doc_size(ctx: &Ctx) -> Result<(), ApiError> {
     let max = ctx.state.cfg.max_document_bytes;
     if ctx.body.len() > max {
@@ -363,8 +393,31 @@ fn check_doc_size(ctx: &Ctx) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn open_db(state: &AppState, name: &str) -> Result<Arc<Database>, ApiError> {
-    Ok(state.engine.db(name)?)
+/// `_users` for a caller who is not an admin: he reads his own document (without the password
+/// hash); anything else needs an admin, as on CouchDB.
+async fn users_db_path(ctx: &Ctx, db: Arc<Database>, rest: &[&str]) -> ApiResult {
+    let read = ctx.method == Method::GET || ctx.method == Method::HEAD;
+    if let ([id], true) = (rest, read) {
+        let (user, id) = (ctx.user.clone(), id.to_string());
+        let own = blocking(move || crate::auth::own_user_doc(&db, &user, &id).transpose()).await?;
+        if let Some(doc) = own {
+            return ok(doc);
+        }
+    }
+    crate::auth::require_admin(&ctx.user)?;
+    Err(ApiError::not_found())
+}
+
+/// A database's info as `access` may see it: a FullSync user is not told how many documents
+/// the database holds (only his own part of it is his business), so the counts are `null`.
+fn info_for(access: &Access, info: &fullsync_engine::DbInfo) -> Value {
+    let mut v = info_json(info);
+    if access.filtered() {
+        v["doc_count"] = Value::Null;
+        v["doc_del_count"] = Value::Null;
+        v["sizes"] = json!({"file": Value::Null, "external": Value::Null, "active": Value::Null});
+    }
+    v
 }
 
 async fn db_path(ctx: Ctx, db_name: &str, rest: &[&str]) -> ApiResult {
@@ -373,8 +426,11 @@ async fn db_path(ctx: Ctx, db_name: &str, rest: &[&str]) -> ApiResult {
         let n = db_name.to_string();
         blocking(move || Ok(engine.db(&n)?)).await?
     };
-    let _ = open_db;
     let mut ctx = ctx;
+    ctx.user = caller_on(&db, ctx.user);
+    if db.name() == "_users" && !crate::auth::is_admin(&ctx.user) {
+        return users_db_path(&ctx, db, rest).await;
+    }
     {
         let (db2, user) = (db.clone(), ctx.user.clone());
         ctx.access = blocking(move || crate::auth::db_access(&db2, &user)).await?;
@@ -414,28 +470,7 @@ async fn db_path(ctx: Ctx, db_name: &str, rest: &[&str]) -> ApiResult {
                 return Err(ApiError::bad_request("Request body must be a JSON object"));
             };
             let access = ctx.access.clone();
-            let out = blocking(move || {
-                let mut out = db.revs_diff(&m)?;
-                if access.filtered() {
-                    // Documents the user may not see look absent: every revision is missing.
-                    for (id, revs) in &m {
-                        let hidden = db
-                            .record(id)?
-                            .map(|rec| {
-                                let w = rec.tree.winner();
-                                db.render_record(id, &rec, w, &ReadOptions::default())
-                                    .map(|d| !access.can_see(&d))
-                            })
-                            .transpose()?
-                            .unwrap_or(false);
-                        if hidden {
-                            out.insert(id.clone(), json!({ "missing": revs }));
-                        }
-                    }
-                }
-                Ok(out)
-            })
-            .await?;
+            let out = blocking(move || revs_diff_for(&db, &access, &m)).await?;
             ok(Value::Object(out))
         }
         ["_missing_revs"] => {
@@ -444,7 +479,8 @@ async fn db_path(ctx: Ctx, db_name: &str, rest: &[&str]) -> ApiResult {
             let Value::Object(m) = v else {
                 return Err(ApiError::bad_request("Request body must be a JSON object"));
             };
-            let out = blocking(move || Ok(db.revs_diff(&m)?)).await?;
+            let access = ctx.access.clone();
+            let out = blocking(move || revs_diff_for(&db, &access, &m)).await?;
             let mut missing = Map::new();
             for (k, v) in out {
                 missing.insert(k, v.get("missing").cloned().unwrap_or(json!([])));
@@ -627,6 +663,25 @@ async fn db_path(ctx: Ctx, db_name: &str, rest: &[&str]) -> ApiResult {
     }
 }
 
+/// `_revs_diff` as `access` sees the database: a document the user may not see looks absent
+/// (every revision is missing), so neither `_revs_diff` nor `_missing_revs` tells whether it
+/// exists.
+fn revs_diff_for(
+    db: &Database,
+    access: &Access,
+    m: &Map<String, Value>,
+) -> Result<Map<String, Value>, ApiError> {
+    let mut out = db.revs_diff(m)?;
+    if access.filtered() {
+        for (id, revs) in m {
+            if !crate::auth::winner_visible(db, access, id)? {
+                out.insert(id.clone(), json!({ "missing": revs }));
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Renders a views error as CouchDB does.
 pub fn view_err(e: fullsync_views::ViewError) -> ApiError {
     ApiError::new(e.status(), e.couch_error(), e.reason())
@@ -705,9 +760,9 @@ async fn document(ctx: Ctx, db: Arc<Database>, id: String) -> ApiResult {
             });
             let user = ctx.user.clone();
             let is_local = id.starts_with("_local/");
-            let id2 = id.clone();
+            let id2 = local_id(&ctx.access, &id);
             let mut tomb = json!({"_id": id, "_deleted": true});
-            prepare_write(&ctx, &db, &mut tomb)?;
+            prepare_write(&ctx, &db, &mut tomb, true)?;
             let rev = blocking(move || {
                 if is_local {
                     return Ok(db.delete_local(&id2, rev.as_deref())?);
@@ -742,7 +797,11 @@ async fn get_document(ctx: Ctx, db: Arc<Database>, id: String) -> ApiResult {
     let q = &ctx.query;
     let opts = read_options(q)?;
     if id.starts_with("_local/") {
-        let v = blocking(move || Ok(db.get_local(&id)?)).await?;
+        let stored = local_id(&ctx.access, &id);
+        let mut v = blocking(move || Ok(db.get_local(&stored)?)).await?;
+        if let Some(m) = v.as_object_mut() {
+            m.insert("_id".into(), json!(id));
+        }
         return ok(v);
     }
     if let Some(open) = q.get("open_revs") {
@@ -762,16 +821,30 @@ async fn get_document(ctx: Ctx, db: Arc<Database>, id: String) -> ApiResult {
                     .map_err(ApiError::from)?,
             )
         };
-        let found = blocking(move || Ok(db.open_revs(&id, &which, &opts)?)).await?;
+        let all = matches!(which, OpenRevs::All);
         let access = ctx.access.clone();
-        let rows: Vec<Value> = found
-            .into_iter()
-            .map(|r| match r {
-                OpenRev::Ok(d) if access.can_see(&d) => json!({"ok": d}),
-                OpenRev::Ok(d) => json!({"missing": d["_rev"]}),
-                OpenRev::Missing(rev) => json!({"missing": rev}),
-            })
-            .collect();
+        let rows = blocking(move || {
+            let found = db.open_revs(&id, &which, &opts)?;
+            if access.filtered() && !crate::auth::winner_visible(&db, &access, &id)? {
+                // A hidden document looks absent; a hidden leaf of a visible one is not listed.
+                return Ok(vec![]);
+            }
+            let mut rows = vec![];
+            for r in found {
+                rows.push(match r {
+                    OpenRev::Ok(d) if access.can_see(&d) => {
+                        let mut d = d;
+                        crate::auth::scrub_conflicts(&db, &access, &mut d)?;
+                        json!({"ok": d})
+                    }
+                    OpenRev::Ok(_) if all => continue,
+                    OpenRev::Ok(d) => json!({"missing": d["_rev"]}),
+                    OpenRev::Missing(rev) => json!({"missing": rev}),
+                });
+            }
+            Ok(rows)
+        })
+        .await?;
         if accepts_multipart(&ctx.headers) {
             return Ok(crate::changes::multipart_open_revs(rows));
         }
@@ -788,10 +861,18 @@ async fn get_document(ctx: Ctx, db: Arc<Database>, id: String) -> ApiResult {
         && !opts.conflicts
         && !opts.deleted_conflicts
         && !opts.attachments;
-    let doc = blocking(move || Ok(db.get(&id, rev.as_ref(), &opts)?)).await?;
-    if !ctx.access.can_see(&doc) {
-        return Err(ApiError::not_found());
-    }
+    let access = ctx.access.clone();
+    let doc = blocking(move || {
+        let mut doc = db.get(&id, rev.as_ref(), &opts)?;
+        if access.filtered() {
+            if !access.can_see(&doc) || !crate::auth::winner_visible(&db, &access, &id)? {
+                return Err(ApiError::not_found());
+            }
+            crate::auth::scrub_conflicts(&db, &access, &mut doc)?;
+        }
+        Ok(doc)
+    })
+    .await?;
     let etag = doc
         .get("_rev")
         .and_then(Value::as_str)
@@ -836,9 +917,15 @@ async fn put_document(ctx: Ctx, db: Arc<Database>, id: String) -> ApiResult {
     if let Value::Object(m) = &mut v {
         m.entry("_id").or_insert_with(|| json!(id));
     }
-    prepare_write(&ctx, &db, &mut v)?;
+    let stored_id = local_id(&ctx.access, &id);
+    if stored_id != id {
+        if let Value::Object(m) = &mut v {
+            m.insert("_id".into(), json!(stored_id));
+        }
+    }
+    prepare_write(&ctx, &db, &mut v, new_edits)?;
     let user = ctx.user.clone();
-    let id2 = id.clone();
+    let id2 = stored_id;
     let rev = blocking(move || {
         let mut parts = parts.into_iter();
         let mut follows = |_: &str| parts.next();
@@ -949,7 +1036,7 @@ async fn attachment(ctx: Ctx, db: Arc<Database>, id: String, name: String) -> Ap
                 if !wctx.access.can_see(&doc) {
                     return Err(ApiError::not_found());
                 }
-                prepare_write(&wctx, &db, &mut doc)?;
+                prepare_write(&wctx, &db, &mut doc, true)?;
                 let parsed = parse_doc(doc, Some(&id2), &mut |_| None)?;
                 Ok(db.put(parsed, &user)?)
             })
@@ -1063,6 +1150,11 @@ async fn all_docs(ctx: Ctx, db: Arc<Database>, prefix: Option<&'static str>) -> 
                     if !visible {
                         return json!({"key": r["key"], "error": "not_found"});
                     }
+                    if let Some(d) = r.get_mut("doc") {
+                        if d.is_object() && crate::auth::scrub_conflicts(&db, &access, d).is_err() {
+                            return json!({"key": r["key"], "error": "not_found"});
+                        }
+                    }
                     if !wanted_docs {
                         if let Some(m) = r.as_object_mut() {
                             m.remove("doc");
@@ -1106,9 +1198,20 @@ async fn bulk_docs(ctx: Ctx, db: Arc<Database>) -> ApiResult {
         }
     };
     let mut docs = docs;
+    let mut local_ids: Vec<(String, String)> = vec![];
+    for d in docs.iter_mut() {
+        let Some(id) = d.get("_id").and_then(Value::as_str).map(str::to_string) else {
+            continue;
+        };
+        let stored = local_id(&ctx.access, &id);
+        if stored != id {
+            d["_id"] = json!(stored);
+            local_ids.push((stored, id));
+        }
+    }
     let mut refused: Vec<(usize, String, ApiError)> = vec![];
     for (i, d) in docs.iter_mut().enumerate() {
-        if let Err(e) = prepare_write(&ctx, &db, d) {
+        if let Err(e) = prepare_write(&ctx, &db, d, new_edits) {
             if !ctx.access.filtered() && e.status != 403 {
                 return Err(e);
             }
@@ -1196,6 +1299,13 @@ async fn bulk_docs(ctx: Ctx, db: Arc<Database>) -> ApiResult {
         Ok(out)
     })
     .await?;
+    let mut results = results;
+    for r in &mut results {
+        let stored = r.get("id").and_then(Value::as_str).unwrap_or_default();
+        if let Some((_, asked)) = local_ids.iter().find(|(s, _)| s == stored) {
+            r["id"] = json!(asked);
+        }
+    }
     Ok(json_response(201, &Value::Array(results)))
 }
 
@@ -1259,9 +1369,13 @@ async fn bulk_get(ctx: Ctx, db: Arc<Database>) -> ApiResult {
             };
             let docs_out: Vec<Value> = docs_out
                 .into_iter()
-                .map(|d| match d.get("ok") {
+                .map(|mut d| match d.get_mut("ok") {
                     Some(doc) if !access.can_see(doc) => json!({"error": {"id": id, "rev": doc["_rev"], "error": "not_found", "reason": "missing"}}),
-                    _ => d,
+                    Some(doc) => {
+                        let _ = crate::auth::scrub_conflicts(&db, &access, doc);
+                        d
+                    }
+                    None => d,
                 })
                 .collect();
             out.push(json!({"id": id, "docs": docs_out}));

@@ -37,9 +37,13 @@ pub struct ServerConfig {
     pub allowed_hosts: Vec<String>,
     /// Origins allowed by CORS (empty: CORS off). `*` allows any.
     pub cors_origins: Vec<String>,
-    /// Admin `(name, password)`; when set, every request except `GET /`, `/_up` and
-    /// `/_session` must authenticate as this admin.
+    /// Admin `(name, password)`: who may administer the server (Basic auth or `_session`).
     pub admin: Option<(String, String)>,
+    /// "Admin party" on loopback: a client without credentials is admin, except on protected
+    /// databases (`_users`, `c8ofullsyncgrp` and every FullSync database), where it is
+    /// anonymous and the access rules hold. When false, a client without credentials is
+    /// anonymous everywhere (`fullsync serve --admin`).
+    pub admin_party: bool,
     /// Largest accepted request body in bytes (default 128 MiB; `413` beyond).
     pub max_request_bytes: usize,
     /// Largest accepted JSON document in bytes (default 8 MB, as CouchDB 3).
@@ -53,6 +57,7 @@ impl Default for ServerConfig {
             allowed_hosts: vec![],
             cors_origins: vec![],
             admin: None,
+            admin_party: true,
             max_request_bytes: 128 << 20,
             max_document_bytes: 8_000_000,
         }
@@ -250,8 +255,9 @@ impl AppState {
                 }
             }
         }
-        if self.cfg.admin.is_none() {
-            // Admin party on loopback: a client without credentials is admin.
+        if self.cfg.admin_party {
+            // Admin party on loopback: a client without credentials is admin, but anonymous on
+            // protected databases (handlers::caller_on).
             return Ok(admin_ctx(None));
         }
         Ok(UserCtx::default())

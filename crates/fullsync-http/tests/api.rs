@@ -11,11 +11,19 @@ use tower::ServiceExt;
 
 struct T {
     app: axum::Router,
+    /// The admin `json` authenticates as.
+    admin: Option<(String, String)>,
 }
 
 impl T {
-    fn new(cfg: ServerConfig) -> T {
+    /// A server on a fresh in-memory engine; unless `cfg` names an admin, the admin is
+    /// `admin`/`secret` (FullSync databases need one even in admin party).
+    fn new(mut cfg: ServerConfig) -> T {
+        if cfg.admin.is_none() {
+            cfg.admin = Some(("admin".into(), "secret".into()));
+        }
         T {
+            admin: cfg.admin.clone(),
             app: router(Arc::new(Engine::in_memory()), cfg),
         }
     }
@@ -34,6 +42,11 @@ impl T {
             .header("host", host);
         if let Some(ct) = ctype {
             b = b.header("content-type", ct);
+        }
+        if let Some((u, p)) = &self.admin {
+            use base64::Engine as _;
+            let basic = base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"));
+            b = b.header("authorization", format!("Basic {basic}"));
         }
         let resp = self
             .app
@@ -656,8 +669,8 @@ async fn fullsync_acl_filters_every_read_path() {
     // Anonymous refused; wrong password refused; admin-only and leaky endpoints refused.
     assert_eq!(
         t.as_user("GET", "/fs/_changes", None, None).await.0,
-        200,
-        "admin party: no credentials = admin"
+        401,
+        "admin party stops at FullSync databases: no credentials = anonymous, denied here"
     );
     assert_eq!(
         t.as_user("GET", "/fs/_changes", Some(("bob", "bad")), None)
@@ -685,6 +698,7 @@ async fn fullsync_acl_filters_every_read_path() {
 async fn anonymous_fullsync_access_follows_the_database_setting() {
     let t = T::new(ServerConfig {
         admin: Some(("admin".into(), "secret".into())),
+        admin_party: false,
         ..Default::default()
     });
     let admin = Some(("admin", "secret"));

@@ -11,7 +11,7 @@
 //! Anonymous users see only documents with neither key.
 
 use fullsync_engine::{AllDocsOptions, Database};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// Whether `doc` goes to `user` (None = anonymous) with `groups`.
 pub fn visible(doc: &Value, user: Option<&str>, groups: &[String]) -> bool {
@@ -57,6 +57,174 @@ pub fn see_as_user(
             visible(&r["doc"], user, groups).then_some(id)
         })
         .collect())
+}
+
+/// How a FullSync user stands towards one revision of a document.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Relation {
+    /// Its `~c8oAcl` is the user.
+    Own,
+    /// Not the user's, but its `c8oGrp` names one of the user's groups.
+    Group,
+    /// It carries neither key: everyone reads it.
+    Shared,
+    /// The user may not see it.
+    Hidden,
+}
+
+/// How `user` (None = anonymous) with `groups` stands towards `doc`.
+pub fn relation(doc: &Value, user: Option<&str>, groups: &[String]) -> Relation {
+    let acl = doc.get("~c8oAcl");
+    let grp = doc.get("c8oGrp");
+    if acl.is_none() && grp.is_none() {
+        return Relation::Shared;
+    }
+    if let (Some(Value::String(a)), Some(u)) = (acl, user) {
+        if a == u {
+            return Relation::Own;
+        }
+    }
+    if user.is_some() && enabled_groups(grp).iter().any(|g| groups.contains(g)) {
+        return Relation::Group;
+    }
+    Relation::Hidden
+}
+
+/// The groups a `c8oGrp` value gives the document to: a string names one group; an object
+/// names those whose value is `true` or `"true"`; anything else names none.
+pub fn enabled_groups(grp: Option<&Value>) -> Vec<String> {
+    match grp {
+        Some(Value::String(g)) => vec![g.clone()],
+        Some(Value::Object(m)) => m
+            .iter()
+            .filter(|(_, v)| matches!(v, Value::Bool(true)) || v.as_str() == Some("true"))
+            .map(|(g, _)| g.clone())
+            .collect(),
+        _ => vec![],
+    }
+}
+
+/// Decides a FullSync user's write and sets the access keys of the revision written.
+///
+/// `base` is the live revision the write replaces or branches from (`None`: the write creates
+/// the document, or re-creates a deleted one); `new` is the revision as sent (`_deleted` for a
+/// deletion). The rules (docs/design.md, "FullSync access rules"):
+/// - nobody but an admin changes a document that is shared (neither key) or hidden;
+/// - the owner (`~c8oAcl`) of a document never changes through a user: on a create it is the
+///   writer (anonymous writers create only documents with neither key), on an update it stays;
+/// - a user adds only groups he belongs to, and only the owner removes a group;
+/// - a deletion carries the keys of the revision it deletes, so it reaches everyone who saw it.
+///
+/// `Err` holds the reason of the refusal (HTTP 403 `forbidden`).
+pub fn authorize_write(
+    base: Option<&Value>,
+    new: &mut Map<String, Value>,
+    user: Option<&str>,
+    groups: &[String],
+) -> Result<(), String> {
+    if let Some(b) = base {
+        match relation(b, user, groups) {
+            Relation::Hidden => {
+                return Err("You may not write this document: it is not shared with you.".into())
+            }
+            Relation::Shared => {
+                return Err("This document is shared with everyone (it has neither `~c8oAcl` nor `c8oGrp`): only an admin or a server-side transaction may change or delete it.".into())
+            }
+            Relation::Own | Relation::Group => {}
+        }
+    }
+    let deleted = new.get("_deleted") == Some(&Value::Bool(true));
+    if let (true, Some(b)) = (deleted, base) {
+        for k in [ACL_KEY, GRP_KEY] {
+            new.shift_remove(k);
+            if let Some(v) = b.get(k) {
+                new.insert(k.into(), v.clone());
+            }
+        }
+        return Ok(());
+    }
+    check_owner(base, new, user)?;
+    check_groups(base, new, user, groups)
+}
+
+/// The owner key.
+pub const ACL_KEY: &str = "~c8oAcl";
+/// The group key.
+pub const GRP_KEY: &str = "c8oGrp";
+
+fn check_owner(
+    base: Option<&Value>,
+    new: &mut Map<String, Value>,
+    user: Option<&str>,
+) -> Result<(), String> {
+    match base {
+        Some(b) => {
+            let was = b.get(ACL_KEY);
+            match (new.get(ACL_KEY), was) {
+                (None, Some(v)) => {
+                    new.insert(ACL_KEY.into(), v.clone());
+                }
+                (None, None) => {}
+                (Some(now), was) if Some(now) == was => {}
+                (Some(now), _) => {
+                    return Err(format!(
+                        "You may not change the owner (`~c8oAcl`) of this document to {now}: only an admin may. Send the document with its `~c8oAcl` unchanged, or without it."
+                    ))
+                }
+            }
+        }
+        None => match (new.get(ACL_KEY), user) {
+            (None, Some(u)) => {
+                new.insert(ACL_KEY.into(), Value::String(u.into()));
+            }
+            (None, None) => {}
+            (Some(Value::String(a)), Some(u)) if a == u => {}
+            (Some(v), Some(u)) => {
+                return Err(format!(
+                    "A document you create is yours: its `~c8oAcl` must be \"{u}\" (or left out), not {v}."
+                ))
+            }
+            (Some(_), None) => {
+                return Err("Anonymous clients may not set `~c8oAcl`: log in as the user, or leave the key out.".into())
+            }
+        },
+    }
+    Ok(())
+}
+
+fn check_groups(
+    base: Option<&Value>,
+    new: &mut Map<String, Value>,
+    user: Option<&str>,
+    groups: &[String],
+) -> Result<(), String> {
+    let before = base
+        .map(|b| enabled_groups(b.get(GRP_KEY)))
+        .unwrap_or_default();
+    if !new.contains_key(GRP_KEY) {
+        if let Some(v) = base.and_then(|b| b.get(GRP_KEY)) {
+            new.insert(GRP_KEY.into(), v.clone());
+        }
+        return Ok(());
+    }
+    let after = enabled_groups(new.get(GRP_KEY));
+    for g in &after {
+        if !before.contains(g) && !groups.contains(g) {
+            return Err(match user {
+                Some(u) => format!("You may not give this document to group \"{g}\": user \"{u}\" is not a member. An admin manages memberships (database c8ofullsyncgrp)."),
+                None => "Anonymous clients may not set `c8oGrp`: log in as a user of the group, or leave the key out.".into(),
+            });
+        }
+    }
+    let owner = matches!((base.and_then(|b| b.get(ACL_KEY)), user), (Some(Value::String(a)), Some(u)) if a == u);
+    if !owner {
+        if let Some(g) = before.iter().find(|g| !after.contains(g)) {
+            return Err(format!(
+                "Only the owner of this document may take it away from group \"{g}\"; keep the group in `c8oGrp`."
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

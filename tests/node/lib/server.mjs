@@ -9,7 +9,7 @@
 
 import { spawn } from 'node:child_process';
 import { existsSync, accessSync, constants as fsConstants } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -80,6 +80,13 @@ export class FullSyncServer {
     this.starts = 0;
   }
 
+  /** The local admin `serve` generated when started without --admin: {username, password}. */
+  async localAdmin() {
+    const dir = this.env.FULLSYNC_CONFIG_DIR ?? this.configDir;
+    const v = JSON.parse(await readFile(join(dir, 'local-admin.json'), 'utf8'));
+    return { username: v.name, password: v.password };
+  }
+
   get running() {
     return this.child !== null && this.exitInfo === null;
   }
@@ -94,6 +101,11 @@ export class FullSyncServer {
     if (this.running) throw new Error('server already running');
     assertBinary(this.bin);
     if (!this.dataDir) this.dataDir = await mkdtemp(join(tmpdir(), 'fullsync-test-'));
+    // Its own configuration folder (where `serve` keeps the generated local admin), unless
+    // the test gives one.
+    if (!this.env.FULLSYNC_CONFIG_DIR && !this.configDir) {
+      this.configDir = await mkdtemp(join(tmpdir(), 'fullsync-config-'));
+    }
 
     // A restart on the same port can race the old socket; retry "address in use" a few times.
     let lastErr;
@@ -119,7 +131,7 @@ export class FullSyncServer {
     const args = ['serve', '--data', this.dataDir, '--port', String(this.port), ...this.extraArgs];
     const child = spawn(this.bin, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...this.env },
+      env: { ...process.env, ...(this.configDir ? { FULLSYNC_CONFIG_DIR: this.configDir } : {}), ...this.env },
     });
     this.child = child;
     this.starts++;
@@ -222,6 +234,9 @@ export class FullSyncServer {
     } catch (err) {
       if (this.ownsDataDir && this.dataDir) await rm(this.dataDir, { recursive: true, force: true });
       throw err;
+    } finally {
+      if (this.configDir) await rm(this.configDir, { recursive: true, force: true });
+      this.configDir = null;
     }
   }
 }
