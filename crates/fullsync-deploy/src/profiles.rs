@@ -169,41 +169,6 @@ pub fn password(p: &ServerProfile) -> Result<Option<String>, ProfileError> {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn password_from_env_then_keyring() {
-        keyring::set_default_credential_builder(keyring::mock::default_credential_builder());
-        let p = ServerProfile {
-            name: "prod-1".into(),
-            kind: ServerKind::Couchdb,
-            url: "https://h".into(),
-            user: Some("deployer".into()),
-            ca_file: None,
-        };
-        assert_eq!(password_var("prod-1"), "FULLSYNC_SERVER_PROD_1_PASSWORD");
-        // Nothing in the environment nor the keyring: the error names the variable to set.
-        let err = password(&p).unwrap_err().to_string();
-        assert!(err.contains("FULLSYNC_SERVER_PROD_1_PASSWORD"), "{err}");
-        store_password(&p, "s3cret").unwrap();
-        let anonymous = ServerProfile {
-            user: None,
-            ..p.clone()
-        };
-        assert_eq!(password(&anonymous).unwrap(), None);
-        std::env::set_var("FULLSYNC_SERVER_PROD_1_PASSWORD", "from-env");
-        assert_eq!(
-            password(&p).unwrap().as_deref(),
-            Some("from-env"),
-            "the environment wins"
-        );
-        std::env::remove_var("FULLSYNC_SERVER_PROD_1_PASSWORD");
-        forget_password(&p);
-    }
-}
-
 /// The local admin of `fullsync serve` when no `--admin` is given: its name and password, and
 /// whether it was just created (then the caller shows the password once). The password is
 /// random, kept in `local-admin.json` of the configuration folder (mode 0600 on Unix), never
@@ -239,4 +204,39 @@ pub fn local_admin() -> Result<(String, String, bool), ProfileError> {
     }
     std::fs::rename(&tmp, &path).map_err(|e| shown(&e))?;
     Ok(("admin".into(), password, true))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn password_from_env_then_keyring() {
+        keyring::set_default_credential_builder(keyring::mock::default_credential_builder());
+        let p = ServerProfile {
+            name: "prod-1".into(),
+            kind: ServerKind::Couchdb,
+            url: "https://h".into(),
+            user: Some("deployer".into()),
+            ca_file: None,
+        };
+        assert_eq!(password_var("prod-1"), "FULLSYNC_SERVER_PROD_1_PASSWORD");
+        // Nothing in the environment nor the keyring: the error names the variable to set.
+        let err = password(&p).unwrap_err().to_string();
+        assert!(err.contains("FULLSYNC_SERVER_PROD_1_PASSWORD"), "{err}");
+        store_password(&p, "s3cret").unwrap();
+        let anonymous = ServerProfile {
+            user: None,
+            ..p.clone()
+        };
+        assert_eq!(password(&anonymous).unwrap(), None);
+        std::env::set_var("FULLSYNC_SERVER_PROD_1_PASSWORD", "from-env");
+        assert_eq!(
+            password(&p).unwrap().as_deref(),
+            Some("from-env"),
+            "the environment wins"
+        );
+        std::env::remove_var("FULLSYNC_SERVER_PROD_1_PASSWORD");
+        forget_password(&p);
+    }
 }

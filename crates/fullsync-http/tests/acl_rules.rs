@@ -775,7 +775,7 @@ async fn every_write_rule_as_the_attacker_sends_it() {
                 c.what
             ));
         }
-        if c.status == 403 && !v["reason"].as_str().is_some_and(|r| r.len() > 20) {
+        if c.status == 403 && v["reason"].as_str().is_none_or(|r| r.len() <= 20) {
             let reason = v[0]["reason"].as_str().unwrap_or_default();
             if reason.len() < 20 {
                 fails.push(format!("{}: a refusal must say why: {v}", c.what));
