@@ -9,8 +9,9 @@
 //   (deleted, wrong type, wrong case) must not count.
 //   1,000 docs: `~c8oAcl` only, `c8oGrp` string, `c8oGrp` object mixing true / false / "true" /
 //   "false" (and off values like 1, "TRUE", null), both keys, neither key; a few with
-//   attachments. Then the admin re-assigns some, users write and update docs (tagged
-//   `~c8oAcl: user`), users try to overwrite docs they cannot see, and the admin deletes some
+//   attachments. Then the admin re-assigns some, users write docs (tagged `~c8oAcl: user`;
+//   forged owners and foreign groups refused) and update their own and group docs (keys kept;
+//   shared docs refused), users try to overwrite docs they cannot see, and the admin deletes some
 //   (DELETE and _bulk_docs).
 //
 //   The expected set per user is computed here by an independent implementation of the
@@ -97,6 +98,14 @@ function canSee(keys, user, groups) {
 function expectedVisible(doc, user, groups) {
   if (canSee(doc.keys, user, groups)) return true;
   return doc.deleted && doc.deletedBy !== null && doc.deletedBy === user;
+}
+
+function enabledGroups(g) {
+  if (typeof g === 'string') return [g];
+  if (g !== null && typeof g === 'object' && !Array.isArray(g)) {
+    return Object.entries(g).filter(([, v]) => v === true || v === 'true').map(([k]) => k);
+  }
+  return [];
 }
 
 function keysOf(body) {
@@ -538,28 +547,44 @@ test(`ACL property (seed ${SEED}): ${N_USERS} users x ${N_DOCS} random docs, Pou
     await ok(`/${db}/${enc(d.id)}`, { method: 'PUT', body: applyKeys(body, d.keys) });
   }
 
-  // Users write new docs; whatever `~c8oAcl` they claim, the doc is tagged with their name.
+  // Users write new docs (docs/design.md, FullSync access rules): a doc is tagged with its
+  // writer; claiming another owner, or a group the writer is not in, is refused (403).
+  let refusedCreates = 0;
   for (let i = 0; i < 25; i++) {
     const u = rng.pick(users);
     const claimed = randomKeys(rng, users);
     const id = `user-doc-${String(i).padStart(3, '0')}`;
-    await ok(`/${db}/${enc(id)}`, { method: 'PUT', auth: asUser(u), body: applyKeys({ type: 'note', by: u.name }, claimed) });
+    const forged = (Object.hasOwn(claimed, 'acl') && claimed.acl !== u.name) || enabledGroups(claimed.grp).some((g) => !u.groups.has(g));
+    const r = await http(`/${db}/${enc(id)}`, { method: 'PUT', auth: asUser(u), body: applyKeys({ type: 'note', by: u.name }, claimed) });
+    if (forged) {
+      assert.equal(r.status, 403, `${u.name} creates ${id} claiming ${JSON.stringify(claimed)}: ${r.text}`);
+      refusedCreates++;
+      continue;
+    }
+    assert.equal(r.status, 201, `${u.name} creates ${id} with ${JSON.stringify(claimed)}: ${r.text}`);
     const keys = { acl: u.name };
     if (Object.hasOwn(claimed, 'grp')) keys.grp = claimed.grp;
     model.set(id, { id, keys, deleted: false, deletedBy: null, att: null, origin: 'user-written', kind: kindOf(keys) });
   }
+  assert.ok(refusedCreates > 0 && refusedCreates < 25, `some creates are forged, some not (${refusedCreates})`);
 
-  // Users update docs they can see (own or not): the new revision is tagged with the writer.
+  // Users update docs they can see: their own and their groups' keep their keys; a shared doc
+  // (neither key) is read-only for them (403).
   let updates = 0;
-  for (let tries = 0; updates < 12 && tries < 200; tries++) {
+  let sharedRefused = 0;
+  for (let tries = 0; updates < 12 && tries < 400; tries++) {
     const u = rng.pick(users);
     const d = rng.pick([...model.values()]);
-    if (d.deleted || d.keys.acl === u.name || !canSee(d.keys, u.name, u.groups)) continue;
+    if (d.deleted || !canSee(d.keys, u.name, u.groups)) continue;
     const body = await ok(`/${db}/${enc(d.id)}`, { auth: asUser(u) });
     body.edited_by = u.name;
-    await ok(`/${db}/${enc(d.id)}`, { method: 'PUT', auth: asUser(u), body });
-    d.keys = { ...d.keys, acl: u.name };
-    d.kind = kindOf(d.keys);
+    const r = await http(`/${db}/${enc(d.id)}`, { method: 'PUT', auth: asUser(u), body });
+    if (kindOf(d.keys) === 'anonymous') {
+      assert.equal(r.status, 403, `${u.name} updates shared ${d.id}: ${r.text}`);
+      sharedRefused++;
+      continue;
+    }
+    assert.equal(r.status, 201, `${u.name} updates ${d.id} keys=${JSON.stringify(d.keys)}: ${r.text}`);
     d.origin = 'user-updated';
     updates++;
   }
@@ -689,6 +714,10 @@ test('user deletes: the tombstone reaches every user who could see the doc', { t
     const d = rng.pick([...model.values()]);
     if (d.deleted || !canSee(d.keys, u.name, u.groups)) continue;
     const r = await http(`/${db}/${enc(d.id)}?rev=${view.get(d.id).rev}`, { method: 'DELETE', auth: asUser(u) });
+    if (kindOf(d.keys) === 'anonymous') {
+      assert.equal(r.status, 403, `${u.name} deletes shared ${d.id}: only an admin may (${r.text})`);
+      continue;
+    }
     assert.equal(r.status, 200, `${u.name} deletes ${d.id} it can see: ${r.status} ${r.text}`);
     d.deleted = true;
     d.deletedBy = u.name;
