@@ -5,9 +5,14 @@
 //!   FullSync groups are the user's roles plus the memberships `{type: "c8oGrp", user, group}`
 //!   of the `c8ofullsyncgrp` database.
 //! - A database whose `_security` has a `fullsync` member is a FullSync database: non-admin users
-//!   read only the documents the access rules give them (`fullsync_replicate::acl`), their
-//!   writes are tagged `~c8oAcl: <user>`, and anonymous clients are refused unless
-//!   `"fullsync": {"anonymous": "allow"}`.
+//!   read only the documents (and leaves) the access rules give them, write only as the rule
+//!   table allows (`fullsync_replicate::acl::authorize_write`, docs/design.md "FullSync access
+//!   rules"), keep their `_local` checkpoints in a namespace of their own, and anonymous clients
+//!   are refused unless `"fullsync": {"anonymous": "allow"}`.
+//! - `_users` and `c8ofullsyncgrp` are admin-only; a user reads his own `_users` document
+//!   without its password hash.
+//! - The loopback "admin party" (a client without credentials is admin) stops at those
+//!   protected databases: there such a client is anonymous (`protected`, `is_party`).
 //! - Otherwise CouchDB's rules: a database with `members` is readable by those names/roles;
 //!   administration (create/delete, `_security`, design documents, purge, compaction) needs an
 //!   admin.
