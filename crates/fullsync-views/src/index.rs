@@ -75,12 +75,14 @@ type RankSamples = Vec<(Vec<u8>, u64)>;
 /// Rows between two rank samples.
 pub const RANK_STRIDE: usize = 512;
 
-/// Builds a row key.
-pub fn row_key(view: u8, key_sort: &[u8], id: &str, n: u32) -> Vec<u8> {
-    let mut k = Vec::with_capacity(1 + key_sort.len() + id.len() * 3 + 16);
+/// Builds a row key: view, key, doc id, value (so that rows one document emits with the same
+/// key come in the collation order of their values, as on CouchDB), emit number (unique).
+pub fn row_key(view: u8, key_sort: &[u8], id: &str, value: &Value, n: u32) -> Vec<u8> {
+    let mut k = Vec::with_capacity(1 + key_sort.len() + id.len() * 3 + 24);
     k.push(view);
     k.extend_from_slice(key_sort);
     collate::encode(&mut k, &Value::String(id.to_string()));
+    collate::encode(&mut k, value);
     k.extend_from_slice(&n.to_be_bytes());
     k
 }
@@ -244,7 +246,7 @@ impl ViewIndex {
                     match out {
                         MapOut::Rows(emitted) => {
                             for (n, (k, val)) in emitted.iter().enumerate() {
-                                let rk = row_key(v as u8, &collate::sort_key(k), id, n as u32);
+                                let rk = row_key(v as u8, &collate::sort_key(k), id, val, n as u32);
                                 let stored = serde_json::to_vec(&json!([id, k, val]))
                                     .expect("JSON serializes");
                                 rows.insert(rk.as_slice(), stored.as_slice())?;

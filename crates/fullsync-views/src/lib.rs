@@ -63,6 +63,22 @@ pub struct Preview {
 
 const HI: [u8; 5] = [0xFF; 5];
 
+/// The layout of stored rows: the collation (ICU4X root, `collate`) and the row key (key, doc
+/// id, value, emit number). An index file of another format is never opened: it is rebuilt,
+/// and `_view_cleanup` removes the old one.
+pub const INDEX_FORMAT: u32 = 2;
+
+/// The file name (without `.redb`) of a design document's index: its signature, the database
+/// instance and purge sequence (a recreated or purged database rebuilds), and `INDEX_FORMAT`.
+fn index_name(dd: &DesignDoc, db: &Database, purge_seq: u64) -> String {
+    format!(
+        "{}-{:x}-{}-f{INDEX_FORMAT}",
+        dd.signature(),
+        db.instance(),
+        purge_seq
+    )
+}
+
 fn with(mut a: Vec<u8>, b: &[u8]) -> Vec<u8> {
     a.extend_from_slice(b);
     a
@@ -178,12 +194,7 @@ impl Views {
 
     /// The index of a design document (opened or created).
     pub fn index_for(&self, db: &Database, ddoc: &DesignDoc) -> Result<Arc<ViewIndex>, ViewError> {
-        let sig = format!(
-            "{}-{:x}-{}",
-            ddoc.signature(),
-            db.instance(),
-            db.info()?.purge_seq
-        );
+        let sig = index_name(ddoc, db, db.info()?.purge_seq);
         let key = (db.name().to_string(), sig.clone());
         let mut cache = self.indexes.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(ix) = cache.get(&key) {
@@ -471,12 +482,7 @@ impl Views {
         let purge_seq = dbh.info()?.purge_seq;
         for r in rows {
             if let Ok(dd) = DesignDoc::from_json(&r["doc"]) {
-                live.insert(format!(
-                    "{}-{:x}-{}",
-                    dd.signature(),
-                    dbh.instance(),
-                    purge_seq
-                ));
+                live.insert(index_name(&dd, &dbh, purge_seq));
             }
         }
         let mut removed = 0;

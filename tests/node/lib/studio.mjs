@@ -1,7 +1,7 @@
 // Starting the studio's web mode and Debian's Chromium for the end-to-end tests.
 
 import { spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -15,10 +15,12 @@ export const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
  * adds environment variables (e.g. FULLSYNC_CONFIG_DIR).
  */
 export async function startStudio(project, data, env = {}) {
+  // The generated local admin lives in the configuration folder: a temporary one unless given.
+  const config = env.FULLSYNC_CONFIG_DIR ?? mkdtempSync(join(tmpdir(), 'fullsync-studio-config-'));
   const child = spawn(
     fullsyncBin(),
     ['serve', '--studio', '--project', project, '--data', data, '--port', '0', '--ui-dir', join(REPO_ROOT, 'ui', 'dist')],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FULLSYNC_CONFIG_DIR: config, ...env } },
   );
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
@@ -38,7 +40,14 @@ export async function startStudio(project, data, env = {}) {
     });
     child.on('exit', (c) => reject(new Error(`studio exited with ${c}: ${stderr}`)));
   });
-  return { child, ...urls };
+  // The project's databases are FullSync databases: without credentials a client is anonymous
+  // there, so the tests' own requests to the CouchDB API go as the local admin.
+  const admin = JSON.parse(readFileSync(join(config, 'local-admin.json'), 'utf8'));
+  const authorization = 'Basic ' + Buffer.from(`${admin.name}:${admin.password}`).toString('base64');
+  /** fetch(`couch` + path) as the local admin. */
+  const couchFetch = (path, init = {}) => fetch(urls.couch + path, { ...init, headers: { ...(init.headers ?? {}), authorization } });
+  if (!env.FULLSYNC_CONFIG_DIR) child.on('exit', () => rmSync(config, { recursive: true, force: true }));
+  return { child, ...urls, fetch: couchFetch, admin: { username: admin.name, password: admin.password } };
 }
 
 /** Debian's Chromium, headless, with the flags this machine needs (no background networking). */
