@@ -663,7 +663,10 @@ async function runQuery() {
   }
   const params = new URLSearchParams(Object.entries(q).map(([k, v]) => [k, typeof v === 'string' || JSON_FIELDS.includes(k) ? JSON.stringify(v) : String(v)]));
   const url = `${await backend.httpBase()}/${runnerView.db}/_design/${runnerView.ddoc}/_view/${runnerView.view}?${params}`;
-  $('runner-curl').textContent = `curl '${url}'`;
+  // Project databases are FullSync databases: the CouchDB API answers views there to an admin
+  // only. curl asks for the password of the local admin (local-admin.json, configuration folder).
+  $('runner-curl').textContent = `curl -u admin '${url}'`;
+  $('runner-curl').title = "The local admin's password is in local-admin.json of the configuration folder (see Settings).";
   try {
     const r = await backend.call<{ result: { rows: unknown[]; total_rows?: number; offset?: number }; ms: number }>('view_query', { ...runnerView, query: q });
     const total = r.result.total_rows !== undefined ? ` · total_rows ${r.result.total_rows} · offset ${r.result.offset}` : '';

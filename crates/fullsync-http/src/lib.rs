@@ -75,6 +75,8 @@ pub struct AppState {
     /// Users of `_users` and their FullSync groups.
     pub users: auth::Users,
     sessions: Mutex<HashMap<String, String>>,
+    /// Databases being compacted (`compact_running` of `GET /db`).
+    compacting: Mutex<std::collections::HashSet<String>>,
 }
 
 /// Builds the axum router serving the CouchDB API.
@@ -95,6 +97,7 @@ pub fn router_with_views(
         views,
         cfg,
         sessions: Mutex::new(HashMap::new()),
+        compacting: Mutex::new(Default::default()),
     });
     Router::new().fallback(entry).with_state(state)
 }
@@ -370,6 +373,24 @@ async fn handle(state: &Arc<AppState>, req: Request) -> Result<Response, ApiErro
 }
 
 impl AppState {
+    /// Whether database `db` is being compacted.
+    fn compacting(&self, db: &str) -> bool {
+        self.compacting
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(db)
+    }
+
+    /// Marks database `db` as being compacted (or no longer).
+    fn set_compacting(&self, db: &str, on: bool) {
+        let mut set = self.compacting.lock().unwrap_or_else(|e| e.into_inner());
+        if on {
+            set.insert(db.to_string());
+        } else {
+            set.remove(db);
+        }
+    }
+
     /// Creates a session for `name`; returns the cookie token.
     fn new_session(&self, name: &str) -> String {
         let token = fullsync_engine::doc::new_uuid();

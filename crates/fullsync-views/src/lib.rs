@@ -84,6 +84,16 @@ fn with(mut a: Vec<u8>, b: &[u8]) -> Vec<u8> {
     a
 }
 
+/// The `keys=[...]` of a query in the order CouchDB answers them: as given, or last to first
+/// with `descending=true`.
+fn keys_in_order(keys: &[Value], descending: bool) -> Box<dyn Iterator<Item = &Value> + '_> {
+    if descending {
+        Box::new(keys.iter().rev())
+    } else {
+        Box::new(keys.iter())
+    }
+}
+
 fn id_sort(id: &str) -> Vec<u8> {
     collate::sort_key(&Value::String(id.to_string()))
 }
@@ -268,7 +278,11 @@ impl Views {
         let mut rows = vec![];
         let mut skipped = 0usize;
         let limit = q.limit.unwrap_or(usize::MAX);
-        let mut visit = |_k: &[u8], r: index::Row| -> Result<bool, ViewError> {
+        let mut first: Option<Vec<u8>> = None;
+        let mut visit = |k: &[u8], r: index::Row| -> Result<bool, ViewError> {
+            if first.is_none() {
+                first = Some(k.to_vec());
+            }
             if rows.len() >= limit {
                 return Ok(false);
             }
@@ -306,12 +320,16 @@ impl Views {
         };
         let offset = match &q.keys {
             Some(keys) => {
-                let ordered: Box<dyn Iterator<Item = &Value>> = Box::new(keys.iter());
-                for k in ordered {
+                // As CouchDB: with `descending`, the keys are visited last to first; `offset` is
+                // the index position of the first row found (before `skip`).
+                for k in keys_in_order(keys, q.descending) {
                     let (lo, hi) = range(v as u8, q, Some(k));
                     ix.scan(v as u8, lo, hi, q.descending, &mut visit)?;
                 }
-                0
+                match first.take() {
+                    Some(k) => ix.count_before(v as u8, &Bound::Included(k), q.descending)?,
+                    None => total,
+                }
             }
             None => {
                 let (lo, hi) = range(v as u8, q, None);
@@ -401,7 +419,7 @@ impl Views {
         };
         match &q.keys {
             Some(keys) => {
-                for k in keys {
+                for k in keys_in_order(keys, q.descending) {
                     let (lo, hi) = range(v as u8, q, Some(k));
                     ix.scan(v as u8, lo, hi, q.descending, &mut |_, r| push(r))?;
                 }
