@@ -297,7 +297,7 @@ fn assert_same_files(a: &Path, b: &Path) {
 
 #[test]
 fn unchanged_import_exports_byte_identical() {
-    for fx in ["shop8", "legacy7"] {
+    for fx in ["shop8", "legacy7", "crm79"] {
         let tmp = tempfile::tempdir().unwrap();
         let (ours, out) = (tmp.path().join("ours"), tmp.path().join("out"));
         import_c8o(&fixture(fx), &ours).unwrap();
@@ -312,7 +312,7 @@ fn unchanged_import_exports_byte_identical() {
 
 #[test]
 fn import_export_import_is_lossless() {
-    for fx in ["shop8", "legacy7"] {
+    for fx in ["shop8", "legacy7", "crm79"] {
         let tmp = tempfile::tempdir().unwrap();
         let (a, c, b) = (
             tmp.path().join("a"),
