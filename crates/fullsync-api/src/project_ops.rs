@@ -120,7 +120,7 @@ impl From<ops::OpError> for ApiError {
             ops::OpError::NotFound(_) => ErrorCode::NotFound,
             ops::OpError::Exists(_) => ErrorCode::Conflict,
             ops::OpError::InvalidName(..) | ops::OpError::Parse(_) => ErrorCode::BadRequest,
-            ops::OpError::Io { .. } => ErrorCode::Internal,
+            ops::OpError::Io { .. } | ops::OpError::Convertigo(_) => ErrorCode::Internal,
         };
         ApiError::new(code, e.to_string())
     }

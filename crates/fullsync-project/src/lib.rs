@@ -8,6 +8,7 @@
 //! ([`write_atomic`]), syncs the project into the engine ([`sync`]) and runs its view tests
 //! ([`testing`]).
 
+pub mod c8o_kept;
 pub mod c8o_readonly;
 pub mod c8o_refs;
 pub mod c8o_style;

@@ -471,3 +471,36 @@ fn a_pre_yaml_project_gets_a_hint() {
         "{e}"
     );
 }
+
+#[test]
+fn kept_properties_are_listed_for_the_sheets() {
+    use fullsync_project::c8o_kept::kept_properties;
+    let (_tmp, ours) = import("crm79");
+    let got: Vec<(String, String, String)> = kept_properties(&ours, "crm", None)
+        .unwrap()
+        .into_iter()
+        .map(|k| (k.owner, k.key, k.value))
+        .collect();
+    let s = |a: &str, b: &str, c: &str| (a.to_string(), b.to_string(), c.to_string());
+    assert_eq!(
+        got,
+        vec![
+            s("connector", "comment", "Contacts of the CRM"),
+            s("connector", "databaseName", "crm"),
+            s("connector", "secureDatabase", "true"),
+        ]
+    );
+    let got: Vec<(String, String, String)> = kept_properties(&ours, "crm", Some("addContact"))
+        .unwrap()
+        .into_iter()
+        .map(|k| (k.owner, k.key, k.value))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            s("variable name", "comment", "Full name"),
+            s("variable age", "visibility", "1"),
+            s("variable age", "xmlTypeAffectation", "xsd:long"),
+        ]
+    );
+}
