@@ -245,6 +245,25 @@ pub fn edit(root: &Path, e: Edit) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// The sequence steps calling the transaction or connector `t` (see `Request::UsedBy`).
+pub fn used_by(root: &Path, t: &Target) -> Result<Value, ApiError> {
+    t.check()?;
+    let refs = match t.kind {
+        ItemKind::Connector => fullsync_project::c8o_refs::used_by(root, &t.name, None),
+        ItemKind::Transaction => {
+            fullsync_project::c8o_refs::used_by(root, &t.connector, Some(&t.name))
+        }
+        _ => Ok(vec![]),
+    }
+    .map_err(|e| {
+        ApiError::new(
+            ErrorCode::Internal,
+            format!("the project's Convertigo copy (.convertigo/project) cannot be read: {e}; restore it from the original Convertigo project"),
+        )
+    })?;
+    Ok(json!({ "used_by": refs }))
+}
+
 /// Runs a Git screen command on the project at `root`.
 pub fn git_op(root: &Path, op: GitOp) -> Result<Value, ApiError> {
     match op {
