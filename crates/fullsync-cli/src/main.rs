@@ -965,6 +965,9 @@ fn project_cmd(cmd: ProjectCmd) -> anyhow::Result<()> {
                 r.regenerated.len(),
                 r.removed.len()
             );
+            for w in &r.warnings {
+                eprintln!("warning (exported anyway, fix it in Convertigo Studio): {w}");
+            }
             Ok(())
         }
         ProjectCmd::Car { project, out } => {

@@ -1640,6 +1640,47 @@ fn transaction_bean(orig: Option<&Elem>, t: &Transaction, prio: &mut u64) -> Ele
     e
 }
 
+/// A transaction file renamed outside the studio (which also renames the bean of the
+/// Convertigo copy): when exactly one original transaction is missing from the model and
+/// exactly one transaction of the same type is new, they are the same bean, renamed in place
+/// so that it keeps its slot, Test Cases and variable priorities. (The sequence steps calling
+/// the old name are not rewritten: `check` reports them.)
+fn follow_renamed_transaction(
+    e: &mut Elem,
+    c: &Connector,
+    managed: &mut BTreeSet<(&'static str, String)>,
+) {
+    let is_tx = |b: &Elem| {
+        kind_of(b.class()) == Some("transaction")
+            && managed.contains(&("transaction", b.name().to_string()))
+    };
+    let missing: Vec<&Elem> = e
+        .beans()
+        .filter(|b| is_tx(b) && !c.transactions.iter().any(|t| t.name == b.name()))
+        .collect();
+    let fresh: Vec<&Transaction> = c
+        .transactions
+        .iter()
+        .filter(|t| !e.beans().any(|b| is_tx(b) && b.name() == t.name))
+        .collect();
+    let ([old], [new]) = (missing.as_slice(), fresh.as_slice()) else {
+        return;
+    };
+    if old.class() != format!("transactions.couchdb.{}Transaction", new.kind) {
+        return;
+    }
+    let (old_name, new_name) = (old.name().to_string(), new.name.clone());
+    for n in &mut e.children {
+        if let Node::Elem(b) = n {
+            if b.bean && b.name() == old_name && kind_of(b.class()) == Some("transaction") {
+                b.key = Elem::new_bean(&new_name, b.class(), b.priority()).key;
+            }
+        }
+    }
+    managed.remove(&("transaction", old_name));
+    managed.insert(("transaction", new_name));
+}
+
 fn connector_bean(
     orig: Option<&Elem>,
     c: &Connector,
@@ -1653,6 +1694,9 @@ fn connector_bean(
     } else if e.prop("anonymousReplication").as_deref() == Some("allow") {
         e.set_prop("anonymousReplication", None);
     }
+    let mut managed = managed.clone();
+    follow_renamed_transaction(&mut e, c, &mut managed);
+    let managed = &managed;
     let is = |k: &'static str| {
         move |b: &Elem| kind_of(b.class()) == Some(k) && managed.contains(&(k, b.name().into()))
     };

@@ -504,3 +504,27 @@ fn kept_properties_are_listed_for_the_sheets() {
         ]
     );
 }
+
+#[test]
+fn a_transaction_file_renamed_outside_the_studio_keeps_its_bean() {
+    let (tmp, ours) = import("crm79");
+    let dir = ours.join("connectors/crm/transactions");
+    std::fs::rename(dir.join("addContact.toml"), dir.join("newContact.toml")).unwrap();
+    // The Convertigo copy was not told: its step still calls addContact, and check says so.
+    let errs = errors(&ours);
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(
+        errs[0].message.contains("crm.SaveContact (Call_Add)"),
+        "{}",
+        errs[0]
+    );
+    let (out, rep) = export(&tmp, &ours);
+    assert_eq!(rep.warnings.len(), 1, "{rep:?}");
+    let diff = diff_folders(&fixture("crm79"), &out);
+    assert_eq!(
+        diff,
+        vec![("_c8oProject/connectors/crm.yaml".to_string(), 2)]
+    );
+    let text = read(&out.join("_c8oProject/connectors/crm.yaml"));
+    assert!(text.contains("↓newContact [transactions.couchdb.PostDocumentTransaction]: \r\n  policy: merge\r\n  ↓Test_Case [core.TestCase]: "), "{text}");
+}
