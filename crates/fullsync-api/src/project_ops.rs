@@ -417,7 +417,14 @@ mod tests {
             .handle_json(json!({"cmd": "project_edit", "args": {"op": "create", "kind": "listener", "connector": "db", "name": "on_new"}}))
             .unwrap();
         assert_eq!(names(&t, "listener"), ["on_new"]);
-        assert!(t["diagnostics"].as_array().unwrap().is_empty(), "{t}");
+        // No error; the view it starts on does not emit doc._id, which is said.
+        let d = t["diagnostics"].as_array().unwrap();
+        assert_eq!(d.len(), 1, "{t}");
+        assert_eq!(d[0]["severity"], "warning");
+        assert!(d[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("does not emit(doc._id"));
         let e = s
             .handle_json(json!({"cmd": "project_edit", "args": {"op": "create", "kind": "listener", "connector": "db", "name": "on_new"}}))
             .unwrap_err();

@@ -187,6 +187,8 @@ fn renaming_a_transaction_rewrites_sequences_and_keeps_test_cases() {
         ("crm79", "crm", "addContact", "createContact", 1),
         ("crm79", "crm", "ByName", "FindByName", 2),
         ("shop8", "orders", "PostOrder", "SaveOrder", 1),
+        // Connector inline in c8oProject.yaml (no _c8oProject/ files).
+        ("legacy7", "notes", "save", "store", 0),
     ] {
         let (tmp, ours) = import(fx);
         ops::rename_item(&ours, conn, "transactions", old, new).unwrap();
