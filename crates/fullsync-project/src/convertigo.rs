@@ -742,7 +742,7 @@ pub struct ImportReport {
     pub diagnostics: Vec<String>,
 }
 
-fn kind_of(class: &str) -> Option<&'static str> {
+pub(crate) fn kind_of(class: &str) -> Option<&'static str> {
     match class {
         "couchdb.DesignDocument" => Some("ddoc"),
         "couchdb.JsonIndex" => Some("index"),
@@ -1446,52 +1446,6 @@ fn rebuild(children: &mut Vec<Node>, is_managed: impl Fn(&Elem) -> bool, items: 
     *children = out;
 }
 
-/// Replaces the managed beans of `children` by `items`, matched by name: a bean that is still
-/// there keeps its slot (the original order, whatever the model's), a bean not in `items` goes,
-/// and a new item goes among the beans of its kind in Convertigo's order (names compared
-/// without case), or after the last of them.
-fn rebuild_by_name(children: &mut Vec<Node>, is_managed: impl Fn(&Elem) -> bool, items: Vec<Elem>) {
-    let mut pending: Vec<Option<Elem>> = items.into_iter().map(Some).collect();
-    let mut out = vec![];
-    for n in std::mem::take(children) {
-        match &n {
-            Node::Elem(b) if b.bean && is_managed(b) => {
-                let i = pending
-                    .iter()
-                    .position(|it| it.as_ref().is_some_and(|it| it.name() == b.name()));
-                if let Some(it) = i.and_then(|i| pending[i].take()) {
-                    out.push(Node::Elem(it));
-                }
-            }
-            _ => out.push(n),
-        }
-    }
-    for it in pending.into_iter().flatten() {
-        let key = it.name().to_lowercase();
-        let managed: Vec<(usize, String)> = out
-            .iter()
-            .enumerate()
-            .filter_map(|(i, n)| match n {
-                Node::Elem(b)
-                    if b.bean
-                        && kind_of(b.class()).is_some_and(|k| kind_of(it.class()) == Some(k)) =>
-                {
-                    Some((i, b.name().to_lowercase()))
-                }
-                _ => None,
-            })
-            .collect();
-        let at = managed
-            .iter()
-            .find(|(_, n)| *n > key)
-            .map(|(i, _)| *i)
-            .or_else(|| managed.last().map(|(i, _)| i + 1))
-            .unwrap_or(out.len());
-        out.insert(at, Node::Elem(it));
-    }
-    *children = out;
-}
-
 fn find_bean<'a>(e: &'a Elem, kind: &str, name: &str) -> Option<&'a Elem> {
     e.beans()
         .find(|b| kind_of(b.class()) == Some(kind) && b.name() == name)
@@ -1513,16 +1467,6 @@ fn ddoc_bean(orig: Option<&Elem>, dd: &DesignDoc) -> Elem {
         e.set_prop_as("docdata", Some(&text), true);
     }
     e
-}
-
-/// Sets a property whose value `default` Convertigo omits: written when it differs, and when
-/// it is the default, kept only if the original wrote it that way.
-fn set_default(e: &mut Elem, name: &str, value: &str, default: &str) {
-    if value != default {
-        e.set_prop(name, Some(value));
-    } else if e.prop(name).is_some_and(|c| c != default) {
-        e.set_prop(name, None);
-    }
 }
 
 fn index_bean(orig: Option<&Elem>, ix: &MangoIndex) -> Elem {
@@ -1569,8 +1513,8 @@ fn listener_bean(orig: Option<&Elem>, l: &Listener, project: &str, conn: &str) -
         e.set_prop("targetFilter", f.as_deref());
     }
     e.set_prop("targetSequence", l.target.sequence.as_deref());
-    set_default(&mut e, "chunk", &l.chunk.to_string(), "10");
-    set_default(&mut e, "isEnabled", &l.enabled.to_string(), "true");
+    crate::c8o_merge::set_default(&mut e, "chunk", &l.chunk.to_string(), "10");
+    crate::c8o_merge::set_default(&mut e, "isEnabled", &l.enabled.to_string(), "true");
     e
 }
 
@@ -1578,14 +1522,14 @@ fn variable_bean(orig: Option<&Elem>, v: &Variable, prio: &mut u64) -> Elem {
     let class = if v.multi_valued { MULTI_VAR } else { VAR };
     *prio += 1;
     let mut e = rekey(orig, &v.name, class, Some(prio.to_string()));
-    set_default(&mut e, "description", &v.description, "");
+    crate::c8o_merge::set_default(&mut e, "description", &v.description, "");
     let value = match &v.default {
         Value::Null => None,
         Value::String(s) => Some(s.clone()),
         other => Some(other.to_string()),
     };
     e.set_prop("value", value.as_deref());
-    set_default(&mut e, "required", &v.required.to_string(), "false");
+    crate::c8o_merge::set_default(&mut e, "required", &v.required.to_string(), "false");
     let qname = crate::c8o_types::qname_type(&e).is_some();
     let xsd = v.schema_type.strip_prefix("xsd:");
     match xsd {
@@ -1594,7 +1538,7 @@ fn variable_bean(orig: Option<&Elem>, v: &Variable, prio: &mut u64) -> Elem {
             crate::c8o_types::set_qname_type(&mut e, local)
         }
         _ => {
-            set_default(&mut e, "schemaType", &v.schema_type, "xsd:string");
+            crate::c8o_merge::set_default(&mut e, "schemaType", &v.schema_type, "xsd:string");
             if let (true, Some(local)) = (qname, xsd) {
                 crate::c8o_types::set_qname_type(&mut e, local);
             }
@@ -1640,47 +1584,6 @@ fn transaction_bean(orig: Option<&Elem>, t: &Transaction, prio: &mut u64) -> Ele
     e
 }
 
-/// A transaction file renamed outside the studio (which also renames the bean of the
-/// Convertigo copy): when exactly one original transaction is missing from the model and
-/// exactly one transaction of the same type is new, they are the same bean, renamed in place
-/// so that it keeps its slot, Test Cases and variable priorities. (The sequence steps calling
-/// the old name are not rewritten: `check` reports them.)
-fn follow_renamed_transaction(
-    e: &mut Elem,
-    c: &Connector,
-    managed: &mut BTreeSet<(&'static str, String)>,
-) {
-    let is_tx = |b: &Elem| {
-        kind_of(b.class()) == Some("transaction")
-            && managed.contains(&("transaction", b.name().to_string()))
-    };
-    let missing: Vec<&Elem> = e
-        .beans()
-        .filter(|b| is_tx(b) && !c.transactions.iter().any(|t| t.name == b.name()))
-        .collect();
-    let fresh: Vec<&Transaction> = c
-        .transactions
-        .iter()
-        .filter(|t| !e.beans().any(|b| is_tx(b) && b.name() == t.name))
-        .collect();
-    let ([old], [new]) = (missing.as_slice(), fresh.as_slice()) else {
-        return;
-    };
-    if old.class() != format!("transactions.couchdb.{}Transaction", new.kind) {
-        return;
-    }
-    let (old_name, new_name) = (old.name().to_string(), new.name.clone());
-    for n in &mut e.children {
-        if let Node::Elem(b) = n {
-            if b.bean && b.name() == old_name && kind_of(b.class()) == Some("transaction") {
-                b.key = Elem::new_bean(&new_name, b.class(), b.priority()).key;
-            }
-        }
-    }
-    managed.remove(&("transaction", old_name));
-    managed.insert(("transaction", new_name));
-}
-
 fn connector_bean(
     orig: Option<&Elem>,
     c: &Connector,
@@ -1695,7 +1598,7 @@ fn connector_bean(
         e.set_prop("anonymousReplication", None);
     }
     let mut managed = managed.clone();
-    follow_renamed_transaction(&mut e, c, &mut managed);
+    crate::c8o_merge::follow_renamed_transaction(&mut e, c, &mut managed);
     let managed = &managed;
     let is = |k: &'static str| {
         move |b: &Elem| kind_of(b.class()) == Some(k) && managed.contains(&(k, b.name().into()))
@@ -1710,25 +1613,25 @@ fn connector_bean(
         .iter()
         .map(|d| ddoc_bean(o("ddoc", &d.name), d))
         .collect();
-    rebuild_by_name(&mut e.children, is("ddoc"), items);
+    crate::c8o_merge::rebuild_by_name(&mut e.children, is("ddoc"), items);
     let items = c
         .indexes
         .iter()
         .map(|i| index_bean(o("index", &i.name), i))
         .collect();
-    rebuild_by_name(&mut e.children, is("index"), items);
+    crate::c8o_merge::rebuild_by_name(&mut e.children, is("index"), items);
     let items = c
         .listeners
         .iter()
         .map(|l| listener_bean(o("listener", &l.name), l, project, &c.name))
         .collect();
-    rebuild_by_name(&mut e.children, is("listener"), items);
+    crate::c8o_merge::rebuild_by_name(&mut e.children, is("listener"), items);
     let items = c
         .transactions
         .iter()
         .map(|t| transaction_bean(o("transaction", &t.name), t, prio))
         .collect();
-    rebuild_by_name(&mut e.children, is("transaction"), items);
+    crate::c8o_merge::rebuild_by_name(&mut e.children, is("transaction"), items);
     e
 }
 

@@ -9,6 +9,7 @@
 //! ([`testing`]).
 
 pub mod c8o_kept;
+pub(crate) mod c8o_merge;
 pub mod c8o_readonly;
 pub mod c8o_refs;
 pub mod c8o_style;
