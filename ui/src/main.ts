@@ -31,7 +31,7 @@ import 'monaco-editor/features/wordOperations/register';
 import 'monaco-editor/languages/definitions/javascript/register';
 import EditorWorker from 'monaco-editor/editor/editor.worker?worker';
 import { BackendError, HttpBackend, connect, type Backend } from './backend';
-import { applier, attachMenu, type NodeCtx } from './explorer-menu';
+import { applier, attachMenu, setUsedBy, type NodeCtx } from './explorer-menu';
 import { openGit } from './git';
 import { openSheet } from './sheets';
 import { quickOpen } from './quick-open';
@@ -123,6 +123,15 @@ function status(msg: string, error = false) {
 }
 
 const applyEdit = applier<ProjectInfo>(backend, (p) => showProject(p), status);
+setUsedBy(async (n) => {
+  if (n.kind !== 'transaction' && n.kind !== 'connector') return [];
+  try {
+    const r = await backend.call<{ used_by: { sequence: string; step: string }[] }>('used_by', { kind: n.kind, name: n.name, connector: n.connector ?? '' });
+    return r.used_by.map((u) => `${u.sequence} (${u.step})`);
+  } catch {
+    return [];
+  }
+});
 
 function renderTree(nodes: TreeNode[], parent: { connector?: string; ddoc?: string } = {}): HTMLUListElement {
   const ul = document.createElement('ul');

@@ -237,6 +237,11 @@ pub enum Request {
     /// Creates, renames or deletes a connector, design document, view, listener or
     /// transaction (the explorer's context menu); answers the new tree, like a file save.
     ProjectEdit(project_ops::Edit),
+    /// The Convertigo sequence steps that call a transaction, or any transaction of a connector
+    /// (`{"used_by": [{"sequence", "step", "key", "value", "file"}]}`; empty for other kinds
+    /// and for projects not imported from Convertigo): the explorer confirms a rename or a
+    /// delete with this list.
+    UsedBy(project_ops::Target),
     /// The Git screen: status, diff, commit, discard, init.
     Git(project_ops::GitOp),
     /// The recently opened projects, newest first.
@@ -697,6 +702,7 @@ impl Studio {
                 project_ops::edit(&root, e)?;
                 Ok(self.reload(&root, None)?.0)
             }
+            Request::UsedBy(t) => project_ops::used_by(&self.root()?, &t),
             Request::Git(op) => project_ops::git_op(&self.root()?, op),
             Request::ProjectsRecent => Ok(workspace::recent()),
             Request::DirList { path } => workspace::dir_list(path.as_deref()),

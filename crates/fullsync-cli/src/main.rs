@@ -985,6 +985,9 @@ fn project_cmd(cmd: ProjectCmd) -> anyhow::Result<()> {
                 r.regenerated.len(),
                 r.removed.len()
             );
+            for w in &r.warnings {
+                eprintln!("warning (exported anyway, fix it in Convertigo Studio): {w}");
+            }
             Ok(())
         }
         ProjectCmd::Car { project, out } => {
@@ -1096,10 +1099,18 @@ fn project_cmd(cmd: ProjectCmd) -> anyhow::Result<()> {
             }
             eprintln!("{} design documents already up to date", r.unchanged);
             if load_data {
-                for (db, n) in
+                let mut refused = 0;
+                for d in
                     fullsync_project::sync::load_data(&engine, &p).map_err(anyhow::Error::msg)?
                 {
-                    eprintln!("loaded {n} documents into {db}");
+                    eprintln!("loaded {} documents into {}", d.written, d.db);
+                    for r in &d.refused {
+                        eprintln!("refused: {r}");
+                    }
+                    refused += d.refused.len();
+                }
+                if refused > 0 {
+                    anyhow::bail!("{refused} document(s) were refused (see above): fix their ids (an id starting with `_` must be `_design/...`) and sync again");
                 }
             }
             if !r.errors.is_empty() {

@@ -461,6 +461,7 @@ pub fn load(root: &Path) -> (Option<Project>, Vec<Diagnostic>) {
         }
     }
     validate(&p, &mut d);
+    d.0.extend(crate::c8o_refs::check(&p));
     (Some(p), d.0)
 }
 
@@ -515,6 +516,17 @@ fn validate(p: &Project, d: &mut Diags) {
                     format!("listener `{}` has neither view nor filter", l.name),
                     "add view = \"ddoc/view\" or filter = \"ddoc/filter\"",
                 ),
+                (Some(v), _) => {
+                    if let Some((_, view)) =
+                        c.find_view(v).filter(|(_, x)| !emits_doc_id(&x.map.text))
+                    {
+                        d.warn(
+                            &l.file,
+                            format!("listener `{}` uses view `{v}`, whose map does not emit(doc._id, ...): the listener never fires", l.name),
+                            format!("Convertigo queries the view with keys=<changed doc ids>: emit the document id as key in {}", view.map.path.display()),
+                        );
+                    }
+                }
                 _ => {}
             }
             if let Some(s) = &l.target.sequence {
@@ -526,7 +538,7 @@ fn validate(p: &Project, d: &mut Diags) {
                             "listener `{}` calls sequence `{s}`, which the project does not have",
                             l.name
                         ),
-                        format!("known sequences: {}", p.sequences.join(", ")),
+                        closest_sequence(&p.sequences, s),
                     );
                 }
             }
@@ -605,6 +617,37 @@ fn validate(p: &Project, d: &mut Diags) {
             _ => {}
         }
     }
+}
+
+/// The hint for an unknown sequence: the closest known one, not the whole list.
+fn closest_sequence(known: &[String], s: &str) -> String {
+    match known.iter().min_by_key(|k| distance(k, s)) {
+        Some(k) => format!(
+            "did you mean `{k}`? ({} sequences are listed in fullsync.toml under [convertigo] sequences)",
+            known.len()
+        ),
+        None => "add it to [convertigo] sequences in fullsync.toml".into(),
+    }
+}
+
+/// Whether a map function emits the document id as key (`emit(doc._id, ...)`), which a
+/// Convertigo listener needs: it queries its view with `keys=<changed doc ids>`.
+pub fn emits_doc_id(map: &str) -> bool {
+    let compact: String = map.chars().filter(|c| !c.is_whitespace()).collect();
+    let Some(param) = compact
+        .strip_prefix("function(")
+        .and_then(|r| r.split([',', ')']).next())
+        .filter(|p| !p.is_empty())
+    else {
+        return compact.contains("emit(doc._id");
+    };
+    [
+        format!("emit({param}._id"),
+        format!("emit({param}[\"_id\"]"),
+        format!("emit({param}['_id']"),
+    ]
+    .iter()
+    .any(|n| compact.contains(n.as_str()))
 }
 
 fn line_in_file(path: &Path, key: &str) -> Option<u32> {

@@ -517,3 +517,26 @@ fn git_status_diff_commit_log_discard_branches() {
     );
     assert_eq!(git::log(root, 10).unwrap()[0].summary, "first");
 }
+
+#[test]
+fn load_data_reports_the_documents_it_refuses() {
+    let dir = tempfile::tempdir().unwrap();
+    base(dir.path());
+    std::fs::create_dir_all(dir.path().join("data")).unwrap();
+    std::fs::write(
+        dir.path().join("data/orders.jsonl"),
+        "{\"_id\":\"a\",\"type\":\"order\"}\n\n{\"_id\":\"_secret\",\"x\":1}\n{\"_id\":\"b\"}\n",
+    )
+    .unwrap();
+    let (p, _) = load(dir.path());
+    let engine = Arc::new(Engine::in_memory());
+    let r = fullsync_project::sync::load_data(&engine, &p.unwrap()).unwrap();
+    assert_eq!(r.len(), 1);
+    assert_eq!((r[0].db.as_str(), r[0].written), ("orders", 2));
+    assert_eq!(r[0].refused.len(), 1, "{:?}", r[0].refused);
+    assert!(
+        r[0].refused[0].contains("orders.jsonl:3: document `_secret`"),
+        "{:?}",
+        r[0].refused
+    );
+}
