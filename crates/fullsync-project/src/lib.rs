@@ -8,6 +8,7 @@
 //! ([`write_atomic`]), syncs the project into the engine ([`sync`]) and runs its view tests
 //! ([`testing`]).
 
+pub mod confine;
 pub mod convertigo;
 pub mod git;
 pub mod load;
