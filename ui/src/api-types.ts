@@ -402,7 +402,12 @@ user?: string | null,
 /**
  * The user's password: used for this job only, never stored nor shown.
  */
-password?: string | null, };
+password?: string | null, 
+/**
+ * Longest wait between retries of a live job, in seconds (default 60; the wait goes back
+ * to 0.5 s after every attempt that made progress).
+ */
+max_backoff_secs?: number | null, };
 
 export type SaveArgs = { 
 /**

@@ -525,7 +525,8 @@ impl Studio {
             })
     }
 
-    /// A project-relative path, refusing anything that leaves the project.
+    /// A project-relative path, refusing anything that leaves the project: absolute paths,
+    /// `..`, and symbolic links that resolve outside the project root.
     fn file(&self, path: &str) -> Result<PathBuf, ApiError> {
         let p = Path::new(path);
         if p.is_absolute() || p.components().any(|c| matches!(c, Component::ParentDir)) {
@@ -534,7 +535,10 @@ impl Studio {
                 format!("`{path}` is outside the project"),
             ));
         }
-        Ok(self.root()?.join(p))
+        let root = self.root()?;
+        fullsync_project::confine::check(&root, p)
+            .map_err(|e| ApiError::new(ErrorCode::Forbidden, e.to_string()))?;
+        Ok(root.join(p))
     }
 
     fn tree(&self, root: &Path) -> Result<Value, ApiError> {
@@ -565,6 +569,21 @@ impl Studio {
         let mut t = tree_of(root, &p, &diags);
         t["sync"] = serde_json::to_value(sync).unwrap_or(Value::Null);
         Ok((t, diags))
+    }
+}
+
+/// Refuses to edit a project that has a symbolic link leading outside it: an edit could write
+/// through the link into another folder of this machine.
+pub(crate) fn refuse_escapes(root: &Path) -> Result<(), ApiError> {
+    match fullsync_project::confine::Confine::new(root)
+        .escapes()
+        .first()
+    {
+        Some(e) => Err(ApiError::new(
+            ErrorCode::Forbidden,
+            format!("{e}; the project cannot be edited until then"),
+        )),
+        None => Ok(()),
     }
 }
 
@@ -699,6 +718,7 @@ impl Studio {
             Request::ProjectTree => self.tree(&self.root()?),
             Request::ProjectEdit(e) => {
                 let root = self.root()?;
+                refuse_escapes(&root)?;
                 project_ops::edit(&root, e)?;
                 Ok(self.reload(&root, None)?.0)
             }
@@ -733,6 +753,7 @@ impl Studio {
                 item,
             } => {
                 let root = self.root()?;
+                refuse_escapes(&root)?;
                 let file = sheets::save(&root, &connector, kind, &name, item)?;
                 let (mut project, diags) = self.reload(&root, None)?;
                 let sync = project["sync"].take();

@@ -75,6 +75,9 @@ pub enum C8oError {
     /// The project is not usable.
     #[error("{0}")]
     Invalid(String),
+    /// A symbolic link leads outside the project folder (see [`crate::confine`]).
+    #[error(transparent)]
+    Outside(#[from] crate::confine::Escape),
     /// Our project does not load.
     #[error("the project has errors: {}", .0.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("; "))]
     Load(Vec<crate::Diagnostic>),
@@ -435,6 +438,7 @@ struct Reader<'a> {
 impl Reader<'_> {
     fn read_file(&mut self, rel: &str) -> Result<String, C8oError> {
         let path = self.dir.join(rel);
+        crate::confine::check(self.dir, Path::new(rel))?;
         let bytes = std::fs::read(&path).map_err(io(&path))?;
         let text = String::from_utf8(bytes)
             .map_err(|_| C8oError::Invalid(format!("{rel} is not valid UTF-8")))?;
@@ -1215,7 +1219,11 @@ fn is_excluded(rel: &Path, project: &str) -> bool {
     }
 }
 
+/// The files under `dir` (relative), without the excluded folders; refuses symbolic links that
+/// lead outside `dir`, and lists links inside it as what they point to.
 fn list_files(dir: &Path, project: &str) -> Result<Vec<PathBuf>, C8oError> {
+    let confine = crate::confine::Confine::new(dir);
+    let mut seen = std::collections::HashSet::new();
     let mut out = vec![];
     let mut stack = vec![PathBuf::new()];
     while let Some(rel) = stack.pop() {
@@ -1226,7 +1234,15 @@ fn list_files(dir: &Path, project: &str) -> Result<Vec<PathBuf>, C8oError> {
             if is_excluded(&r, project) {
                 continue;
             }
-            if e.file_type().map_err(io(&abs))?.is_dir() {
+            let mut ft = e.file_type().map_err(io(&abs))?;
+            if ft.is_symlink() {
+                confine.check(&r)?;
+                ft = std::fs::metadata(e.path()).map_err(io(&abs))?.file_type();
+            }
+            if ft.is_dir() {
+                if !seen.insert(e.path().canonicalize().map_err(io(&abs))?) {
+                    continue;
+                }
                 stack.push(r);
             } else {
                 out.push(r);
@@ -1678,6 +1694,7 @@ pub fn export_c8o(project_dir: &Path, out_dir: &Path) -> Result<ExportReport, C8
     let Some(p) = p.filter(|_| errors.is_empty()) else {
         return Err(C8oError::Load(errors));
     };
+    crate::confine::check(project_dir, Path::new(ORIGINAL_DIR))?;
     let mut rep = ExportReport {
         project: p.name.clone(),
         warnings: in_copy.iter().map(|d| d.to_string()).collect(),

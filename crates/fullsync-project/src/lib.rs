@@ -14,6 +14,7 @@ pub mod c8o_readonly;
 pub mod c8o_refs;
 pub mod c8o_style;
 pub mod c8o_types;
+pub mod confine;
 pub mod convertigo;
 pub mod git;
 pub mod load;

@@ -1,6 +1,7 @@
 //! Sync a project into the local engine: every connector's database exists with its settings,
 //! and design documents (and Mango indexes) are written only when their content changed.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use fullsync_engine::{Engine, ReadOptions, UserCtx};
@@ -191,7 +192,9 @@ fn write_batch(
 pub fn load_data(engine: &Arc<Engine>, p: &Project) -> Result<Vec<LoadedData>, String> {
     let mut out = vec![];
     for c in &p.connectors {
-        let file = p.root.join("data").join(format!("{}.jsonl", c.name));
+        let rel = format!("data/{}.jsonl", c.name);
+        crate::confine::check(&p.root, Path::new(&rel)).map_err(|e| e.to_string())?;
+        let file = p.root.join(&rel);
         let Ok(text) = std::fs::read_to_string(&file) else {
             continue;
         };
@@ -206,14 +209,14 @@ pub fn load_data(engine: &Arc<Engine>, p: &Project) -> Result<Vec<LoadedData>, S
                 continue;
             }
             let v: Value = serde_json::from_str(line)
-                .map_err(|e| format!("{}:{}: invalid JSON: {e}", file.display(), i + 1))?;
+                .map_err(|e| format!("{rel}:{}: invalid JSON: {e}", i + 1))?;
             batch.push((i + 1, v));
             if batch.len() == 1000 {
-                write_batch(&db, &mut batch, &file, &mut rep)?;
+                write_batch(&db, &mut batch, Path::new(&rel), &mut rep)?;
             }
         }
         if !batch.is_empty() {
-            write_batch(&db, &mut batch, &file, &mut rep)?;
+            write_batch(&db, &mut batch, Path::new(&rel), &mut rep)?;
         }
         out.push(rep);
     }

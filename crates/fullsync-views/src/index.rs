@@ -117,8 +117,11 @@ impl ViewIndex {
         let store = match path {
             Some(p) => {
                 if let Some(dir) = p.parent() {
-                    std::fs::create_dir_all(dir)
-                        .map_err(|e| ViewError::Storage(format!("{}: {e}", dir.display())))?;
+                    std::fs::create_dir_all(dir).map_err(|e| {
+                        ViewError::Storage(format!(
+                            "cannot create the view index folder in the data directory: {e}"
+                        ))
+                    })?;
                 }
                 b.create(p)?
             }

@@ -186,9 +186,10 @@ impl Views {
     }
 
     fn views_dir(&self, db: &str) -> Option<PathBuf> {
-        self.engine
-            .dir()
-            .map(|d| d.join(".views").join(db.replace('/', "%2F")))
+        self.engine.dir().map(|d| {
+            d.join(".views")
+                .join(fullsync_engine::engine::file_stem(db))
+        })
     }
 
     /// Loads a design document (`name` without `_design/`).
@@ -374,7 +375,9 @@ impl Views {
                     let args = json!([keys, vals, false]);
                     let input_len = args.to_string().len();
                     let out = self.pool.call(&set, v, args, false)?;
-                    reduce::check_overflow(&out, input_len)?;
+                    if let Some(err) = reduce::overflow(&out, input_len) {
+                        return Ok(err);
+                    }
                     partials.push(out);
                 }
                 if partials.len() == 1 {
@@ -387,8 +390,7 @@ impl Views {
                 let args = json!([null, partials, true]);
                 let input_len = args.to_string().len();
                 let out = self.pool.call(&set, v, args, false)?;
-                reduce::check_overflow(&out, input_len)?;
-                Ok(out)
+                Ok(reduce::overflow(&out, input_len).unwrap_or(out))
             }
         }
     }

@@ -148,16 +148,34 @@ impl WriteValidator for DdocValidator {
                         ));
                     }
                 }
-                Err(e) => {
-                    return Err(custom(
-                        500,
-                        "internal_server_error",
-                        format!("validate_doc_update of {} failed: {e}", dd.id),
-                    ))
-                }
+                Err(e) => return Err(refused(&dd.id, e)),
             }
         }
         Ok(())
+    }
+}
+
+/// The answer when a `validate_doc_update` function does not approve a write by returning:
+/// it timed out (an infinite loop) or threw something else than `{forbidden}` /
+/// `{unauthorized}`. The function did not approve the write, so, as when it refuses one, the
+/// document is not written and the answer is `403 forbidden` (in `_bulk_docs`, for that
+/// document only), naming the function and what happened. Never a 500: the input may be
+/// hostile, the server is fine.
+fn refused(ddoc_id: &str, e: JsError) -> Error {
+    match e {
+        JsError::Timeout(ms) => Error::Forbidden(format!(
+            "validate_doc_update in {ddoc_id} timed out after {ms} ms (an infinite loop?), so the \
+             document was not written; fix the function"
+        )),
+        JsError::Thrown(m) => Error::Forbidden(format!(
+            "validate_doc_update in {ddoc_id} threw an error, so the document was not written: \
+             {m}. Throw {{forbidden: \"...\"}} to refuse a document on purpose"
+        )),
+        other => custom(
+            500,
+            "internal_server_error",
+            format!("validate_doc_update in {ddoc_id} could not run: {other}"),
+        ),
     }
 }
 
