@@ -517,3 +517,30 @@ fn split_parts(body: &[u8], boundary: &str) -> Vec<Vec<u8>> {
     }
     parts
 }
+
+/// CouchDB: an exception thrown in a JavaScript reduce does not fail the query: that reduction
+/// is `null` (and the error is logged); the other groups keep their values.
+#[tokio::test]
+async fn a_throwing_reduce_gives_null_for_that_reduction() {
+    let t = T::new();
+    t.seed(
+        "db",
+        json!([{"g": "a", "n": 1}, {"g": "a", "n": 2}, {"g": "b", "n": 5}]),
+    )
+    .await;
+    t.json("PUT", "/db/_design/app", Some(json!({"views": {"r": {
+        "map": "function (doc) { emit(doc.g, doc.n); }",
+        "reduce": "function (keys, values, rereduce) { if (!rereduce && keys.some(function (k) { return k[0] === 'b'; })) throw new Error('no b'); return sum(values); }"
+    }}})))
+    .await;
+    let (s, v) = t
+        .json("GET", "/db/_design/app/_view/r?group=true", None)
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(
+        v["rows"],
+        json!([{"key": "a", "value": 3}, {"key": "b", "value": null}])
+    );
+    let (s, v) = t.json("GET", "/db/_design/app/_view/r", None).await;
+    assert_eq!((s, &v["rows"][0]["value"]), (200, &Value::Null), "{v}");
+}

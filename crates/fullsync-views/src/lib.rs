@@ -368,13 +368,27 @@ impl Views {
             }
             Reduce::Js(_) => {
                 let set = dd.reduce_set(db);
+                // As CouchDB: a reduce that throws gives `null` for that reduction (the query
+                // still answers) and the error is logged with the view's name.
+                let call = |args: Value| match self.pool.call(&set, v, args, false) {
+                    Err(js::JsError::Thrown(m)) => {
+                        eprintln!(
+                            "reduce of {db}/{}/{} threw: {m}; the reduction is null",
+                            dd.id, dd.views[v].name
+                        );
+                        Ok(None)
+                    }
+                    r => r.map(Some).map_err(ViewError::from),
+                };
                 let mut partials = vec![];
                 for chunk in rows.chunks(1000) {
                     let keys: Vec<Value> = chunk.iter().map(|r| json!([r.key, r.id])).collect();
                     let vals: Vec<Value> = chunk.iter().map(|r| r.value.clone()).collect();
                     let args = json!([keys, vals, false]);
                     let input_len = args.to_string().len();
-                    let out = self.pool.call(&set, v, args, false)?;
+                    let Some(out) = call(args)? else {
+                        return Ok(Value::Null);
+                    };
                     if let Some(err) = reduce::overflow(&out, input_len) {
                         return Ok(err);
                     }
@@ -384,12 +398,13 @@ impl Views {
                     return Ok(partials.pop().expect("one partial"));
                 }
                 if partials.is_empty() {
-                    let out = self.pool.call(&set, v, json!([[], [], false]), false)?;
-                    return Ok(out);
+                    return Ok(call(json!([[], [], false]))?.unwrap_or(Value::Null));
                 }
                 let args = json!([null, partials, true]);
                 let input_len = args.to_string().len();
-                let out = self.pool.call(&set, v, args, false)?;
+                let Some(out) = call(args)? else {
+                    return Ok(Value::Null);
+                };
                 Ok(reduce::overflow(&out, input_len).unwrap_or(out))
             }
         }
