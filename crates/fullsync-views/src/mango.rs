@@ -591,11 +591,10 @@ fn range_fields(n: &Norm, out: &mut Vec<String>) {
     match n {
         Norm::And(c) => c.iter().for_each(|x| range_fields(x, out)),
         Norm::Cond { field, op, .. }
-            if matches!(op.as_str(), "$eq" | "$gt" | "$gte" | "$lt" | "$lte") =>
+            if matches!(op.as_str(), "$eq" | "$gt" | "$gte" | "$lt" | "$lte")
+                && !out.contains(field) =>
         {
-            if !out.contains(field) {
-                out.push(field.clone());
-            }
+            out.push(field.clone());
         }
         _ => {}
     }
