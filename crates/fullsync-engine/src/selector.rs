@@ -42,6 +42,8 @@ pub type StringOrder = fn(&str, &str) -> Ordering;
 #[derive(Debug, Clone)]
 pub struct Selector {
     sel: Value,
+    /// `sel` with negations pushed down to the fields ([`push_negations`]): what is matched.
+    norm: Value,
     regexes: Arc<HashMap<String, regex::Regex>>,
     strings: StringOrder,
 }
@@ -70,6 +72,7 @@ impl Selector {
         let mut regexes = HashMap::new();
         validate_selector(&v, &mut regexes)?;
         Ok(Selector {
+            norm: push_negations(&v),
             sel: v,
             regexes: Arc::new(regexes),
             strings: code_point_order,
@@ -89,7 +92,7 @@ impl Selector {
 
     /// Whether `doc` matches.
     pub fn matches(&self, doc: &Value) -> bool {
-        match &self.sel {
+        match &self.norm {
             Value::Object(m) => self.match_obj(doc, m),
             _ => false,
         }
@@ -169,7 +172,6 @@ impl Selector {
                     .as_array()
                     .is_some_and(|a| !a.iter().any(|c| self.match_field(val, c, raw_id)))
             }
-            "$not" => return !self.match_field(val, arg, raw_id),
             _ => {}
         }
         // A condition needs the field, except `$exists: false`.
@@ -177,6 +179,9 @@ impl Selector {
             return op == "$exists" && arg == &Value::Bool(false);
         };
         match op {
+            // Only left on conditions that have no opposite (`$regex`, `$size`, ...): the
+            // field exists and does not match.
+            "$not" => !self.match_field(val, arg, raw_id),
             "$eq" => self.cmp(v, arg, raw_id) == Ordering::Equal,
             "$ne" => self.cmp(v, arg, raw_id) != Ordering::Equal,
             "$gt" => self.cmp(v, arg, raw_id) == Ordering::Greater,
@@ -241,6 +246,124 @@ impl Selector {
             _ => false,
         }
     }
+}
+
+/// CouchDB's negation normalization (`mango_selector:norm_negations`): `$not` and `$nor` are
+/// pushed down to the field conditions, by De Morgan's laws and by the opposite operators
+/// (`$gt` <-> `$lte`, `$eq` <-> `$ne`, `$in` <-> `$nin`, `$exists` flipped); a condition
+/// without an opposite keeps a `$not` on the field. So `{"$not": {"a": 1}}` is `{"a": {"$ne":
+/// 1}}` and, as in CouchDB, does not match documents without `a`.
+pub fn push_negations(sel: &Value) -> Value {
+    pos_sel(sel)
+}
+
+fn and_of(parts: Vec<Value>, op: &str) -> Value {
+    if parts.len() == 1 {
+        parts.into_iter().next().expect("one part")
+    } else {
+        let mut m = Map::new();
+        m.insert(op.to_string(), Value::Array(parts));
+        Value::Object(m)
+    }
+}
+
+fn one(k: &str, v: Value) -> Value {
+    let mut m = Map::new();
+    m.insert(k.to_string(), v);
+    Value::Object(m)
+}
+
+fn each(v: &Value, f: fn(&Value) -> Value) -> Value {
+    match v {
+        Value::Array(a) => Value::Array(a.iter().map(f).collect()),
+        other => other.clone(),
+    }
+}
+
+fn pos_sel(sel: &Value) -> Value {
+    match sel {
+        Value::Object(m) if !m.is_empty() => {
+            and_of(m.iter().map(|(k, v)| pos_entry(k, v)).collect(), "$and")
+        }
+        other => other.clone(),
+    }
+}
+
+fn pos_entry(k: &str, v: &Value) -> Value {
+    match k {
+        "$and" | "$or" => one(k, each(v, pos_sel)),
+        "$nor" => one("$and", each(v, neg_sel)),
+        "$not" => neg_sel(v),
+        field => one(field, pos_cond(v)),
+    }
+}
+
+fn pos_cond(c: &Value) -> Value {
+    let Value::Object(m) = c else {
+        return c.clone();
+    };
+    if m.is_empty() {
+        return c.clone();
+    }
+    let parts = m
+        .iter()
+        .map(|(k, v)| match k.as_str() {
+            "$not" => neg_cond(v),
+            "$nor" => one("$and", each(v, neg_cond)),
+            "$and" | "$or" => one(k, each(v, pos_cond)),
+            "$elemMatch" | "$allMatch" | "$keyMapMatch" => one(k, pos_cond(v)),
+            op if op.starts_with('$') => one(k, v.clone()),
+            _ => one(k, pos_cond(v)),
+        })
+        .collect();
+    and_of(parts, "$and")
+}
+
+fn neg_sel(sel: &Value) -> Value {
+    match sel {
+        Value::Object(m) if !m.is_empty() => {
+            and_of(m.iter().map(|(k, v)| neg_entry(k, v)).collect(), "$or")
+        }
+        other => one("$not", other.clone()),
+    }
+}
+
+fn neg_entry(k: &str, v: &Value) -> Value {
+    match k {
+        "$and" => one("$or", each(v, neg_sel)),
+        "$or" => one("$and", each(v, neg_sel)),
+        "$not" => pos_sel(v),
+        "$nor" => one("$or", each(v, pos_sel)),
+        field => one(field, neg_cond(v)),
+    }
+}
+
+fn neg_cond(c: &Value) -> Value {
+    let m = match c {
+        Value::Object(m) if !m.is_empty() => m,
+        v => return one("$ne", v.clone()),
+    };
+    let parts = m
+        .iter()
+        .map(|(k, v)| match k.as_str() {
+            "$lt" => one("$gte", v.clone()),
+            "$lte" => one("$gt", v.clone()),
+            "$gt" => one("$lte", v.clone()),
+            "$gte" => one("$lt", v.clone()),
+            "$eq" => one("$ne", v.clone()),
+            "$ne" => one("$eq", v.clone()),
+            "$in" => one("$nin", v.clone()),
+            "$nin" => one("$in", v.clone()),
+            "$exists" => one("$exists", Value::Bool(v != &Value::Bool(true))),
+            "$not" => pos_cond(v),
+            "$and" => one("$or", each(v, neg_cond)),
+            "$or" => one("$and", each(v, neg_cond)),
+            "$nor" => one("$or", each(v, pos_cond)),
+            op if op.starts_with('$') => one("$not", one(op, pos_cond(v))),
+            field => one(field, neg_cond(v)),
+        })
+        .collect();
+    and_of(parts, "$or")
 }
 
 /// Validates a selector object (field names and combination operators).
@@ -505,6 +628,38 @@ mod tests {
         assert_eq!(err(json!({"a": {"$bogus": 1}})).1, "invalid_operator");
         assert_eq!(err(json!({"$or": {}})).1, "bad_arg");
         assert_eq!(err(json!({"a": {"$where": "x"}})).1, "not_supported");
+    }
+
+    /// CouchDB pushes negations down to the fields (`mango_selector:norm_negations`), so a
+    /// negated condition still needs the field.
+    #[test]
+    fn negations_need_the_field() {
+        let with = json!({"a": 1, "s": "x", "t": [1]});
+        let without = json!({"b": 1});
+        let cases = [
+            (json!({"$not": {"a": 2}}), true, false),
+            (json!({"$not": {"a": 1}}), false, false),
+            (json!({"a": {"$not": {"$gt": 5}}}), true, false),
+            (json!({"$nor": [{"a": 2}, {"a": 3}]}), true, false),
+            (json!({"$not": {"a": {"$exists": true}}}), false, true),
+            (
+                json!({"$not": {"$and": [{"a": 1}, {"s": "y"}]}}),
+                true,
+                false,
+            ),
+            (json!({"$not": {"$or": [{"a": 2}, {"b": 1}]}}), false, false),
+            (json!({"s": {"$not": {"$regex": "^y"}}}), true, false),
+            (json!({"$not": {"$not": {"a": 1}}}), true, false),
+            (json!({"t": {"$not": {"$size": 2}}}), true, false),
+        ];
+        for (sel, w, wo) in cases {
+            assert_eq!(m(sel.clone(), with.clone()), w, "{sel} on {with}");
+            assert_eq!(m(sel.clone(), without.clone()), wo, "{sel} on {without}");
+        }
+        assert_eq!(
+            push_negations(&json!({"$not": {"a": {"$gt": 1, "$lt": 5}}})),
+            json!({"a": {"$or": [{"$lte": 1}, {"$gte": 5}]}})
+        );
     }
 
     #[test]

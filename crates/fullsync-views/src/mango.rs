@@ -486,7 +486,8 @@ fn parse_find(body: &Value) -> Result<Find, ViewError> {
 }
 
 /// A selector reduced to what index selection looks at, as CouchDB's normalized selector:
-/// implicit and explicit `$and`, `$or`, and one condition per (dotted) field.
+/// implicit and explicit `$and`, `$or`, and one condition per (dotted) field, after
+/// negations are pushed down to the fields (`push_negations`).
 #[derive(Debug)]
 enum Norm {
     And(Vec<Norm>),
@@ -577,7 +578,9 @@ fn uncovered(n: &Norm, mut required: Vec<String>) -> Vec<String> {
             out
         }
         Norm::Cond { field, op, arg } => {
-            if !(op == "$exists" && arg == &Value::Bool(false)) {
+            // `$exists: false` does not need the field; a `$not` left on a field (a
+            // condition with no opposite) does not prove it either (CouchDB ignores it).
+            if !(op == "$not" || op == "$exists" && arg == &Value::Bool(false)) {
                 required.retain(|f| f != field);
             }
             required
@@ -664,7 +667,10 @@ fn candidate(ix: &MangoIndex, usable: bool, reason: &str, ranking: usize) -> Val
 
 fn choose_index(db: &Database, f: &Find) -> Result<Plan, ViewError> {
     let indexes = list_indexes(db)?;
-    let norm = normalize(&f.selector_json, "");
+    let norm = normalize(
+        &fullsync_engine::selector::push_negations(&f.selector_json),
+        "",
+    );
     let sort: Vec<&str> = f.sort.iter().map(|(s, _)| s.as_str()).collect();
     let named = |ix: &MangoIndex| {
         f.use_index.as_ref().is_some_and(|(d, n)| {
