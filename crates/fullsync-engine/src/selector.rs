@@ -5,9 +5,12 @@
 //! (`"a\\.b"` is the field `a.b`, `"\\$foo"` the field `$foo`), `$eq $ne $gt $gte $lt $lte
 //! $exists $type $in $nin $size $mod $regex $all $elemMatch $allMatch $keyMapMatch
 //! $beginsWith $and $or $nor $not`. As in CouchDB, a condition on a field only matches when the
-//! field exists (`$exists: false` excepted), and invalid selectors are refused with CouchDB's
-//! errors: `400 invalid_operator` ("Invalid operator: $foo"), `400 bad_arg` ("Bad argument
-//! for operator $in: ..."), `400 not_supported` (`$where`, `$near`, ...).
+//! field exists (`$exists: false` excepted), negations included: `$not` and `$nor` are pushed
+//! down to the fields as CouchDB normalizes them ([`push_negations`]), so `{"$not": {"a": 1}}`
+//! is `{"a": {"$ne": 1}}`. Invalid selectors are refused with CouchDB's errors: `400
+//! invalid_operator` ("Invalid operator: $foo"), `400 bad_arg` ("Bad argument for operator
+//! $in: ..."), `400 not_supported` (`$where`, `$near`, ...), `400 invalid_selector` (an empty
+//! field name).
 //!
 //! **Comparisons** (`$eq $ne $gt $gte $lt $lte $in $nin`) work across JSON types with CouchDB's
 //! view collation, as CouchDB's `mango_json:cmp` does: `null < false < true < numbers <
@@ -367,11 +370,22 @@ fn neg_cond(c: &Value) -> Value {
 }
 
 /// Validates a selector object (field names and combination operators).
+fn missing_field_name() -> Error {
+    Error::Custom {
+        status: 400,
+        error: "invalid_selector".into(),
+        reason: "One or more conditions is missing a field name.".into(),
+    }
+}
+
 fn validate_selector(v: &Value, re: &mut HashMap<String, regex::Regex>) -> Result<()> {
     let Value::Object(m) = v else {
         return Err(bad_arg("$and", v));
     };
     for (k, val) in m {
+        if k.is_empty() {
+            return Err(missing_field_name());
+        }
         if k.starts_with('$') {
             validate_op(k, val, re)?;
         } else {
@@ -387,6 +401,9 @@ fn validate_cond(v: &Value, re: &mut HashMap<String, regex::Regex>) -> Result<()
     match v {
         Value::Object(m) => {
             for (k, val) in m {
+                if k.is_empty() {
+                    return Err(missing_field_name());
+                }
                 if k.starts_with('$') {
                     validate_op(k, val, re)?;
                 } else {
@@ -628,6 +645,14 @@ mod tests {
         assert_eq!(err(json!({"a": {"$bogus": 1}})).1, "invalid_operator");
         assert_eq!(err(json!({"$or": {}})).1, "bad_arg");
         assert_eq!(err(json!({"a": {"$where": "x"}})).1, "not_supported");
+        assert_eq!(
+            err(json!({"": 1})),
+            (
+                400,
+                "invalid_selector".to_string(),
+                "One or more conditions is missing a field name.".to_string()
+            )
+        );
     }
 
     /// CouchDB pushes negations down to the fields (`mango_selector:norm_negations`), so a
