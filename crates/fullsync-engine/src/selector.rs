@@ -22,8 +22,9 @@
 //! collator lives in `fullsync-views` (`collate.rs`, ICU4X data), and dependencies point views ->
 //! engine, never back. So the type order and number order live here, and the string order is a
 //! plain function: [`Selector::with_string_order`] takes the ICU one from views (`_find` uses
-//! it); without it strings compare by code point (what `_changes?filter=_selector` gets, which
-//! differs from CouchDB only for strings that ICU orders differently, e.g. `"a" < "B"`).
+//! it), and [`set_default_string_order`] sets it for every selector of the process. Without
+//! either, strings compare by code point, which differs from CouchDB only for strings that ICU
+//! orders differently (`"a" < "B"` in ICU, `"B" < "a"` by code point).
 //!
 //! **`$regex`** uses the `regex` crate, whose syntax is Perl-like as Erlang's `re` (PCRE):
 //! classes, anchors, repetitions, groups, alternation and inline flags such as `(?i)` behave the
@@ -55,6 +56,16 @@ fn code_point_order(a: &str, b: &str) -> Ordering {
     a.cmp(b)
 }
 
+static DEFAULT_STRING_ORDER: std::sync::OnceLock<StringOrder> = std::sync::OnceLock::new();
+
+/// Sets the string order every [`Selector::new`] starts with, for the whole process (the
+/// first call wins; returns whether this one did). A server that links fullsync-views sets
+/// ICU collation here once at start-up, so `_changes?filter=_selector` and replication
+/// selectors order strings as CouchDB does too. Unset, strings compare by code point.
+pub fn set_default_string_order(order: StringOrder) -> bool {
+    DEFAULT_STRING_ORDER.set(order).is_ok()
+}
+
 fn bad_arg(op: &str, arg: &Value) -> Error {
     Error::Custom {
         status: 400,
@@ -78,7 +89,10 @@ impl Selector {
             norm: push_negations(&v),
             sel: v,
             regexes: Arc::new(regexes),
-            strings: code_point_order,
+            strings: DEFAULT_STRING_ORDER
+                .get()
+                .copied()
+                .unwrap_or(code_point_order),
         })
     }
 

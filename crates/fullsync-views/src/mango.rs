@@ -136,8 +136,10 @@ fn parse_fields(v: &Value) -> Result<Vec<(String, bool)>, ViewError> {
     Ok(fields)
 }
 
-/// Compares strings with ICU's root collator, as CouchDB's selectors do.
-fn icu_string_order(a: &str, b: &str) -> Ordering {
+/// Compares strings with ICU's root collator, as CouchDB's selectors do (for
+/// `fullsync_engine::selector::set_default_string_order`, which a server calls once so that
+/// `_changes?filter=_selector` collates as `_find` does).
+pub fn icu_string_order(a: &str, b: &str) -> Ordering {
     collate::collate(&Value::String(a.to_owned()), &Value::String(b.to_owned()))
 }
 
