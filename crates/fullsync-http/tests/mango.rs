@@ -259,10 +259,12 @@ async fn regex_operator() {
     assert_eq!((s, v["error"].as_str()), (400, Some("bad_arg")), "{v}");
 }
 
-/// Field names: [mango] "Field names starting with `$` cannot be queried ("Invalid operator:
-/// $")" unless escaped; CouchDB's field parser (`mango_util:parse_field`) splits on unescaped
-/// dots and drops the backslashes, so `"\\$foo"` is the field `$foo` and `"a\\.b"` the field
-/// `a.b`, while `"a.b"` is the sub-field `b` of `a`.
+/// Field names: [mango] (3.5, "Selectors" warning): "Field names starting with `$` must be
+/// escaped with `\` (eg, `\$foo`) ("Invalid operator: $")" and "Empty field names ("") cannot
+/// be queried ("One or more conditions is missing a field name.")"; CouchDB's field parser
+/// (`mango_util:parse_field`) splits on unescaped dots and drops the backslashes, so
+/// `"\\$foo"` is the field `$foo` and `"a\\.b"` the field `a.b`, while `"a.b"` is the
+/// sub-field `b` of `a`.
 #[tokio::test]
 async fn escaped_field_names() {
     let t = T::with_docs(json!([
@@ -283,6 +285,15 @@ async fn escaped_field_names() {
         (
             400,
             json!({"error": "invalid_operator", "reason": "Invalid operator: $foo"})
+        )
+    );
+    let (s, v) = t.find(json!({"selector": {"": 1}})).await;
+    assert_eq!(
+        (s, v),
+        (
+            400,
+            json!({"error": "invalid_selector",
+                "reason": "One or more conditions is missing a field name."})
         )
     );
 }
