@@ -164,6 +164,9 @@ impl Views {
     /// design-document write checks (`validate_doc_update`, design doc compilation) to every
     /// database of the engine; create one `Views` per engine.
     pub fn with_pool(engine: Arc<Engine>, pool: Arc<JsPool>) -> Views {
+        // Every selector of the process (`_changes?filter=_selector`, replication selectors)
+        // orders strings with ICU, as `_find` does and as CouchDB does.
+        fullsync_engine::selector::set_default_string_order(mango::icu_string_order);
         let p = pool.clone();
         engine.add_open_hook(Arc::new(move |db: &Arc<Database>| {
             db.add_validator(Arc::new(validate::DdocValidator::new(db, p.clone())));
