@@ -222,11 +222,12 @@ pub async fn changes(ctx: Ctx, db: Arc<Database>) -> ApiResult {
     let req = parse(&ctx, &db)?;
     match req.feed {
         Feed::Normal => {
+            let permit = crate::stream::permit(&ctx.state).await;
             let c = read(&db, &req, req.since).await?;
-            Ok(json_response(
-                200,
-                &json!({"results": c.results, "last_seq": c.last_seq, "pending": 0}),
-            ))
+            crate::stream::json(
+                permit,
+                json!({"results": c.results, "last_seq": c.last_seq, "pending": 0}),
+            )
         }
         Feed::LongPoll => {
             let mut rx = db.subscribe();
