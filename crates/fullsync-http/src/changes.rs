@@ -285,12 +285,13 @@ pub async fn changes(ctx: Ctx, db: Arc<Database>) -> ApiResult {
     let req = parse(&ctx, &db)?;
     match req.feed {
         Feed::Normal => {
+            let permit = crate::stream::permit(&ctx.state).await;
             let c = read(&db, &req, req.since).await?;
             let pending = pending(&db, &req, c.last_seq).await?;
-            Ok(json_response(
-                200,
-                &json!({"results": c.results, "last_seq": c.last_seq, "pending": pending}),
-            ))
+            crate::stream::json(
+                permit,
+                json!({"results": c.results, "last_seq": c.last_seq, "pending": pending}),
+            )
         }
         Feed::LongPoll => {
             let mut rx = db.subscribe();

@@ -597,6 +597,7 @@ async fn db_path(ctx: Ctx, db_name: &str, rest: &[&str]) -> ApiResult {
             post_only(&ctx)?;
             let body = parse_json(&ctx.body)?;
             let explain = rest[0] == "_explain";
+            let permit = crate::stream::permit(&ctx.state).await;
             let out = blocking(move || {
                 if explain {
                     fullsync_views::mango::explain(&db, &body).map_err(view_err)
@@ -605,7 +606,7 @@ async fn db_path(ctx: Ctx, db_name: &str, rest: &[&str]) -> ApiResult {
                 }
             })
             .await?;
-            ok(out)
+            crate::stream::json(permit, out)
         }
         ["_index"] => match ctx.method {
             Method::GET => {
@@ -1230,6 +1231,7 @@ async fn all_docs(ctx: Ctx, db: Arc<Database>, prefix: Option<&'static str>) -> 
     };
     let update_seq = q.flag("update_seq")?;
     let access = ctx.access.clone();
+    let permit = crate::stream::permit(&ctx.state).await;
     let (total, offset, rows, seq) = blocking(move || {
         let seq = db.update_seq();
         if access.filtered() {
@@ -1276,7 +1278,7 @@ async fn all_docs(ctx: Ctx, db: Arc<Database>, prefix: Option<&'static str>) -> 
     if update_seq {
         out.insert("update_seq".into(), json!(seq));
     }
-    ok(Value::Object(out))
+    crate::stream::json(permit, Value::Object(out))
 }
 
 async fn bulk_docs(ctx: Ctx, db: Arc<Database>) -> ApiResult {
@@ -1423,6 +1425,7 @@ async fn bulk_get(ctx: Ctx, db: Arc<Database>) -> ApiResult {
     let mut base = read_options(&ctx.query)?;
     base.latest = ctx.query.flag("latest")?;
     let access = ctx.access.clone();
+    let permit = crate::stream::permit(&ctx.state).await;
     let results = blocking(move || {
         let mut out = vec![];
         for d in docs {
@@ -1486,5 +1489,5 @@ async fn bulk_get(ctx: Ctx, db: Arc<Database>) -> ApiResult {
         Ok(out)
     })
     .await?;
-    ok(json!({"results": results}))
+    crate::stream::json(permit, json!({"results": results}))
 }

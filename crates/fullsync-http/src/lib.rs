@@ -11,7 +11,9 @@
 
 pub mod auth;
 mod changes;
+pub mod conn;
 mod handlers;
+pub mod stream;
 pub mod util;
 mod views;
 
@@ -79,6 +81,8 @@ pub struct AppState {
     compacting: Mutex<std::collections::HashSet<String>>,
     /// Folders that error answers never show (see `hidden_dirs`).
     hidden_dirs: Vec<(String, &'static str)>,
+    /// The limit of concurrent large answers (see [`stream`]).
+    pub heavy: stream::Heavy,
 }
 
 /// Builds the axum router serving the CouchDB API.
@@ -96,6 +100,7 @@ pub fn router_with_views(
     let state = Arc::new(AppState {
         users: auth::Users::new(engine.clone()),
         hidden_dirs: hidden_dirs(&engine),
+        heavy: stream::Heavy::default_for_machine(),
         engine,
         views,
         cfg,
@@ -132,13 +137,11 @@ pub async fn serve_router(
     on_bound: impl FnOnce(SocketAddr),
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let listener = tokio::net::TcpListener::bind(bind).await.map_err(|e| {
+    let listener = conn::listen(bind).map_err(|e| {
         std::io::Error::new(e.kind(), format!("cannot listen on {bind}: {e}. Is another server using this port? Try --port 0 for a free one."))
     })?;
     on_bound(listener.local_addr()?);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    conn::serve(listener, app, shutdown).await
 }
 
 /// Serves `app` on `bind` from a thread of its own, with its own Tokio runtime (two workers),
@@ -185,16 +188,8 @@ pub async fn serve(
     on_bound: impl FnOnce(SocketAddr),
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let listener = tokio::net::TcpListener::bind(cfg.bind).await.map_err(|e| {
-        std::io::Error::new(
-            e.kind(),
-            format!("cannot listen on {}: {e}. Is another server using this port? Try --port 0 for a free one.", cfg.bind),
-        )
-    })?;
-    on_bound(listener.local_addr()?);
-    axum::serve(listener, router(engine, cfg))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let bind = cfg.bind;
+    serve_router(router(engine, cfg), bind, on_bound, shutdown).await
 }
 
 /// Whether a `Host` header value names this machine.
@@ -375,13 +370,26 @@ async fn handle(state: &Arc<AppState>, req: Request) -> Result<Response, ApiErro
             format!("The request is larger than the {limit} byte limit."),
         ));
     }
-    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
-        ApiError::new(
-            413,
-            "too_large",
-            format!("The request is larger than the {limit} byte limit."),
-        )
-    })?;
+    let read = tokio::time::timeout(conn::BODY_TIMEOUT, axum::body::to_bytes(body, limit));
+    let bytes = read
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                408,
+                "request_timeout",
+                format!(
+                    "The request body did not arrive within {} s; send it again.",
+                    conn::BODY_TIMEOUT.as_secs()
+                ),
+            )
+        })?
+        .map_err(|_| {
+            ApiError::new(
+                413,
+                "too_large",
+                format!("The request is larger than the {limit} byte limit."),
+            )
+        })?;
     let ctx = handlers::Ctx {
         state: state.clone(),
         method: parts.method,
