@@ -1,6 +1,7 @@
 // Load: 1,000 concurrent requests, each on its own connection, mixing large answers
 // (`_all_docs` over a database with a 1 MB document id, views, `_changes`, `_find`, `_bulk_get`)
-// with reads and writes. Every request must get a whole answer: no connection reset, no 5xx.
+// with reads and writes (which run concurrently, so counts only grow). Every request must get a
+// whole, correct answer: no connection reset, no 5xx.
 // (Memory under load is measured by bench/node/memory.mjs, not asserted here.)
 
 import { describe, it, before, after } from 'node:test';
@@ -34,10 +35,10 @@ describe('1,000 concurrent requests', { timeout: 120_000 }, () => {
   it('every request gets a whole answer: no reset, no 5xx', async () => {
     const post = (path, body) => raw(url(path), { method: 'POST', headers: JSON_CT, body: JSON.stringify(body), timeoutMs: 100_000 });
     const kinds = [
-      ['_all_docs', () => raw(url(`${DB}/_all_docs`), { timeoutMs: 100_000 }), (j) => j.rows.length === 201 && j.rows[0].id === bigId],
-      ['view', () => raw(url(`${DB}/_design/app/_view/by_type?group=true`), { timeoutMs: 100_000 }), (j) => j.rows.length === 3],
-      ['_changes', () => raw(url(`${DB}/_changes`), { timeoutMs: 100_000 }), (j) => j.results.length === 202],
-      ['_find', () => post(`${DB}/_find`, { selector: { type: 'odd' } }), (j) => j.docs.length === 100],
+      ['_all_docs', () => raw(url(`${DB}/_all_docs`), { timeoutMs: 100_000 }), (j) => j.total_rows >= 202 && j.rows.some((r) => r.id === bigId)],
+      ['view', () => raw(url(`${DB}/_design/app/_view/by_type?group=true`), { timeoutMs: 100_000 }), (j) => ['big', 'even', 'odd'].every((t, k) => j.rows.some((r) => r.key === t && r.value === [1, 100, 100][k]))],
+      ['_changes', () => raw(url(`${DB}/_changes`), { timeoutMs: 100_000 }), (j) => j.results.length >= 202 && j.results.some((r) => r.id === bigId)],
+      ['_find', () => post(`${DB}/_find`, { selector: { type: 'odd' }, limit: 1000 }), (j) => j.docs.length === 100],
       ['_bulk_get', () => post(`${DB}/_bulk_get`, { docs: [{ id: 'd001' }, { id: 'd002' }] }), (j) => j.results.length === 2],
       ['GET doc', () => raw(url(`${DB}/d003`), { timeoutMs: 100_000 }), (j) => j.n === 3],
       ['PUT doc', (i) => raw(url(`${DB}/w${i}`), { method: 'PUT', headers: JSON_CT, body: JSON.stringify({ i }), timeoutMs: 100_000 }), (j) => j.ok === true],

@@ -572,6 +572,31 @@ impl Studio {
     }
 }
 
+/// `message` without the absolute paths of the data folder (`the data folder`) and of the
+/// user's home (`~`): error messages never show them.
+pub(crate) fn without_private_dirs(message: &str, data: Option<&Path>) -> String {
+    let mut dirs: Vec<(String, &str)> = vec![];
+    if let Some(d) = data {
+        if let Ok(c) = d.canonicalize() {
+            dirs.push((c.to_string_lossy().to_string(), "the data folder"));
+        }
+        dirs.push((d.to_string_lossy().to_string(), "the data folder"));
+    }
+    for var in ["HOME", "USERPROFILE"] {
+        if let Some(h) = std::env::var_os(var).filter(|h| h.len() > 1) {
+            dirs.push((h.to_string_lossy().to_string(), "~"));
+        }
+    }
+    dirs.sort_by_key(|(d, _)| std::cmp::Reverse(d.len()));
+    let mut out = message.to_string();
+    for (d, name) in dirs {
+        if !d.is_empty() && out.contains(&d) {
+            out = out.replace(&d, name);
+        }
+    }
+    out
+}
+
 /// Refuses to edit a project that has a symbolic link leading outside it: an edit could write
 /// through the link into another folder of this machine.
 pub(crate) fn refuse_escapes(root: &Path) -> Result<(), ApiError> {
@@ -698,6 +723,14 @@ fn tree_of(
 impl Studio {
     /// Handles one command.
     pub fn handle(&self, req: Request) -> Result<Value, ApiError> {
+        self.dispatch(req).map_err(|mut e| {
+            e.message = without_private_dirs(&e.message, self.engine.dir());
+            e
+        })
+    }
+
+    /// [`Studio::handle`], before error messages are cleaned of private folders.
+    fn dispatch(&self, req: Request) -> Result<Value, ApiError> {
         match req {
             Request::ProjectOpen { path, remember } => {
                 let root = PathBuf::from(&path);
@@ -1060,6 +1093,25 @@ fn live_leaves(dbh: &fullsync_engine::Database, id: &str) -> Result<Vec<Value>, 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn error_messages_never_show_the_data_folder_or_the_home() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let m = format!("cannot open {}/db.redb", data.display());
+        assert_eq!(
+            without_private_dirs(&m, Some(&data)),
+            "cannot open the data folder/db.redb"
+        );
+        if let Some(home) = std::env::var_os("HOME").filter(|h| h.len() > 1) {
+            let home = home.to_string_lossy().to_string();
+            let m = format!("{home}/.config/fullsync/servers.toml is invalid");
+            assert_eq!(
+                without_private_dirs(&m, None),
+                "~/.config/fullsync/servers.toml is invalid"
+            );
+        }
+    }
 
     #[test]
     fn documents_put_get_delete_with_conflicts() {
