@@ -665,7 +665,14 @@ fn build_index(
         }
         query.join().unwrap_or_else(|_| Err(timed_out()))
     })?;
-    progress(index_progress(db, db_name, ddoc_id));
+    // The view answered, so its index is up to date with the database as it was when asked;
+    // servers that report no indexing progress are given the database's sequence.
+    let last = index_progress(db, db_name, ddoc_id).or_else(|| {
+        let (s, info) = db.call("GET", "", None).ok()?;
+        let seq = (s == 200).then(|| seq_number(&info["update_seq"]))??;
+        Some((seq, seq))
+    });
+    progress(last);
     Ok(())
 }
 
@@ -723,7 +730,6 @@ fn staged_write(
     let mut doc = after.clone();
     doc["_id"] = json!(staging_id);
     put_ddoc(db, &staging_id, &doc)?;
-    let first = &item.reindex[0];
     progress(
         format!(
             "building the index of {} in {staging_id} ({} view(s))",
@@ -732,16 +738,22 @@ fn staged_write(
         ),
         None,
     );
-    build_index(db, &item.db, &staging_id, first, timeout, &mut |p| {
-        let msg = match p {
-            Some((d, t)) => format!("building {staging_id}: {d} of {t} change(s) indexed"),
-            None => format!("building {staging_id}"),
-        };
-        progress(msg, p)
-    })?;
+    // CouchDB builds the whole design document on the first query; PouchDB indexes each view
+    // on its own, so every view is asked (the others answer at once on CouchDB).
+    for view in &item.reindex {
+        build_index(db, &item.db, &staging_id, view, timeout, &mut |p| {
+            let msg = match p {
+                Some((d, t)) => format!("building {staging_id}: {d} of {t} change(s) indexed"),
+                None => format!("building {staging_id}"),
+            };
+            progress(msg, p)
+        })?;
+    }
     put_ddoc(db, &item.id, after)?;
     // Open the live index (the one just built: same signature) before the staging copy goes.
-    build_index(db, &item.db, &item.id, first, timeout, &mut |_| {})?;
+    for view in &item.reindex {
+        build_index(db, &item.db, &item.id, view, timeout, &mut |_| {})?;
+    }
     progress(
         format!("{} answers from the index built in {staging_id}", item.id),
         None,
