@@ -180,7 +180,7 @@ server: string,
 /**
  * A deploy id of `deploy_history` (`0`: before the first deploy).
  */
-rollback_to?: bigint | null, } } | { "cmd": "deploy_apply", "args": { 
+rollback_to?: number | null, } } | { "cmd": "deploy_apply", "args": { 
 /**
  * Server profile name.
  */
@@ -193,7 +193,7 @@ staged?: boolean,
  * Restore the design documents of this deploy id (see `deploy_history`; `0`: before
  * the first deploy) instead of deploying the project.
  */
-rollback_to?: bigint | null, } } | { "cmd": "deploy_history", "args": { 
+rollback_to?: number | null, } } | { "cmd": "deploy_history", "args": { 
 /**
  * Server profile name.
  */

@@ -217,7 +217,7 @@ pub enum Request {
         server: String,
         /// A deploy id of `deploy_history` (`0`: before the first deploy).
         #[serde(default)]
-        #[ts(optional = nullable)]
+        #[ts(as = "Option<f64>", optional = nullable)]
         rollback_to: Option<u64>,
     },
     /// Starts deploying the open project to a server in the background (or, with
@@ -232,7 +232,7 @@ pub enum Request {
         /// Restore the design documents of this deploy id (see `deploy_history`; `0`: before
         /// the first deploy) instead of deploying the project.
         #[serde(default)]
-        #[ts(optional = nullable)]
+        #[ts(as = "Option<f64>", optional = nullable)]
         rollback_to: Option<u64>,
     },
     /// The deploys of the open project recorded for a server, newest first.
