@@ -280,9 +280,9 @@ pub struct DeployStatus {
     pub staged: bool,
     /// For a rollback: the deploy id it restores.
     pub rollback_to: Option<u64>,
-    /// While an index builds: changes indexed so far.
+    /// Staged deploys: changes indexed so far by the latest index build (kept once it ends).
     pub index_done: Option<u64>,
-    /// While an index builds: changes to index.
+    /// Staged deploys: changes the latest index build had to index.
     pub index_total: Option<u64>,
 }
 
@@ -357,8 +357,11 @@ impl Deploys {
                             s.current = pr.current;
                             s.total = pr.total;
                             s.message = pr.message;
-                            s.index_done = pr.index_done;
-                            s.index_total = pr.index_total;
+                            // The last index figures stay shown once the build is over.
+                            if pr.index_total.is_some() {
+                                s.index_done = pr.index_done;
+                                s.index_total = pr.index_total;
+                            }
                         },
                     )
                     .map_err(|e| deploy_error(&server, e))
