@@ -202,6 +202,11 @@ for (const kind of ['serve', 'pouchdb-server']) {
     const events = rep.stdout.trim().split('\n').map((l) => JSON.parse(l));
     const directions = new Set(events.filter((e) => e.direction).map((e) => e.direction));
     assert.deepEqual([...directions], ['push'], rep.stdout);
+    // Server to server is a push too (it writes to the target).
+    assert.ok([201, 412].includes((await s.call('PUT', 'orders-copy')).status));
+    const rep2 = await fullsync(['replicate', '--data', data, `${s.url}orders`, `${s.url}orders-copy`, '--json-events'], s.env);
+    const dirs2 = new Set(rep2.stdout.trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.direction).map((e) => e.direction));
+    assert.deepEqual([...dirs2], ['push'], rep2.stdout);
     const leaves = (await s.call('GET', 'orders/_design/app?open_revs=all')).body;
     assert.ok(leaves.length >= 1);
     for (const l of leaves) assert.equal(l.ok.fullsync_project, 'sample', 'every version of _design/app has the marker');

@@ -377,11 +377,22 @@ impl Deploys {
                             .iter()
                             .map(|i| format!("{:?} {}/{}", i.action, i.db, i.id).to_lowercase())
                             .collect();
-                        s.message = format!(
-                            "deployed: {} design document change(s), {} database(s) created",
-                            s.applied.len(),
-                            s.created_dbs.len()
-                        );
+                        s.message = match rollback_to {
+                            Some(to) => format!(
+                                "rolled back to {}: {} design document change(s)",
+                                if to == 0 {
+                                    "before the first deploy".to_string()
+                                } else {
+                                    format!("deploy {to}")
+                                },
+                                s.applied.len()
+                            ),
+                            None => format!(
+                                "deployed: {} design document change(s), {} database(s) created",
+                                s.applied.len(),
+                                s.created_dbs.len()
+                            ),
+                        };
                     }
                     Err(e) => {
                         s.state = "error";

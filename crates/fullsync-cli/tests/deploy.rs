@@ -223,3 +223,34 @@ fn deploy_redeploy_change_rollback_and_resume_after_a_killed_server() {
     srv.kill().unwrap();
     srv.wait().unwrap();
 }
+
+/// `fullsync view` reads a data directory without leaving a `server.json` in it.
+#[test]
+fn view_writes_no_server_json_into_the_data_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../projects/sample");
+    let out = Command::new(env!("CARGO_BIN_EXE_fullsync"))
+        .args(["project", "sync"])
+        .arg(&sample)
+        .arg("--data")
+        .arg(&data)
+        .arg("--load-data")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    std::fs::remove_file(data.join("server.json")).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_fullsync"))
+        .args(["view", "--data"])
+        .arg(&data)
+        .args(["orders", "app/by_status", "group=true"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("paid"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(!data.join("server.json").exists());
+}
