@@ -895,8 +895,7 @@ fn state_after(reports: &[Report], to: u64) -> Vec<((String, String), Option<Val
                 .iter()
                 .filter(|r| r.started <= to)
                 .flat_map(|r| r.applied.iter())
-                .filter(same)
-                .last();
+                .rfind(same);
             let content = match last_until {
                 Some(i) => i.after.clone(),
                 None => reports
