@@ -740,13 +740,19 @@ fn staged_write(
     );
     // CouchDB builds the whole design document on the first query; PouchDB indexes each view
     // on its own, so every view is asked (the others answer at once on CouchDB).
+    let mut last = None;
     for view in &item.reindex {
         build_index(db, &item.db, &staging_id, view, timeout, &mut |p| {
-            let msg = match p {
-                Some((d, t)) => format!("building {staging_id}: {d} of {t} change(s) indexed"),
-                None => format!("building {staging_id}"),
-            };
-            progress(msg, p)
+            // Each view reports where the index is; say it once.
+            if p.is_none() || p == last {
+                return;
+            }
+            last = p;
+            let (d, t) = p.unwrap_or_default();
+            progress(
+                format!("building {staging_id}: {d} of {t} change(s) indexed"),
+                p,
+            )
         })?;
     }
     put_ddoc(db, &item.id, after)?;
