@@ -157,9 +157,12 @@ export const deployScreen: Screen = (backend: Backend, body) => {
   async function loadHistory(server: string) {
     try {
       const r = await backend.call<{ server: string; deploys: HistoryEntry[] }>('deploy_history', { server });
-      const rows = r.deploys.map((d, i) => {
+      // The newest deploy that changed something is the one in effect; a deploy that failed
+      // before changing anything is no state to go back to.
+      const inEffect = r.deploys.find((d) => d.applied.length)?.id;
+      const rows = r.deploys.map((d) => {
         const back = el('button', { 'data-testid': 'history-rollback', title: 'Put the design documents back as this deploy left them' }, 'Roll back to this');
-        back.disabled = i === 0;
+        back.disabled = d.id === inEffect || !d.applied.length;
         back.addEventListener('click', async () => {
           if (!confirm(`Restore the design documents of ${server} as deploy ${d.id} (${d.time}) left them?`)) return;
           try {

@@ -1175,7 +1175,14 @@ fn deploy_history_cmd(project: &std::path::Path, servers: &[String]) -> anyhow::
             println!("no deploy recorded");
         }
         for r in reports.iter().rev() {
-            println!("{}", r.summary());
+            if r.applied.is_empty() && r.error.is_none() {
+                continue;
+            }
+            if r.applied.is_empty() {
+                println!("{}  (nothing applied: not a rollback target)", r.summary());
+            } else {
+                println!("{}", r.summary());
+            }
         }
     }
     Ok(())
