@@ -176,7 +176,24 @@ groups?: Array<string>, } } | { "cmd": "servers_list" } | { "cmd": "server_save"
 /**
  * Server profile name.
  */
-server: string, } } | { "cmd": "deploy_apply", "args": { 
+server: string, 
+/**
+ * A deploy id of `deploy_history` (`0`: before the first deploy).
+ */
+rollback_to?: number | null, } } | { "cmd": "deploy_apply", "args": { 
+/**
+ * Server profile name.
+ */
+server: string, 
+/**
+ * Build changed views in a staging design document first, and switch once built.
+ */
+staged?: boolean, 
+/**
+ * Restore the design documents of this deploy id (see `deploy_history`; `0`: before
+ * the first deploy) instead of deploying the project.
+ */
+rollback_to?: number | null, } } | { "cmd": "deploy_history", "args": { 
 /**
  * Server profile name.
  */

@@ -1,15 +1,18 @@
 // The Deploy screen: server profiles (saved without secrets; a password goes to the OS
 // keyring), the plan of deploying the open project to the checked servers (databases to create,
-// design documents added/changed/removed, views the server will reindex, and the diff), and
-// deploys run in the background with progress and their result.
+// design documents added/changed/removed, every view the server will reindex with the number of
+// documents, conflicts to resolve, and the diff), deploys run in the background with progress
+// (staged: the index build's progress too), and each server's deploy history with rollback to
+// any earlier deploy.
 
 import type { Backend } from './backend';
 import { el, jobCards, messageLine, type Screen } from './ops-kit';
 
 interface Server { name: string; kind: string; url: string; user: string | null; password: string; password_var: string }
-interface PlanItem { db: string; id: string; action: 'create' | 'update' | 'delete' | 'unchanged'; reindex: string[] }
-interface Plan { server: string; url: string; noop: boolean; create_dbs: { db: string; revs_limit: number }[]; items: PlanItem[]; counts: Record<string, number>; rendered: string }
-interface DeployJob { id: string; server: string; state: string; current: number; total: number; message: string; applied: string[]; created_dbs: string[]; error: string | null }
+interface PlanItem { db: string; id: string; action: 'create' | 'update' | 'delete' | 'unchanged'; reindex: string[]; doc_count: number | null; conflicts: string[] }
+interface Plan { server: string; url: string; noop: boolean; rollback_to: number | null; create_dbs: { db: string; revs_limit: number }[]; items: PlanItem[]; counts: Record<string, number>; rendered: string }
+interface DeployJob { id: string; server: string; state: string; current: number; total: number; message: string; applied: string[]; created_dbs: string[]; error: string | null; staged: boolean; rollback_to: number | null; index_done: number | null; index_total: number | null }
+interface HistoryEntry { id: number; time: string; kind: string; rollback_to: number | null; complete: boolean; error: string | null; summary: string; applied: string[] }
 
 const SIGN: Record<string, string> = { create: '+', update: '~', delete: '−', unchanged: '=' };
 
@@ -26,16 +29,20 @@ export const deployScreen: Screen = (backend: Backend, body) => {
     el('label', {}, 'Name', name), el('label', { class: 'wide' }, 'URL', url), el('label', {}, 'Kind', kind), el('label', {}, 'User', user), el('label', {}, 'Password', password), save);
   const showPlan = el('button', { class: 'primary', 'data-testid': 'deploy-plan' }, 'Show plan');
   const deploy = el('button', { 'data-testid': 'deploy-apply' }, 'Deploy');
+  const staged = el('input', { type: 'checkbox', 'data-testid': 'deploy-staged' });
+  const stagedLabel = el('label', { class: 'inline', title: 'Build changed views in a staging design document and switch once the index is built: the live views never answer from a partial index' }, staged, 'staged');
+  const showHistory = el('button', { 'data-testid': 'deploy-history-show' }, 'History');
+  const history = el('div', { class: 'history', 'data-testid': 'deploy-history' }, el('p', { class: 'hint' }, 'Check a server, then History: its deploys, with rollback to any of them.'));
   const plans = el('div', { class: 'plans', 'data-testid': 'deploy-plans' }, el('p', { class: 'hint' }, 'Check one or more servers, then Show plan: nothing is changed until you Deploy.'));
   const jobs = el('div', { class: 'jobs', 'data-testid': 'deploy-jobs' });
 
   body.replaceChildren(
     el('div', { class: 'ops-col narrow' },
       el('h3', {}, 'Servers'), servers,
-      el('div', { class: 'row' }, showPlan, deploy), msg.box,
+      el('div', { class: 'row' }, showPlan, deploy, stagedLabel, showHistory), msg.box,
       el('h3', {}, 'Add or update a server'), form,
       el('p', { class: 'hint' }, 'Profiles are saved in your configuration folder without secrets; passwords come from the OS keyring or FULLSYNC_SERVER_<NAME>_PASSWORD.')),
-    el('div', { class: 'ops-col' }, el('h3', {}, 'Plan'), plans, el('h3', {}, 'Deploys'), jobs),
+    el('div', { class: 'ops-col' }, el('h3', {}, 'Plan'), plans, el('h3', {}, 'Deploys'), jobs, el('h3', {}, 'History'), history),
   );
 
   const checked = () => [...servers.querySelectorAll<HTMLInputElement>('input[type=checkbox]:checked')].map((b) => b.value);
@@ -83,14 +90,19 @@ export const deployScreen: Screen = (backend: Backend, body) => {
       ...p.create_dbs.map((d) => el('li', { class: 'create', 'data-db': d.db }, el('span', { class: 'sign' }, '+'), `database ${d.db}`, el('span', { class: 'muted' }, `revs_limit ${d.revs_limit}`))),
       ...p.items.filter((i) => i.action !== 'unchanged').map((i) => el('li', { class: i.action, 'data-id': `${i.db}/${i.id}`, 'data-action': i.action },
         el('span', { class: 'sign' }, SIGN[i.action]), `${i.db}/${i.id}`,
-        i.reindex.length ? el('span', { class: 'reindex' }, `reindex: ${i.reindex.join(', ')}`) : '')));
+        i.conflicts.length ? el('span', { class: 'badge error', 'data-testid': 'plan-conflicts', title: i.conflicts.join(', ') }, `${i.conflicts.length} conflict(s) to resolve`) : '',
+        i.reindex.length ? el('span', { class: 'reindex', 'data-testid': 'plan-reindex', 'data-views': i.reindex.join(','), title: i.reindex.length > 1 ? 'These views share one index: changing any of them rebuilds them all' : '' },
+          `reindex: ${i.reindex.join(', ')}`,
+          i.doc_count !== null ? ` · ${i.doc_count.toLocaleString('en')} documents` : '',
+          i.reindex.length > 1 ? ` · one index for ${i.reindex.length} views` : '') : '')));
     const diff = el('pre', { class: 'plan-diff', 'data-testid': 'plan-diff' },
       ...p.rendered.split('\n').filter(Boolean).map((line) => {
         const t = line.trimStart();
         const cls = t.startsWith('+') ? 'add' : t.startsWith('-') ? 'del' : t.startsWith('~') ? 'chg' : t.startsWith('=') ? 'same' : '';
         return el('span', cls ? { class: cls } : {}, line + '\n');
       }));
-    return el('section', { class: 'plan', 'data-server': p.server }, summary, items, el('details', { open: '' }, el('summary', {}, 'diff (as `fullsync deploy --dry-run` prints it)'), diff));
+    const title = p.rollback_to === null ? '' : el('div', { class: 'hint' }, p.rollback_to === 0 ? 'Rollback to before the first deploy' : `Rollback to deploy ${p.rollback_to}`);
+    return el('section', { class: 'plan', 'data-server': p.server }, title, summary, items, el('details', { open: '' }, el('summary', {}, 'diff (as `fullsync deploy --dry-run` prints it)'), diff));
   }
 
   showPlan.addEventListener('click', async () => {
@@ -111,10 +123,11 @@ export const deployScreen: Screen = (backend: Backend, body) => {
   deploy.addEventListener('click', async () => {
     const picked = checked();
     if (!picked.length) return msg.say('Check at least one server to deploy to.', true);
-    if (!confirm(`Deploy the project's design documents to ${picked.join(', ')}?`)) return;
+    const how = staged.checked ? ' (staged: views are built before the switch)' : '';
+    if (!confirm(`Deploy the project's design documents to ${picked.join(', ')}${how}?`)) return;
     for (const s of picked) {
       try {
-        await backend.call<DeployJob>('deploy_apply', { server: s });
+        await backend.call<DeployJob>('deploy_apply', { server: s, staged: staged.checked });
       } catch (e) {
         msg.say(`${s}: ${(e as Error).message}`, true);
       }
@@ -127,16 +140,68 @@ export const deployScreen: Screen = (backend: Backend, body) => {
     x.disabled = j.state === 'running';
     x.addEventListener('click', () => void backend.call('deploy_dismiss', { id: j.id }).then(refresh, (e) => msg.say((e as Error).message, true)));
     const bar = el('progress', { max: String(Math.max(j.total, 1)), value: String(j.total ? j.current : j.state === 'done' ? 1 : 0), 'data-current': String(j.current), 'data-total': String(j.total) });
+    const what = j.rollback_to !== null ? `rollback of ${j.server} to ${j.rollback_to || 'before the first deploy'}` : `${j.staged ? 'staged ' : ''}deploy to ${j.server}`;
+    const index = j.index_total !== null && j.index_done !== null
+      ? el('div', { class: 'leg', 'data-testid': 'deploy-index-progress', 'data-done': String(j.index_done), 'data-total': String(j.index_total) },
+        el('span', { class: 'leg-dir' }, 'index'), el('progress', { max: String(Math.max(j.index_total, 1)), value: String(j.index_done) }),
+        el('span', { class: 'mono leg-count' }, `${j.index_done}/${j.index_total}`), el('span', { class: 'hint' }, 'changes indexed'))
+      : '';
     return el('div', { class: `job ${j.state}`, 'data-id': j.id, 'data-state': j.state },
-      el('div', { class: 'job-head' }, el('div', { class: 'job-title' }, el('span', { class: `badge ${j.state}`, 'data-testid': 'job-state' }, j.state), el('strong', {}, `deploy to ${j.server}`)), el('div', { class: 'job-actions' }, x)),
+      el('div', { class: 'job-head' }, el('div', { class: 'job-title' }, el('span', { class: `badge ${j.state}`, 'data-testid': 'job-state' }, j.state), el('strong', {}, what)), el('div', { class: 'job-actions' }, x)),
       el('div', { class: 'leg' }, el('span', { class: 'leg-dir' }, 'steps'), bar, el('span', { class: 'mono leg-count' }, `${j.current}/${j.total}`), el('span', { class: 'hint', 'data-testid': 'deploy-message' }, j.message)),
+      index,
       j.applied.length ? el('details', {}, el('summary', {}, `${j.applied.length} change(s) applied`), el('ul', { class: 'mono' }, ...j.applied.map((a) => el('li', {}, a)))) : '',
       j.error ? el('div', { class: 'job-errors' }, j.error) : '');
   }
 
+  async function loadHistory(server: string) {
+    try {
+      const r = await backend.call<{ server: string; deploys: HistoryEntry[] }>('deploy_history', { server });
+      // The newest deploy that changed something is the one in effect; a deploy that failed
+      // before changing anything is no state to go back to.
+      const inEffect = r.deploys.find((d) => d.applied.length)?.id;
+      const rows = r.deploys.map((d) => {
+        const back = el('button', { 'data-testid': 'history-rollback', title: 'Put the design documents back as this deploy left them' }, 'Roll back to this');
+        back.disabled = d.id === inEffect || !d.applied.length;
+        back.addEventListener('click', async () => {
+          if (!confirm(`Restore the design documents of ${server} as deploy ${d.id} (${d.time}) left them?`)) return;
+          try {
+            await backend.call<DeployJob>('deploy_apply', { server, rollback_to: d.id, staged: staged.checked });
+            await refresh();
+          } catch (e) {
+            msg.say(`${server}: ${(e as Error).message}`, true);
+          }
+        });
+        return el('li', { 'data-id': String(d.id), 'data-kind': d.kind, class: d.complete ? '' : 'error' },
+          el('span', { class: 'mono' }, d.time), el('span', { class: 'badge' }, d.kind),
+          el('span', { class: 'history-what' }, d.summary.split(': ').slice(1).join(': ')), back);
+      });
+      history.replaceChildren(el('div', { 'data-server': server },
+        el('strong', {}, server),
+        rows.length ? el('ul', { class: 'history-items' }, ...rows) : el('p', { class: 'hint' }, 'No deploy recorded for this server yet.')));
+    } catch (e) {
+      history.replaceChildren(el('div', { class: 'error' }, (e as Error).message));
+    }
+  }
+
+  showHistory.addEventListener('click', () => {
+    const picked = checked();
+    if (picked.length !== 1) return msg.say('Check one server to see its deploy history.', true);
+    void loadHistory(picked[0]);
+  });
+
   const showJobs = jobCards<DeployJob>(jobs, card, 'No deploy yet.');
+  const finished = new Set<string>();
   async function refresh() {
-    showJobs(await backend.call<DeployJob[]>('deploy_status'));
+    const all = await backend.call<DeployJob[]>('deploy_status');
+    showJobs(all);
+    // A deploy or rollback that just ended changes the history shown.
+    const shown = history.querySelector<HTMLElement>('[data-server]')?.dataset.server;
+    for (const j of all) {
+      if (j.state === 'running' || finished.has(j.id)) continue;
+      finished.add(j.id);
+      if (shown === j.server) void loadHistory(shown);
+    }
   }
 
 

@@ -188,21 +188,55 @@ fn couch_profile(server: &str) -> Result<ServerProfile, ApiError> {
     Ok(profile)
 }
 
-fn plan_for(root: &Path, server: &str) -> Result<(Plan, fullsync_replicate::HttpPeer), ApiError> {
+fn plan_for(
+    root: &Path,
+    server: &str,
+    rollback_to: Option<u64>,
+) -> Result<(Plan, fullsync_replicate::HttpPeer), ApiError> {
     let p = load_project(root)?;
     let profile = couch_profile(server)?;
     let peer = fullsync_deploy::deploy::connect(&profile).map_err(|e| deploy_error(server, e))?;
-    let plan =
-        fullsync_deploy::deploy::plan(&p, &peer, server).map_err(|e| deploy_error(server, e))?;
+    let plan = match rollback_to {
+        Some(to) => fullsync_deploy::deploy::rollback_plan(&p.root, &peer, server, Some(to)),
+        None => fullsync_deploy::deploy::plan(&p, &peer, server),
+    }
+    .map_err(|e| deploy_error(server, e))?;
     Ok((plan, peer))
 }
 
-/// The plan of a deploy of the project at `root` to profile `server` (nothing is changed):
-/// `create_dbs`, `items` (each `db`, `id`, `action` create/update/delete/unchanged,
-/// `reindex`), `counts`, `noop`, and `rendered`, the readable diff `fullsync deploy --dry-run`
-/// prints.
-pub fn plan(root: &Path, server: &str) -> Result<Value, ApiError> {
-    let (plan, peer) = plan_for(root, server)?;
+/// The deploys of the project at `root` recorded for `server`, newest first: each with `id`
+/// (for `rollback_to`), `time` (UTC), `kind` (`deploy`, `staged deploy`, `rollback`),
+/// `rollback_to`, `complete`, `error`, `summary` (the `fullsync deploy --history` line) and
+/// `applied` (`update orders/_design/app`, ...).
+pub fn history(root: &Path, server: &str) -> Result<Value, ApiError> {
+    let reports =
+        fullsync_deploy::deploy::history(root, server).map_err(|e| deploy_error(server, e))?;
+    Ok(json!({
+        "server": server,
+        "deploys": reports.iter().rev().filter(|r| !r.applied.is_empty() || r.error.is_some()).map(|r| json!({
+            "id": r.id(),
+            "time": fullsync_deploy::deploy::format_time(r.started),
+            "kind": match (r.rollback_to, r.staged) {
+                (Some(_), _) => "rollback",
+                (None, true) => "staged deploy",
+                (None, false) => "deploy",
+            },
+            "rollback_to": r.rollback_to,
+            "complete": r.complete,
+            "error": r.error,
+            "summary": r.summary(),
+            "applied": r.applied.iter().map(|i| format!("{:?} {}/{}", i.action, i.db, i.id).to_lowercase()).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+    }))
+}
+
+/// The plan of a deploy of the project at `root` to profile `server` (nothing is changed), or
+/// of restoring deploy `rollback_to`: `create_dbs`, `items` (each `db`, `id`, `action`
+/// create/update/delete/unchanged, `reindex`: every view the server rebuilds, `doc_count`: the
+/// documents of the database, `conflicts`: conflicting revisions the deploy deletes), `counts`,
+/// `noop`, `rollback_to`, and `rendered`, the readable diff `fullsync deploy --dry-run` prints.
+pub fn plan(root: &Path, server: &str, rollback_to: Option<u64>) -> Result<Value, ApiError> {
+    let (plan, peer) = plan_for(root, server, rollback_to)?;
     let count = |a: Action| plan.items.iter().filter(|i| i.action == a).count();
     let url = peer.url().trim_end_matches("/_fullsync_deploy").to_string();
     Ok(json!({
@@ -210,7 +244,8 @@ pub fn plan(root: &Path, server: &str) -> Result<Value, ApiError> {
         "url": url,
         "noop": plan.is_noop(),
         "create_dbs": plan.create_dbs.iter().map(|(db, l)| json!({"db": db, "revs_limit": l})).collect::<Vec<_>>(),
-        "items": plan.items.iter().map(|i| json!({"db": i.db, "id": i.id, "action": i.action, "reindex": i.reindex})).collect::<Vec<_>>(),
+        "rollback_to": plan.rollback_to,
+        "items": plan.items.iter().map(|i| json!({"db": i.db, "id": i.id, "action": i.action, "reindex": i.reindex, "doc_count": i.doc_count, "conflicts": i.conflicts})).collect::<Vec<_>>(),
         "counts": {"create": count(Action::Create), "update": count(Action::Update), "delete": count(Action::Delete), "unchanged": count(Action::Unchanged)},
         "rendered": plan.render(),
     }))
@@ -241,6 +276,14 @@ pub struct DeployStatus {
     pub created_dbs: Vec<String>,
     /// What stopped it, and what to do.
     pub error: Option<String>,
+    /// Whether views are built in staging design documents first.
+    pub staged: bool,
+    /// For a rollback: the deploy id it restores.
+    pub rollback_to: Option<u64>,
+    /// Staged deploys: changes indexed so far by the latest index build (kept once it ends).
+    pub index_done: Option<u64>,
+    /// Staged deploys: changes the latest index build had to index.
+    pub index_total: Option<u64>,
 }
 
 /// The studio's deploy jobs.
@@ -257,7 +300,13 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl Deploys {
     /// Starts deploying the project at `root` to `server` on a thread: a fresh plan, then
     /// apply (recorded in the project's deploy history, as the CLI does).
-    pub fn start(&self, root: PathBuf, server: String) -> Result<DeployStatus, ApiError> {
+    pub fn start(
+        &self,
+        root: PathBuf,
+        server: String,
+        staged: bool,
+        rollback_to: Option<u64>,
+    ) -> Result<DeployStatus, ApiError> {
         // Fail fast on what the user can fix in the form.
         load_project(&root)?;
         couch_profile(&server)?;
@@ -274,21 +323,20 @@ impl Deploys {
             applied: vec![],
             created_dbs: vec![],
             error: None,
+            staged,
+            rollback_to,
+            index_done: None,
+            index_total: None,
         }));
         let st = status.clone();
         std::thread::Builder::new()
             .name(format!("fullsync-studio-deploy-{server}"))
             .spawn(move || {
                 let result = (|| -> Result<fullsync_deploy::deploy::Report, ApiError> {
-                    let (plan, peer) = plan_for(&root, &server)?;
+                    let (plan, peer) = plan_for(&root, &server, rollback_to)?;
                     {
                         let mut s = lock(&st);
-                        s.total = plan.create_dbs.len()
-                            + plan
-                                .items
-                                .iter()
-                                .filter(|i| i.action != Action::Unchanged)
-                                .count();
+                        s.total = plan.create_dbs.len() + plan.steps().len();
                         s.message = if plan.is_noop() {
                             "nothing to deploy: the server is up to date".into()
                         } else {
@@ -300,12 +348,20 @@ impl Deploys {
                         &plan,
                         &peer,
                         &root,
-                        &ApplyOptions::default(),
+                        &ApplyOptions {
+                            staged,
+                            staging_timeout: None,
+                        },
                         &mut |pr| {
                             let mut s = lock(&st2);
                             s.current = pr.current;
                             s.total = pr.total;
                             s.message = pr.message;
+                            // The last index figures stay shown once the build is over.
+                            if pr.index_total.is_some() {
+                                s.index_done = pr.index_done;
+                                s.index_total = pr.index_total;
+                            }
                         },
                     )
                     .map_err(|e| deploy_error(&server, e))
@@ -321,11 +377,22 @@ impl Deploys {
                             .iter()
                             .map(|i| format!("{:?} {}/{}", i.action, i.db, i.id).to_lowercase())
                             .collect();
-                        s.message = format!(
-                            "deployed: {} design document change(s), {} database(s) created",
-                            s.applied.len(),
-                            s.created_dbs.len()
-                        );
+                        s.message = match rollback_to {
+                            Some(to) => format!(
+                                "rolled back to {}: {} design document change(s)",
+                                if to == 0 {
+                                    "before the first deploy".to_string()
+                                } else {
+                                    format!("deploy {to}")
+                                },
+                                s.applied.len()
+                            ),
+                            None => format!(
+                                "deployed: {} design document change(s), {} database(s) created",
+                                s.applied.len(),
+                                s.created_dbs.len()
+                            ),
+                        };
                     }
                     Err(e) => {
                         s.state = "error";

@@ -210,13 +210,33 @@ pub enum Request {
     ServersList,
     /// Adds or replaces a server profile; a password goes to the OS keyring, never to a file.
     ServerSave(deploy::SaveArgs),
-    /// What deploying the open project to a server would change (nothing is written).
+    /// What deploying the open project to a server would change (nothing is written); with
+    /// `rollback_to`, what restoring that earlier deploy would change.
     DeployPlan {
         /// Server profile name.
         server: String,
+        /// A deploy id of `deploy_history` (`0`: before the first deploy).
+        #[serde(default)]
+        #[ts(as = "Option<f64>", optional = nullable)]
+        rollback_to: Option<u64>,
     },
-    /// Starts deploying the open project to a server in the background; answers the job.
+    /// Starts deploying the open project to a server in the background (or, with
+    /// `rollback_to`, restoring an earlier deploy); answers the job.
     DeployApply {
+        /// Server profile name.
+        server: String,
+        /// Build changed views in a staging design document first, and switch once built.
+        #[serde(default)]
+        #[ts(as = "Option<bool>", optional)]
+        staged: bool,
+        /// Restore the design documents of this deploy id (see `deploy_history`; `0`: before
+        /// the first deploy) instead of deploying the project.
+        #[serde(default)]
+        #[ts(as = "Option<f64>", optional = nullable)]
+        rollback_to: Option<u64>,
+    },
+    /// The deploys of the open project recorded for a server, newest first.
+    DeployHistory {
         /// Server profile name.
         server: String,
     },
@@ -1018,10 +1038,21 @@ impl Studio {
             }
             Request::ServersList => deploy::servers_list(),
             Request::ServerSave(args) => deploy::server_save(args),
-            Request::DeployPlan { server } => deploy::plan(&self.root()?, &server),
-            Request::DeployApply { server } => {
-                Ok(json!(self.deploys.start(self.root()?, server)?))
-            }
+            Request::DeployPlan {
+                server,
+                rollback_to,
+            } => deploy::plan(&self.root()?, &server, rollback_to),
+            Request::DeployApply {
+                server,
+                staged,
+                rollback_to,
+            } => Ok(json!(self.deploys.start(
+                self.root()?,
+                server,
+                staged,
+                rollback_to
+            )?)),
+            Request::DeployHistory { server } => deploy::history(&self.root()?, &server),
             Request::DeployStatus => Ok(json!(self.deploys.status())),
             Request::DeployDismiss { id } => {
                 self.deploys.dismiss(&id)?;

@@ -501,6 +501,50 @@ fn server_profiles_deploy_plan_and_apply() {
         .as_str()
         .unwrap()
         .contains("nothing to deploy"));
+    // The history lists the deploy; rolling back to before it removes its design documents.
+    let hist = call(
+        &s,
+        json!({"cmd": "deploy_history", "args": {"server": "remote"}}),
+    );
+    let first = hist["deploys"].as_array().unwrap();
+    assert_eq!(first.len(), 1, "{hist}");
+    assert_eq!(first[0]["kind"], "deploy");
+    assert!(first[0]["applied"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("create orders/_design/app")));
+    let rb = call(
+        &s,
+        json!({"cmd": "deploy_apply", "args": {"server": "remote", "rollback_to": 0}}),
+    );
+    let rb_id = rb["id"].as_str().unwrap().to_string();
+    let rolled = wait_for("the rollback to end", || {
+        let all = call(&s, json!({"cmd": "deploy_status"}));
+        all.as_array()
+            .unwrap()
+            .iter()
+            .find(|j| j["id"] == rb_id.as_str() && j["state"] != "running")
+            .cloned()
+    });
+    assert_eq!(rolled["state"], "done", "{rolled}");
+    assert_eq!(rolled["rollback_to"], 0);
+    assert!(remote
+        .db("orders")
+        .unwrap()
+        .get("_design/app", None, &Default::default())
+        .is_err());
+    let hist = call(
+        &s,
+        json!({"cmd": "deploy_history", "args": {"server": "remote"}}),
+    );
+    let kinds: Vec<&str> = hist["deploys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["rollback", "deploy"], "{hist}");
+    call(&s, json!({"cmd": "deploy_dismiss", "args": {"id": rb_id}}));
     call(&s, json!({"cmd": "deploy_dismiss", "args": {"id": id}}));
     assert_eq!(call(&s, json!({"cmd": "deploy_status"})), json!([]));
 

@@ -244,10 +244,19 @@ enum Cmd {
         /// Show the plan only.
         #[arg(long)]
         dry_run: bool,
-        /// Restore the design documents changed by the last deploy.
-        #[arg(long)]
+        /// Go back one deploy: restore the design documents as they were before the deploy in
+        /// effect (again: one more step back).
+        #[arg(long, conflicts_with = "rollback_to")]
         rollback: bool,
-        /// Build changed views in a staging design document before switching (no downtime).
+        /// Restore the design documents as they were right after deploy ID (see --history;
+        /// 0: before the first recorded deploy).
+        #[arg(long, value_name = "ID")]
+        rollback_to: Option<u64>,
+        /// List the deploys recorded for each server (id, time, what changed) and stop.
+        #[arg(long, conflicts_with_all = ["rollback", "rollback_to", "dry_run", "staged"])]
+        history: bool,
+        /// Build changed views in a staging design document, wait until the index is built
+        /// (with progress), then switch: the live views never answer from a partial index.
         #[arg(long)]
         staged: bool,
     },
@@ -535,7 +544,19 @@ fn run() -> anyhow::Result<()> {
             dry_run,
             rollback,
             staged,
-        } => deploy_cmd(&project, &servers, dry_run, rollback, staged),
+            rollback_to,
+            history,
+        } => {
+            if history {
+                return deploy_history_cmd(&project, &servers);
+            }
+            let rollback = if rollback {
+                Some(None)
+            } else {
+                rollback_to.map(Some)
+            };
+            deploy_cmd(&project, &servers, dry_run, rollback, staged)
+        }
         Cmd::Backup {
             data,
             source,
@@ -833,7 +854,8 @@ fn view_cmd(
             data.display()
         );
     }
-    let engine = Arc::new(fullsync_engine::Engine::open(data)?);
+    // A query leaves no server.json behind: the data directory may belong to another tool.
+    let engine = Arc::new(fullsync_engine::Engine::open_without_uuid_file(data)?);
     let views = fullsync_views::Views::new(engine);
     let q = fullsync_views::ViewQuery::from_params(&params)
         .map_err(|e| anyhow::anyhow!("{}: {e}", e.couch_error()))?;
@@ -897,7 +919,8 @@ fn replicate_cmd(
         opts.timeout,
     )?;
     let tgt = fullsync_replicate::endpoint(target, &engine, Some(views), auth, opts.timeout)?;
-    let direction = if source.contains("://") {
+    // Pull: from a server into a local database; everything else writes to the target (push).
+    let direction = if source.contains("://") && !target.contains("://") {
         fullsync_replicate::Direction::Pull
     } else {
         fullsync_replicate::Direction::Push
@@ -1171,11 +1194,35 @@ fn progress_bar(what: &str, done: u64, total: u64) {
     );
 }
 
+fn deploy_history_cmd(project: &std::path::Path, servers: &[String]) -> anyhow::Result<()> {
+    let (p, _) = load_project(project)?;
+    for name in servers {
+        println!("== {name}");
+        let reports = fullsync_deploy::deploy::history(&p.root, name)?;
+        if reports.is_empty() {
+            println!("no deploy recorded");
+        }
+        for r in reports.iter().rev() {
+            if r.applied.is_empty() && r.error.is_none() {
+                continue;
+            }
+            if r.applied.is_empty() {
+                println!("{}  (nothing applied: not a rollback target)", r.summary());
+            } else {
+                println!("{}", r.summary());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `rollback`: `None` for a deploy, `Some(None)` for one step back, `Some(Some(id))` for
+/// `--rollback-to id`.
 fn deploy_cmd(
     project: &std::path::Path,
     servers: &[String],
     dry_run: bool,
-    rollback: bool,
+    rollback: Option<Option<u64>>,
     staged: bool,
 ) -> anyhow::Result<()> {
     let (p, diags) = load_project(project)?;
@@ -1183,7 +1230,7 @@ fn deploy_cmd(
         .iter()
         .filter(|d| d.severity == fullsync_project::Severity::Error)
         .collect();
-    if !errors.is_empty() && !rollback {
+    if !errors.is_empty() && rollback.is_none() {
         for d in &errors {
             eprintln!("{d}");
         }
@@ -1195,7 +1242,7 @@ fn deploy_cmd(
         let result = (|| -> anyhow::Result<()> {
             let profile = fullsync_deploy::profiles::get(name)?;
             if profile.kind == fullsync_deploy::profiles::ServerKind::Convertigo {
-                if rollback {
+                if rollback.is_some() {
                     anyhow::bail!("rollback is for CouchDB servers; redeploy an earlier version of the project to a Convertigo server");
                 }
                 let tmp = std::env::temp_dir().join(format!(
@@ -1230,8 +1277,8 @@ fn deploy_cmd(
                 return Ok(());
             }
             let server = fullsync_deploy::deploy::connect(&profile)?;
-            let plan = if rollback {
-                fullsync_deploy::deploy::rollback_plan(&p.root, name)?
+            let plan = if let Some(to) = rollback {
+                fullsync_deploy::deploy::rollback_plan(&p.root, &server, name, to)?
             } else {
                 fullsync_deploy::deploy::plan(&p, &server, name)?
             };
@@ -1244,8 +1291,18 @@ fn deploy_cmd(
                 staging_timeout: None,
             };
             let report =
-                fullsync_deploy::deploy::apply(&plan, &server, &p.root, &opts, &mut |pr| {
-                    eprintln!("[{}/{}] {}", pr.current, pr.total, pr.message);
+                fullsync_deploy::deploy::apply(&plan, &server, &p.root, &opts, &mut |pr| match (
+                    pr.index_done,
+                    pr.index_total,
+                ) {
+                    (Some(d), Some(t)) if t > 0 => eprintln!(
+                        "[{}/{}] {} ({}%)",
+                        pr.current,
+                        pr.total,
+                        pr.message,
+                        d * 100 / t
+                    ),
+                    _ => eprintln!("[{}/{}] {}", pr.current, pr.total, pr.message),
                 })?;
             eprintln!(
                 "{name}: applied {} change(s), created {} database(s)",

@@ -92,7 +92,8 @@ fn deploy_redeploy_change_rollback_and_resume_after_a_killed_server() {
     // A second deploy changes nothing.
     let p2 = plan(&load(), &server(port), "t").unwrap();
     assert!(p2.is_noop(), "{}", p2.render());
-    // A changed view updates only its design document, and says which view reindexes.
+    // A changed view updates only its design document, and says which views reindex: all of
+    // the design document's (one index per design document).
     let map = proj.join("connectors/orders/design/app/views/by_status/map.js");
     std::fs::write(
         &map,
@@ -106,10 +107,20 @@ fn deploy_redeploy_change_rollback_and_resume_after_a_killed_server() {
         .filter(|i| i.action != Action::Unchanged)
         .map(|i| (i.id.as_str(), &i.reindex))
         .collect();
-    assert_eq!(
-        changed,
-        vec![("_design/app", &vec!["by_status".to_string()])]
-    );
+    let mut all_views: Vec<String> = ddoc(port, "orders", "_design/app")["views"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .filter(|k| *k != "lib")
+        .cloned()
+        .collect();
+    all_views.sort();
+    assert!(all_views.len() > 1, "{all_views:?}");
+    assert_eq!(changed.len(), 1);
+    assert_eq!(changed[0].0, "_design/app");
+    let mut reindexed = changed[0].1.clone();
+    reindexed.sort();
+    assert_eq!(reindexed, all_views);
     let rev_before = ddoc(port, "orders", "_design/app")["_rev"].clone();
     apply(
         &p3,
@@ -134,7 +145,7 @@ fn deploy_redeploy_change_rollback_and_resume_after_a_killed_server() {
         "staging removed"
     );
     // Rollback restores the previous design document.
-    let rb = rollback_plan(&proj, "t").unwrap();
+    let rb = rollback_plan(&proj, &server(port), "t", None).unwrap();
     apply(
         &rb,
         &server(port),
@@ -211,4 +222,35 @@ fn deploy_redeploy_change_rollback_and_resume_after_a_killed_server() {
     assert!(plan(&load(), &server(port), "t").unwrap().is_noop());
     srv.kill().unwrap();
     srv.wait().unwrap();
+}
+
+/// `fullsync view` reads a data directory without leaving a `server.json` in it.
+#[test]
+fn view_writes_no_server_json_into_the_data_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../projects/sample");
+    let out = Command::new(env!("CARGO_BIN_EXE_fullsync"))
+        .args(["project", "sync"])
+        .arg(&sample)
+        .arg("--data")
+        .arg(&data)
+        .arg("--load-data")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    std::fs::remove_file(data.join("server.json")).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_fullsync"))
+        .args(["view", "--data"])
+        .arg(&data)
+        .args(["orders", "app/by_status", "group=true"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("paid"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(!data.join("server.json").exists());
 }

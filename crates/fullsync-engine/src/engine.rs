@@ -89,6 +89,21 @@ impl Engine {
         })
     }
 
+    /// Opens the existing data directory `dir` without creating `server.json` when it is
+    /// missing (a temporary uuid is used instead): for one-shot tools that read a data
+    /// directory (`fullsync view`) and must not leave files in it.
+    pub fn open_without_uuid_file(dir: &Path) -> Result<Engine> {
+        if dir.join("server.json").exists() {
+            return Engine::open(dir);
+        }
+        Ok(Engine {
+            dir: Some(dir.to_path_buf()),
+            uuid: crate::doc::new_uuid(),
+            dbs: RwLock::new(HashMap::new()),
+            hooks: RwLock::new(vec![]),
+        })
+    }
+
     /// An engine whose databases live in memory only.
     pub fn in_memory() -> Engine {
         Engine {

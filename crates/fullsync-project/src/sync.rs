@@ -31,28 +31,31 @@ pub fn strip_rev(mut v: Value) -> Value {
     v
 }
 
-/// The views of `after` whose index must be rebuilt when a design document goes from
-/// `before` (`None`: it does not exist yet) to `after`: new views and views whose map,
-/// reduce or options changed.
+/// The views of `after` whose index the server rebuilds when a design document goes from
+/// `before` (`None`: it does not exist yet) to `after`.
+///
+/// CouchDB (and this engine) index a design document as one unit, named by its signature: the
+/// map and reduce sources of every view, `views.lib`, the language and the options. Changing
+/// any of them rebuilds **every** view of the design document, so this lists them all; a change
+/// elsewhere (filters, `validate_doc_update`, other members) rebuilds nothing.
 pub fn views_to_rebuild(before: Option<&Value>, after: &Value) -> Vec<String> {
-    let before = before.map(view_sources).unwrap_or_default();
-    view_sources(after)
-        .into_iter()
-        .filter(|v| !before.contains(v))
-        .map(|(k, _)| k)
-        .collect()
+    if before.is_some_and(|b| index_part(b) == index_part(after)) {
+        return vec![];
+    }
+    after
+        .get("views")
+        .and_then(Value::as_object)
+        .map(|m| m.keys().filter(|k| *k != "lib").cloned().collect())
+        .unwrap_or_default()
 }
 
-fn view_sources(v: &Value) -> Vec<(String, Value)> {
-    v.get("views")
-        .and_then(Value::as_object)
-        .map(|m| {
-            m.iter()
-                .filter(|(k, _)| *k != "lib")
-                .map(|(k, d)| (k.clone(), d.clone()))
-                .collect()
-        })
-        .unwrap_or_default()
+/// What a design document's index signature depends on.
+fn index_part(v: &Value) -> Value {
+    json!({
+        "language": v.get("language").and_then(Value::as_str).unwrap_or("javascript"),
+        "views": v.get("views").cloned().unwrap_or(Value::Null),
+        "options": v.get("options").cloned().unwrap_or(Value::Null),
+    })
 }
 
 /// Every design document of a connector as stored in a database: the JavaScript design
@@ -119,7 +122,13 @@ pub fn sync(engine: &Arc<Engine>, p: &Project) -> SyncReport {
             sec["fullsync"] = want;
             let _ = db.set_security(&sec);
         }
-        let docs = design_docs(c);
+        let mut docs = design_docs(c);
+        for d in docs.iter_mut() {
+            // The marker `fullsync deploy` puts on the design documents it owns: the same project
+            // gives the same document here and on a server deployed to, so replicating one into
+            // the other never makes two versions of a design document fight.
+            d["fullsync_project"] = json!(p.name);
+        }
         for new in docs {
             let id = new["_id"].as_str().unwrap_or_default().to_string();
             let old = db.get(&id, None, &ReadOptions::default()).ok();

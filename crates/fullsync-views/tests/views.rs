@@ -502,3 +502,86 @@ fn offsets_are_exact_across_rank_samples() {
         assert_eq!(r["offset"], json!(k * 2 + 1), "startkey_docid {k}");
     }
 }
+
+/// A staged deploy's order of operations, on disk and after a restart: the staging design
+/// document builds the index, the live one (same views: same signature) is written, the staging
+/// one deleted and `_view_cleanup` run. The live design document answers `update=false` with
+/// every row from the shared index, never rebuilding it.
+#[test]
+fn deleting_a_design_document_keeps_the_index_another_with_its_signature_uses() {
+    let dir = tempfile::tempdir().unwrap();
+    let views =
+        json!({"by_n": {"map": "function (doc) { if (doc.n !== undefined) emit(doc.n); }"}});
+    let index_files = |dir: &std::path::Path| -> Vec<String> {
+        let mut out = vec![];
+        for d in std::fs::read_dir(dir.join(".views")).unwrap().flatten() {
+            for f in std::fs::read_dir(d.path()).unwrap().flatten() {
+                out.push(f.file_name().to_string_lossy().to_string());
+            }
+        }
+        out
+    };
+    {
+        let engine = Arc::new(Engine::open(dir.path()).unwrap());
+        let db = engine.create_db("db").unwrap();
+        let mut docs: Vec<Value> = (0..1500)
+            .map(|i| json!({"_id": format!("d{i:05}"), "n": i}))
+            .collect();
+        docs.push(json!({"_id": "_design/app-staging", "views": views}));
+        db.bulk_docs_json(docs, true, &UserCtx::default()).unwrap();
+        let v = Views::new(engine.clone());
+        let built = v
+            .query("db", "app-staging", "by_n", &q(json!({"limit": 0})))
+            .unwrap();
+        assert_eq!(built["total_rows"], 1500);
+        db.put(
+            parse_doc(
+                json!({"_id": "_design/app", "views": views}),
+                None,
+                &mut |_| None,
+            )
+            .unwrap(),
+            &UserCtx::default(),
+        )
+        .unwrap();
+        let staging = db
+            .get("_design/app-staging", None, &Default::default())
+            .unwrap();
+        db.put(
+            parse_doc(
+                json!({"_id": "_design/app-staging", "_rev": staging["_rev"], "_deleted": true}),
+                None,
+                &mut |_| None,
+            )
+            .unwrap(),
+            &UserCtx::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            v.cleanup("db").unwrap(),
+            0,
+            "the index is still used by _design/app"
+        );
+        let r = v
+            .query("db", "app", "by_n", &q(json!({"update": false})))
+            .unwrap();
+        assert_eq!(r["rows"].as_array().unwrap().len(), 1500);
+    }
+    assert_eq!(
+        index_files(dir.path()).len(),
+        1,
+        "{:?}",
+        index_files(dir.path())
+    );
+    let engine = Arc::new(Engine::open(dir.path()).unwrap());
+    let v = Views::new(engine);
+    assert_eq!(v.cleanup("db").unwrap(), 0);
+    let r = v
+        .query("db", "app", "by_n", &q(json!({"update": false})))
+        .unwrap();
+    assert_eq!(
+        r["rows"].as_array().unwrap().len(),
+        1500,
+        "still there after a restart"
+    );
+}
