@@ -46,8 +46,12 @@ fn embed_ui(manifest: &Path) {
         let abs = abs
             .canonicalize()
             .unwrap_or_else(|e| panic!("cannot read {}: {e}", abs.display()));
-        writeln!(code, "    ({rel:?}, include_bytes!({:?})),", abs.display().to_string())
-            .expect("write to a String");
+        writeln!(
+            code,
+            "    ({rel:?}, include_bytes!({:?})),",
+            abs.display().to_string()
+        )
+        .expect("write to a String");
     }
     code.push_str("];\n");
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("set by cargo")).join("ui_files.rs");
@@ -56,7 +60,8 @@ fn embed_ui(manifest: &Path) {
 
 /// Every file under `dir`, as (path relative to `root` with `/` separators, path).
 fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) {
-    let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()));
+    let entries =
+        std::fs::read_dir(dir).unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()));
     for entry in entries {
         let path = entry.expect("a directory entry").path();
         if path.is_dir() {

@@ -160,7 +160,10 @@ fn parse_args() -> anyhow::Result<Args> {
                     .with_context(|| format!("--port {v}: not a port number"))?;
             }
             "-V" | "--version" => {
-                println!("fullsync-studio {} (commit {COMMIT})", env!("CARGO_PKG_VERSION"));
+                println!(
+                    "fullsync-studio {} (commit {COMMIT})",
+                    env!("CARGO_PKG_VERSION")
+                );
                 std::process::exit(0);
             }
             "-h" | "--help" => {

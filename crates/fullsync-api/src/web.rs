@@ -43,10 +43,10 @@ pub enum UiFiles {
 ///
 /// Only the studio's own files run (`script-src 'self'`, no inline script, no `eval`); styles
 /// may be inline because Monaco writes `<style>` elements and `style` attributes at run time;
-/// images may be `data:` URLs (Monaco's CSS draws squiggles and icons with them) or `blob:`
-/// (attachments); the editor's worker is one of the studio's files; requests go to this
-/// server only; nothing may frame the studio, and no plugin, `<base>` or form post runs.
-pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; worker-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+/// images may be `data:` URLs (Monaco draws its squiggles and colour picker with them); the
+/// editor's worker is one of the studio's files; requests go to this server only; nothing may
+/// frame the studio, and no plugin, `<base>` or form post runs.
+pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; connect-src 'self'; worker-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 fn loopback(h: &HeaderMap) -> bool {
     let host = h

@@ -379,7 +379,12 @@ fn run() -> anyhow::Result<()> {
                 Shell::Zsh => clap_complete::Shell::Zsh,
                 Shell::Fish => clap_complete::Shell::Fish,
             };
-            clap_complete::generate(shell, &mut Cli::command(), "fullsync", &mut std::io::stdout());
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "fullsync",
+                &mut std::io::stdout(),
+            );
             Ok(())
         }
         Cmd::View {

@@ -135,8 +135,11 @@ fn serve_studio_from_an_empty_folder_serves_the_compiled_in_ui_with_its_csp() {
     let dir = tempfile::tempdir().unwrap();
     let empty = dir.path().join("empty");
     std::fs::create_dir(&empty).unwrap();
-    let ui_built =
-        Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../ui/dist/index.html")).is_file();
+    let ui_built = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../ui/dist/index.html"
+    ))
+    .is_file();
     let mut child = Command::new(BIN)
         .args(["serve", "--studio", "--port", "0", "--data"])
         .arg(dir.path().join("data"))
@@ -146,15 +149,20 @@ fn serve_studio_from_an_empty_folder_serves_the_compiled_in_ui_with_its_csp() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    // Kept open until the end: the server prints more lines (the studio's URL).
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    stdout.read_line(&mut line).unwrap();
     if !ui_built {
         // Built without the UI: the error says how to get it.
         let status = child.wait().unwrap();
         let mut err = String::new();
-        child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
         assert!(!status.success());
         assert!(err.contains("built without the studio's UI"), "{err}");
         return;
@@ -169,6 +177,8 @@ fn serve_studio_from_an_empty_folder_serves_the_compiled_in_ui_with_its_csp() {
     let (status, head, body) = get(port, "/_studio/");
     let (boot_status, boot_head, _) = get(port, "/_studio/boot.js");
     let (missing, _, _) = get(port, "/_studio/assets/nothing-here.js");
+    let mut studio_line = String::new();
+    stdout.read_line(&mut studio_line).unwrap();
     let _ = child.kill();
     let _ = child.wait();
     assert_eq!(status, 200, "{head}");
@@ -178,7 +188,14 @@ fn serve_studio_from_an_empty_folder_serves_the_compiled_in_ui_with_its_csp() {
         "{head}"
     );
     assert_eq!(boot_status, 200);
-    assert!(boot_head.contains("content-type: text/javascript"), "{boot_head}");
+    assert!(
+        boot_head.contains("content-type: text/javascript"),
+        "{boot_head}"
+    );
     assert_eq!(missing, 404);
+    assert!(
+        studio_line.starts_with("Studio (web mode): http://127.0.0.1:"),
+        "{studio_line}"
+    );
     assert_eq!(std::fs::read_dir(&empty).unwrap().count(), 0);
 }

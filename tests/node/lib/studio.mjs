@@ -1,7 +1,7 @@
 // Starting the studio's web mode and Debian's Chromium for the end-to-end tests.
 
 import { spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -123,7 +123,8 @@ export async function injectInlineScripts(page, selector) {
  * a temporary folder, or `bin` itself with `copy: false`, e.g. the installed one) runs
  * `serve --studio` without `--ui-dir` from an empty temporary folder (`cwd`), on a copy of
  * projects/sample; a Chromium page records CSP violations and waits for the explorer.
- * Everything is cleaned up after the test `t`.
+ * `asAdmin`: request headers (JSON, the generated local admin) for writes to the sample's
+ * databases. Everything is cleaned up after the test `t`.
  */
 export async function openEmbeddedStudio(t, { bin = fullsyncBin(), copy = true } = {}) {
   const work = mkdtempSync(join(tmpdir(), 'fullsync-embedded-'));
@@ -148,5 +149,9 @@ export async function openEmbeddedStudio(t, { bin = fullsyncBin(), copy = true }
   await recordCspViolations(page);
   await page.goto(studio.studio);
   await page.waitForSelector('#explorer span.file');
-  return { work, cwd, bin, studio, browser, page };
+  // The local admin `serve` generated in that configuration folder: the sample's databases
+  // follow the FullSync access rules, so writes to them need it.
+  const admin = JSON.parse(readFileSync(join(work, 'config', 'local-admin.json'), 'utf8'));
+  const asAdmin = { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`${admin.name}:${admin.password}`).toString('base64')}` };
+  return { work, cwd, bin, studio, browser, page, asAdmin };
 }
