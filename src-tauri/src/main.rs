@@ -182,10 +182,25 @@ fn serve_http(
     views: Arc<fullsync_views::Views>,
     port: u16,
 ) -> anyhow::Result<SocketAddr> {
+    // The same local admin as `fullsync serve`: it administers the FullSync databases, where
+    // clients without credentials are anonymous (the studio itself talks in-process).
+    let admin = match fullsync_deploy::profiles::local_admin() {
+        Ok((name, password, created)) => {
+            if created {
+                eprintln!("Local admin created: name `{name}`, password in local-admin.json of the configuration folder.");
+            }
+            Some((name, password))
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            None
+        }
+    };
     let on = |p: u16| {
         let bind = SocketAddr::new(Ipv4Addr::LOCALHOST.into(), p);
         let cfg = fullsync_http::ServerConfig {
             bind,
+            admin: admin.clone(),
             ..Default::default()
         };
         let app = fullsync_http::router_with_views(engine.clone(), views.clone(), cfg);

@@ -27,7 +27,7 @@ test('studio attachments: attach, list, download, delete', async (t) => {
 
   // A document made through the CouchDB API.
   const id = 'att-note';
-  const put = await fetch(`${studio.couch}orders/${id}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'note', text: 'with a file' }) });
+  const put = await studio.fetch(`orders/${id}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'note', text: 'with a file' }) });
   assert.equal(put.status, 201);
   const rev1 = (await put.json()).rev;
   assert.match(rev1, /^1-/);
@@ -49,7 +49,7 @@ test('studio attachments: attach, list, download, delete', async (t) => {
   assert.ok(row.includes(md5(bytes)), `the digest is listed: ${row}`);
 
   // The editor was reopened at the new revision, with the stub.
-  const doc = await (await fetch(`${studio.couch}orders/${id}`)).json();
+  const doc = await (await studio.fetch(`orders/${id}`)).json();
   assert.match(doc._rev, /^2-/);
   assert.equal(await editorRev(), doc._rev);
   const shown = await page.evaluate(() => JSON.parse(window.studioEditor.getValue())._attachments);
@@ -58,7 +58,7 @@ test('studio attachments: attach, list, download, delete', async (t) => {
   assert.equal(doc.text, 'with a file', 'the body is kept');
 
   // Over HTTP, the bytes are identical.
-  const got = await fetch(`${studio.couch}orders/${id}/scan.bin`);
+  const got = await studio.fetch(`orders/${id}/scan.bin`);
   assert.equal(got.status, 200);
   assert.equal(got.headers.get('content-type'), 'application/x-scan');
   assert.ok(Buffer.from(await got.arrayBuffer()).equals(bytes), 'HTTP returns the uploaded bytes');
@@ -85,12 +85,12 @@ test('studio attachments: attach, list, download, delete', async (t) => {
 
   // Another client writes meanwhile: the upload on the stale revision is refused, visibly.
   const rev3 = await editorRev();
-  const other = await fetch(`${studio.couch}orders/${id}?rev=${rev3}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...doc, _rev: rev3, _attachments: (await (await fetch(`${studio.couch}orders/${id}`)).json())._attachments, text: 'edited elsewhere' }) });
+  const other = await studio.fetch(`orders/${id}?rev=${rev3}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...doc, _rev: rev3, _attachments: (await (await studio.fetch(`orders/${id}`)).json())._attachments, text: 'edited elsewhere' }) });
   assert.equal(other.status, 201);
   await page.setInputFiles('[data-testid="attachments-file"]', { name: 'late.bin', mimeType: 'application/octet-stream', buffer: Buffer.from([1, 2, 3]) });
   await page.waitForFunction(() => /not attached: late\.bin: .*reload the document/.test(document.querySelector('[data-testid="attachments-msg"]').textContent));
   assert.ok(await page.$eval('[data-testid="attachments-msg"]', (e) => e.classList.contains('error')));
-  assert.equal((await fetch(`${studio.couch}orders/${id}/late.bin`)).status, 404);
+  assert.equal((await studio.fetch(`orders/${id}/late.bin`)).status, 404);
   // Still there a moment later: errors stay until dismissed or replaced.
   await page.waitForTimeout(1500);
   assert.match(await status(), /not attached: late\.bin/);
@@ -102,8 +102,8 @@ test('studio attachments: attach, list, download, delete', async (t) => {
   await page.click('[data-testid="attachments-list"] li[data-name="scan.bin"] [data-testid="attachment-delete"]');
   await page.waitForFunction(() => /deleted scan\.bin; att-note is now at 5-/.test(document.querySelector('[data-testid="attachments-msg"]').textContent));
   assert.match(dialogs[0], /Delete the attachment scan\.bin \(5\.9 KiB\) of att-note\?/);
-  assert.equal((await fetch(`${studio.couch}orders/${id}/scan.bin`)).status, 404);
-  assert.equal((await fetch(`${studio.couch}orders/${id}/readme.txt`)).status, 200);
+  assert.equal((await studio.fetch(`orders/${id}/scan.bin`)).status, 404);
+  assert.equal((await studio.fetch(`orders/${id}/readme.txt`)).status, 200);
   assert.equal(await page.$$eval('[data-testid="attachments-list"] li[data-name]', (l) => l.length), 1);
   assert.match(await editorRev(), /^5-/);
   const now = await page.evaluate(() => JSON.parse(window.studioEditor.getValue())._attachments);

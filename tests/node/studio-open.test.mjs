@@ -44,7 +44,7 @@ test('studio open dialog: browse, open, recent, import a Convertigo project', as
   await page.click('[data-testid="open-this"]');
   await page.waitForFunction(() => /notes 0\.3\.0/.test(document.querySelector('[data-testid="project-name"]').textContent));
   await page.waitForSelector('#explorer span[data-node="view:by_title"]');
-  const ddoc = await (await fetch(`${studio.couch}notes/_design/app`)).json();
+  const ddoc = await (await studio.fetch(`notes/_design/app`)).json();
   assert.ok(ddoc.views.by_title, 'the opened project is synced into the engine');
   const recent = JSON.parse(readFileSync(join(config, 'recent-projects.json'), 'utf8')).projects;
   assert.deepEqual(recent.slice(0, 2), [second, first]);

@@ -34,14 +34,14 @@ test('studio operations: listeners fire, replication with progress, deploy plan'
     { _id: 'order-e2e-1', type: 'order', status: 'paid', total: 12.5, customer: 'ann' },
     { _id: 'order-e2e-2', type: 'order', status: 'pending', total: 7, customer: 'bob' },
   ];
-  const w = await fetch(`${studio.couch}orders/_bulk_docs`, json('POST', { docs: orders }));
+  const w = await studio.fetch(`orders/_bulk_docs`, json('POST', { docs: orders }));
   assert.equal(w.status, 201);
   const fired = await page.waitForSelector('[data-testid="listeners-log"] tr[data-listener="new_orders"]');
   assert.deepEqual(await fired.$$eval('button.doc-link', (bs) => bs.map((b) => b.dataset.id)), ['order-e2e-1', 'order-e2e-2']);
   assert.equal(await fired.$eval('td.result', (td) => td.textContent.trim()), 'ok');
   // A deletion: `cancelled_removed` logs it, `order_deleted` posts to a hook nobody serves and shows why it failed.
-  const rev = (await (await fetch(`${studio.couch}orders/order-e2e-2`)).json())._rev;
-  assert.equal((await fetch(`${studio.couch}orders/order-e2e-2?rev=${rev}`, { method: 'DELETE' })).status, 200);
+  const rev = (await (await studio.fetch(`orders/order-e2e-2`)).json())._rev;
+  assert.equal((await studio.fetch(`orders/order-e2e-2?rev=${rev}`, { method: 'DELETE' })).status, 200);
   const failed = await page.waitForSelector('[data-testid="listeners-log"] tr[data-listener="order_deleted"].failed');
   assert.match(await failed.textContent(), /order-e2e-2.*127\.0\.0\.1:8080/s);
   await page.waitForSelector('[data-testid="listeners-log"] tr[data-listener="cancelled_removed"].ok');
@@ -56,7 +56,7 @@ test('studio operations: listeners fire, replication with progress, deploy plan'
   // (b) Replication: more orders, then a push to the second server with a progress bar.
   // Half of them for bob's devices, half for ann's (FullSync access rules, for "see as user").
   const many = Array.from({ length: 400 }, (_, i) => ({ _id: `bulk-${String(i).padStart(4, '0')}`, type: 'order', status: 'paid', total: i, '~c8oAcl': i % 2 ? 'bob' : 'ann' }));
-  assert.equal((await fetch(`${studio.couch}orders/_bulk_docs`, json('POST', { docs: many }))).status, 201);
+  assert.equal((await studio.fetch(`orders/_bulk_docs`, json('POST', { docs: many }))).status, 201);
   await page.click('[data-testid="replication-open"]');
   await page.waitForSelector('[data-testid="replication-db"] option[value="orders"]', { state: 'attached' });
   await page.selectOption('[data-testid="replication-db"]', 'orders');
@@ -70,7 +70,7 @@ test('studio operations: listeners fire, replication with progress, deploy plan'
   assert.equal(bar.current, bar.total, 'the progress bar is full');
   assert.equal(bar.value, bar.max);
   assert.equal(await done.$eval('[data-testid="job-state"]', (e) => e.textContent), 'done');
-  const local = await (await fetch(`${studio.couch}orders`)).json();
+  const local = await (await studio.fetch(`orders`)).json();
   const copied = await (await fetch(`${target}`)).json();
   assert.equal(copied.doc_count, local.doc_count, 'every document arrived');
   assert.equal((await (await fetch(`${target}/order-e2e-1`)).json()).total, 12.5);
@@ -100,8 +100,8 @@ test('studio operations: listeners fire, replication with progress, deploy plan'
   const liveJob = '[data-testid="replication-jobs"] .job[data-state="running"]';
   await page.waitForFunction((sel) => document.querySelectorAll(`${sel} .leg`).length === 2 && /waiting for changes/.test(document.querySelector(sel)?.textContent ?? ''), liveJob, { timeout: 60_000 });
   assert.equal((await fetch(`${target}/from-server`, json('PUT', { type: 'order', status: 'paid', total: 1 }))).status, 201);
-  for (let i = 0; i < 600 && (await fetch(`${studio.couch}orders/from-server`)).status !== 200; i++) await new Promise((r) => setTimeout(r, 100));
-  assert.equal((await fetch(`${studio.couch}orders/from-server`)).status, 200, 'the live pull brought the server-side write');
+  for (let i = 0; i < 600 && (await studio.fetch(`orders/from-server`)).status !== 200; i++) await new Promise((r) => setTimeout(r, 100));
+  assert.equal((await studio.fetch(`orders/from-server`)).status, 200, 'the live pull brought the server-side write');
   await page.click(`${liveJob} [data-testid="job-cancel"]`);
   await page.waitForSelector('[data-testid="replication-jobs"] .job[data-state="cancelled"]', { timeout: 60_000 });
   await page.click('[data-testid="replication-jobs"] .job[data-state="cancelled"] [data-testid="job-dismiss"]');

@@ -12,7 +12,7 @@ import { openStudio, screenshot } from './lib/studio.mjs';
 
 test('studio explorer menu and git screen', async (t) => {
   const { project, studio, page } = await openStudio(t);
-  const ddoc = async () => (await fetch(`${studio.couch}orders/_design/app`)).json();
+  const ddoc = async () => (await studio.fetch(`orders/_design/app`)).json();
 
   // Quick open: Ctrl-P, the letters of a path in order, Enter.
   await page.keyboard.press('Control+p');

@@ -19,7 +19,7 @@ test('studio web mode: explorer, live preview, edit, save, errors', async (t) =>
     { _id: 'o2', type: 'order', status: 'paid', total: 5, date: '2026-01-02' },
     { _id: 'o3', type: 'order', status: 'pending', total: 7, date: '2026-01-03' },
   ];
-  const r = await fetch(`${studio.couch}orders/_bulk_docs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ docs }) });
+  const r = await studio.fetch(`orders/_bulk_docs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ docs }) });
   assert.equal(r.status, 201);
 
   assert.match(await page.textContent('[data-testid="project-name"]'), /sample 1\.0\.0/);
@@ -57,7 +57,7 @@ test('studio web mode: explorer, live preview, edit, save, errors', async (t) =>
   await page.waitForFunction(() => !document.querySelector('#tab-title').classList.contains('dirty'));
   assert.ok(readFileSync(join(project, mapPath), 'utf8').includes('emit(doc.status, 100)'));
   // ... and the saved view answers on the CouchDB API.
-  const view = await (await fetch(`${studio.couch}orders/_design/app/_view/by_status?group=true`)).json();
+  const view = await (await studio.fetch(`orders/_design/app/_view/by_status?group=true`)).json();
   assert.deepEqual(view.rows, [{ key: 'paid', value: 200 }, { key: 'pending', value: 100 }]);
 
   // A syntax error is reported under the editor; nothing is saved.
@@ -85,7 +85,7 @@ test('studio web mode: explorer, live preview, edit, save, errors', async (t) =>
   await page.waitForFunction(() => document.querySelectorAll('#docs-list li[data-id^="o"]').length === 3);
   // The changes panel is live: a write from another client shows up without a reload.
   await page.waitForSelector('#changes-list li[data-id="o3"]');
-  const lw = await fetch(`${studio.couch}orders/live1`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'order', total: 3 }) });
+  const lw = await studio.fetch(`orders/live1`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'order', total: 3 }) });
   assert.equal(lw.status, 201);
   await page.waitForFunction(() => document.querySelector('#changes-list li')?.dataset.id === 'live1');
   await page.fill('#docs-search', 'o3');
@@ -96,7 +96,7 @@ test('studio web mode: explorer, live preview, edit, save, errors', async (t) =>
   await page.click('#editor');
   await page.keyboard.press('Control+s');
   await page.waitForFunction(() => /saved e2e as 1-/.test(document.querySelector('#status').textContent));
-  assert.equal((await (await fetch(`${studio.couch}orders/e2e`)).json()).total, 1);
+  assert.equal((await (await studio.fetch(`orders/e2e`)).json()).total, 1);
   // Invalid JSON is refused and nothing is written.
   await page.evaluate(() => window.studioEditor.setValue('{"_id": "e2e", '));
   await page.keyboard.press('Control+s');
@@ -107,7 +107,7 @@ test('studio web mode: explorer, live preview, edit, save, errors', async (t) =>
   await page.click('#editor');
   await page.keyboard.press('Control+s');
   await page.waitForFunction(() => /saved e2e as 2-/.test(document.querySelector('#status').textContent));
-  assert.equal((await (await fetch(`${studio.couch}orders/e2e`)).json()).total, 2);
+  assert.equal((await (await studio.fetch(`orders/e2e`)).json()).total, 2);
   // History: the older revision opens read-only, and the current one comes back.
   await page.waitForFunction(() => document.querySelectorAll('#history-list li').length === 2);
   await page.click('#history-list li.link');
@@ -119,14 +119,14 @@ test('studio web mode: explorer, live preview, edit, save, errors', async (t) =>
   await page.waitForFunction(() => /"total": 2/.test(window.studioEditor.getValue()) && !/read-only/.test(document.querySelector('#tab-title').textContent));
   await page.click('[data-testid="docs-delete"]');
   await page.waitForFunction(() => /deleted e2e/.test(document.querySelector('#status').textContent));
-  assert.equal((await fetch(`${studio.couch}orders/e2e`)).status, 404);
+  assert.equal((await studio.fetch(`orders/e2e`)).status, 404);
 
   // A conflict: compare side by side, keep the losing revision; the other one is deleted only after confirmation.
   const conflicted = [
     { _id: 'cf', _rev: '2-aa', type: 'order', total: 1, status: 'paid', _revisions: { start: 2, ids: ['aa', 'r1'] } },
     { _id: 'cf', _rev: '2-bb', type: 'order', total: 2, status: 'pending', _revisions: { start: 2, ids: ['bb', 'r1'] } },
   ];
-  const cr = await fetch(`${studio.couch}orders/_bulk_docs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ docs: conflicted, new_edits: false }) });
+  const cr = await studio.fetch(`orders/_bulk_docs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ docs: conflicted, new_edits: false }) });
   assert.equal(cr.status, 201);
   assert.deepEqual((await cr.json()).filter((x) => x.error), [], 'the validate_doc_update of the sample accepts both revisions');
   await page.fill('#docs-search', 'cf');
@@ -143,7 +143,7 @@ test('studio web mode: explorer, live preview, edit, save, errors', async (t) =>
   await page.click('#conflict-list li[data-rev="2-aa"] button.keep');
   await page.waitForFunction(() => /cf resolved/.test(document.querySelector('#status').textContent));
   assert.match(confirmed[0], /Keep 2-aa and delete 1 revision\(s\): 2-bb/);
-  const resolved = await (await fetch(`${studio.couch}orders/cf?conflicts=true`)).json();
+  const resolved = await (await studio.fetch(`orders/cf?conflicts=true`)).json();
   assert.equal(resolved._rev, '2-aa');
   assert.equal(resolved.status, 'paid');
   assert.equal(resolved._conflicts, undefined);

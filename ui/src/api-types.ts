@@ -192,7 +192,7 @@ db: string,
 /**
  * The document (with `_rev` to update).
  */
-doc: JsonValue, } } | { "cmd": "project_edit", "args": Edit } | { "cmd": "git", "args": GitOp } | { "cmd": "projects_recent" } | { "cmd": "dir_list", "args": { 
+doc: JsonValue, } } | { "cmd": "project_edit", "args": Edit } | { "cmd": "used_by", "args": Target } | { "cmd": "git", "args": GitOp } | { "cmd": "projects_recent" } | { "cmd": "dir_list", "args": { 
 /**
  * Folder.
  */
@@ -402,7 +402,12 @@ user?: string | null,
 /**
  * The user's password: used for this job only, never stored nor shown.
  */
-password?: string | null, };
+password?: string | null, 
+/**
+ * Longest wait between retries of a live job, in seconds (default 60; the wait goes back
+ * to 0.5 s after every attempt that made progress).
+ */
+max_backoff_secs?: number | null, };
 
 export type SaveArgs = { 
 /**

@@ -14,6 +14,17 @@ type Apply = (args: Edit, what: string) => Promise<void>;
 const EDITABLE = new Set(['connector', 'ddoc', 'view', 'listener', 'transaction']);
 const LABEL: Record<string, string> = { connector: 'connector', ddoc: 'design document', view: 'view', listener: 'listener', transaction: 'transaction' };
 
+/** The Convertigo sequence steps calling a node (`Sequence (step)`), empty when none. */
+type UsedBy = (n: NodeCtx) => Promise<string[]>;
+let usedBy: UsedBy = async () => [];
+
+/** Sets how the menu asks who calls a transaction or connector (before a rename or delete). */
+export function setUsedBy(f: UsedBy) {
+  usedBy = f;
+}
+
+const list = (steps: string[]) => steps.map((s) => `\n  • ${s}`).join('');
+
 let menu: HTMLUListElement | null = null;
 
 function closeMenu() {
@@ -82,14 +93,19 @@ function items(n: NodeCtx, label: HTMLElement, apply: Apply): [string, () => voi
       'Rename',
       async () => {
         const name = await askName(label, n.name, `new name of ${n.name}`);
-        if (name && name !== n.name) await apply({ op: 'rename', kind: n.kind as ItemKind, name: n.name, new_name: name, ...where(n) }, `Renamed ${n.name} to ${name}`);
+        if (!name || name === n.name) return;
+        const callers = await usedBy(n);
+        if (callers.length && !confirm(`Rename the ${LABEL[n.kind]} ${n.name} to ${name}? These Convertigo sequence steps call it; their references are rewritten to ${name}:${list(callers)}`)) return;
+        await apply({ op: 'rename', kind: n.kind as ItemKind, name: n.name, new_name: name, ...where(n) }, `Renamed ${n.name} to ${name}`);
       },
     ]);
     out.push([
       'Delete',
       async () => {
         const what = n.kind === 'connector' ? `the connector ${n.name} with all its design documents, listeners and transactions` : n.kind === 'ddoc' ? `the design document ${n.name} with all its views` : `the ${LABEL[n.kind]} ${n.name}`;
-        if (!confirm(`Delete ${what}? Its files are removed from the project (git can bring them back if they were committed).`)) return;
+        const callers = await usedBy(n);
+        const broken = callers.length ? `\n\nThese Convertigo sequence steps call it and will fail (project check reports them):${list(callers)}` : '';
+        if (!confirm(`Delete ${what}? Its files are removed from the project (git can bring them back if they were committed).${broken}`)) return;
         await apply({ op: 'delete', kind: n.kind as ItemKind, name: n.name, ...where(n) }, `Deleted ${LABEL[n.kind]} ${n.name}`);
       },
     ]);

@@ -31,7 +31,7 @@ import 'monaco-editor/features/wordOperations/register';
 import 'monaco-editor/languages/definitions/javascript/register';
 import EditorWorker from 'monaco-editor/editor/editor.worker?worker';
 import { BackendError, HttpBackend, connect, type Backend } from './backend';
-import { applier, attachMenu, type NodeCtx } from './explorer-menu';
+import { applier, attachMenu, setUsedBy, type NodeCtx } from './explorer-menu';
 import { openGit } from './git';
 import { openSheet } from './sheets';
 import { quickOpen } from './quick-open';
@@ -124,6 +124,15 @@ function status(msg: string, error = false) {
 }
 
 const applyEdit = applier<ProjectInfo>(backend, (p) => showProject(p), status);
+setUsedBy(async (n) => {
+  if (n.kind !== 'transaction' && n.kind !== 'connector') return [];
+  try {
+    const r = await backend.call<{ used_by: { sequence: string; step: string }[] }>('used_by', { kind: n.kind, name: n.name, connector: n.connector ?? '' });
+    return r.used_by.map((u) => `${u.sequence} (${u.step})`);
+  } catch {
+    return [];
+  }
+});
 
 function renderTree(nodes: TreeNode[], parent: { connector?: string; ddoc?: string } = {}): HTMLUListElement {
   const ul = document.createElement('ul');
@@ -665,7 +674,10 @@ async function runQuery() {
   }
   const params = new URLSearchParams(Object.entries(q).map(([k, v]) => [k, typeof v === 'string' || JSON_FIELDS.includes(k) ? JSON.stringify(v) : String(v)]));
   const url = `${await backend.httpBase()}/${runnerView.db}/_design/${runnerView.ddoc}/_view/${runnerView.view}?${params}`;
-  $('runner-curl').textContent = `curl '${url}'`;
+  // Project databases are FullSync databases: the CouchDB API answers views there to an admin
+  // only. curl asks for the password of the local admin (local-admin.json, configuration folder).
+  $('runner-curl').textContent = `curl -u admin '${url}'`;
+  $('runner-curl').title = "The local admin's password is in local-admin.json of the configuration folder (see Settings).";
   try {
     const r = await backend.call<{ result: { rows: unknown[]; total_rows?: number; offset?: number }; ms: number }>('view_query', { ...runnerView, query: q });
     const total = r.result.total_rows !== undefined ? ` · total_rows ${r.result.total_rows} · offset ${r.result.offset}` : '';

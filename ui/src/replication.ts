@@ -7,7 +7,7 @@ import type { Mode } from './api-types';
 import type { Backend } from './backend';
 import { el, jobCards, messageLine, type Screen } from './ops-kit';
 
-interface Leg { direction: string; state: string; docs_read: number; docs_written: number; doc_write_failures: number; current: number; total: number; waiting: boolean; message: string }
+interface Leg { direction: string; state: string; docs_read: number; docs_written: number; doc_write_failures: number; current: number; total: number; waiting: boolean; message: string; retry_at: number | null }
 interface Job { id: string; db: string; remote: string; direction: string; live: boolean; user: string | null; state: string; cancelling: boolean; current: number; total: number; docs_read: number; docs_written: number; legs: Leg[]; errors: string[] }
 interface Db { name: string; doc_count: number }
 
@@ -107,7 +107,7 @@ export const replicationScreen: Screen = (backend: Backend, body) => {
       return el('div', { class: 'leg' },
         el('span', { class: 'leg-dir' }, l.direction), bar,
         el('span', { class: 'mono leg-count', 'data-testid': 'leg-count' }, `${l.current}/${l.total}`),
-        el('span', { class: 'hint' }, `${l.docs_read} read · ${l.docs_written} written${l.doc_write_failures ? ` · ${l.doc_write_failures} refused` : ''} · ${l.message}`));
+        el('span', { class: 'hint' }, `${l.docs_read} read · ${l.docs_written} written${l.doc_write_failures ? ` · ${l.doc_write_failures} refused` : ''} · ${l.message}${l.waiting && l.retry_at ? ` · next retry at ${new Date(l.retry_at).toLocaleTimeString()}` : ''}`));
     });
     const errors = j.errors.length ? el('ul', { class: 'job-errors', 'data-testid': 'job-errors' }, ...j.errors.map((e) => el('li', {}, e))) : '';
     return el('div', { class: `job ${j.state}`, 'data-id': j.id, 'data-state': j.state }, el('div', { class: 'job-head' }, title, actions), ...legs, errors);

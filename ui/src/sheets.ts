@@ -10,13 +10,14 @@ import { el } from './dom';
 interface PropertySpec { name: string; kind: string; choices: string[]; variable: string; schema_type: string }
 interface Variable { name: string; description?: string; default?: unknown; required?: boolean; multi_valued?: boolean; schema_type?: string }
 interface Diagnostic { severity: string; line?: number; message: string; hint: string }
+interface Kept { owner: string; key: string; value: string }
 interface Hooks {
   /** After a save: the new project tree, and the file to reload in the editor. */
   saved(project: unknown, file: string): void;
   status(msg: string, error?: boolean): void;
 }
 
-const XSD = ['xsd:string', 'xsd:boolean', 'xsd:integer', 'xsd:double', 'xsd:decimal', 'xsd:date', 'xsd:dateTime'];
+const XSD = ['xsd:string', 'xsd:boolean', 'xsd:integer', 'xsd:int', 'xsd:long', 'xsd:double', 'xsd:decimal', 'xsd:date', 'xsd:dateTime'];
 
 function select(options: string[], value: string, attrs: Record<string, string> = {}, blank?: string) {
   const s = el('select', attrs) as HTMLSelectElement;
@@ -248,6 +249,8 @@ export async function openSheet(backend: Backend, box: HTMLElement, path: string
     body.append(field('type', type), el('h3', {}, 'Properties'), propBox, el('h3', {}, 'Variables'), varBox, el('div', { class: 'row' }, add, dyn));
   }
 
+  body.append(...convertigoPart(sheet));
+
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     if (invalid.size) {
@@ -273,4 +276,29 @@ export async function openSheet(backend: Backend, box: HTMLElement, path: string
   form.append(el('h2', {}, title), body, el('div', { class: 'row' }, saveBtn), msg, diags);
   box.replaceChildren(form);
   box.hidden = false;
+}
+
+/** For an item imported from Convertigo: the sequence steps calling it, and the Convertigo
+ * properties export keeps as they are (shown read-only). */
+function convertigoPart(sheet: Record<string, unknown>): HTMLElement[] {
+  const out: HTMLElement[] = [];
+  const usedBy = (sheet.used_by as string[] | undefined) ?? [];
+  const kept = (sheet.kept as Kept[] | undefined) ?? [];
+  if (usedBy.length) {
+    out.push(
+      el('h3', {}, 'Used by'),
+      el('ul', { class: 'used-by', 'data-testid': 'sheet-used-by' }, ...usedBy.map((u) => el('li', {}, u))),
+      el('small', { class: 'hint' }, 'Convertigo sequence steps: a rename rewrites them, a delete breaks them.'),
+    );
+  }
+  if (kept.length) {
+    const head = el('tr', {}, ...['of', 'property', 'value'].map((h) => el('th', {}, h)));
+    const rows = kept.map((k) => el('tr', { 'data-kept': k.key }, el('td', {}, k.owner), el('td', {}, k.key), el('td', {}, el('input', { value: k.value, readonly: '', 'aria-label': k.key }))));
+    out.push(
+      el('h3', {}, 'Convertigo properties (read-only)'),
+      el('table', { class: 'sheet-vars sheet-kept', 'data-testid': 'sheet-kept' }, head, ...rows),
+      el('small', { class: 'hint' }, 'Kept as they are on export; edit them in Convertigo Studio.'),
+    );
+  }
+  return out;
 }

@@ -237,6 +237,11 @@ pub enum Request {
     /// Creates, renames or deletes a connector, design document, view, listener or
     /// transaction (the explorer's context menu); answers the new tree, like a file save.
     ProjectEdit(project_ops::Edit),
+    /// The Convertigo sequence steps that call a transaction, or any transaction of a connector
+    /// (`{"used_by": [{"sequence", "step", "key", "value", "file"}]}`; empty for other kinds
+    /// and for projects not imported from Convertigo): the explorer confirms a rename or a
+    /// delete with this list.
+    UsedBy(project_ops::Target),
     /// The Git screen: status, diff, commit, discard, init.
     Git(project_ops::GitOp),
     /// The recently opened projects, newest first.
@@ -531,7 +536,8 @@ impl Studio {
             })
     }
 
-    /// A project-relative path, refusing anything that leaves the project.
+    /// A project-relative path, refusing anything that leaves the project: absolute paths,
+    /// `..`, and symbolic links that resolve outside the project root.
     fn file(&self, path: &str) -> Result<PathBuf, ApiError> {
         let p = Path::new(path);
         if p.is_absolute() || p.components().any(|c| matches!(c, Component::ParentDir)) {
@@ -540,7 +546,10 @@ impl Studio {
                 format!("`{path}` is outside the project"),
             ));
         }
-        Ok(self.root()?.join(p))
+        let root = self.root()?;
+        fullsync_project::confine::check(&root, p)
+            .map_err(|e| ApiError::new(ErrorCode::Forbidden, e.to_string()))?;
+        Ok(root.join(p))
     }
 
     fn tree(&self, root: &Path) -> Result<Value, ApiError> {
@@ -571,6 +580,21 @@ impl Studio {
         let mut t = tree_of(root, &p, &diags);
         t["sync"] = serde_json::to_value(sync).unwrap_or(Value::Null);
         Ok((t, diags))
+    }
+}
+
+/// Refuses to edit a project that has a symbolic link leading outside it: an edit could write
+/// through the link into another folder of this machine.
+pub(crate) fn refuse_escapes(root: &Path) -> Result<(), ApiError> {
+    match fullsync_project::confine::Confine::new(root)
+        .escapes()
+        .first()
+    {
+        Some(e) => Err(ApiError::new(
+            ErrorCode::Forbidden,
+            format!("{e}; the project cannot be edited until then"),
+        )),
+        None => Ok(()),
     }
 }
 
@@ -705,9 +729,11 @@ impl Studio {
             Request::ProjectTree => self.tree(&self.root()?),
             Request::ProjectEdit(e) => {
                 let root = self.root()?;
+                refuse_escapes(&root)?;
                 project_ops::edit(&root, e)?;
                 Ok(self.reload(&root, None)?.0)
             }
+            Request::UsedBy(t) => project_ops::used_by(&self.root()?, &t),
             Request::Git(op) => project_ops::git_op(&self.root()?, op),
             Request::ProjectsRecent => Ok(workspace::recent()),
             Request::DirList { path } => workspace::dir_list(path.as_deref()),
@@ -739,6 +765,7 @@ impl Studio {
                 item,
             } => {
                 let root = self.root()?;
+                refuse_escapes(&root)?;
                 let file = sheets::save(&root, &connector, kind, &name, item)?;
                 let (mut project, diags) = self.reload(&root, None)?;
                 let sync = project["sync"].take();

@@ -120,7 +120,7 @@ impl From<ops::OpError> for ApiError {
             ops::OpError::NotFound(_) => ErrorCode::NotFound,
             ops::OpError::Exists(_) => ErrorCode::Conflict,
             ops::OpError::InvalidName(..) | ops::OpError::Parse(_) => ErrorCode::BadRequest,
-            ops::OpError::Io { .. } => ErrorCode::Internal,
+            ops::OpError::Io { .. } | ops::OpError::Convertigo(_) => ErrorCode::Internal,
         };
         ApiError::new(code, e.to_string())
     }
@@ -243,6 +243,25 @@ pub fn edit(root: &Path, e: Edit) -> Result<(), ApiError> {
         },
     }
     Ok(())
+}
+
+/// The sequence steps calling the transaction or connector `t` (see `Request::UsedBy`).
+pub fn used_by(root: &Path, t: &Target) -> Result<Value, ApiError> {
+    t.check()?;
+    let refs = match t.kind {
+        ItemKind::Connector => fullsync_project::c8o_refs::used_by(root, &t.name, None),
+        ItemKind::Transaction => {
+            fullsync_project::c8o_refs::used_by(root, &t.connector, Some(&t.name))
+        }
+        _ => Ok(vec![]),
+    }
+    .map_err(|e| {
+        ApiError::new(
+            ErrorCode::Internal,
+            format!("the project's Convertigo copy (.convertigo/project) cannot be read: {e}; restore it from the original Convertigo project"),
+        )
+    })?;
+    Ok(json!({ "used_by": refs }))
 }
 
 /// Runs a Git screen command on the project at `root`.
@@ -398,7 +417,14 @@ mod tests {
             .handle_json(json!({"cmd": "project_edit", "args": {"op": "create", "kind": "listener", "connector": "db", "name": "on_new"}}))
             .unwrap();
         assert_eq!(names(&t, "listener"), ["on_new"]);
-        assert!(t["diagnostics"].as_array().unwrap().is_empty(), "{t}");
+        // No error; the view it starts on does not emit doc._id, which is said.
+        let d = t["diagnostics"].as_array().unwrap();
+        assert_eq!(d.len(), 1, "{t}");
+        assert_eq!(d[0]["severity"], "warning");
+        assert!(d[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("does not emit(doc._id"));
         let e = s
             .handle_json(json!({"cmd": "project_edit", "args": {"op": "create", "kind": "listener", "connector": "db", "name": "on_new"}}))
             .unwrap_err();

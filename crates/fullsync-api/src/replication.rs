@@ -50,6 +50,11 @@ pub struct StartArgs {
     #[serde(default)]
     #[ts(optional = nullable)]
     pub password: Option<String>,
+    /// Longest wait between retries of a live job, in seconds (default 60; the wait goes back
+    /// to 0.5 s after every attempt that made progress).
+    #[serde(default)]
+    #[ts(optional = nullable)]
+    pub max_backoff_secs: Option<u32>,
 }
 
 /// Progress of one direction of a job.
@@ -73,6 +78,8 @@ pub struct Leg {
     pub waiting: bool,
     /// What it is doing or waiting for.
     pub message: String,
+    /// When waiting to retry: when the next attempt starts (milliseconds since the Unix epoch).
+    pub retry_at: Option<u64>,
 }
 
 /// A replication job, as `replication_status` reports it.
@@ -195,6 +202,7 @@ fn on_event(status: &Mutex<JobStatus>, secrets: &[String], e: Event) {
     match e {
         Event::Active { .. } => {
             leg.waiting = false;
+            leg.retry_at = None;
             leg.message = "replicating".into();
         }
         Event::Change {
@@ -211,12 +219,23 @@ fn on_event(status: &Mutex<JobStatus>, secrets: &[String], e: Event) {
             leg.current = current;
             leg.total = total;
             leg.waiting = false;
+            leg.retry_at = None;
             leg.message = "replicating".into();
         }
-        Event::Paused { error, .. } => {
+        Event::Paused {
+            error,
+            retry_in_ms,
+            retry_at,
+            ..
+        } => {
             leg.waiting = true;
+            leg.retry_at = retry_at;
             leg.message = match error {
-                Some(err) => format!("waiting to retry: {}", scrub(&err, secrets)),
+                Some(err) => format!(
+                    "waiting {:.1} s to retry: {}",
+                    retry_in_ms.unwrap_or(0) as f64 / 1000.0,
+                    scrub(&err, secrets)
+                ),
                 None => "up to date; waiting for changes".into(),
             };
         }
@@ -235,6 +254,7 @@ fn on_event(status: &Mutex<JobStatus>, secrets: &[String], e: Event) {
             leg.docs_written = docs_written;
             leg.doc_write_failures = doc_write_failures;
             leg.waiting = false;
+            leg.retry_at = None;
             if ok && !cancelled {
                 // A one-shot that had nothing to copy sends no `change`: the sequence it
                 // checkpointed is where it reached.
@@ -358,6 +378,7 @@ impl Replications {
                     total: 0,
                     waiting: false,
                     message: "starting".into(),
+                    retry_at: None,
                 })
                 .collect(),
             errors: vec![],
@@ -366,6 +387,10 @@ impl Replications {
             live: a.live,
             // A live job keeps going while offline; a one-shot reports the error at once.
             retry: a.live,
+            max_backoff: a
+                .max_backoff_secs
+                .map(|s| std::time::Duration::from_secs(u64::from(s.max(1))))
+                .unwrap_or(fullsync_replicate::Options::default().max_backoff),
             ..Default::default()
         };
         let st = status.clone();

@@ -81,6 +81,8 @@ pub fn get(root: &Path, connector: &str, kind: SheetKind, name: &str) -> Result<
     match kind {
         SheetKind::Connector => Ok(json!({
             "item": {"anonymous_replication": c.anonymous_replication, "revs_limit": c.revs_limit},
+            "kept": kept(root, connector, None),
+            "used_by": used_by(root, connector, None),
         })),
         SheetKind::Listener => {
             let l = c
@@ -125,9 +127,32 @@ pub fn get(root: &Path, connector: &str, kind: SheetKind, name: &str) -> Result<
             let mut item = serde_json::to_value(t).unwrap_or(Value::Null);
             // TOML values as JSON for the form.
             item["properties"] = serde_json::to_value(&t.properties).unwrap_or(Value::Null);
-            Ok(json!({ "item": item, "views": views, "catalog": catalog }))
+            Ok(json!({
+                "item": item,
+                "views": views,
+                "catalog": catalog,
+                "kept": kept(root, connector, Some(name)),
+                "used_by": used_by(root, connector, Some(name)),
+            }))
         }
     }
+}
+
+/// The Convertigo properties kept but not edited (read-only rows of the sheet); none when the
+/// Convertigo copy cannot be read (`check` reports that).
+fn kept(root: &Path, connector: &str, transaction: Option<&str>) -> Value {
+    let k = fullsync_project::c8o_kept::kept_properties(root, connector, transaction);
+    serde_json::to_value(k.unwrap_or_default()).unwrap_or(Value::Null)
+}
+
+/// `Sequence (step)` of every sequence step calling the item.
+fn used_by(root: &Path, connector: &str, transaction: Option<&str>) -> Value {
+    let refs = fullsync_project::c8o_refs::used_by(root, connector, transaction);
+    json!(refs
+        .unwrap_or_default()
+        .iter()
+        .map(|r| format!("{} ({})", r.sequence, r.step))
+        .collect::<Vec<_>>())
 }
 
 fn bad(e: impl std::fmt::Display) -> ApiError {

@@ -510,3 +510,59 @@ fn server_profiles_deploy_plan_and_apply() {
     assert_eq!(e.code, ErrorCode::NotFound);
     assert!(e.message.contains("Deploy screen"), "{}", e.message);
 }
+
+#[test]
+fn used_by_lists_the_sequence_steps_and_follows_a_rename() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("crm");
+    fullsync_project::convertigo::import_c8o(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../fullsync-project/tests/fixtures/convertigo/crm79"),
+        &root,
+    )
+    .unwrap();
+    let (_engine, s) = studio();
+    open(&s, &root);
+    let steps = |kind: &str, connector: &str, name: &str| -> Vec<String> {
+        let r = call(
+            &s,
+            json!({"cmd": "used_by", "args": {"kind": kind, "connector": connector, "name": name}}),
+        );
+        r["used_by"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| {
+                format!(
+                    "{} ({})",
+                    x["sequence"].as_str().unwrap(),
+                    x["step"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        steps("transaction", "crm", "ByName"),
+        [
+            "crm.FindContact (Call_ByName)",
+            "crm.FindContact (Loop/Call_ByName_again)"
+        ]
+    );
+    assert_eq!(
+        steps("connector", "", "archive"),
+        ["crm.FindContact (Loop/Call_Archive)"]
+    );
+    // The sheet shows the same list and the kept Convertigo properties, read-only.
+    let sheet = call(
+        &s,
+        json!({"cmd": "sheet_get", "args": {"connector": "crm", "kind": "connector"}}),
+    );
+    assert_eq!(sheet["kept"][2]["key"], "secureDatabase");
+    assert_eq!(sheet["used_by"].as_array().unwrap().len(), 3);
+    call(
+        &s,
+        json!({"cmd": "project_edit", "args": {"op": "rename", "kind": "transaction", "connector": "crm", "name": "ByName", "new_name": "FindByName"}}),
+    );
+    assert_eq!(steps("transaction", "crm", "ByName"), Vec::<String>::new());
+    assert_eq!(steps("transaction", "crm", "FindByName").len(), 2);
+}

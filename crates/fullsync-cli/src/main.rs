@@ -313,9 +313,13 @@ enum Cmd {
         /// Keep following changes until interrupted.
         #[arg(long)]
         live: bool,
-        /// Retry with exponential backoff while a server is unreachable.
+        /// Retry with exponential backoff while a server is unreachable (the wait goes back to
+        /// 0.5 s after every attempt that made progress).
         #[arg(long)]
         retry: bool,
+        /// Longest wait between retries, in seconds.
+        #[arg(long, default_value_t = 60.0)]
+        max_backoff: f64,
         /// Changes per batch.
         #[arg(long, default_value_t = 100)]
         batch_size: usize,
@@ -693,6 +697,7 @@ fn run() -> anyhow::Result<()> {
             target,
             live,
             retry,
+            max_backoff,
             batch_size,
             doc_ids,
             selector,
@@ -726,9 +731,13 @@ fn run() -> anyhow::Result<()> {
             } else {
                 fullsync_replicate::Filter::None
             };
+            if !(max_backoff.is_finite() && max_backoff > 0.0) {
+                anyhow::bail!("--max-backoff must be a positive number of seconds");
+            }
             let opts = fullsync_replicate::Options {
                 live,
                 retry,
+                max_backoff: std::time::Duration::from_secs_f64(max_backoff),
                 batch_size: batch_size.max(1),
                 filter,
                 since: since.map(|s| {
@@ -959,8 +968,13 @@ fn replicate_cmd(
                 );
             }
             E::Paused {
-                error: Some(err), ..
-            } => eprintln!("\npaused, will retry: {err}"),
+                error: Some(err),
+                retry_in_ms,
+                ..
+            } => eprintln!(
+                "\npaused: {err}; retrying in {:.1} s",
+                retry_in_ms.unwrap_or(0) as f64 / 1000.0
+            ),
             E::Paused { error: None, .. } => {
                 eprintln!("\nup to date; waiting for changes (Ctrl-C to stop)")
             }
@@ -1042,6 +1056,9 @@ fn project_cmd(cmd: ProjectCmd) -> anyhow::Result<()> {
                 r.regenerated.len(),
                 r.removed.len()
             );
+            for w in &r.warnings {
+                eprintln!("warning (exported anyway, fix it in Convertigo Studio): {w}");
+            }
             Ok(())
         }
         ProjectCmd::Car { project, out } => {
@@ -1153,10 +1170,18 @@ fn project_cmd(cmd: ProjectCmd) -> anyhow::Result<()> {
             }
             eprintln!("{} design documents already up to date", r.unchanged);
             if load_data {
-                for (db, n) in
+                let mut refused = 0;
+                for d in
                     fullsync_project::sync::load_data(&engine, &p).map_err(anyhow::Error::msg)?
                 {
-                    eprintln!("loaded {n} documents into {db}");
+                    eprintln!("loaded {} documents into {}", d.written, d.db);
+                    for r in &d.refused {
+                        eprintln!("refused: {r}");
+                    }
+                    refused += d.refused.len();
+                }
+                if refused > 0 {
+                    anyhow::bail!("{refused} document(s) were refused (see above): fix their ids (an id starting with `_` must be `_design/...`) and sync again");
                 }
             }
             if !r.errors.is_empty() {

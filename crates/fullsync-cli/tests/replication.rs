@@ -379,3 +379,166 @@ fn a_killed_replication_resumes_from_its_checkpoint() {
     assert_eq!(engine.db("dst").unwrap().info().unwrap().doc_count, 20_000);
     eprintln!("resumed run read {read} of 20000 docs");
 }
+
+/// A loopback proxy that cuts every connection (both ways) once `limit` bytes went through it,
+/// in either direction; counts the cuts.
+fn cutting_proxy(upstream: u16, limit: usize, cuts: Arc<AtomicUsize>) -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in l.incoming() {
+            let Ok(client) = conn else { continue };
+            let Ok(up) = TcpStream::connect(("127.0.0.1", upstream)) else {
+                continue;
+            };
+            let moved = Arc::new(AtomicUsize::new(0));
+            for (from, to) in [
+                (client.try_clone().unwrap(), up.try_clone().unwrap()),
+                (up, client),
+            ] {
+                let (moved, cuts) = (moved.clone(), cuts.clone());
+                std::thread::spawn(move || pump(from, to, limit, &moved, &cuts));
+            }
+        }
+    });
+    port
+}
+
+/// Copies `from` to `to` until either side closes or the connection moved `limit` bytes.
+fn pump(
+    mut from: TcpStream,
+    mut to: TcpStream,
+    limit: usize,
+    moved: &AtomicUsize,
+    cuts: &AtomicUsize,
+) {
+    let mut buf = [0u8; 8192];
+    loop {
+        let n = match from.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        let before = moved.fetch_add(n, Ordering::SeqCst);
+        if before + n > limit {
+            let keep = limit.saturating_sub(before);
+            let _ = to.write_all(&buf[..keep]);
+            if before <= limit {
+                cuts.fetch_add(1, Ordering::SeqCst);
+            }
+            let _ = from.shutdown(std::net::Shutdown::Both);
+            let _ = to.shutdown(std::net::Shutdown::Both);
+            return;
+        }
+        if to.write_all(&buf[..n]).is_err() {
+            break;
+        }
+    }
+    let _ = to.shutdown(std::net::Shutdown::Write);
+}
+
+/// Pulls `db` from `url` into a new local database `into`; answers how long it took and the
+/// events it sent.
+fn timed_pull(
+    engine: &Arc<Engine>,
+    url: &str,
+    into: &str,
+) -> (
+    Duration,
+    fullsync_replicate::Summary,
+    Vec<fullsync_replicate::Event>,
+) {
+    let src: Arc<dyn Peer> = Arc::new(HttpPeer::new(url, None, Duration::from_secs(10)).unwrap());
+    let tgt: Arc<dyn Peer> = Arc::new(LocalPeer::new(engine.clone(), into, None));
+    let events = Arc::new(std::sync::Mutex::new(vec![]));
+    let ev = events.clone();
+    let opts = Options {
+        retry: true,
+        ..Default::default()
+    };
+    let t = std::time::Instant::now();
+    let rep = fullsync_replicate::start(
+        src,
+        tgt,
+        Direction::Pull,
+        opts,
+        Arc::new(move |e| ev.lock().unwrap().push(e)),
+    );
+    // A hang guard, not a performance threshold: give up (and fail) after two minutes.
+    while !rep.is_finished() && t.elapsed() < Duration::from_secs(120) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let took = t.elapsed();
+    rep.cancel();
+    let s = rep.wait();
+    assert!(!s.cancelled, "{into}: still running after {took:?}");
+    let events = events.lock().unwrap().clone();
+    (took, s, events)
+}
+
+/// Every connection is cut after 160 KB: the replication still completes, because the wait goes
+/// back to the shortest after every attempt that replicated something (instead of doubling up
+/// to minutes). The timings clean vs cut are printed (`--nocapture`), not asserted.
+#[test]
+fn a_replication_through_a_proxy_that_cuts_every_connection_completes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut srv, port) = serve(&dir.path().join("srv"), 0);
+    let engine = Arc::new(Engine::in_memory());
+    let local = engine.create_db("local").unwrap();
+    // ~400 bytes per document: a batch of 100 is ~45 KB, so each connection carries a few
+    // requests before it is cut.
+    let filler = "x".repeat(350);
+    for i in 0..3000 {
+        put(
+            &local,
+            json!({"_id": format!("d{i:05}"), "i": i, "filler": filler}),
+        );
+    }
+    let lp: Arc<dyn Peer> = Arc::new(LocalPeer::new(engine.clone(), "local", None));
+    let direct = format!("http://127.0.0.1:{port}/big");
+    let rp: Arc<dyn Peer> =
+        Arc::new(HttpPeer::new(&direct, None, Duration::from_secs(10)).unwrap());
+    assert!(run(lp, rp, Options::default()).ok);
+
+    let clean_cuts = Arc::new(AtomicUsize::new(0));
+    let clean = cutting_proxy(port, usize::MAX, clean_cuts.clone());
+    let (t_clean, s, _) = timed_pull(&engine, &format!("http://127.0.0.1:{clean}/big"), "clean");
+    assert!(s.ok, "{:?}", s.errors);
+    assert_eq!(clean_cuts.load(Ordering::SeqCst), 0);
+
+    let cuts = Arc::new(AtomicUsize::new(0));
+    let cut = cutting_proxy(port, 160 * 1024, cuts.clone());
+    let (t_cut, s, events) = timed_pull(&engine, &format!("http://127.0.0.1:{cut}/big"), "cut");
+    assert!(s.ok, "{:?}", s.errors);
+    assert_eq!(state(&engine.db("cut").unwrap()), state(&local));
+    let n_cuts = cuts.load(Ordering::SeqCst);
+    assert!(n_cuts >= 5, "the proxy cut only {n_cuts} connections");
+    // After every attempt that replicated a batch, the next wait is the shortest one.
+    let mut progressed = false;
+    let mut waits = vec![];
+    for e in &events {
+        match e {
+            fullsync_replicate::Event::Change { .. } => progressed = true,
+            fullsync_replicate::Event::Paused {
+                error: Some(_),
+                retry_in_ms,
+                retry_at,
+                ..
+            } => {
+                assert!(retry_at.is_some());
+                waits.push(retry_in_ms.unwrap());
+                if progressed {
+                    assert_eq!(*retry_in_ms, Some(500), "waits so far: {waits:?}");
+                }
+                progressed = false;
+            }
+            _ => {}
+        }
+    }
+    assert!(!waits.is_empty());
+    println!(
+        "pull of 3,000 docs (~1.2 MB): clean {t_clean:?}; cut every 160 KB: {t_cut:?} ({n_cuts} cuts, {} retries, waits {waits:?} ms)",
+        waits.len()
+    );
+    srv.kill().unwrap();
+    srv.wait().unwrap();
+}

@@ -1166,6 +1166,51 @@ impl Database {
         serde_json::from_slice(&raw).map_err(|e| Error::Corrupt(format!("local doc {id}: {e}")))
     }
 
+    /// `_local_docs`: the `_local` documents with ids in `[start, end]` (whole ids, with the
+    /// `_local/` prefix), in id order (or reverse), as `(id, document)`.
+    pub fn local_docs(
+        &self,
+        start: Option<&str>,
+        end: Option<&str>,
+        descending: bool,
+        f: &mut dyn FnMut(&str, Value) -> bool,
+    ) -> Result<()> {
+        let (lo, hi) = if descending {
+            (end, start)
+        } else {
+            (start, end)
+        };
+        let lo = lo.unwrap_or("_local/").as_bytes().to_vec();
+        let hi = hi.unwrap_or("_local0").as_bytes().to_vec();
+        self.store.read(|r| {
+            r.scan(T::Local, Some(&lo), Some(&hi), true, descending, |k, v| {
+                let id = std::str::from_utf8(k).map_err(|_| Error::Corrupt("local id".into()))?;
+                let doc: Value = serde_json::from_slice(v)
+                    .map_err(|e| Error::Corrupt(format!("local doc {id}: {e}")))?;
+                Ok(f(id, doc))
+            })
+        })
+    }
+
+    /// Documents whose latest change is after `seq`: `pending` of `_changes`.
+    pub fn pending_after(&self, seq: u64) -> Result<u64> {
+        self.store.read(|r| {
+            let mut n = 0u64;
+            r.scan(
+                T::Seqs,
+                Some(&seq_key(seq.saturating_add(1))),
+                None,
+                false,
+                false,
+                |_, _| {
+                    n += 1;
+                    Ok(true)
+                },
+            )?;
+            Ok(n)
+        })
+    }
+
     /// `DELETE /db/_local/id?rev=0-N`.
     pub fn delete_local(&self, id: &str, rev: Option<&str>) -> Result<String> {
         let doc = DocIn {

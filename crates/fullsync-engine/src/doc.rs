@@ -155,7 +155,19 @@ pub fn parse_doc(
         Some(v) => Some(parse_revisions(&v)?),
         None => None,
     };
+    // As CouchDB: `_revisions` is authoritative; the revision is its newest entry, whatever
+    // `_rev` says.
+    let rev = match (&revisions, kind) {
+        (Some(path), IdKind::Normal | IdKind::Design) => path.last().cloned(),
+        _ => rev,
+    };
     let atts = match map.shift_remove("_attachments") {
+        Some(Value::Object(a)) if kind == IdKind::Local && !a.is_empty() => {
+            return Err(Error::BadRequest(
+                "_local documents do not accept attachments; store the data in a regular document."
+                    .into(),
+            ))
+        }
         Some(Value::Object(a)) => parse_atts(a, follows)?,
         Some(Value::Null) | None => vec![],
         Some(_) => {
@@ -166,7 +178,7 @@ pub fn parse_doc(
     };
     for k in map.keys() {
         if k.starts_with('_') {
-            if ALLOWED_SPECIALS.contains(&k.as_str()) {
+            if ALLOWED_SPECIALS.contains(&k.as_str()) || is_replication_field(k) {
                 continue;
             }
             return Err(Error::DocValidation(format!(
@@ -174,7 +186,7 @@ pub fn parse_doc(
             )));
         }
     }
-    map.retain(|k, _| !k.starts_with('_'));
+    map.retain(|k, _| !k.starts_with('_') || is_replication_field(k));
     let json = serde_json::to_string(&Value::Object(map)).expect("a JSON value always serializes");
     Ok(DocIn {
         id,
@@ -185,6 +197,65 @@ pub fn parse_doc(
         json,
         atts,
     })
+}
+
+/// The `_replication_*` members the CouchDB replicator manager writes into `_replicator`
+/// documents (`_replication_state`, `_replication_id`, ...): kept in the body, as CouchDB does.
+fn is_replication_field(k: &str) -> bool {
+    k.starts_with("_replication_")
+}
+
+/// Checks what CouchDB refuses for a whole `_bulk_docs` request (400) rather than per
+/// document: an invalid id, a bad special member (`_foo`), an invalid `_rev` or `_revisions`,
+/// an attachment name starting with `_`, and with `new_edits=false` a document without `_rev`.
+pub fn check_bulk_doc(v: &Value, new_edits: bool) -> Result<()> {
+    let Value::Object(map) = v else {
+        return Err(Error::BadRequest("Document must be a JSON object".into()));
+    };
+    let kind = match map.get("_id") {
+        Some(Value::String(id)) => check_id(id)?,
+        Some(_) => return Err(Error::IllegalDocId("Document id must be a string".into())),
+        None => IdKind::Normal,
+    };
+    for k in map.keys() {
+        let known = ALLOWED_SPECIALS.contains(&k.as_str()) || is_replication_field(k);
+        if k.starts_with('_') && !known {
+            return Err(Error::DocValidation(format!(
+                "Bad special document member: {k}"
+            )));
+        }
+    }
+    if let (Some(Value::String(r)), false) = (map.get("_rev"), kind == IdKind::Local) {
+        Rev::parse(r)?;
+    }
+    if let Some(r) = map.get("_revisions") {
+        parse_revisions(r)?;
+    }
+    if let Some(Value::Object(a)) = map.get("_attachments") {
+        for name in a.keys() {
+            check_att_name(name)?;
+        }
+    }
+    if !new_edits
+        && kind != IdKind::Local
+        && map.get("_rev").is_none()
+        && map.get("_revisions").is_none()
+    {
+        return Err(Error::BadRequest(
+            "Document rev must be specified when using new_edits=false (send `_rev` or `_revisions`)".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// An attachment name CouchDB accepts: not starting with `_`.
+pub fn check_att_name(name: &str) -> Result<()> {
+    if name.starts_with('_') {
+        return Err(Error::BadRequest(format!(
+            "Attachment name '{name}' starts with prohibited character '_'"
+        )));
+    }
+    Ok(())
 }
 
 /// Parses `_revisions` (`{"start": N, "ids": [newest, ...]}`) into a path, oldest first.
@@ -198,9 +269,11 @@ pub fn parse_revisions(v: &Value) -> Result<Vec<Rev>> {
         .get("ids")
         .and_then(Value::as_array)
         .ok_or_else(|| bad("ids must be an array"))?;
-    if ids.is_empty() || start < ids.len() as u64 || start > crate::rev::MAX_GENERATION {
-        return Err(bad("ids must be non-empty and no longer than start"));
+    if ids.is_empty() || start == 0 || start > crate::rev::MAX_GENERATION {
+        return Err(bad("ids must be non-empty and start a positive generation"));
     }
+    // More ids than `start` (CouchDB accepts them): the ones below generation 1 are dropped.
+    let ids = &ids[..ids.len().min(start as usize)];
     let mut path = Vec::with_capacity(ids.len());
     for (i, id) in ids.iter().enumerate() {
         let h = id
@@ -219,6 +292,7 @@ fn parse_atts(
 ) -> Result<Vec<AttIn>> {
     let mut out = Vec::with_capacity(a.len());
     for (name, spec) in a {
+        check_att_name(&name)?;
         let Value::Object(spec) = spec else {
             return Err(Error::BadRequest(format!(
                 "Attachment {name} must be an object"

@@ -20,13 +20,38 @@ pub struct Engine {
 /// Called with every database when it is opened or created (to attach validators).
 pub type OpenHook = Arc<dyn Fn(&Arc<Database>) + Send + Sync>;
 
-/// File name of a database: its name with `/` escaped (`%2F`; `%` is not allowed in names).
-fn file_name(db: &str) -> String {
-    format!("{}.redb", db.replace('/', "%2F"))
+/// Longest file stem used as is; longer ones are shortened and hashed (file systems allow 255
+/// bytes per name, and a legal name of 238 characters with many `/` escapes to 714).
+const MAX_STEM: usize = 120;
+
+/// The file-system-safe stem of a database's files (its `.redb` file, its view index folder):
+/// its name with `/` escaped (`%2F`; `%` is not allowed in names), or, when that is longer than
+/// 120 bytes, its first 80 bytes, `~` (never in a name) and the MD5 of the name, so every name
+/// maps to a distinct stem that fits any file system. The full name of a shortened stem is kept
+/// beside it in `<stem>.name`.
+pub fn file_stem(db: &str) -> String {
+    let escaped = db.replace('/', "%2F");
+    if escaped.len() <= MAX_STEM {
+        return escaped;
+    }
+    use md5::Digest;
+    let digest = crate::rev::hex(&md5::Md5::digest(db.as_bytes()));
+    format!("{}~{digest}", &escaped[..80])
 }
 
-fn db_name(file: &str) -> Option<String> {
-    file.strip_suffix(".redb").map(|n| n.replace("%2F", "/"))
+fn file_name(db: &str) -> String {
+    format!("{}.redb", file_stem(db))
+}
+
+/// The database name of a file in the data directory (reading `<stem>.name` for shortened
+/// stems).
+fn db_name(dir: &Path, file: &str) -> Option<String> {
+    let stem = file.strip_suffix(".redb")?;
+    if stem.contains('~') {
+        let name = std::fs::read_to_string(dir.join(format!("{stem}.name"))).ok()?;
+        return (file_stem(&name) == stem).then_some(name);
+    }
+    Some(stem.replace("%2F", "/"))
 }
 
 impl Engine {
@@ -34,22 +59,19 @@ impl Engine {
     /// `dir/server.json`, or created there once, so it is stable across restarts (PouchDB's
     /// checkpoints depend on it).
     pub fn open(dir: &Path) -> Result<Engine> {
-        std::fs::create_dir_all(dir).map_err(|e| {
-            Error::Storage(format!(
-                "cannot create data directory {}: {e}",
-                dir.display()
-            ))
-        })?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::Storage(format!("cannot create the data directory: {e}")))?;
         let meta = dir.join("server.json");
         let uuid = match std::fs::read_to_string(&meta) {
             Ok(s) => serde_json::from_str::<serde_json::Value>(&s)
                 .ok()
                 .and_then(|v| v.get("uuid").and_then(|u| u.as_str()).map(str::to_string))
                 .ok_or_else(|| {
-                    Error::Corrupt(format!(
-                        "{} is not valid; delete it to get a new server uuid",
-                        meta.display()
-                    ))
+                    Error::Corrupt(
+                        "server.json in the data directory is not valid; delete it to get a new \
+                         server uuid"
+                            .into(),
+                    )
                 })?,
             Err(_) => {
                 let uuid = crate::doc::new_uuid();
@@ -120,7 +142,10 @@ impl Engine {
             return Err(Error::DbExists);
         }
         let store = match self.file(name) {
-            Some(p) => Store::open(&p)?,
+            Some(p) => {
+                self.write_long_name(name)?;
+                Store::open(&p)?
+            }
             None => Store::in_memory()?,
         };
         let db = Arc::new(Database::open(name, store)?);
@@ -167,8 +192,15 @@ impl Engine {
         let mut dbs = self.dbs.write().unwrap_or_else(|e| e.into_inner());
         let was_open = dbs.remove(name).is_some();
         match self.file(name) {
-            Some(p) if p.exists() => std::fs::remove_file(&p)
-                .map_err(|e| Error::Storage(format!("cannot delete {}: {e}", p.display()))),
+            Some(p) if p.exists() => {
+                std::fs::remove_file(&p).map_err(|e| {
+                    Error::Storage(format!("cannot delete the file of database {name}: {e}"))
+                })?;
+                if let Some(dir) = &self.dir {
+                    let _ = std::fs::remove_file(dir.join(format!("{}.name", file_stem(name))));
+                }
+                Ok(())
+            }
             Some(_) => Err(Error::DbNotFound),
             None if was_open => Ok(()),
             None => Err(Error::DbNotFound),
@@ -195,7 +227,7 @@ impl Engine {
         let mut names: Vec<String> = match &self.dir {
             Some(dir) => std::fs::read_dir(dir)?
                 .filter_map(|e| e.ok())
-                .filter_map(|e| db_name(&e.file_name().to_string_lossy()))
+                .filter_map(|e| db_name(dir, &e.file_name().to_string_lossy()))
                 .collect(),
             None => self
                 .dbs
@@ -211,5 +243,19 @@ impl Engine {
 
     fn file(&self, name: &str) -> Option<PathBuf> {
         self.dir.as_ref().map(|d| d.join(file_name(name)))
+    }
+
+    /// For a name whose file stem is shortened: writes the full name beside it (atomically).
+    fn write_long_name(&self, name: &str) -> Result<()> {
+        let (Some(dir), stem) = (&self.dir, file_stem(name)) else {
+            return Ok(());
+        };
+        if !stem.contains('~') {
+            return Ok(());
+        }
+        let tmp = dir.join(format!("{stem}.name.tmp"));
+        std::fs::write(&tmp, name)
+            .and_then(|_| std::fs::rename(&tmp, dir.join(format!("{stem}.name"))))
+            .map_err(|e| Error::Storage(format!("cannot record the name of database {name}: {e}")))
     }
 }

@@ -29,7 +29,7 @@ pub use db::{
     AllDocsOptions, Changes, ChangesFilter, ChangesOptions, Database, DbInfo, DocResult, OpenRev,
     OpenRevs, ReadOptions, UserCtx, WriteValidator,
 };
-pub use doc::{att_digest, check_id, parse_doc, DocIn, IdKind};
+pub use doc::{att_digest, check_att_name, check_bulk_doc, check_id, parse_doc, DocIn, IdKind};
 pub use engine::Engine;
 pub use error::{Error, Result};
 pub use rev::Rev;

@@ -195,7 +195,10 @@ impl Store {
         let db = redb::Database::builder()
             .set_cache_size(64 << 20)
             .create(path)
-            .map_err(|e| Error::Storage(format!("cannot open {}: {e}", path.display())))?;
+            .map_err(|e| {
+                let file = path.file_name().unwrap_or_default().to_string_lossy();
+                Error::Storage(format!("cannot open {file} in the data directory: {e}"))
+            })?;
         Self::init(db, Some(path.to_path_buf()))
     }
 

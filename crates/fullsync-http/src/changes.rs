@@ -43,6 +43,8 @@ struct Req {
     timeout: Duration,
     /// A FullSync user's access: rows list only the leaves he may see.
     access: crate::auth::Access,
+    /// Where a JavaScript filter records what it threw.
+    filter_error: Option<fullsync_views::validate::FilterError>,
 }
 
 impl Req {
@@ -111,6 +113,7 @@ fn parse(ctx: &Ctx, db: &Database) -> Result<Req, ApiError> {
     let mut design_only = false;
     let mut selector = None;
     let mut doc_filter: Option<DocFilter> = None;
+    let mut filter_error = None;
     match q.get("filter") {
         None => {}
         Some("_doc_ids") => {
@@ -151,9 +154,15 @@ fn parse(ctx: &Ctx, db: &Database) -> Result<Req, ApiError> {
                 "userCtx": fullsync_views::validate::user_ctx_json(db.name(), &ctx.user),
                 "info": {"db_name": db.name()},
             });
-            let f = fullsync_views::validate::js_filter(ctx.state.views.pool().clone(), db, f, req)
-                .map_err(crate::handlers::view_err)?;
+            let (f, err) = fullsync_views::validate::js_filter_checked(
+                ctx.state.views.pool().clone(),
+                db,
+                f,
+                req,
+            )
+            .map_err(crate::handlers::view_err)?;
             doc_filter = Some(f);
+            filter_error = Some(err);
         }
     }
     let heartbeat = match q.get("heartbeat") {
@@ -204,6 +213,7 @@ fn parse(ctx: &Ctx, db: &Database) -> Result<Req, ApiError> {
         heartbeat,
         timeout,
         access: ctx.access.clone(),
+        filter_error,
     })
 }
 
@@ -216,6 +226,11 @@ async fn read(
     let req = req.clone();
     blocking(move || {
         let mut c = db.changes(&req.options(since))?;
+        if let Some(slot) = &req.filter_error {
+            if let Some((name, reason)) = slot.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                return Err(ApiError::new(500, &name, reason));
+            }
+        }
         if req.access.filtered() {
             for row in &mut c.results {
                 scrub_row(&db, &req.access, row)?;
@@ -252,6 +267,16 @@ fn scrub_row(db: &Database, access: &crate::auth::Access, row: &mut Value) -> Re
     Ok(())
 }
 
+/// `pending`: changes after `last_seq` (ascending feeds; `0` for a FullSync user, who is never
+/// told how many changes other users' documents made).
+async fn pending(db: &Arc<Database>, req: &Req, last_seq: u64) -> Result<u64, ApiError> {
+    if req.descending || req.access.filtered() {
+        return Ok(0);
+    }
+    let db = db.clone();
+    blocking(move || Ok(db.pending_after(last_seq)?)).await
+}
+
 /// `GET|POST /db/_changes`.
 pub async fn changes(ctx: Ctx, db: Arc<Database>) -> ApiResult {
     if ctx.method != Method::GET && ctx.method != Method::POST && ctx.method != Method::HEAD {
@@ -260,11 +285,13 @@ pub async fn changes(ctx: Ctx, db: Arc<Database>) -> ApiResult {
     let req = parse(&ctx, &db)?;
     match req.feed {
         Feed::Normal => {
+            let permit = crate::stream::permit(&ctx.state).await;
             let c = read(&db, &req, req.since).await?;
-            Ok(json_response(
-                200,
-                &json!({"results": c.results, "last_seq": c.last_seq, "pending": 0}),
-            ))
+            let pending = pending(&db, &req, c.last_seq).await?;
+            crate::stream::json(
+                permit,
+                json!({"results": c.results, "last_seq": c.last_seq, "pending": pending}),
+            )
         }
         Feed::LongPoll => {
             let mut rx = db.subscribe();
@@ -282,9 +309,10 @@ pub async fn changes(ctx: Ctx, db: Arc<Database>) -> ApiResult {
                     }
                 }
             }
+            let pending = pending(&db, &req, c.last_seq).await?;
             Ok(json_response(
                 200,
-                &json!({"results": c.results, "last_seq": c.last_seq, "pending": 0}),
+                &json!({"results": c.results, "last_seq": c.last_seq, "pending": pending}),
             ))
         }
         Feed::Continuous | Feed::EventSource => Ok(stream(db, req)),
@@ -394,12 +422,12 @@ pub fn multipart_open_revs(rows: Vec<Value>) -> Response {
     let mut body = Vec::new();
     for row in rows {
         body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
-        if let Some(doc) = row.get("ok") {
-            body.extend_from_slice(b"Content-Type: application/json\r\n\r\n");
-            body.extend_from_slice(doc.to_string().as_bytes());
-        } else {
-            body.extend_from_slice(b"Content-Type: application/json; error=\"true\"\r\n\r\n");
-            body.extend_from_slice(row.to_string().as_bytes());
+        match row.get("ok") {
+            Some(doc) => doc_part(&mut body, doc),
+            None => {
+                body.extend_from_slice(b"Content-Type: application/json; error=\"true\"\r\n\r\n");
+                body.extend_from_slice(row.to_string().as_bytes());
+            }
         }
         body.extend_from_slice(b"\r\n");
     }
@@ -412,6 +440,60 @@ pub fn multipart_open_revs(rows: Vec<Value>) -> Response {
         )
         .body(Body::from(body))
         .expect("valid response")
+}
+
+/// One document of a `multipart/mixed` `open_revs` answer, as CouchDB writes it: plain JSON
+/// when it carries no attachment body, else a `multipart/related` part whose first part is the
+/// JSON (each attachment body marked `"follows": true`) and the next ones the bodies, in order.
+fn doc_part(body: &mut Vec<u8>, doc: &Value) {
+    use base64::Engine as _;
+    let mut doc = doc.clone();
+    let mut files: Vec<(String, String, Vec<u8>)> = vec![];
+    if let Some(Value::Object(atts)) = doc.get_mut("_attachments") {
+        for (name, a) in atts.iter_mut() {
+            let Some(data) = a.get("data").and_then(Value::as_str) else {
+                continue;
+            };
+            let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(data) else {
+                continue;
+            };
+            let ctype = a["content_type"]
+                .as_str()
+                .unwrap_or("application/octet-stream")
+                .to_string();
+            if let Some(m) = a.as_object_mut() {
+                m.shift_remove("data");
+                m.insert("follows".into(), json!(true));
+                m.insert("length".into(), json!(bytes.len()));
+            }
+            files.push((name.clone(), ctype, bytes));
+        }
+    }
+    if files.is_empty() {
+        body.extend_from_slice(b"Content-Type: application/json\r\n\r\n");
+        body.extend_from_slice(doc.to_string().as_bytes());
+        return;
+    }
+    let inner = fullsync_engine::doc::new_uuid();
+    body.extend_from_slice(
+        format!("Content-Type: multipart/related; boundary=\"{inner}\"\r\n\r\n").as_bytes(),
+    );
+    body.extend_from_slice(
+        format!("--{inner}\r\nContent-Type: application/json\r\n\r\n").as_bytes(),
+    );
+    body.extend_from_slice(doc.to_string().as_bytes());
+    for (name, ctype, bytes) in files {
+        body.extend_from_slice(
+            format!(
+                "\r\n--{inner}\r\nContent-Disposition: attachment; filename=\"{}\"\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\n\r\n",
+                name.replace('"', "\\\""),
+                bytes.len()
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(&bytes);
+    }
+    body.extend_from_slice(format!("\r\n--{inner}--").as_bytes());
 }
 
 fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {

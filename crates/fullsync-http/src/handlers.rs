@@ -161,7 +161,7 @@ async fn all_dbs(ctx: &Ctx) -> ApiResult {
     ok(json!(names))
 }
 
-fn info_json(info: &fullsync_engine::DbInfo) -> Value {
+fn info_json(info: &fullsync_engine::DbInfo, compacting: bool) -> Value {
     json!({
         "db_name": info.name,
         "purge_seq": info.purge_seq.to_string(),
@@ -171,7 +171,7 @@ fn info_json(info: &fullsync_engine::DbInfo) -> Value {
         "doc_del_count": info.doc_del_count,
         "doc_count": info.doc_count,
         "disk_format_version": 8,
-        "compact_running": false,
+        "compact_running": compacting,
         "cluster": {"q": 1, "n": 1, "w": 1, "r": 1},
         "instance_start_time": "0"
     })
@@ -191,11 +191,14 @@ async fn dbs_info(ctx: &Ctx) -> ApiResult {
         ctx.state.engine.all_dbs()?
     };
     let engine = ctx.state.engine.clone();
+    let state = ctx.state.clone();
     let out = blocking(move || {
         let mut out = vec![];
         for k in keys {
             match engine.db(&k).and_then(|db| db.info()) {
-                Ok(info) => out.push(json!({"key": k, "info": info_json(&info)})),
+                Ok(info) => {
+                    out.push(json!({"key": k, "info": info_json(&info, state.compacting(&k))}))
+                }
                 Err(_) => out.push(json!({"key": k, "error": "not_found"})),
             }
         }
@@ -294,11 +297,12 @@ async fn database(ctx: Ctx, name: &str) -> ApiResult {
     match ctx.method {
         Method::GET | Method::HEAD => {
             let user = ctx.user.clone();
+            let state = ctx.state.clone();
             let info = blocking(move || {
                 let db = engine.db(&name)?;
                 let user = caller_on(&db, user);
                 let access = crate::auth::db_access(&db, &user)?;
-                Ok(info_for(&access, &db.info()?))
+                Ok(info_for(&access, &db.info()?, state.compacting(&name)))
             })
             .await?;
             ok(info)
@@ -410,8 +414,8 @@ async fn users_db_path(ctx: &Ctx, db: Arc<Database>, rest: &[&str]) -> ApiResult
 
 /// A database's info as `access` may see it: a FullSync user is not told how many documents
 /// the database holds (only his own part of it is his business), so the counts are `null`.
-fn info_for(access: &Access, info: &fullsync_engine::DbInfo) -> Value {
-    let mut v = info_json(info);
+fn info_for(access: &Access, info: &fullsync_engine::DbInfo, compacting: bool) -> Value {
+    let mut v = info_json(info, compacting);
     if access.filtered() {
         v["doc_count"] = Value::Null;
         v["doc_del_count"] = Value::Null;
@@ -457,9 +461,7 @@ async fn db_path(ctx: Ctx, db_name: &str, rest: &[&str]) -> ApiResult {
     match rest {
         ["_all_docs"] => all_docs(ctx, db, None).await,
         ["_design_docs"] => all_docs(ctx, db, Some("_design/")).await,
-        ["_local_docs"] => {
-            ok(json!({"total_rows": Value::Null, "offset": Value::Null, "rows": []}))
-        }
+        ["_local_docs"] => local_docs(ctx, db).await,
         ["_changes"] => crate::changes::changes(ctx, db).await,
         ["_bulk_docs"] => bulk_docs(ctx, db).await,
         ["_bulk_get"] => bulk_get(ctx, db).await,
@@ -528,8 +530,13 @@ async fn db_path(ctx: Ctx, db_name: &str, rest: &[&str]) -> ApiResult {
         ["_compact"] | ["_compact", _] => {
             post_only(&ctx)?;
             require_json(&ctx.headers)?;
+            // `compact_running` is true from now until the compaction ends, so clients that
+            // poll `GET /db` wait for it.
+            let state = ctx.state.clone();
+            state.set_compacting(db.name(), true);
             tokio::task::spawn_blocking(move || {
                 let _ = db.compact();
+                state.set_compacting(db.name(), false);
             });
             Ok(json_response(202, &json!({"ok": true})))
         }
@@ -590,6 +597,7 @@ async fn db_path(ctx: Ctx, db_name: &str, rest: &[&str]) -> ApiResult {
             post_only(&ctx)?;
             let body = parse_json(&ctx.body)?;
             let explain = rest[0] == "_explain";
+            let permit = crate::stream::permit(&ctx.state).await;
             let out = blocking(move || {
                 if explain {
                     fullsync_views::mango::explain(&db, &body).map_err(view_err)
@@ -598,7 +606,7 @@ async fn db_path(ctx: Ctx, db_name: &str, rest: &[&str]) -> ApiResult {
                 }
             })
             .await?;
-            ok(out)
+            crate::stream::json(permit, out)
         }
         ["_index"] => match ctx.method {
             Method::GET => {
@@ -680,6 +688,59 @@ fn revs_diff_for(
         }
     }
     Ok(out)
+}
+
+/// `GET|POST /db/_local_docs`: the `_local` documents (a FullSync user's own only), as
+/// CouchDB answers them (`total_rows` and `offset` are `null`).
+async fn local_docs(ctx: Ctx, db: Arc<Database>) -> ApiResult {
+    if ctx.method != Method::GET && ctx.method != Method::HEAD && ctx.method != Method::POST {
+        return Err(ApiError::method("GET,HEAD,POST"));
+    }
+    let q = &ctx.query;
+    let key = str_key(q.json("key")?, "key")?;
+    let start = key.clone().or(str_key(
+        q.json("startkey")?.or(q.json("start_key")?),
+        "startkey",
+    )?);
+    let end = key.or(str_key(q.json("endkey")?.or(q.json("end_key")?), "endkey")?);
+    let descending = q.flag("descending")?;
+    let include_docs = q.flag("include_docs")?;
+    let skip = q.uint("skip")?.unwrap_or(0) as usize;
+    let limit = q.uint("limit")?.map(|l| l as usize).unwrap_or(usize::MAX);
+    let access = ctx.access.clone();
+    let rows = blocking(move || {
+        // A FullSync user lists his own namespace, under the ids he wrote.
+        let ns = local_id(&access, "_local/");
+        let stored = |k: Option<String>| k.map(|k| local_id(&access, &k));
+        let (lo, hi) = (stored(start), stored(end));
+        let (lo, hi) = (
+            lo.or_else(|| (!descending).then(|| ns.clone())),
+            hi.or_else(|| descending.then(|| format!("{ns}\u{10ffff}"))),
+        );
+        let (lo, hi) = if descending { (hi, lo) } else { (lo, hi) };
+        let mut rows = vec![];
+        let mut seen = 0usize;
+        db.local_docs(lo.as_deref(), hi.as_deref(), descending, &mut |id, doc| {
+            let Some(rest) = id.strip_prefix(ns.as_str()) else {
+                return true;
+            };
+            seen += 1;
+            if seen > skip {
+                let id = format!("_local/{rest}");
+                let mut row = json!({"id": id, "key": id, "value": {"rev": doc["_rev"]}});
+                if include_docs {
+                    let mut d = doc;
+                    d["_id"] = json!(id);
+                    row["doc"] = d;
+                }
+                rows.push(row);
+            }
+            rows.len() < limit
+        })?;
+        Ok(rows)
+    })
+    .await?;
+    ok(json!({"total_rows": Value::Null, "offset": Value::Null, "rows": rows}))
 }
 
 /// Renders a views error as CouchDB does.
@@ -795,7 +856,7 @@ async fn document(ctx: Ctx, db: Arc<Database>, id: String) -> ApiResult {
 
 async fn get_document(ctx: Ctx, db: Arc<Database>, id: String) -> ApiResult {
     let q = &ctx.query;
-    let opts = read_options(q)?;
+    let mut opts = read_options(q)?;
     if id.starts_with("_local/") {
         let stored = local_id(&ctx.access, &id);
         let mut v = blocking(move || Ok(db.get_local(&stored)?)).await?;
@@ -805,6 +866,11 @@ async fn get_document(ctx: Ctx, db: Arc<Database>, id: String) -> ApiResult {
         return ok(v);
     }
     if let Some(open) = q.get("open_revs") {
+        // As CouchDB: a multipart answer always carries the attachment bodies (as parts),
+        // trimmed only by `atts_since`; the CouchDB replicator relies on it.
+        if accepts_multipart(&ctx.headers) {
+            opts.attachments = true;
+        }
         let which = if open == "all" {
             OpenRevs::All
         } else {
@@ -863,7 +929,11 @@ async fn get_document(ctx: Ctx, db: Arc<Database>, id: String) -> ApiResult {
         && !opts.attachments;
     let access = ctx.access.clone();
     let doc = blocking(move || {
-        let mut doc = db.get(&id, rev.as_ref(), &opts)?;
+        let mut doc = match (&rev, opts.latest) {
+            // `rev=OLD&latest=true`: the newest leaf descending from OLD, as CouchDB answers.
+            (Some(r), true) => latest_leaf(&db, &id, r, &opts)?,
+            _ => db.get(&id, rev.as_ref(), &opts)?,
+        };
         if access.filtered() {
             if !access.can_see(&doc) || !crate::auth::winner_visible(&db, &access, &id)? {
                 return Err(ApiError::not_found());
@@ -882,6 +952,28 @@ async fn get_document(ctx: Ctx, db: Arc<Database>, id: String) -> ApiResult {
         return Ok(not_modified(&etag));
     }
     Ok(with_etag(json_response(200, &doc), &etag))
+}
+
+/// Of the leaves descending from revision `rev` of `id`, the one that would win (live before
+/// deleted, then the longest path, then the highest hash).
+fn latest_leaf(db: &Database, id: &str, rev: &Rev, opts: &ReadOptions) -> Result<Value, ApiError> {
+    let found = db.open_revs(id, &OpenRevs::List(vec![rev.clone()]), opts)?;
+    let rank = |d: &Value| {
+        let r = d
+            .get("_rev")
+            .and_then(Value::as_str)
+            .and_then(|r| Rev::parse(r).ok());
+        let deleted = d.get("_deleted") == Some(&Value::Bool(true));
+        (!deleted, r.as_ref().map(|r| r.pos), r.map(|r| r.hash))
+    };
+    found
+        .into_iter()
+        .filter_map(|f| match f {
+            OpenRev::Ok(d) => Some(d),
+            OpenRev::Missing(_) => None,
+        })
+        .max_by_key(rank)
+        .ok_or_else(|| ApiError::from(Error::missing()))
 }
 
 fn accepts_multipart(h: &HeaderMap) -> bool {
@@ -981,6 +1073,14 @@ async fn attachment(ctx: Ctx, db: Arc<Database>, id: String, name: String) -> Ap
             Ok(with_etag(r, &meta.digest))
         }
         Method::PUT | Method::DELETE => {
+            if id.starts_with("_local/") {
+                return Err(ApiError::bad_request(
+                    "_local documents do not accept attachments; store the data in a regular document.",
+                ));
+            }
+            if ctx.method == Method::PUT {
+                fullsync_engine::check_att_name(&name).map_err(ApiError::from)?;
+            }
             let rev = ctx.query.get("rev").map(str::to_string).or_else(|| {
                 ctx.headers
                     .get(header::IF_MATCH)
@@ -1131,6 +1231,7 @@ async fn all_docs(ctx: Ctx, db: Arc<Database>, prefix: Option<&'static str>) -> 
     };
     let update_seq = q.flag("update_seq")?;
     let access = ctx.access.clone();
+    let permit = crate::stream::permit(&ctx.state).await;
     let (total, offset, rows, seq) = blocking(move || {
         let seq = db.update_seq();
         if access.filtered() {
@@ -1177,7 +1278,7 @@ async fn all_docs(ctx: Ctx, db: Arc<Database>, prefix: Option<&'static str>) -> 
     if update_seq {
         out.insert("update_seq".into(), json!(seq));
     }
-    ok(Value::Object(out))
+    crate::stream::json(permit, Value::Object(out))
 }
 
 async fn bulk_docs(ctx: Ctx, db: Arc<Database>) -> ApiResult {
@@ -1197,6 +1298,10 @@ async fn bulk_docs(ctx: Ctx, db: Arc<Database>) -> ApiResult {
             ))
         }
     };
+    for d in &docs {
+        // What CouchDB refuses for the whole request (400), before anything is written.
+        fullsync_engine::check_bulk_doc(d, new_edits).map_err(ApiError::from)?;
+    }
     let mut docs = docs;
     let mut local_ids: Vec<(String, String)> = vec![];
     for d in docs.iter_mut() {
@@ -1320,6 +1425,7 @@ async fn bulk_get(ctx: Ctx, db: Arc<Database>) -> ApiResult {
     let mut base = read_options(&ctx.query)?;
     base.latest = ctx.query.flag("latest")?;
     let access = ctx.access.clone();
+    let permit = crate::stream::permit(&ctx.state).await;
     let results = blocking(move || {
         let mut out = vec![];
         for d in docs {
@@ -1383,5 +1489,5 @@ async fn bulk_get(ctx: Ctx, db: Arc<Database>) -> ApiResult {
         Ok(out)
     })
     .await?;
-    ok(json!({"results": results}))
+    crate::stream::json(permit, json!({"results": results}))
 }

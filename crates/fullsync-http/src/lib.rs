@@ -11,7 +11,9 @@
 
 pub mod auth;
 mod changes;
+pub mod conn;
 mod handlers;
+pub mod stream;
 pub mod util;
 mod views;
 
@@ -75,6 +77,12 @@ pub struct AppState {
     /// Users of `_users` and their FullSync groups.
     pub users: auth::Users,
     sessions: Mutex<HashMap<String, String>>,
+    /// Databases being compacted (`compact_running` of `GET /db`).
+    compacting: Mutex<std::collections::HashSet<String>>,
+    /// Folders that error answers never show (see `hidden_dirs`).
+    hidden_dirs: Vec<(String, &'static str)>,
+    /// The limit of concurrent large answers (see [`stream`]).
+    pub heavy: stream::Heavy,
 }
 
 /// Builds the axum router serving the CouchDB API.
@@ -91,12 +99,34 @@ pub fn router_with_views(
 ) -> Router {
     let state = Arc::new(AppState {
         users: auth::Users::new(engine.clone()),
+        hidden_dirs: hidden_dirs(&engine),
+        heavy: stream::Heavy::default_for_machine(),
         engine,
         views,
         cfg,
         sessions: Mutex::new(HashMap::new()),
+        compacting: Mutex::new(Default::default()),
     });
     Router::new().fallback(entry).with_state(state)
+}
+
+/// The folders no error answer may show, longest first (a data folder under the home shows as
+/// "the data folder", not "~/..."), each with the words shown instead.
+fn hidden_dirs(engine: &Engine) -> Vec<(String, &'static str)> {
+    let mut dirs = vec![];
+    if let Some(d) = engine.dir() {
+        if let Ok(c) = d.canonicalize() {
+            dirs.push((c.to_string_lossy().to_string(), "the data folder"));
+        }
+        dirs.push((d.to_string_lossy().to_string(), "the data folder"));
+    }
+    for var in ["HOME", "USERPROFILE"] {
+        if let Some(h) = std::env::var_os(var).filter(|h| h.len() > 1) {
+            dirs.push((h.to_string_lossy().to_string(), "~"));
+        }
+    }
+    dirs.sort_by_key(|(d, _)| std::cmp::Reverse(d.len()));
+    dirs
 }
 
 /// Serves an already built router (the CouchDB API merged with other routes, such as the
@@ -107,13 +137,11 @@ pub async fn serve_router(
     on_bound: impl FnOnce(SocketAddr),
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let listener = tokio::net::TcpListener::bind(bind).await.map_err(|e| {
+    let listener = conn::listen(bind).map_err(|e| {
         std::io::Error::new(e.kind(), format!("cannot listen on {bind}: {e}. Is another server using this port? Try --port 0 for a free one."))
     })?;
     on_bound(listener.local_addr()?);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    conn::serve(listener, app, shutdown).await
 }
 
 /// Serves `app` on `bind` from a thread of its own, with its own Tokio runtime (two workers),
@@ -160,16 +188,8 @@ pub async fn serve(
     on_bound: impl FnOnce(SocketAddr),
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let listener = tokio::net::TcpListener::bind(cfg.bind).await.map_err(|e| {
-        std::io::Error::new(
-            e.kind(),
-            format!("cannot listen on {}: {e}. Is another server using this port? Try --port 0 for a free one.", cfg.bind),
-        )
-    })?;
-    on_bound(listener.local_addr()?);
-    axum::serve(listener, router(engine, cfg))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let bind = cfg.bind;
+    serve_router(router(engine, cfg), bind, on_bound, shutdown).await
 }
 
 /// Whether a `Host` header value names this machine.
@@ -285,7 +305,7 @@ async fn entry(State(state): State<Arc<AppState>>, req: Request) -> Response {
     let headers = req.headers().clone();
     let mut resp = handle(&state, req)
         .await
-        .unwrap_or_else(ApiError::into_response);
+        .unwrap_or_else(|e| e.without_paths(&state.hidden_dirs).into_response());
     cors_headers(&state, &headers, &mut resp);
     resp.headers_mut().insert(
         header::SERVER,
@@ -350,13 +370,26 @@ async fn handle(state: &Arc<AppState>, req: Request) -> Result<Response, ApiErro
             format!("The request is larger than the {limit} byte limit."),
         ));
     }
-    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
-        ApiError::new(
-            413,
-            "too_large",
-            format!("The request is larger than the {limit} byte limit."),
-        )
-    })?;
+    let read = tokio::time::timeout(conn::BODY_TIMEOUT, axum::body::to_bytes(body, limit));
+    let bytes = read
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                408,
+                "request_timeout",
+                format!(
+                    "The request body did not arrive within {} s; send it again.",
+                    conn::BODY_TIMEOUT.as_secs()
+                ),
+            )
+        })?
+        .map_err(|_| {
+            ApiError::new(
+                413,
+                "too_large",
+                format!("The request is larger than the {limit} byte limit."),
+            )
+        })?;
     let ctx = handlers::Ctx {
         state: state.clone(),
         method: parts.method,
@@ -370,6 +403,24 @@ async fn handle(state: &Arc<AppState>, req: Request) -> Result<Response, ApiErro
 }
 
 impl AppState {
+    /// Whether database `db` is being compacted.
+    fn compacting(&self, db: &str) -> bool {
+        self.compacting
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(db)
+    }
+
+    /// Marks database `db` as being compacted (or no longer).
+    fn set_compacting(&self, db: &str, on: bool) {
+        let mut set = self.compacting.lock().unwrap_or_else(|e| e.into_inner());
+        if on {
+            set.insert(db.to_string());
+        } else {
+            set.remove(db);
+        }
+    }
+
     /// Creates a session for `name`; returns the cookie token.
     fn new_session(&self, name: &str) -> String {
         let token = fullsync_engine::doc::new_uuid();

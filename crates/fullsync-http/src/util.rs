@@ -42,6 +42,17 @@ impl ApiError {
         Self::new(405, "method_not_allowed", format!("Only {allowed} allowed"))
     }
 
+    /// The error with every occurrence of `dirs` (the data folder, the user's home) in its
+    /// reason replaced by a neutral name, so that no answer shows absolute server paths.
+    pub fn without_paths(mut self, dirs: &[(String, &'static str)]) -> Self {
+        for (dir, name) in dirs {
+            if !dir.is_empty() && self.reason.contains(dir.as_str()) {
+                self.reason = self.reason.replace(dir.as_str(), name);
+            }
+        }
+        self
+    }
+
     /// Renders the error.
     pub fn into_response(self) -> Response {
         json_response(

@@ -8,7 +8,7 @@ use fullsync_views::ViewQuery;
 use serde_json::{json, Value};
 
 use crate::handlers::{blocking, view_err, Ctx};
-use crate::util::{ok, parse_json, require_json, ApiError, ApiResult};
+use crate::util::{parse_json, require_json, ApiError, ApiResult};
 
 /// Answers a view query (or several with `queries`).
 pub async fn view(ctx: Ctx, db: Arc<Database>, ddoc: &str, view: &str, multi: bool) -> ApiResult {
@@ -74,6 +74,7 @@ pub async fn view(ctx: Ctx, db: Arc<Database>, ddoc: &str, view: &str, multi: bo
     };
     let views = ctx.state.views.clone();
     let (ddoc, view) = (ddoc.to_string(), view.to_string());
+    let permit = crate::stream::permit(&ctx.state).await;
     let results = blocking(move || {
         let dd = views.design_doc(&db, &ddoc).map_err(view_err)?;
         let mut out = vec![];
@@ -84,8 +85,8 @@ pub async fn view(ctx: Ctx, db: Arc<Database>, ddoc: &str, view: &str, multi: bo
     })
     .await?;
     if multi {
-        ok(json!({ "results": results }))
+        crate::stream::json(permit, json!({ "results": results }))
     } else {
-        ok(results.into_iter().next().unwrap_or(Value::Null))
+        crate::stream::json(permit, results.into_iter().next().unwrap_or(Value::Null))
     }
 }

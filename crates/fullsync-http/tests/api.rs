@@ -530,7 +530,7 @@ async fn mango_over_http() {
             Some(json!({"selector": {"n": {"$bogus": 1}}})),
         )
         .await;
-    assert_eq!((s, v["error"].as_str()), (400, Some("bad_request")));
+    assert_eq!((s, v["error"].as_str()), (400, Some("invalid_operator")));
 }
 
 impl T {

@@ -75,6 +75,9 @@ pub enum C8oError {
     /// The project is not usable.
     #[error("{0}")]
     Invalid(String),
+    /// A symbolic link leads outside the project folder (see [`crate::confine`]).
+    #[error(transparent)]
+    Outside(#[from] crate::confine::Escape),
     /// Our project does not load.
     #[error("the project has errors: {}", .0.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("; "))]
     Load(Vec<crate::Diagnostic>),
@@ -202,6 +205,9 @@ impl Elem {
         match (pos, value) {
             (Some(i), Some(v)) => {
                 if let Node::Elem(e) = &mut self.children[i] {
+                    if simple_value(e).as_deref() == Some(v) {
+                        return; // unchanged: keep its form (`value: ` stays empty, not `''`)
+                    }
                     let was_cdata = matches!(e.children.as_slice(), [Node::Cdata(_)]);
                     if simple_value(e).is_some() || cdata {
                         e.children = vec![if was_cdata || cdata {
@@ -432,6 +438,7 @@ struct Reader<'a> {
 impl Reader<'_> {
     fn read_file(&mut self, rel: &str) -> Result<String, C8oError> {
         let path = self.dir.join(rel);
+        crate::confine::check(self.dir, Path::new(rel))?;
         let bytes = std::fs::read(&path).map_err(io(&path))?;
         let text = String::from_utf8(bytes)
             .map_err(|_| C8oError::Invalid(format!("{rel} is not valid UTF-8")))?;
@@ -649,74 +656,8 @@ pub fn write_c8o(root: &Elem) -> BTreeMap<String, String> {
 // docdata JSON (JSONObject.toString(2) style)
 // ---------------------------------------------------------------------------------------------
 
-fn quote_json(s: &str, out: &mut String) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '/' => out.push_str("\\/"),
-            '\n' => out.push_str("\\n\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
-
-fn pretty_json(v: &Value, indent: usize, out: &mut String) {
-    let ni = indent + 2;
-    match v {
-        Value::Object(m) if m.is_empty() => out.push_str("{}"),
-        Value::Object(m) if m.len() == 1 => {
-            let (k, v) = m.iter().next().unwrap_or_else(|| unreachable!());
-            out.push('{');
-            quote_json(k, out);
-            out.push_str(": ");
-            pretty_json(v, ni, out);
-            out.push('}');
-        }
-        Value::Object(m) => {
-            out.push('{');
-            for (i, (k, v)) in m.iter().enumerate() {
-                out.push_str(if i == 0 { "\n" } else { ",\n" });
-                out.push_str(&" ".repeat(ni));
-                quote_json(k, out);
-                out.push_str(": ");
-                pretty_json(v, ni, out);
-            }
-            out.push('\n');
-            out.push_str(&" ".repeat(indent));
-            out.push('}');
-        }
-        Value::Array(a) if a.is_empty() => out.push_str("[]"),
-        Value::Array(a) if a.len() == 1 => {
-            out.push('[');
-            pretty_json(&a[0], ni, out);
-            out.push(']');
-        }
-        Value::Array(a) => {
-            out.push('[');
-            for (i, v) in a.iter().enumerate() {
-                out.push_str(if i == 0 { "\n" } else { ",\n" });
-                out.push_str(&" ".repeat(ni));
-                pretty_json(v, ni, out);
-            }
-            out.push('\n');
-            out.push_str(&" ".repeat(indent));
-            out.push(']');
-        }
-        Value::String(s) => quote_json(s, out),
-        other => out.push_str(&other.to_string()),
-    }
-}
-
-/// docdata text of a design document, as Convertigo writes it (before YAML quoting).
-pub fn docdata_text(dd: &DesignDoc) -> String {
+/// docdata JSON of a design document (no `_rev`), keys in the order import writes them.
+pub fn docdata_value(dd: &DesignDoc) -> Value {
     let mut keys: BTreeMap<String, Value> = BTreeMap::new();
     let mut views = Map::new();
     for v in &dd.views {
@@ -755,9 +696,12 @@ pub fn docdata_text(dd: &DesignDoc) -> String {
     let mut doc = Map::new();
     doc.insert("_id".into(), json!(format!("_design/{}", dd.name)));
     doc.extend(keys);
-    let mut out = String::new();
-    pretty_json(&Value::Object(doc), 0, &mut out);
-    out
+    Value::Object(doc)
+}
+
+/// docdata text of a design document, as Convertigo writes it (before YAML quoting).
+pub fn docdata_text(dd: &DesignDoc) -> String {
+    crate::c8o_style::print(&docdata_value(dd), crate::c8o_style::JsonStyle::default())
 }
 
 /// Parses a docdata text (YAML quoting already removed): real newlines are deleted.
@@ -802,7 +746,7 @@ pub struct ImportReport {
     pub diagnostics: Vec<String>,
 }
 
-fn kind_of(class: &str) -> Option<&'static str> {
+pub(crate) fn kind_of(class: &str) -> Option<&'static str> {
     match class {
         "couchdb.DesignDocument" => Some("ddoc"),
         "couchdb.JsonIndex" => Some("index"),
@@ -1073,7 +1017,10 @@ fn extract_transaction(b: &Elem, ddocs: &[DesignDoc], dir: &Path) -> Result<Tran
                 default: e.prop("value").map(Value::String).unwrap_or(Value::Null),
                 required: e.prop("required").as_deref() == Some("true"),
                 multi_valued: e.class() == MULTI_VAR,
-                schema_type: e.prop("schemaType").unwrap_or_else(|| "xsd:string".into()),
+                schema_type: e
+                    .prop("schemaType")
+                    .or_else(|| crate::c8o_types::qname_type(e))
+                    .unwrap_or_else(|| "xsd:string".into()),
             });
         }
     }
@@ -1176,6 +1123,26 @@ fn extract_connector(b: &Elem, project: &str, dir: &Path) -> Extracted {
     ex
 }
 
+/// Whether a FullSync connector bean can be imported (its name is a database and folder name).
+pub(crate) fn is_importable(b: &Elem) -> bool {
+    fullsync_engine::db::check_db_name(b.name()).is_ok() && safe_name(b.name())
+}
+
+/// Names of the transactions of a FullSync connector bean that import turns into files.
+pub(crate) fn managed_transactions(b: &Elem, project: &str) -> BTreeSet<String> {
+    extract_connector(b, project, Path::new(""))
+        .managed
+        .into_iter()
+        .filter(|(k, _)| *k == "transaction")
+        .map(|(_, n)| n)
+        .collect()
+}
+
+/// The children of a FullSync connector bean that import keeps read-only, with why.
+pub(crate) fn read_only_parts(b: &Elem, project: &str) -> Vec<ReadOnlyBean> {
+    extract_connector(b, project, Path::new("")).read_only
+}
+
 /// The Convertigo-relevant content of a connector, without file paths, in name order: what
 /// export compares to decide whether a connector changed since the import.
 pub fn canonical_connector(c: &Connector) -> Value {
@@ -1252,7 +1219,11 @@ fn is_excluded(rel: &Path, project: &str) -> bool {
     }
 }
 
+/// The files under `dir` (relative), without the excluded folders; refuses symbolic links that
+/// lead outside `dir`, and lists links inside it as what they point to.
 fn list_files(dir: &Path, project: &str) -> Result<Vec<PathBuf>, C8oError> {
+    let confine = crate::confine::Confine::new(dir);
+    let mut seen = std::collections::HashSet::new();
     let mut out = vec![];
     let mut stack = vec![PathBuf::new()];
     while let Some(rel) = stack.pop() {
@@ -1263,7 +1234,15 @@ fn list_files(dir: &Path, project: &str) -> Result<Vec<PathBuf>, C8oError> {
             if is_excluded(&r, project) {
                 continue;
             }
-            if e.file_type().map_err(io(&abs))?.is_dir() {
+            let mut ft = e.file_type().map_err(io(&abs))?;
+            if ft.is_symlink() {
+                confine.check(&r)?;
+                ft = std::fs::metadata(e.path()).map_err(io(&abs))?.file_type();
+            }
+            if ft.is_dir() {
+                if !seen.insert(e.path().canonicalize().map_err(io(&abs))?) {
+                    continue;
+                }
                 stack.push(r);
             } else {
                 out.push(r);
@@ -1350,9 +1329,34 @@ fn write_connector(c: &Connector, dir: &Path) -> Result<(), C8oError> {
     Ok(())
 }
 
+/// Refuses a folder without `c8oProject.yaml`, saying what to do: a pre-YAML (`<name>.xml`)
+/// project is converted by opening it in Convertigo Studio 7.x or later.
+fn not_yaml_hint(dir: &Path) -> Result<(), C8oError> {
+    if dir.join("c8oProject.yaml").exists() {
+        return Ok(());
+    }
+    let xml = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .find(|n| n.ends_with(".xml"));
+    Err(C8oError::Invalid(match xml {
+        Some(x) => format!(
+            "{} holds {x} but no c8oProject.yaml: it is a Convertigo project in the pre-YAML (XML) format; open it once in Convertigo Studio 7.x or later (which converts it to c8oProject.yaml), then import that folder",
+            dir.display()
+        ),
+        None => format!(
+            "{} has no c8oProject.yaml: choose the folder of a Convertigo project (the one holding c8oProject.yaml)",
+            dir.display()
+        ),
+    }))
+}
+
 /// Imports the Convertigo project at `c8o_dir` into our format at `out_dir` (see the module
 /// documentation). The result loads with [`crate::load`] without errors.
 pub fn import_c8o(c8o_dir: &Path, out_dir: &Path) -> Result<ImportReport, C8oError> {
+    not_yaml_hint(c8o_dir)?;
     let proj = read_c8o(c8o_dir)?;
     let pb = proj
         .project()
@@ -1420,6 +1424,10 @@ pub fn import_c8o(c8o_dir: &Path, out_dir: &Path) -> Result<ImportReport, C8oErr
         write_connector(&ex.connector, &ex.connector.dir)?;
     }
     copy_tree(c8o_dir, &out_dir.join(ORIGINAL_DIR), &pname)?;
+    let gi = out_dir.join(".gitignore");
+    if !gi.exists() {
+        put(&gi, crate::git::GITIGNORE)?;
+    }
     let (_, diags) = crate::load(out_dir);
     rep.diagnostics = diags.iter().map(|d| d.to_string()).collect();
     Ok(rep)
@@ -1470,7 +1478,10 @@ fn rekey(orig: Option<&Elem>, name: &str, class: &str, prio: Option<String>) -> 
 
 fn ddoc_bean(orig: Option<&Elem>, dd: &DesignDoc) -> Elem {
     let mut e = rekey(orig, &dd.name, "couchdb.DesignDocument", None);
-    e.set_prop_as("docdata", Some(&docdata_text(dd)), true);
+    let old = orig.and_then(|o| o.prop("docdata"));
+    if let Some(text) = crate::c8o_style::docdata(old.as_deref(), docdata_value(dd)) {
+        e.set_prop_as("docdata", Some(&text), true);
+    }
     e
 }
 
@@ -1518,9 +1529,8 @@ fn listener_bean(orig: Option<&Elem>, l: &Listener, project: &str, conn: &str) -
         e.set_prop("targetFilter", f.as_deref());
     }
     e.set_prop("targetSequence", l.target.sequence.as_deref());
-    let chunk = l.chunk.to_string();
-    e.set_prop("chunk", (l.chunk != 10).then_some(chunk.as_str()));
-    e.set_prop("isEnabled", (!l.enabled).then_some("false"));
+    crate::c8o_merge::set_default(&mut e, "chunk", &l.chunk.to_string(), "10");
+    crate::c8o_merge::set_default(&mut e, "isEnabled", &l.enabled.to_string(), "true");
     e
 }
 
@@ -1528,21 +1538,28 @@ fn variable_bean(orig: Option<&Elem>, v: &Variable, prio: &mut u64) -> Elem {
     let class = if v.multi_valued { MULTI_VAR } else { VAR };
     *prio += 1;
     let mut e = rekey(orig, &v.name, class, Some(prio.to_string()));
-    e.set_prop(
-        "description",
-        Some(v.description.as_str()).filter(|d| !d.is_empty()),
-    );
+    crate::c8o_merge::set_default(&mut e, "description", &v.description, "");
     let value = match &v.default {
         Value::Null => None,
         Value::String(s) => Some(s.clone()),
         other => Some(other.to_string()),
     };
     e.set_prop("value", value.as_deref());
-    e.set_prop("required", v.required.then_some("true"));
-    e.set_prop(
-        "schemaType",
-        Some(v.schema_type.as_str()).filter(|s| *s != "xsd:string"),
-    );
+    crate::c8o_merge::set_default(&mut e, "required", &v.required.to_string(), "false");
+    let qname = crate::c8o_types::qname_type(&e).is_some();
+    let xsd = v.schema_type.strip_prefix("xsd:");
+    match xsd {
+        // 7.x: the type is the `xmlTypeAffectation` QName; no second type property.
+        Some(local) if qname && e.prop("schemaType").is_none() => {
+            crate::c8o_types::set_qname_type(&mut e, local)
+        }
+        _ => {
+            crate::c8o_merge::set_default(&mut e, "schemaType", &v.schema_type, "xsd:string");
+            if let (true, Some(local)) = (qname, xsd) {
+                crate::c8o_types::set_qname_type(&mut e, local);
+            }
+        }
+    }
     e
 }
 
@@ -1596,6 +1613,9 @@ fn connector_bean(
     } else if e.prop("anonymousReplication").as_deref() == Some("allow") {
         e.set_prop("anonymousReplication", None);
     }
+    let mut managed = managed.clone();
+    crate::c8o_merge::follow_renamed_transaction(&mut e, c, &mut managed);
+    let managed = &managed;
     let is = |k: &'static str| {
         move |b: &Elem| kind_of(b.class()) == Some(k) && managed.contains(&(k, b.name().into()))
     };
@@ -1609,25 +1629,25 @@ fn connector_bean(
         .iter()
         .map(|d| ddoc_bean(o("ddoc", &d.name), d))
         .collect();
-    rebuild(&mut e.children, is("ddoc"), items);
+    crate::c8o_merge::rebuild_by_name(&mut e.children, is("ddoc"), items);
     let items = c
         .indexes
         .iter()
         .map(|i| index_bean(o("index", &i.name), i))
         .collect();
-    rebuild(&mut e.children, is("index"), items);
+    crate::c8o_merge::rebuild_by_name(&mut e.children, is("index"), items);
     let items = c
         .listeners
         .iter()
         .map(|l| listener_bean(o("listener", &l.name), l, project, &c.name))
         .collect();
-    rebuild(&mut e.children, is("listener"), items);
+    crate::c8o_merge::rebuild_by_name(&mut e.children, is("listener"), items);
     let items = c
         .transactions
         .iter()
         .map(|t| transaction_bean(o("transaction", &t.name), t, prio))
         .collect();
-    rebuild(&mut e.children, is("transaction"), items);
+    crate::c8o_merge::rebuild_by_name(&mut e.children, is("transaction"), items);
     e
 }
 
@@ -1655,25 +1675,33 @@ pub struct ExportReport {
     pub removed: Vec<String>,
     /// Files written from the tree (relative to the output folder).
     pub written: Vec<String>,
+    /// Errors of the verbatim Convertigo beans (sequences calling a transaction or connector
+    /// that no longer exists, ...): exported anyway, to be fixed in Convertigo Studio.
+    pub warnings: Vec<String>,
 }
 
 /// Exports our project at `project_dir` as a Convertigo project folder `out_dir` (see the
 /// module documentation).
 pub fn export_c8o(project_dir: &Path, out_dir: &Path) -> Result<ExportReport, C8oError> {
     let (p, diags) = crate::load(project_dir);
-    let errors: Vec<_> = diags
+    let orig_dir = project_dir.join(ORIGINAL_DIR);
+    // Problems of the verbatim Convertigo beans (sequence references, broken read-only parts)
+    // are fixed in Convertigo Studio: they are reported, not blocking.
+    let (in_copy, errors): (Vec<_>, Vec<_>) = diags
         .into_iter()
         .filter(|d| d.severity == crate::Severity::Error)
-        .collect();
+        .partition(|d| d.file.starts_with(&orig_dir));
     let Some(p) = p.filter(|_| errors.is_empty()) else {
         return Err(C8oError::Load(errors));
     };
-    let orig_dir = project_dir.join(ORIGINAL_DIR);
+    crate::confine::check(project_dir, Path::new(ORIGINAL_DIR))?;
     let mut rep = ExportReport {
         project: p.name.clone(),
+        warnings: in_copy.iter().map(|d| d.to_string()).collect(),
         ..Default::default()
     };
     let mut root_dirty = false;
+    let mut orig_files = BTreeMap::new();
     let mut root = if orig_dir.join("c8oProject.yaml").exists() {
         let orig = read_c8o(&orig_dir)?;
         let oname = orig
@@ -1681,6 +1709,7 @@ pub fn export_c8o(project_dir: &Path, out_dir: &Path) -> Result<ExportReport, C8
             .map(|b| b.name().to_string())
             .unwrap_or_default();
         copy_tree(&orig_dir, out_dir, &oname)?;
+        orig_files = orig.files;
         orig.root
     } else {
         root_dirty = true;
@@ -1792,7 +1821,16 @@ pub fn export_c8o(project_dir: &Path, out_dir: &Path) -> Result<ExportReport, C8
     let files = write_c8o(&root);
     for f in &dirty_files {
         if let Some(text) = files.get(f) {
-            put(&out_dir.join(f), text)?;
+            // Line endings as read (a 7.x project on Windows keeps its CRLF).
+            let like = orig_files
+                .get(f)
+                .or_else(|| orig_files.get("c8oProject.yaml"))
+                .map(String::as_str)
+                .unwrap_or("");
+            put(
+                &out_dir.join(f),
+                &crate::c8o_style::same_line_endings(like, text),
+            )?;
             rep.written.push(f.clone());
         }
     }

@@ -8,6 +8,13 @@
 //! ([`write_atomic`]), syncs the project into the engine ([`sync`]) and runs its view tests
 //! ([`testing`]).
 
+pub mod c8o_kept;
+pub(crate) mod c8o_merge;
+pub mod c8o_readonly;
+pub mod c8o_refs;
+pub mod c8o_style;
+pub mod c8o_types;
+pub mod confine;
 pub mod convertigo;
 pub mod git;
 pub mod load;

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::confine::Confine;
 use crate::model::*;
 
 /// How serious a diagnostic is.
@@ -51,11 +52,32 @@ impl std::fmt::Display for Diagnostic {
     }
 }
 
-/// Collects diagnostics while loading.
+/// Collects diagnostics while loading; when loading a project, also the project root every
+/// file must stay in (symbolic links leading outside it are refused, see [`crate::confine`]).
 #[derive(Default)]
-pub struct Diags(pub Vec<Diagnostic>);
+pub struct Diags(pub Vec<Diagnostic>, Option<Confine>);
 
 impl Diags {
+    /// Whether `path` stays inside the project; reports the link that leaves it (once).
+    fn inside(&mut self, path: &Path) -> bool {
+        let Some(c) = &self.1 else { return true };
+        let Err(e) = c.check(path) else { return true };
+        let file = c.root().join(&e.link);
+        if !self
+            .0
+            .iter()
+            .any(|d| d.file == file && d.severity == Severity::Error)
+        {
+            self.error(
+                &file,
+                None,
+                e.to_string(),
+                "FullSync loads only files inside the project folder",
+            );
+        }
+        false
+    }
+
     fn error(
         &mut self,
         file: &Path,
@@ -87,6 +109,9 @@ impl Diags {
 pub const MANIFEST: &str = "fullsync.toml";
 
 fn read(path: &Path, d: &mut Diags) -> Option<String> {
+    if !d.inside(path) {
+        return None;
+    }
     match std::fs::read(path) {
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(s) => Some(s),
@@ -153,11 +178,16 @@ fn parse_json(path: &Path, d: &mut Diags) -> Option<Value> {
     }
 }
 
-fn sorted_entries(dir: &Path) -> Vec<PathBuf> {
+/// The entries of `dir`, sorted, without those that lead outside the project (reported).
+fn sorted_entries(dir: &Path, d: &mut Diags) -> Vec<PathBuf> {
+    if !d.inside(dir) {
+        return vec![];
+    }
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
         .map(|r| r.filter_map(|e| e.ok().map(|e| e.path())).collect())
         .unwrap_or_default();
     v.sort();
+    v.retain(|p| d.inside(p));
     v
 }
 
@@ -239,18 +269,18 @@ fn load_ddoc(dir: &Path, d: &mut Diags) -> DesignDoc {
         validate: None,
         other: Map::new(),
     };
-    for entry in sorted_entries(dir) {
+    for entry in sorted_entries(dir, d) {
         if is_hidden(&entry) {
             continue;
         }
         let n = fname(&entry);
         if entry.is_dir() && n == "views" {
-            for v in sorted_entries(&entry) {
+            for v in sorted_entries(&entry, d) {
                 if is_hidden(&v) {
                     continue;
                 }
                 if v.is_dir() && fname(&v) == "lib" {
-                    for m in sorted_entries(&v) {
+                    for m in sorted_entries(&v, d) {
                         if m.extension().is_some_and(|e| e == "js") {
                             if let Some(s) = source(&m, d) {
                                 dd.lib.insert(stem(&m), s);
@@ -289,7 +319,7 @@ fn load_ddoc(dir: &Path, d: &mut Diags) -> DesignDoc {
                 }
             }
         } else if entry.is_dir() && n == "filters" {
-            for f in sorted_entries(&entry) {
+            for f in sorted_entries(&entry, d) {
                 if f.extension().is_some_and(|e| e == "js") {
                     if let Some(s) = source(&f, d) {
                         dd.filters.push((stem(&f), s));
@@ -366,12 +396,12 @@ fn load_connector(dir: &Path, d: &mut Diags) -> Connector {
         listeners: vec![],
         transactions: vec![],
     };
-    for dd in sorted_entries(&dir.join("design")) {
+    for dd in sorted_entries(&dir.join("design"), d) {
         if dd.is_dir() && !is_hidden(&dd) {
             c.design_docs.push(load_ddoc(&dd, d));
         }
     }
-    for f in sorted_entries(&dir.join("indexes")) {
+    for f in sorted_entries(&dir.join("indexes"), d) {
         if f.extension().is_some_and(|e| e == "json") {
             if let Some(v) = parse_json(&f, d) {
                 match serde_json::from_value::<MangoIndex>(v) {
@@ -389,7 +419,7 @@ fn load_connector(dir: &Path, d: &mut Diags) -> Connector {
             }
         }
     }
-    for f in sorted_entries(&dir.join("listeners")) {
+    for f in sorted_entries(&dir.join("listeners"), d) {
         if f.extension().is_some_and(|e| e == "toml") {
             if let Some(mut l) = parse_toml::<Listener>(&f, d) {
                 l.name = stem(&f);
@@ -398,7 +428,7 @@ fn load_connector(dir: &Path, d: &mut Diags) -> Connector {
             }
         }
     }
-    for f in sorted_entries(&dir.join("transactions")) {
+    for f in sorted_entries(&dir.join("transactions"), d) {
         if f.extension().is_some_and(|e| e == "toml") {
             if let Some(mut t) = parse_toml::<Transaction>(&f, d) {
                 t.name = stem(&f);
@@ -413,7 +443,7 @@ fn load_connector(dir: &Path, d: &mut Diags) -> Connector {
 /// Loads the project at `root`. Returns `None` only when there is no readable manifest; every
 /// other problem becomes a diagnostic and the rest of the project loads.
 pub fn load(root: &Path) -> (Option<Project>, Vec<Diagnostic>) {
-    let mut d = Diags::default();
+    let mut d = Diags(vec![], Some(Confine::new(root)));
     let manifest = root.join(MANIFEST);
     if !manifest.exists() {
         d.error(
@@ -436,12 +466,12 @@ pub fn load(root: &Path) -> (Option<Project>, Vec<Diagnostic>) {
         tests: vec![],
         sequences: m.convertigo.map(|c| c.sequences).unwrap_or_default(),
     };
-    for c in sorted_entries(&root.join("connectors")) {
+    for c in sorted_entries(&root.join("connectors"), &mut d) {
         if c.is_dir() && !is_hidden(&c) {
             p.connectors.push(load_connector(&c, &mut d));
         }
     }
-    for f in sorted_entries(&root.join("tests")) {
+    for f in sorted_entries(&root.join("tests"), &mut d) {
         if fname(&f).ends_with(".test.json") {
             if let Some(v) = parse_json(&f, &mut d) {
                 match serde_json::from_value::<ViewTest>(v) {
@@ -461,6 +491,7 @@ pub fn load(root: &Path) -> (Option<Project>, Vec<Diagnostic>) {
         }
     }
     validate(&p, &mut d);
+    d.0.extend(crate::c8o_refs::check(&p));
     (Some(p), d.0)
 }
 
@@ -515,6 +546,17 @@ fn validate(p: &Project, d: &mut Diags) {
                     format!("listener `{}` has neither view nor filter", l.name),
                     "add view = \"ddoc/view\" or filter = \"ddoc/filter\"",
                 ),
+                (Some(v), _) => {
+                    if let Some((_, view)) =
+                        c.find_view(v).filter(|(_, x)| !emits_doc_id(&x.map.text))
+                    {
+                        d.warn(
+                            &l.file,
+                            format!("listener `{}` uses view `{v}`, whose map does not emit(doc._id, ...): the listener never fires", l.name),
+                            format!("Convertigo queries the view with keys=<changed doc ids>: emit the document id as key in {}", view.map.path.display()),
+                        );
+                    }
+                }
                 _ => {}
             }
             if let Some(s) = &l.target.sequence {
@@ -526,12 +568,14 @@ fn validate(p: &Project, d: &mut Diags) {
                             "listener `{}` calls sequence `{s}`, which the project does not have",
                             l.name
                         ),
-                        format!("known sequences: {}", p.sequences.join(", ")),
+                        closest_sequence(&p.sequences, s),
                     );
                 }
             }
             if let Some(h) = &l.target.handler {
-                if !p.root.join(h).exists() {
+                if let Err(e) = crate::confine::check(&p.root, Path::new(h)) {
+                    d.error(&l.file, line_in_file(&l.file, "handler"), e.to_string(), "");
+                } else if !p.root.join(h).exists() {
                     d.error(
                         &l.file,
                         line_in_file(&l.file, "handler"),
@@ -605,6 +649,37 @@ fn validate(p: &Project, d: &mut Diags) {
             _ => {}
         }
     }
+}
+
+/// The hint for an unknown sequence: the closest known one, not the whole list.
+fn closest_sequence(known: &[String], s: &str) -> String {
+    match known.iter().min_by_key(|k| distance(k, s)) {
+        Some(k) => format!(
+            "did you mean `{k}`? ({} sequences are listed in fullsync.toml under [convertigo] sequences)",
+            known.len()
+        ),
+        None => "add it to [convertigo] sequences in fullsync.toml".into(),
+    }
+}
+
+/// Whether a map function emits the document id as key (`emit(doc._id, ...)`), which a
+/// Convertigo listener needs: it queries its view with `keys=<changed doc ids>`.
+pub fn emits_doc_id(map: &str) -> bool {
+    let compact: String = map.chars().filter(|c| !c.is_whitespace()).collect();
+    let Some(param) = compact
+        .strip_prefix("function(")
+        .and_then(|r| r.split([',', ')']).next())
+        .filter(|p| !p.is_empty())
+    else {
+        return compact.contains("emit(doc._id");
+    };
+    [
+        format!("emit({param}._id"),
+        format!("emit({param}[\"_id\"]"),
+        format!("emit({param}['_id']"),
+    ]
+    .iter()
+    .any(|n| compact.contains(n.as_str()))
 }
 
 fn line_in_file(path: &Path, key: &str) -> Option<u32> {

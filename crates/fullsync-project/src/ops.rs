@@ -32,6 +32,9 @@ pub enum OpError {
     /// A file could not be parsed to apply the edit.
     #[error("{0}")]
     Parse(String),
+    /// The project's Convertigo copy (`.convertigo/project`) could not be updated.
+    #[error("the item was renamed, but the references of the Convertigo sequences could not be rewritten: {0}; run `fullsync project check` and fix them in Convertigo Studio")]
+    Convertigo(String),
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> OpError + '_ {
@@ -160,7 +163,8 @@ pub fn save_connector_settings(
     write_atomic(&f, text.as_bytes()).map_err(io(&f))
 }
 
-/// Renames a connector and the view tests that use it.
+/// Renames a connector, the view tests that use it and, for a project imported from
+/// Convertigo, the connector bean of the Convertigo copy and the sequence steps calling it.
 pub fn rename_connector(root: &Path, old: &str, new: &str) -> Result<Vec<PathBuf>, OpError> {
     fullsync_engine::db::check_db_name(new).map_err(|_| {
         OpError::InvalidName(
@@ -172,7 +176,12 @@ pub fn rename_connector(root: &Path, old: &str, new: &str) -> Result<Vec<PathBuf
     must_exist(&from, format!("connector {old}"))?;
     must_not_exist(&to, format!("connector {new}"))?;
     std::fs::rename(&from, &to).map_err(io(&from))?;
-    replace_refs(&files_in(&root.join("tests"), ".test.json"), old, new)
+    let mut changed = replace_refs(&files_in(&root.join("tests"), ".test.json"), old, new)?;
+    changed.extend(
+        crate::c8o_refs::rename_connector(root, old, new)
+            .map_err(|e| OpError::Convertigo(e.to_string()))?,
+    );
+    Ok(changed)
 }
 
 /// Deletes a connector folder.
@@ -369,7 +378,10 @@ fn save_item<T: serde::Serialize>(
     Ok(f)
 }
 
-/// Renames a listener or transaction file (`kind` = `listeners` or `transactions`).
+/// Renames a listener or transaction file (`kind` = `listeners` or `transactions`). For a
+/// transaction of a project imported from Convertigo, the transaction bean of the Convertigo
+/// copy is renamed too (keeping its Test Cases and variables) and so are the sequence steps
+/// calling it.
 pub fn rename_item(
     root: &Path,
     connector: &str,
@@ -384,7 +396,12 @@ pub fn rename_item(
     );
     must_exist(&from, format!("{kind}/{old}"))?;
     must_not_exist(&to, format!("{kind}/{new}"))?;
-    std::fs::rename(&from, &to).map_err(io(&from))
+    std::fs::rename(&from, &to).map_err(io(&from))?;
+    if kind == "transactions" {
+        crate::c8o_refs::rename_transaction(root, connector, old, new)
+            .map_err(|e| OpError::Convertigo(e.to_string()))?;
+    }
+    Ok(())
 }
 
 /// Deletes a listener or transaction file.

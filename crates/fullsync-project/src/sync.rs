@@ -1,6 +1,7 @@
 //! Sync a project into the local engine: every connector's database exists with its settings,
 //! and design documents (and Mango indexes) are written only when their content changed.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use fullsync_engine::{Engine, ReadOptions, UserCtx};
@@ -144,53 +145,80 @@ pub fn sync(engine: &Arc<Engine>, p: &Project) -> SyncReport {
     r
 }
 
-/// Loads `data/<connector>.jsonl` (one JSON document per line) into each connector's database,
-/// in batches of 1,000. Returns `(database, documents written)`; a malformed line is an error
-/// naming the file and line, and nothing after it is written.
-pub fn load_data(engine: &Arc<Engine>, p: &Project) -> Result<Vec<(String, usize)>, String> {
+/// What [`load_data`] did for one database.
+#[derive(Debug, Default, Serialize, PartialEq)]
+pub struct LoadedData {
+    /// Database (connector) name.
+    pub db: String,
+    /// Documents written.
+    pub written: usize,
+    /// Documents the database refused (`file:line: id: why`), e.g. an id starting with `_`
+    /// that is not `_design/`: they are reported, never dropped silently.
+    pub refused: Vec<String>,
+}
+
+fn write_batch(
+    db: &fullsync_engine::Database,
+    batch: &mut Vec<(usize, Value)>,
+    file: &std::path::Path,
+    out: &mut LoadedData,
+) -> Result<(), String> {
     let admin = UserCtx {
         name: None,
         roles: vec!["_admin".into()],
     };
+    let (lines, docs): (Vec<usize>, Vec<Value>) = std::mem::take(batch).into_iter().unzip();
+    let results = db
+        .bulk_docs_json(docs, true, &admin)
+        .map_err(|e| e.to_string())?;
+    for (r, line) in results.iter().zip(lines) {
+        match &r.result {
+            Ok(_) => out.written += 1,
+            Err(e) => out.refused.push(format!(
+                "{}:{line}: document `{}`: {}",
+                file.display(),
+                r.id,
+                e.reason()
+            )),
+        }
+    }
+    Ok(())
+}
+
+/// Loads `data/<connector>.jsonl` (one JSON document per line) into each connector's database,
+/// in batches of 1,000. A malformed line is an error naming the file and line, and nothing
+/// after it is written; a document the database refuses is listed in
+/// [`LoadedData::refused`] with its line.
+pub fn load_data(engine: &Arc<Engine>, p: &Project) -> Result<Vec<LoadedData>, String> {
     let mut out = vec![];
     for c in &p.connectors {
-        let file = p.root.join("data").join(format!("{}.jsonl", c.name));
+        let rel = format!("data/{}.jsonl", c.name);
+        crate::confine::check(&p.root, Path::new(&rel)).map_err(|e| e.to_string())?;
+        let file = p.root.join(&rel);
         let Ok(text) = std::fs::read_to_string(&file) else {
             continue;
         };
         let db = engine.db_or_create(&c.name).map_err(|e| e.to_string())?;
+        let mut rep = LoadedData {
+            db: c.name.clone(),
+            ..Default::default()
+        };
         let mut batch = vec![];
-        let mut n = 0;
-        let lines: Vec<&str> = text.lines().collect();
-        for (i, line) in lines.iter().enumerate() {
+        for (i, line) in text.lines().enumerate() {
             if line.trim().is_empty() {
                 continue;
             }
             let v: Value = serde_json::from_str(line)
-                .map_err(|e| format!("{}:{}: invalid JSON: {e}", file.display(), i + 1))?;
-            batch.push(v);
-            if batch.len() == 1000 || i + 1 == lines.len() {
-                for r in db
-                    .bulk_docs_json(std::mem::take(&mut batch), true, &admin)
-                    .map_err(|e| e.to_string())?
-                {
-                    if r.result.is_ok() {
-                        n += 1;
-                    }
-                }
+                .map_err(|e| format!("{rel}:{}: invalid JSON: {e}", i + 1))?;
+            batch.push((i + 1, v));
+            if batch.len() == 1000 {
+                write_batch(&db, &mut batch, Path::new(&rel), &mut rep)?;
             }
         }
         if !batch.is_empty() {
-            for r in db
-                .bulk_docs_json(batch, true, &admin)
-                .map_err(|e| e.to_string())?
-            {
-                if r.result.is_ok() {
-                    n += 1;
-                }
-            }
+            write_batch(&db, &mut batch, Path::new(&rel), &mut rep)?;
         }
-        out.push((c.name.clone(), n));
+        out.push(rep);
     }
     Ok(out)
 }

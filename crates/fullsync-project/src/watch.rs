@@ -44,14 +44,18 @@ fn ignored(p: &Path) -> bool {
 }
 
 /// Watches `root`; after file events settle for `debounce`, reloads the project and calls
-/// `on_change` (on the watcher's thread).
+/// `on_change` (on the watcher's thread). Symbolic links are not followed, and the reload
+/// refuses links that lead outside the project (reported in the diagnostics).
 pub fn watch(
     root: &Path,
     debounce: Duration,
     on_change: impl Fn(ProjectChanged) + Send + 'static,
 ) -> notify::Result<ProjectWatcher> {
     let (tx, rx) = mpsc::channel::<PathBuf>();
-    let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+    // Links are not followed: a link leading outside the project must not make the studio
+    // watch (and reload on) folders elsewhere; the reload refuses such links anyway.
+    let config = notify::Config::default().with_follow_symlinks(false);
+    let handler = move |res: notify::Result<notify::Event>| {
         if let Ok(ev) = res {
             if matches!(ev.kind, notify::EventKind::Access(_)) {
                 return;
@@ -62,7 +66,8 @@ pub fn watch(
                 }
             }
         }
-    })?;
+    };
+    let mut watcher = notify::RecommendedWatcher::new(handler, config)?;
     watcher.watch(root, RecursiveMode::Recursive)?;
     let (stop_tx, stop_rx) = mpsc::channel::<()>();
     let root = root.to_path_buf();

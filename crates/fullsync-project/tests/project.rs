@@ -517,3 +517,158 @@ fn git_status_diff_commit_log_discard_branches() {
     );
     assert_eq!(git::log(root, 10).unwrap()[0].summary, "first");
 }
+
+#[test]
+fn load_data_reports_the_documents_it_refuses() {
+    let dir = tempfile::tempdir().unwrap();
+    base(dir.path());
+    std::fs::create_dir_all(dir.path().join("data")).unwrap();
+    std::fs::write(
+        dir.path().join("data/orders.jsonl"),
+        "{\"_id\":\"a\",\"type\":\"order\"}\n\n{\"_id\":\"_secret\",\"x\":1}\n{\"_id\":\"b\"}\n",
+    )
+    .unwrap();
+    let (p, _) = load(dir.path());
+    let engine = Arc::new(Engine::in_memory());
+    let r = fullsync_project::sync::load_data(&engine, &p.unwrap()).unwrap();
+    assert_eq!(r.len(), 1);
+    assert_eq!((r[0].db.as_str(), r[0].written), ("orders", 2));
+    assert_eq!(r[0].refused.len(), 1, "{:?}", r[0].refused);
+    assert!(
+        r[0].refused[0].contains("orders.jsonl:3: document `_secret`"),
+        "{:?}",
+        r[0].refused
+    );
+}
+
+/// An untrusted project (from `git clone`) with symbolic links to a folder, a file and a map
+/// function outside its root: each link is refused with an error naming it, and nothing from
+/// outside reaches the engine or the Convertigo export.
+#[cfg(unix)]
+#[test]
+fn symbolic_links_leading_outside_the_project_are_refused() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("p");
+    let outside = dir.path().join("home");
+    base(&root);
+    write(
+        &outside,
+        "secret.js",
+        "function (doc) { emit('SECRET-FILE', 1); }\n",
+    );
+    write(
+        &outside,
+        "map.js",
+        "function (doc) { emit('SECRET-MAP', 1); }\n",
+    );
+    write(
+        &outside,
+        "views/stolen/map.js",
+        "function (doc) { emit('SECRET-DIR', 1); }\n",
+    );
+    let app = root.join("connectors/orders/design/app");
+    // A folder: a whole design document's views come from elsewhere.
+    symlink(
+        outside.join("views"),
+        root.join("connectors/orders/design/ext"),
+    )
+    .unwrap();
+    // A file: a filter.
+    symlink(outside.join("secret.js"), app.join("filters/steal.js")).unwrap();
+    // A map function.
+    std::fs::create_dir_all(app.join("views/mapped")).unwrap();
+    symlink(outside.join("map.js"), app.join("views/mapped/map.js")).unwrap();
+    // A link inside the project is fine.
+    symlink(app.join("filters/f.js"), app.join("filters/same.js")).unwrap();
+
+    let (p, diags) = load(&root);
+    let p = p.unwrap();
+    let mut refused: Vec<String> = errors(&diags)
+        .iter()
+        .filter(|d| {
+            d.message
+                .contains("symbolic link that leads outside the project")
+        })
+        .map(|d| d.file.strip_prefix(&root).unwrap().display().to_string())
+        .collect();
+    refused.sort();
+    assert_eq!(
+        refused,
+        vec![
+            "connectors/orders/design/app/filters/steal.js",
+            "connectors/orders/design/app/views/mapped/map.js",
+            "connectors/orders/design/ext",
+        ],
+        "{diags:?}"
+    );
+    for d in &diags {
+        assert!(!d.message.contains(&*outside.to_string_lossy()), "{d}");
+    }
+    let engine = Arc::new(Engine::in_memory());
+    fullsync_project::sync::sync(&engine, &p);
+    let db = engine.db("orders").unwrap();
+    let app_doc = db
+        .get("_design/app", None, &ReadOptions::default())
+        .unwrap();
+    let text = app_doc.to_string();
+    assert!(!text.contains("SECRET"), "{text}");
+    assert!(app_doc["filters"]["same"].is_string(), "{text}");
+    assert!(app_doc["views"].get("mapped").is_none());
+    assert!(db
+        .get("_design/ext", None, &ReadOptions::default())
+        .is_err());
+
+    // The Convertigo export refuses the project instead of shipping the linked files.
+    let err = fullsync_project::convertigo::export_c8o(&root, &dir.path().join("out"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("steal.js"), "{err}");
+}
+
+/// The watcher: a link to an outside file added after the project was opened is refused on
+/// reload, and its content never reaches the engine.
+#[cfg(unix)]
+#[test]
+fn the_watcher_refuses_a_link_added_later() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("p");
+    base(&root);
+    write(
+        dir.path(),
+        "secret.js",
+        "function (doc) { emit('SECRET', 1); }\n",
+    );
+    let engine = Arc::new(Engine::in_memory());
+    fullsync_project::sync::sync(&engine, &load(&root).0.unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    let e2 = engine.clone();
+    let _w =
+        fullsync_project::watch::watch(&root, std::time::Duration::from_millis(100), move |ch| {
+            if let Some(p) = &ch.project {
+                fullsync_project::sync::sync(&e2, p);
+            }
+            let _ = tx.send(ch.diagnostics);
+        })
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    std::os::unix::fs::symlink(
+        dir.path().join("secret.js"),
+        root.join("connectors/orders/design/app/filters/steal.js"),
+    )
+    .unwrap();
+    let diags = rx
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("change announced");
+    assert!(
+        diags.iter().any(|d| d.file.ends_with("filters/steal.js")
+            && d.message.contains("leads outside the project")),
+        "{diags:?}"
+    );
+    let ddoc = engine
+        .db("orders")
+        .unwrap()
+        .get("_design/app", None, &ReadOptions::default())
+        .unwrap();
+    assert!(!ddoc.to_string().contains("SECRET"));
+}

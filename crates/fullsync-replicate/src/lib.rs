@@ -15,7 +15,9 @@ use fullsync_engine::Engine;
 
 pub use error::ReplError;
 pub use peer::{Auth, Filter, HttpPeer, LocalPeer, Peer};
-pub use replicate::{run, start, Direction, Event, Listener, Options, Replication, Summary};
+pub use replicate::{
+    run, start, Backoff, Direction, Event, Listener, Options, Replication, Summary,
+};
 
 /// Opens an endpoint from what a user types: a URL (`http(s)://[user:pass@]host/db`) or a local
 /// database name.

@@ -58,6 +58,10 @@ pub enum Event {
         direction: Direction,
         /// Why, when waiting to retry.
         error: Option<String>,
+        /// When waiting to retry: how long it waits (milliseconds).
+        retry_in_ms: Option<u64>,
+        /// When waiting to retry: when it tries again (milliseconds since the Unix epoch).
+        retry_at: Option<u64>,
     },
     /// Finished (one-shot done, cancelled, or failed).
     Complete {
@@ -108,7 +112,11 @@ pub struct Options {
     pub since: Option<Value>,
     /// Create the target database when missing (default true).
     pub create_target: bool,
-    /// Longest wait between retries (default 5 min).
+    /// First wait before a retry, and the wait after any attempt that made progress
+    /// (default 500 ms).
+    pub min_backoff: Duration,
+    /// Longest wait between retries (default 60 s): the wait doubles after each attempt that
+    /// made no progress, up to this.
     pub max_backoff: Duration,
 }
 
@@ -124,7 +132,8 @@ impl Default for Options {
             filter: Filter::None,
             since: None,
             create_target: true,
-            max_backoff: Duration::from_secs(300),
+            min_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(60),
         }
     }
 }
@@ -206,9 +215,10 @@ pub fn run(
     listener: &Listener,
     cancel: &AtomicBool,
 ) -> Summary {
-    let mut backoff = Duration::from_millis(500);
+    let mut backoff = Backoff::new(opts);
     let mut stats = Summary::default();
     loop {
+        let before = (stats.docs_written, stats.last_seq.clone());
         match session(
             source, target, direction, opts, listener, cancel, &mut stats,
         ) {
@@ -223,15 +233,18 @@ pub fn run(
                 break;
             }
             Err(e) if opts.retry && e.retryable() && !cancel.load(Ordering::SeqCst) => {
+                let progressed = before != (stats.docs_written, stats.last_seq.clone());
+                let wait = backoff.next(progressed);
                 listener(Event::Paused {
                     direction,
                     error: Some(e.to_string()),
+                    retry_in_ms: Some(wait.as_millis() as u64),
+                    retry_at: Some(unix_ms(std::time::SystemTime::now() + wait)),
                 });
-                let until = Instant::now() + backoff;
+                let until = Instant::now() + wait;
                 while Instant::now() < until && !cancel.load(Ordering::SeqCst) {
                     std::thread::sleep(Duration::from_millis(50));
                 }
-                backoff = (backoff * 2).min(opts.max_backoff);
                 if cancel.load(Ordering::SeqCst) {
                     stats.cancelled = true;
                     stats.ok = true;
@@ -261,6 +274,45 @@ pub fn run(
         cancelled: stats.cancelled,
     });
     stats
+}
+
+/// The waits between retries: [`Options::min_backoff`] after an attempt that made progress
+/// (replicated a batch or moved the checkpoint; as PouchDB does), doubled after each attempt
+/// that made none, up to [`Options::max_backoff`]. So a link that is cut every few hundred KB
+/// costs a short pause per cut, while a server that stays down is not hammered.
+#[derive(Clone, Debug)]
+pub struct Backoff {
+    min: Duration,
+    max: Duration,
+    current: Option<Duration>,
+}
+
+impl Backoff {
+    /// The waits for `opts`.
+    pub fn new(opts: &Options) -> Backoff {
+        let max = opts.max_backoff.max(Duration::from_millis(1));
+        Backoff {
+            min: opts.min_backoff.min(max),
+            max,
+            current: None,
+        }
+    }
+
+    /// The wait before the next attempt, given whether the failed attempt made progress.
+    pub fn next(&mut self, progressed: bool) -> Duration {
+        let wait = match self.current {
+            Some(prev) if !progressed => (prev * 2).min(self.max),
+            _ => self.min,
+        };
+        self.current = Some(wait);
+        wait
+    }
+}
+
+fn unix_ms(t: std::time::SystemTime) -> u64 {
+    t.duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 /// The number inside an opaque sequence (`13`, `"13-g1AA..."`).
@@ -526,6 +578,8 @@ fn session(
                             listener(Event::Paused {
                                 direction,
                                 error: None,
+                                retry_in_ms: None,
+                                retry_at: None,
                             });
                         }
                     }
@@ -585,4 +639,24 @@ fn session(
         drop(rx);
         result
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_without_progress_resets_after_progress_and_is_capped() {
+        let opts = Options {
+            min_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(3),
+            ..Default::default()
+        };
+        let mut b = Backoff::new(&opts);
+        let waits: Vec<u64> = [false, false, false, false, false, true, false]
+            .iter()
+            .map(|&p| b.next(p).as_millis() as u64)
+            .collect();
+        assert_eq!(waits, vec![500, 1000, 2000, 3000, 3000, 500, 1000]);
+    }
 }

@@ -6,6 +6,7 @@
 //! are removed from the documents, as the Convertigo server does. A failing or hanging target
 //! is logged and never stops later chunks or other listeners.
 
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -238,8 +239,9 @@ impl Runner {
         }
         if let Some(h) = &t.handler {
             let path = self.project_root.join(h);
-            let src =
-                std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            fullsync_project::confine::check(&self.project_root, Path::new(h))
+                .map_err(|e| e.to_string())?;
+            let src = std::fs::read_to_string(&path).map_err(|e| format!("{h}: {e}"))?;
             let set = fullsync_views::js::FnSet {
                 key: format!("handler:{}:{}", path.display(), src.len()),
                 sources: vec![(

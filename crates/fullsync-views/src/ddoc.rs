@@ -27,11 +27,13 @@ impl Reduce {
     /// builtins (a misspelled `_cout` is a common mistake).
     pub fn parse(src: &str) -> Result<Reduce, ViewError> {
         let t = src.trim();
+        // As CouchDB (a binary prefix match): `"_sum\n..."` and `"_count // x"` are builtins.
+        let builtin = |name: &str| t.starts_with(name);
         Ok(match t {
-            "_sum" => Reduce::Sum,
-            "_count" => Reduce::Count,
-            "_stats" => Reduce::Stats,
-            "_approx_count_distinct" => Reduce::ApproxCountDistinct,
+            _ if builtin("_sum") => Reduce::Sum,
+            _ if builtin("_count") => Reduce::Count,
+            _ if builtin("_stats") => Reduce::Stats,
+            _ if builtin("_approx_count_distinct") => Reduce::ApproxCountDistinct,
             s if s.starts_with('_') => {
                 return Err(ViewError::InvalidDesignDoc(format!(
                     "`{s}` is not a builtin reduce function; use _sum, _count, _stats or _approx_count_distinct, or a JavaScript function"

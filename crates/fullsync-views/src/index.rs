@@ -75,12 +75,14 @@ type RankSamples = Vec<(Vec<u8>, u64)>;
 /// Rows between two rank samples.
 pub const RANK_STRIDE: usize = 512;
 
-/// Builds a row key.
-pub fn row_key(view: u8, key_sort: &[u8], id: &str, n: u32) -> Vec<u8> {
-    let mut k = Vec::with_capacity(1 + key_sort.len() + id.len() * 3 + 16);
+/// Builds a row key: view, key, doc id, value (so that rows one document emits with the same
+/// key come in the collation order of their values, as on CouchDB), emit number (unique).
+pub fn row_key(view: u8, key_sort: &[u8], id: &str, value: &Value, n: u32) -> Vec<u8> {
+    let mut k = Vec::with_capacity(1 + key_sort.len() + id.len() * 3 + 24);
     k.push(view);
     k.extend_from_slice(key_sort);
     collate::encode(&mut k, &Value::String(id.to_string()));
+    collate::encode(&mut k, value);
     k.extend_from_slice(&n.to_be_bytes());
     k
 }
@@ -115,8 +117,11 @@ impl ViewIndex {
         let store = match path {
             Some(p) => {
                 if let Some(dir) = p.parent() {
-                    std::fs::create_dir_all(dir)
-                        .map_err(|e| ViewError::Storage(format!("{}: {e}", dir.display())))?;
+                    std::fs::create_dir_all(dir).map_err(|e| {
+                        ViewError::Storage(format!(
+                            "cannot create the view index folder in the data directory: {e}"
+                        ))
+                    })?;
                 }
                 b.create(p)?
             }
@@ -244,7 +249,7 @@ impl ViewIndex {
                     match out {
                         MapOut::Rows(emitted) => {
                             for (n, (k, val)) in emitted.iter().enumerate() {
-                                let rk = row_key(v as u8, &collate::sort_key(k), id, n as u32);
+                                let rk = row_key(v as u8, &collate::sort_key(k), id, val, n as u32);
                                 let stored = serde_json::to_vec(&json!([id, k, val]))
                                     .expect("JSON serializes");
                                 rows.insert(rk.as_slice(), stored.as_slice())?;

@@ -63,9 +63,35 @@ pub struct Preview {
 
 const HI: [u8; 5] = [0xFF; 5];
 
+/// The layout of stored rows: the collation (ICU4X root, `collate`) and the row key (key, doc
+/// id, value, emit number). An index file of another format is never opened: it is rebuilt,
+/// and `_view_cleanup` removes the old one.
+pub const INDEX_FORMAT: u32 = 2;
+
+/// The file name (without `.redb`) of a design document's index: its signature, the database
+/// instance and purge sequence (a recreated or purged database rebuilds), and `INDEX_FORMAT`.
+fn index_name(dd: &DesignDoc, db: &Database, purge_seq: u64) -> String {
+    format!(
+        "{}-{:x}-{}-f{INDEX_FORMAT}",
+        dd.signature(),
+        db.instance(),
+        purge_seq
+    )
+}
+
 fn with(mut a: Vec<u8>, b: &[u8]) -> Vec<u8> {
     a.extend_from_slice(b);
     a
+}
+
+/// The `keys=[...]` of a query in the order CouchDB answers them: as given, or last to first
+/// with `descending=true`.
+fn keys_in_order(keys: &[Value], descending: bool) -> Box<dyn Iterator<Item = &Value> + '_> {
+    if descending {
+        Box::new(keys.iter().rev())
+    } else {
+        Box::new(keys.iter())
+    }
 }
 
 fn id_sort(id: &str) -> Vec<u8> {
@@ -138,6 +164,9 @@ impl Views {
     /// design-document write checks (`validate_doc_update`, design doc compilation) to every
     /// database of the engine; create one `Views` per engine.
     pub fn with_pool(engine: Arc<Engine>, pool: Arc<JsPool>) -> Views {
+        // Every selector of the process (`_changes?filter=_selector`, replication selectors)
+        // orders strings with ICU, as `_find` does and as CouchDB does.
+        fullsync_engine::selector::set_default_string_order(mango::icu_string_order);
         let p = pool.clone();
         engine.add_open_hook(Arc::new(move |db: &Arc<Database>| {
             db.add_validator(Arc::new(validate::DdocValidator::new(db, p.clone())));
@@ -160,9 +189,10 @@ impl Views {
     }
 
     fn views_dir(&self, db: &str) -> Option<PathBuf> {
-        self.engine
-            .dir()
-            .map(|d| d.join(".views").join(db.replace('/', "%2F")))
+        self.engine.dir().map(|d| {
+            d.join(".views")
+                .join(fullsync_engine::engine::file_stem(db))
+        })
     }
 
     /// Loads a design document (`name` without `_design/`).
@@ -178,12 +208,7 @@ impl Views {
 
     /// The index of a design document (opened or created).
     pub fn index_for(&self, db: &Database, ddoc: &DesignDoc) -> Result<Arc<ViewIndex>, ViewError> {
-        let sig = format!(
-            "{}-{:x}-{}",
-            ddoc.signature(),
-            db.instance(),
-            db.info()?.purge_seq
-        );
+        let sig = index_name(ddoc, db, db.info()?.purge_seq);
         let key = (db.name().to_string(), sig.clone());
         let mut cache = self.indexes.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(ix) = cache.get(&key) {
@@ -257,7 +282,11 @@ impl Views {
         let mut rows = vec![];
         let mut skipped = 0usize;
         let limit = q.limit.unwrap_or(usize::MAX);
-        let mut visit = |_k: &[u8], r: index::Row| -> Result<bool, ViewError> {
+        let mut first: Option<Vec<u8>> = None;
+        let mut visit = |k: &[u8], r: index::Row| -> Result<bool, ViewError> {
+            if first.is_none() {
+                first = Some(k.to_vec());
+            }
             if rows.len() >= limit {
                 return Ok(false);
             }
@@ -295,12 +324,16 @@ impl Views {
         };
         let offset = match &q.keys {
             Some(keys) => {
-                let ordered: Box<dyn Iterator<Item = &Value>> = Box::new(keys.iter());
-                for k in ordered {
+                // As CouchDB: with `descending`, the keys are visited last to first; `offset` is
+                // the index position of the first row found (before `skip`).
+                for k in keys_in_order(keys, q.descending) {
                     let (lo, hi) = range(v as u8, q, Some(k));
                     ix.scan(v as u8, lo, hi, q.descending, &mut visit)?;
                 }
-                0
+                match first.take() {
+                    Some(k) => ix.count_before(v as u8, &Bound::Included(k), q.descending)?,
+                    None => total,
+                }
             }
             None => {
                 let (lo, hi) = range(v as u8, q, None);
@@ -338,28 +371,44 @@ impl Views {
             }
             Reduce::Js(_) => {
                 let set = dd.reduce_set(db);
+                // As CouchDB: a reduce that throws gives `null` for that reduction (the query
+                // still answers) and the error is logged with the view's name.
+                let call = |args: Value| match self.pool.call(&set, v, args, false) {
+                    Err(js::JsError::Thrown(m)) => {
+                        eprintln!(
+                            "reduce of {db}/{}/{} threw: {m}; the reduction is null",
+                            dd.id, dd.views[v].name
+                        );
+                        Ok(None)
+                    }
+                    r => r.map(Some).map_err(ViewError::from),
+                };
                 let mut partials = vec![];
                 for chunk in rows.chunks(1000) {
                     let keys: Vec<Value> = chunk.iter().map(|r| json!([r.key, r.id])).collect();
                     let vals: Vec<Value> = chunk.iter().map(|r| r.value.clone()).collect();
                     let args = json!([keys, vals, false]);
                     let input_len = args.to_string().len();
-                    let out = self.pool.call(&set, v, args, false)?;
-                    reduce::check_overflow(&out, input_len)?;
+                    let Some(out) = call(args)? else {
+                        return Ok(Value::Null);
+                    };
+                    if let Some(err) = reduce::overflow(&out, input_len) {
+                        return Ok(err);
+                    }
                     partials.push(out);
                 }
                 if partials.len() == 1 {
                     return Ok(partials.pop().expect("one partial"));
                 }
                 if partials.is_empty() {
-                    let out = self.pool.call(&set, v, json!([[], [], false]), false)?;
-                    return Ok(out);
+                    return Ok(call(json!([[], [], false]))?.unwrap_or(Value::Null));
                 }
                 let args = json!([null, partials, true]);
                 let input_len = args.to_string().len();
-                let out = self.pool.call(&set, v, args, false)?;
-                reduce::check_overflow(&out, input_len)?;
-                Ok(out)
+                let Some(out) = call(args)? else {
+                    return Ok(Value::Null);
+                };
+                Ok(reduce::overflow(&out, input_len).unwrap_or(out))
             }
         }
     }
@@ -390,7 +439,7 @@ impl Views {
         };
         match &q.keys {
             Some(keys) => {
-                for k in keys {
+                for k in keys_in_order(keys, q.descending) {
                     let (lo, hi) = range(v as u8, q, Some(k));
                     ix.scan(v as u8, lo, hi, q.descending, &mut |_, r| push(r))?;
                 }
@@ -471,12 +520,7 @@ impl Views {
         let purge_seq = dbh.info()?.purge_seq;
         for r in rows {
             if let Ok(dd) = DesignDoc::from_json(&r["doc"]) {
-                live.insert(format!(
-                    "{}-{:x}-{}",
-                    dd.signature(),
-                    dbh.instance(),
-                    purge_seq
-                ));
+                live.insert(index_name(&dd, &dbh, purge_seq));
             }
         }
         let mut removed = 0;

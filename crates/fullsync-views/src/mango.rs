@@ -1,12 +1,37 @@
 //! Mango: `_find`, `_index`, `_explain`.
 //!
 //! JSON indexes are stored as CouchDB stores them: design documents with `"language":
-//! "query"`. `_find` evaluates the selector over the documents (the engine's selector matcher),
-//! sorts with view collation, and pages with an opaque bookmark. As in CouchDB, a `sort` needs a
-//! JSON index whose fields start with the sort fields (otherwise `400 no_usable_index`), and a
-//! query served by a JSON index only sees documents that have every indexed field.
+//! "query"`. `_find` evaluates the selector over the documents (the engine's selector matcher,
+//! given ICU string collation from [`crate::collate`], so `$gt`/`$lt`/`$eq` compare across
+//! types and strings as CouchDB does), sorts with view collation, and pages with an opaque
+//! bookmark.
+//!
+//! **Index selection** follows CouchDB 3.x (`mango_idx_view:is_usable`,
+//! `mango_cursor_view:choose_best_index`, documented under "Index selection" of `/{db}/_find`):
+//!
+//! 1. Candidates are `_all_docs` and every JSON index; partial indexes (with a
+//!    `partial_filter_selector`) only when `use_index` names them.
+//! 2. A JSON index is usable when the selector requires every indexed field to exist (a
+//!    condition on it other than `$exists: false`, through `$and`, or in every branch of an
+//!    `$or`; `_id`, `_rev` and the sort fields excepted), and the sort fields are a prefix of
+//!    its fields once leading fields fixed by `$eq` are skipped. `_all_docs` is usable with no
+//!    sort or a sort on `_id` only. Nothing usable: `400 no_usable_index`.
+//! 3. A usable index named by `use_index` wins; a `use_index` that is not usable is ignored with
+//!    a `warning`, as in CouchDB.
+//! 4. JSON indexes beat `_all_docs`. Among them: the one whose leading fields cover most of
+//!    the selector's range-able fields (`$eq $gt $gte $lt $lte` reachable through `$and`), then
+//!    the one with fewest fields, then by design document id and name.
+//! 5. Answered from `_all_docs`, `_find` adds the warning "No matching index found, create an
+//!    index to optimize query time."
+//!
+//! A query served by a JSON index only sees documents that have every indexed field (and match
+//! its partial filter), as in CouchDB. A sort must use one direction for all fields
+//! (`400 unsupported_mixed_sort`).
+
+use std::cmp::Ordering;
 
 use base64::Engine as _;
+use fullsync_engine::selector::get_path;
 use fullsync_engine::{AllDocsOptions, Database, ReadOptions, Selector, UserCtx};
 use md5::{Digest, Md5};
 use serde_json::{json, Map, Value};
@@ -78,7 +103,8 @@ fn parse_fields(v: &Value) -> Result<Vec<(String, bool)>, ViewError> {
     if arr.is_empty() {
         return Err(bad("Index fields must not be empty"));
     }
-    arr.iter()
+    let fields = arr
+        .iter()
         .map(|f| match f {
             Value::String(s) => Ok((s.clone(), true)),
             Value::Object(m) if m.len() == 1 => {
@@ -86,14 +112,40 @@ fn parse_fields(v: &Value) -> Result<Vec<(String, bool)>, ViewError> {
                 match d.as_str() {
                     Some("asc") => Ok((k.clone(), true)),
                     Some("desc") => Ok((k.clone(), false)),
-                    _ => Err(bad(format!(
-                        "Invalid sort direction for {k}: use \"asc\" or \"desc\""
-                    ))),
+                    _ => Err(custom(
+                        400,
+                        "invalid_sort_dir",
+                        format!("Invalid sort direction: {d}; use \"asc\" or \"desc\""),
+                    )),
                 }
             }
-            other => Err(bad(format!("Invalid field: {other}"))),
+            other => Err(custom(
+                400,
+                "invalid_sort_field",
+                format!("Invalid sort field: {other}"),
+            )),
         })
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    if fields.iter().any(|(_, asc)| *asc != fields[0].1) {
+        return Err(custom(
+            400,
+            "unsupported_mixed_sort",
+            "Sorts currently only support a single direction for all fields.",
+        ));
+    }
+    Ok(fields)
+}
+
+/// Compares strings with ICU's root collator, as CouchDB's selectors do (for
+/// `fullsync_engine::selector::set_default_string_order`, which a server calls once so that
+/// `_changes?filter=_selector` collates as `_find` does).
+pub fn icu_string_order(a: &str, b: &str) -> Ordering {
+    collate::collate(&Value::String(a.to_owned()), &Value::String(b.to_owned()))
+}
+
+/// A selector that compares strings with ICU collation.
+fn mango_selector(v: &Value) -> Result<Selector, ViewError> {
+    Ok(Selector::new(v.clone())?.with_string_order(icu_string_order))
 }
 
 /// Lists the JSON indexes of a database (after `_all_docs`).
@@ -115,10 +167,15 @@ pub fn list_indexes(db: &Database) -> Result<Vec<MangoIndex>, ViewError> {
         if let Some(Value::Object(views)) = d.get("views") {
             for (name, v) in views {
                 let def = v.get("options").and_then(|o| o.get("def"));
-                let fields = def
+                // As CouchDB, a view whose definition does not parse is not an index.
+                let Ok(fields) = def
                     .and_then(|d| d.get("fields"))
                     .map(parse_fields)
-                    .transpose()?
+                    .transpose()
+                else {
+                    continue;
+                };
+                let fields = fields
                     .or_else(|| {
                         v.get("map")
                             .and_then(|m| m.get("fields"))
@@ -130,7 +187,13 @@ pub fn list_indexes(db: &Database) -> Result<Vec<MangoIndex>, ViewError> {
                             })
                     })
                     .unwrap_or_default();
-                let partial = def.and_then(|d| d.get("partial_filter_selector")).cloned();
+                if fields.is_empty() {
+                    continue;
+                }
+                let partial = def
+                    .and_then(|d| d.get("partial_filter_selector"))
+                    .filter(|p| p.as_object().is_some_and(|m| !m.is_empty()))
+                    .cloned();
                 out.push(MangoIndex {
                     ddoc: Some(id.clone()),
                     name: name.clone(),
@@ -143,41 +206,84 @@ pub fn list_indexes(db: &Database) -> Result<Vec<MangoIndex>, ViewError> {
     Ok(out)
 }
 
-/// `POST /db/_index`.
+/// `POST /db/_index`: creates a JSON index, or answers `"exists"` when the design document
+/// already holds this index under this name with the same definition. Indexes with the same
+/// fields and different names are distinct indexes, as in CouchDB.
 pub fn create_index(db: &Database, body: &Value, user: &UserCtx) -> Result<Value, ViewError> {
     let index = body
         .get("index")
         .ok_or_else(|| custom(400, "missing_required_key", "Missing required key: index"))?;
+    if !index.is_object() {
+        return Err(custom(
+            400,
+            "invalid_index",
+            format!("JSON indexes must be an object, not: {index}"),
+        ));
+    }
     let fields = parse_fields(
         index
             .get("fields")
             .ok_or_else(|| custom(400, "missing_required_key", "Missing required key: fields"))?,
     )?;
-    if let Some(t) = body.get("type").and_then(Value::as_str) {
-        if t != "json" {
-            return Err(bad(format!("Index type `{t}` is not supported; only json")));
+    if let Some(t) = body.get("type") {
+        if t.as_str() != Some("json") {
+            return Err(custom(
+                400,
+                "invalid_index",
+                format!("Invalid type for index: {t}. Only \"json\" indexes are supported here."),
+            ));
         }
     }
-    let partial = index.get("partial_filter_selector").cloned();
+    let partial = index
+        .get("partial_filter_selector")
+        .filter(|p| !p.as_object().is_some_and(|m| m.is_empty()))
+        .cloned();
     if let Some(p) = &partial {
-        Selector::new(p.clone())?;
+        if !p.is_object() {
+            return Err(custom(
+                400,
+                "invalid_selector_json",
+                format!("Selector must be a JSON object, not: {p}"),
+            ));
+        }
+        mango_selector(p)?;
     }
-    let def = json!({"fields": fields.iter().map(|(f, a)| json!({f.clone(): if *a {"asc"} else {"desc"}})).collect::<Vec<_>>(), "partial_filter_selector": partial});
-    let hash = crate::hex(&Md5::digest(def.to_string().as_bytes()));
+    let name_given = match body.get("name") {
+        None => None,
+        Some(Value::String(n)) if !n.is_empty() => Some(n.clone()),
+        Some(other) => {
+            return Err(custom(
+                400,
+                "invalid_index_name",
+                format!("Invalid index name: {other}"),
+            ))
+        }
+    };
+    let field_json: Vec<Value> = fields
+        .iter()
+        .map(|(f, a)| json!({f.clone(): if *a {"asc"} else {"desc"}}))
+        .collect();
+    let mut opt_def = json!({ "fields": field_json });
+    if let Some(p) = &partial {
+        opt_def["partial_filter_selector"] = p.clone();
+    }
+    // Each index gets its own design document by default, named by its definition (and its
+    // name, when one is given).
+    let hash_input = match &name_given {
+        None => {
+            json!({"fields": opt_def["fields"], "partial_filter_selector": partial}).to_string()
+        }
+        Some(n) => {
+            json!({"fields": opt_def["fields"], "partial_filter_selector": partial, "name": n})
+                .to_string()
+        }
+    };
+    let hash = crate::hex(&Md5::digest(hash_input.as_bytes()));
     let ddoc = match body.get("ddoc").and_then(Value::as_str) {
         Some(d) => format!("_design/{}", d.strip_prefix("_design/").unwrap_or(d)),
         None => format!("_design/{hash}"),
     };
-    let name = body
-        .get("name")
-        .and_then(Value::as_str)
-        .map(str::to_string)
-        .unwrap_or_else(|| hash.clone());
-    for ix in list_indexes(db)? {
-        if ix.fields == fields && ix.partial == partial && ix.ddoc.is_some() {
-            return Ok(json!({"result": "exists", "id": ix.ddoc, "name": ix.name}));
-        }
-    }
+    let name = name_given.unwrap_or_else(|| hash.clone());
     let mut doc = match db.get(&ddoc, None, &ReadOptions::default()) {
         Ok(d) => d,
         Err(fullsync_engine::Error::NotFound(_)) => {
@@ -186,21 +292,32 @@ pub fn create_index(db: &Database, body: &Value, user: &UserCtx) -> Result<Value
         Err(e) => return Err(e.into()),
     };
     if doc.get("language").and_then(Value::as_str) != Some("query") {
-        return Err(bad(format!(
-            "{ddoc} exists and is not a query design document; choose another ddoc"
-        )));
+        return Err(custom(
+            400,
+            "invalid_ddoc_lang",
+            format!(
+                "Existing design doc has an invalid language: {}. {ddoc} is not a query design \
+                 document; choose another ddoc.",
+                doc.get("language").cloned().unwrap_or(Value::Null)
+            ),
+        ));
     }
     let mut map_fields = Map::new();
     for (f, a) in &fields {
         map_fields.insert(f.clone(), json!(if *a { "asc" } else { "desc" }));
     }
     let mut map = json!({"fields": map_fields});
-    let mut opt_def = json!({"fields": def["fields"]});
     if let Some(p) = &partial {
         map["partial_filter_selector"] = p.clone();
-        opt_def["partial_filter_selector"] = p.clone();
     }
-    doc["views"][&name] = json!({"map": map, "reduce": "_count", "options": {"def": opt_def}});
+    let view = json!({"map": map, "reduce": "_count", "options": {"def": opt_def}});
+    if doc.get("views").and_then(|v| v.get(&name)) == Some(&view) {
+        return Ok(json!({"result": "exists", "id": ddoc, "name": name}));
+    }
+    if !doc.get("views").is_some_and(Value::is_object) {
+        doc["views"] = json!({});
+    }
+    doc["views"][&name] = view;
     let parsed = fullsync_engine::parse_doc(doc, None, &mut |_| None)?;
     db.put(parsed, user)?;
     Ok(json!({"result": "created", "id": ddoc, "name": name}))
@@ -240,9 +357,36 @@ struct Find {
     skip: usize,
     sort: Vec<(String, bool)>,
     fields: Option<Vec<String>>,
-    use_index: Option<Value>,
+    use_index: Option<(String, Option<String>)>,
+    use_index_json: Value,
     conflicts: bool,
     stats: bool,
+}
+
+fn parse_use_index(v: Option<&Value>) -> Result<Option<(String, Option<String>)>, ViewError> {
+    let ddoc_id = |d: &str| format!("_design/{}", d.strip_prefix("_design/").unwrap_or(d));
+    let invalid = |v: &Value| {
+        custom(
+            400,
+            "invalid_index_name",
+            format!(
+                "Invalid index name: {v}. use_index is \"<design doc>\" or \
+                 [\"<design doc>\", \"<index name>\"]"
+            ),
+        )
+    };
+    match v {
+        None => Ok(None),
+        Some(Value::String(d)) if d.is_empty() => Ok(None),
+        Some(Value::String(d)) => Ok(Some((ddoc_id(d), None))),
+        Some(Value::Array(a)) => match a.as_slice() {
+            [] => Ok(None),
+            [Value::String(d)] => Ok(Some((ddoc_id(d), None))),
+            [Value::String(d), Value::String(n)] => Ok(Some((ddoc_id(d), Some(n.clone())))),
+            _ => Err(invalid(v.expect("some"))),
+        },
+        Some(other) => Err(invalid(other)),
+    }
 }
 
 fn parse_find(body: &Value) -> Result<Find, ViewError> {
@@ -253,7 +397,14 @@ fn parse_find(body: &Value) -> Result<Find, ViewError> {
             "Missing required key: selector",
         )
     })?;
-    let selector = Selector::new(sel.clone())?;
+    if !sel.is_object() {
+        return Err(custom(
+            400,
+            "invalid_selector_json",
+            format!("Selector must be a JSON object, not: {sel}"),
+        ));
+    }
+    let selector = mango_selector(&sel)?;
     let uint = |k: &str, d: usize| -> Result<usize, ViewError> {
         match body.get(k) {
             None => Ok(d),
@@ -286,7 +437,15 @@ fn parse_find(body: &Value) -> Result<Find, ViewError> {
     }
     let sort = match body.get("sort") {
         None => vec![],
-        Some(v) => parse_fields(v)?,
+        Some(Value::Array(a)) if a.is_empty() => vec![],
+        Some(v @ Value::Array(_)) => parse_fields(v)?,
+        Some(v) => {
+            return Err(custom(
+                400,
+                "invalid_sort_json",
+                format!("Sort must be an array of sort specs, not: {v}"),
+            ))
+        }
     };
     let fields = match body.get("fields") {
         None => None,
@@ -301,6 +460,13 @@ fn parse_find(body: &Value) -> Result<Find, ViewError> {
         ),
         Some(_) => return Err(bad("fields must be an array of strings")),
     };
+    let use_index = parse_use_index(body.get("use_index"))?;
+    let use_index_json = match body.get("use_index") {
+        None => json!([]),
+        Some(Value::String(s)) if s.is_empty() => json!([]),
+        Some(Value::String(s)) => json!([s]),
+        Some(v) => v.clone(),
+    };
     Ok(Find {
         selector,
         selector_json: sel,
@@ -308,7 +474,8 @@ fn parse_find(body: &Value) -> Result<Find, ViewError> {
         skip,
         sort,
         fields,
-        use_index: body.get("use_index").cloned(),
+        use_index,
+        use_index_json,
         conflicts: body
             .get("conflicts")
             .and_then(Value::as_bool)
@@ -320,62 +487,295 @@ fn parse_find(body: &Value) -> Result<Find, ViewError> {
     })
 }
 
-fn get_path<'a>(doc: &'a Value, path: &str) -> Option<&'a Value> {
-    let mut cur = doc;
-    for p in path.split('.') {
-        cur = cur.as_object()?.get(p)?;
-    }
-    Some(cur)
+/// A selector reduced to what index selection looks at, as CouchDB's normalized selector:
+/// implicit and explicit `$and`, `$or`, and one condition per (dotted) field, after
+/// negations are pushed down to the fields (`push_negations`).
+#[derive(Debug)]
+enum Norm {
+    And(Vec<Norm>),
+    Or(Vec<Norm>),
+    Cond {
+        field: String,
+        op: String,
+        arg: Value,
+    },
+    Other,
 }
 
-fn choose_index(db: &Database, f: &Find) -> Result<MangoIndex, ViewError> {
-    let indexes = list_indexes(db)?;
-    if let Some(u) = &f.use_index {
-        let (ddoc, name) = match u {
-            Value::String(s) => (s.clone(), None),
-            Value::Array(a) => (
-                a.first()
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string(),
-                a.get(1).and_then(Value::as_str).map(str::to_string),
-            ),
-            _ => return Err(bad("use_index must be a string or [ddoc, name]")),
-        };
-        let ddoc = format!("_design/{}", ddoc.strip_prefix("_design/").unwrap_or(&ddoc));
-        if let Some(ix) = indexes.iter().find(|i| {
-            i.ddoc.as_deref() == Some(&ddoc) && name.as_ref().is_none_or(|n| *n == i.name)
-        }) {
-            return Ok(ix.clone());
+fn normalize(sel: &Value, path: &str) -> Norm {
+    match sel {
+        Value::Object(m) => {
+            let mut parts: Vec<Norm> = m.iter().map(|(k, v)| norm_entry(k, v, path)).collect();
+            if parts.len() == 1 {
+                parts.pop().expect("one part")
+            } else {
+                Norm::And(parts)
+            }
         }
+        _ if !path.is_empty() => Norm::Cond {
+            field: path.to_string(),
+            op: "$eq".into(),
+            arg: sel.clone(),
+        },
+        _ => Norm::Other,
+    }
+}
+
+fn norm_entry(k: &str, v: &Value, path: &str) -> Norm {
+    let list = |v: &Value| -> Vec<Norm> {
+        v.as_array()
+            .map(|a| a.iter().map(|s| normalize(s, path)).collect())
+            .unwrap_or_default()
+    };
+    match k {
+        "$and" => Norm::And(list(v)),
+        "$or" => Norm::Or(list(v)),
+        // Negations are not used to choose an index here.
+        "$not" | "$nor" if path.is_empty() => Norm::Other,
+        op if op.starts_with('$') => {
+            if path.is_empty() {
+                Norm::Other
+            } else {
+                Norm::Cond {
+                    field: path.to_string(),
+                    op: op.to_string(),
+                    arg: v.clone(),
+                }
+            }
+        }
+        field => {
+            let p = if path.is_empty() {
+                field.to_string()
+            } else {
+                format!("{path}.{field}")
+            };
+            match v {
+                Value::Object(m) if !m.is_empty() => normalize(v, &p),
+                _ => Norm::Cond {
+                    field: p,
+                    op: "$eq".into(),
+                    arg: v.clone(),
+                },
+            }
+        }
+    }
+}
+
+/// The fields of `required` that the selector does not require to exist (CouchDB's
+/// `has_required_fields`: `$and` children cover fields in turn, an `$or` covers a field only
+/// when every branch does, `$exists: false` covers nothing).
+fn uncovered(n: &Norm, mut required: Vec<String>) -> Vec<String> {
+    if required.is_empty() {
+        return required;
+    }
+    match n {
+        Norm::And(c) => c.iter().fold(required, |r, x| uncovered(x, r)),
+        Norm::Or(c) => {
+            let mut out: Vec<String> = c
+                .iter()
+                .flat_map(|x| uncovered(x, required.clone()))
+                .collect();
+            out.sort();
+            out.dedup();
+            out
+        }
+        Norm::Cond { field, op, arg } => {
+            // `$exists: false` does not need the field; a `$not` left on a field (a
+            // condition with no opposite) does not prove it either (CouchDB ignores it).
+            if !(op == "$not" || op == "$exists" && arg == &Value::Bool(false)) {
+                required.retain(|f| f != field);
+            }
+            required
+        }
+        Norm::Other => required,
+    }
+}
+
+/// Fields with a range-able condition (`$eq $gt $gte $lt $lte`) reachable through `$and`.
+fn range_fields(n: &Norm, out: &mut Vec<String>) {
+    match n {
+        Norm::And(c) => c.iter().for_each(|x| range_fields(x, out)),
+        Norm::Cond { field, op, .. }
+            if matches!(op.as_str(), "$eq" | "$gt" | "$gte" | "$lt" | "$lte")
+                && !out.contains(field) =>
+        {
+            out.push(field.clone());
+        }
+        _ => {}
+    }
+}
+
+/// Whether the selector fixes `field` with `$eq` (through `$and`).
+fn is_constant(n: &Norm, field: &str) -> bool {
+    match n {
+        Norm::And(c) => c.iter().any(|x| is_constant(x, field)),
+        Norm::Cond { field: f, op, .. } => f == field && op == "$eq",
+        _ => false,
+    }
+}
+
+/// CouchDB's `can_use_sort`: the sort fields are a prefix of the index fields, once leading
+/// fields fixed by `$eq` are skipped.
+fn can_use_sort(cols: &[&str], sort: &[&str], n: &Norm) -> bool {
+    match (cols.first(), sort.first()) {
+        (_, None) => true,
+        (None, _) => false,
+        (Some(c), Some(s)) if c == s => cols.starts_with(sort),
+        (Some(c), _) => is_constant(n, c) && can_use_sort(&cols[1..], sort, n),
+    }
+}
+
+/// Why an index cannot serve the query (CouchDB's reason codes), or `None` when it can.
+fn unusable_reason(ix: &MangoIndex, n: &Norm, sort: &[&str]) -> Option<&'static str> {
+    if ix.ddoc.is_none() {
+        return (!(sort.is_empty() || sort == ["_id"])).then_some("sort_order_mismatch");
+    }
+    let cols: Vec<&str> = ix.fields.iter().map(|(f, _)| f.as_str()).collect();
+    let mut required: Vec<String> = cols
+        .iter()
+        .filter(|c| !sort.contains(c) && !matches!(**c, "_id" | "_rev"))
+        .map(|c| c.to_string())
+        .collect();
+    required.sort();
+    required.dedup();
+    if !uncovered(n, required).is_empty() {
+        return Some("field_mismatch");
+    }
+    if !can_use_sort(&cols, sort, n) {
+        return Some("sort_order_mismatch");
+    }
+    None
+}
+
+/// The index chosen for a query, the warnings `_find` reports, and the other candidates with
+/// the reason they were not chosen (for `_explain`).
+struct Plan {
+    index: MangoIndex,
+    warnings: Vec<String>,
+    candidates: Vec<Value>,
+}
+
+fn candidate(ix: &MangoIndex, usable: bool, reason: &str, ranking: usize) -> Value {
+    json!({
+        "index": ix.to_json(),
+        "analysis": {
+            "usable": usable,
+            "reasons": [{"name": reason}],
+            "ranking": ranking,
+            "covering": if ix.ddoc.is_some() { json!(false) } else { Value::Null },
+        }
+    })
+}
+
+fn choose_index(db: &Database, f: &Find) -> Result<Plan, ViewError> {
+    let indexes = list_indexes(db)?;
+    let norm = normalize(
+        &fullsync_engine::selector::push_negations(&f.selector_json),
+        "",
+    );
+    let sort: Vec<&str> = f.sort.iter().map(|(s, _)| s.as_str()).collect();
+    let named = |ix: &MangoIndex| {
+        f.use_index.as_ref().is_some_and(|(d, n)| {
+            ix.ddoc.as_deref() == Some(d.as_str()) && n.as_ref().is_none_or(|n| *n == ix.name)
+        })
+    };
+    let mut rejected: Vec<(MangoIndex, bool, &str)> = vec![];
+    let mut usable: Vec<MangoIndex> = vec![];
+    for ix in indexes {
+        if ix.partial.is_some() && !named(&ix) {
+            rejected.push((ix, false, "is_partial"));
+            continue;
+        }
+        match unusable_reason(&ix, &norm, &sort) {
+            None => usable.push(ix),
+            Some(r) => rejected.push((ix, false, r)),
+        }
+    }
+    if usable.is_empty() {
         return Err(custom(
             400,
             "no_usable_index",
-            format!("Unknown index {ddoc}: create it with POST /db/_index"),
+            "No index exists for this sort, try indexing by the sort fields.",
         ));
     }
-    if f.sort.is_empty() {
-        return Ok(MangoIndex::all_docs());
-    }
-    if f.sort.len() == 1 && f.sort[0].0 == "_id" {
-        return Ok(MangoIndex::all_docs());
-    }
-    let dirs_same = f.sort.iter().all(|(_, a)| *a == f.sort[0].1);
-    for ix in &indexes {
-        if ix.ddoc.is_none() || !dirs_same {
-            continue;
+    let mut warnings = vec![];
+    let mut pool: Vec<MangoIndex> = usable.iter().filter(|i| named(i)).cloned().collect();
+    match &f.use_index {
+        Some((d, n)) if pool.is_empty() => {
+            let short = d.strip_prefix("_design/").unwrap_or(d);
+            warnings.push(match n {
+                None => format!(
+                    "_design/{short} was not used because it does not contain a valid index for this query."
+                ),
+                Some(n) => format!(
+                    "_design/{short}, {n} was not used because it is not a valid index for this query."
+                ),
+            });
+            pool = usable;
         }
-        let prefix_ok = f.sort.len() <= ix.fields.len()
-            && f.sort.iter().zip(&ix.fields).all(|(s, i)| s.0 == i.0);
-        if prefix_ok {
-            return Ok(ix.clone());
+        Some(_) => {
+            for i in usable.into_iter().filter(|i| !named(i)) {
+                rejected.push((i, true, "excluded_by_user"));
+            }
         }
+        None => pool = usable,
     }
-    Err(custom(
-        400,
-        "no_usable_index",
-        "No index exists for this sort, try indexing by the sort fields.",
-    ))
+    let (json_ix, special): (Vec<MangoIndex>, Vec<MangoIndex>) =
+        pool.into_iter().partition(|i| i.ddoc.is_some());
+    let index = if json_ix.is_empty() {
+        special.into_iter().next().expect("_all_docs is usable")
+    } else {
+        for i in special {
+            rejected.push((i, true, "unfavored_type"));
+        }
+        let mut fields = vec![];
+        range_fields(&norm, &mut fields);
+        let mut scored: Vec<(usize, MangoIndex)> = json_ix
+            .into_iter()
+            .map(|ix| {
+                let prefix = ix
+                    .fields
+                    .iter()
+                    .take_while(|(c, _)| fields.contains(c))
+                    .count();
+                (fields.len() - prefix, ix)
+            })
+            .collect();
+        scored.sort_by(|(da, a), (db_, b)| {
+            da.cmp(db_)
+                .then(a.fields.len().cmp(&b.fields.len()))
+                .then_with(|| a.ddoc.cmp(&b.ddoc))
+                .then_with(|| a.name.cmp(&b.name))
+        });
+        let mut it = scored.into_iter();
+        let (_, winner) = it.next().expect("one json index");
+        let ranked: Vec<(usize, MangoIndex)> = it.collect();
+        let width = winner.fields.len();
+        for (dist, ix) in &ranked {
+            let reason = if *dist > 0 {
+                "less_overlap"
+            } else if ix.fields.len() > width {
+                "too_many_fields"
+            } else {
+                "alphabetically_comes_after"
+            };
+            rejected.push((ix.clone(), true, reason));
+        }
+        winner
+    };
+    if index.ddoc.is_none() {
+        warnings.push("No matching index found, create an index to optimize query time.".into());
+    }
+    let candidates = rejected
+        .iter()
+        .enumerate()
+        .map(|(i, (ix, usable, reason))| candidate(ix, *usable, reason, i + 1))
+        .collect::<Vec<_>>();
+    Ok(Plan {
+        index,
+        warnings,
+        candidates,
+    })
 }
 
 fn project(doc: &Value, fields: &Option<Vec<String>>) -> Value {
@@ -385,7 +785,7 @@ fn project(doc: &Value, fields: &Option<Vec<String>>) -> Value {
     let mut out = Map::new();
     for f in fields {
         if let Some(v) = get_path(doc, f) {
-            let parts: Vec<&str> = f.split('.').collect();
+            let parts = fullsync_engine::selector::field_path(f);
             let mut cur = &mut out;
             for (i, p) in parts.iter().enumerate() {
                 if i == parts.len() - 1 {
@@ -407,7 +807,9 @@ fn project(doc: &Value, fields: &Option<Vec<String>>) -> Value {
 pub fn find(db: &Database, body: &Value) -> Result<Value, ViewError> {
     let t = std::time::Instant::now();
     let f = parse_find(body)?;
-    let index = choose_index(db, &f)?;
+    let plan = choose_index(db, &f)?;
+    let index = &plan.index;
+    let partial = index.partial.as_ref().map(mango_selector).transpose()?;
     let (_, _, rows) = db.all_docs(&AllDocsOptions {
         include_docs: true,
         conflicts: f.conflicts,
@@ -431,10 +833,8 @@ pub fn find(db: &Database, body: &Value) -> Result<Value, ViewError> {
             {
                 return None;
             }
-            if let Some(p) = &index.partial {
-                if !Selector::new(p.clone()).is_ok_and(|s| s.matches(&d)) {
-                    return None;
-                }
+            if partial.as_ref().is_some_and(|p| !p.matches(&d)) {
+                return None;
             }
             f.selector.matches(&d).then_some(d)
         })
@@ -451,10 +851,8 @@ pub fn find(db: &Database, body: &Value) -> Result<Value, ViewError> {
             collate::sort_key(&Value::Array(k))
         };
         matched.sort_by_cached_key(keyf);
-        if f.sort.first().is_some_and(|(_, asc)| !asc) {
-            matched.reverse();
-        }
-    } else if f.sort.first().is_some_and(|(_, asc)| !asc) {
+    }
+    if f.sort.first().is_some_and(|(_, asc)| !asc) {
         matched.reverse();
     }
     let total = matched.len();
@@ -468,8 +866,8 @@ pub fn find(db: &Database, body: &Value) -> Result<Value, ViewError> {
     let bookmark = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .encode(json!({"skip": next_skip}).to_string());
     let mut out = json!({"docs": docs, "bookmark": bookmark});
-    if index.ddoc.is_none() {
-        out["warning"] = json!("No matching index found, create an index to optimize query time.");
+    if !plan.warnings.is_empty() {
+        out["warning"] = json!(plan.warnings.join("\n"));
     }
     if f.stats {
         out["execution_stats"] = json!({
@@ -483,29 +881,32 @@ pub fn find(db: &Database, body: &Value) -> Result<Value, ViewError> {
     Ok(out)
 }
 
-/// `POST /db/_explain`.
+/// `POST /db/_explain`: the index `_find` would use (`index`), with the other indexes and why
+/// they were not chosen (`index_candidates`, CouchDB's reason codes).
 pub fn explain(db: &Database, body: &Value) -> Result<Value, ViewError> {
     let f = parse_find(body)?;
-    let index = choose_index(db, &f)?;
+    let plan = choose_index(db, &f)?;
+    let fields = f.fields.clone().map(Value::from).unwrap_or(json!([]));
     Ok(json!({
         "dbname": db.name(),
-        "index": index.to_json(),
+        "index": plan.index.to_json(),
         "partitioned": false,
         "selector": f.selector_json,
         "opts": {
-            "use_index": f.use_index.clone().map(|u| if u.is_array() { u } else { json!([u]) }).unwrap_or(json!([])),
+            "use_index": f.use_index_json,
             "bookmark": body.get("bookmark").cloned().unwrap_or(json!("nil")),
             "limit": f.limit,
             "skip": f.skip,
             "sort": f.sort.iter().map(|(s, a)| json!({s.clone(): if *a {"asc"} else {"desc"}})).collect::<Vec<_>>(),
-            "fields": f.fields.clone().map(Value::from).unwrap_or(json!("all_fields")),
-            "r": [49],
+            "fields": fields,
+            "r": 1,
             "conflicts": f.conflicts,
         },
         "limit": f.limit,
         "skip": f.skip,
-        "fields": f.fields.map(Value::from).unwrap_or(json!("all_fields")),
+        "fields": fields,
         "covering": false,
+        "index_candidates": plan.candidates,
     }))
 }
 
@@ -550,7 +951,12 @@ mod tests {
             "created"
         );
         assert_eq!(
-            create_index(&db, &json!({"index": {"fields": ["age"]}}), &u).unwrap()["result"],
+            create_index(
+                &db,
+                &json!({"index": {"fields": ["age"]}, "name": "by_age", "ddoc": "ix"}),
+                &u
+            )
+            .unwrap()["result"],
             "exists"
         );
         let r = find(&db, &json!({"selector": {"age": {"$gt": 0}}, "sort": [{"age": "desc"}], "fields": ["_id", "age"], "limit": 2})).unwrap();

@@ -237,7 +237,7 @@ impl ViewQuery {
         }
         if reduce && self.keys.is_some() && group != Group::Exact {
             return Err(qp(
-                "Multi-key fetchs for reduce views must use `group=true`",
+                "Multi-key fetches for reduce views must use `group=true`",
             ));
         }
         if reduce && self.include_docs {
@@ -303,7 +303,7 @@ mod tests {
         );
         assert_eq!(
             e(p(&[("keys", "[1]")]).unwrap().validate(true)),
-            "Multi-key fetchs for reduce views must use `group=true`"
+            "Multi-key fetches for reduce views must use `group=true`"
         );
         assert!(e(p(&[("startkey", "2"), ("endkey", "1")])
             .unwrap()

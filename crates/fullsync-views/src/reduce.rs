@@ -147,17 +147,29 @@ pub fn count_distinct(sort_keys: &[&[u8]]) -> Value {
 }
 
 /// CouchDB's reduce_limit check: a reduce whose output is over 4,906 bytes and more than half
-/// its input size is not reducing.
-pub fn check_overflow(output: &Value, input_len: usize) -> Result<(), ViewError> {
+/// its input size is not reducing. Answers, as CouchDB 3 does, the value that replaces the
+/// reduction in the row: `{"reduce_overflow_error": "Reduce output must shrink more rapidly: ..."}`
+/// (the request itself succeeds).
+pub fn overflow(output: &Value, input_len: usize) -> Option<Value> {
     let out = output.to_string();
     if out.len() > 4906 && out.len() * 2 > input_len {
-        let shown: String = out.chars().take(200).collect();
-        return Err(ViewError::ReduceOverflow(format!(
-            "Reduce output must shrink more rapidly: Current output: '{shown}'... \
-             A reduce function must return a small value (a number or a small object), not a list of its input."
-        )));
+        let shown: String = out.chars().take(100).collect();
+        return Some(json!({
+            "reduce_overflow_error": format!(
+                "Reduce output must shrink more rapidly: Current output: '{shown}'... (first 100 of {} bytes). \
+                 A reduce function must return a small value (a number or a small object), not a list of its input.",
+                out.len()
+            )
+        }));
     }
-    Ok(())
+    None
+}
+
+/// Whether `v` is the value of an overflowed reduction (a rereduce over it gives it back, as
+/// in CouchDB).
+pub fn is_overflow(v: &Value) -> bool {
+    v.as_object()
+        .is_some_and(|m| m.len() == 1 && m.contains_key("reduce_overflow_error"))
 }
 
 #[cfg(test)]
@@ -186,7 +198,12 @@ mod tests {
         );
         assert!(stats(&[json!("a")]).is_err());
         assert_eq!(count_distinct(&[b"a", b"b", b"a"]), json!(2));
-        assert!(check_overflow(&json!("x".repeat(6000)), 7000).is_err());
-        assert!(check_overflow(&json!("x".repeat(6000)), 100_000).is_ok());
+        let o = overflow(&json!("x".repeat(6000)), 7000).unwrap();
+        assert!(is_overflow(&o));
+        assert!(o["reduce_overflow_error"]
+            .as_str()
+            .unwrap()
+            .starts_with("Reduce output must shrink more rapidly"));
+        assert!(overflow(&json!("x".repeat(6000)), 100_000).is_none());
     }
 }

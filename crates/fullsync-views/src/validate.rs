@@ -148,29 +148,64 @@ impl WriteValidator for DdocValidator {
                         ));
                     }
                 }
-                Err(e) => {
-                    return Err(custom(
-                        500,
-                        "internal_server_error",
-                        format!("validate_doc_update of {} failed: {e}", dd.id),
-                    ))
-                }
+                Err(e) => return Err(refused(&dd.id, e)),
             }
         }
         Ok(())
     }
 }
 
+/// The answer when a `validate_doc_update` function does not approve a write by returning:
+/// it timed out (an infinite loop) or threw something else than `{forbidden}` /
+/// `{unauthorized}`. The function did not approve the write, so, as when it refuses one, the
+/// document is not written and the answer is `403 forbidden` (in `_bulk_docs`, for that
+/// document only), naming the function and what happened. Never a 500: the input may be
+/// hostile, the server is fine.
+fn refused(ddoc_id: &str, e: JsError) -> Error {
+    match e {
+        JsError::Timeout(ms) => Error::Forbidden(format!(
+            "validate_doc_update in {ddoc_id} timed out after {ms} ms (an infinite loop?), so the \
+             document was not written; fix the function"
+        )),
+        JsError::Thrown(m) => Error::Forbidden(format!(
+            "validate_doc_update in {ddoc_id} threw an error, so the document was not written: \
+             {m}. Throw {{forbidden: \"...\"}} to refuse a document on purpose"
+        )),
+        other => custom(
+            500,
+            "internal_server_error",
+            format!("validate_doc_update in {ddoc_id} could not run: {other}"),
+        ),
+    }
+}
+
 /// A predicate on documents, usable as a `_changes` filter.
 pub type DocPredicate = Arc<dyn Fn(&Value) -> bool + Send + Sync>;
 
-/// A `_changes` filter function (`filter=ddoc/name`): `doc -> bool`.
+/// The first error a filter function threw (name such as `TypeError`, and message), shared
+/// between the predicate and the request that runs it.
+pub type FilterError = Arc<std::sync::Mutex<Option<(String, String)>>>;
+
+/// A `_changes` filter function (`filter=ddoc/name`): `doc -> bool`. A document the function
+/// throws on does not pass; [`js_filter_checked`] also tells the caller what was thrown.
 pub fn js_filter(
     pool: Arc<JsPool>,
     db: &Database,
     spec: &str,
     req: Value,
 ) -> Result<DocPredicate, ViewError> {
+    Ok(js_filter_checked(pool, db, spec, req)?.0)
+}
+
+/// [`js_filter`], and the slot where the first exception it throws is recorded (with the id of
+/// the document), so that `_changes` can fail as CouchDB does (500, `{"error": "TypeError",
+/// "reason": ...}`) instead of silently matching nothing.
+pub fn js_filter_checked(
+    pool: Arc<JsPool>,
+    db: &Database,
+    spec: &str,
+    req: Value,
+) -> Result<(DocPredicate, FilterError), ViewError> {
     let (ddoc, name) = spec
         .split_once('/')
         .ok_or_else(|| ViewError::QueryParse(format!("filter `{spec}` must be DDOC/NAME")))?;
@@ -190,14 +225,32 @@ pub fn js_filter(
         .position(|(n, _)| n == name)
         .ok_or_else(|| ViewError::NotFound(format!("missing json key: {name}")))?;
     pool.check(&set)?;
-    Ok(Arc::new(move |doc: &Value| {
-        match pool.call(&set, idx, json!([doc, req]), false) {
+    let error: FilterError = Arc::default();
+    let slot = error.clone();
+    let spec = spec.to_string();
+    let pred = Arc::new(
+        move |doc: &Value| match pool.call(&set, idx, json!([doc, req]), false) {
             Ok(v) => {
                 !matches!(v, Value::Null | Value::Bool(false)) && v != json!(0) && v != json!("")
             }
-            Err(_) => false,
-        }
-    }))
+            Err(e) => {
+                let mut first = slot.lock().unwrap_or_else(|p| p.into_inner());
+                if first.is_none() {
+                    let text = e.to_string();
+                    let id = doc.get("_id").and_then(Value::as_str).unwrap_or("?");
+                    let (name, msg) = match text.split_once(": ") {
+                        Some((n, m)) if n.ends_with("Error") && !n.contains(' ') => {
+                            (n.to_string(), m.to_string())
+                        }
+                        _ => ("filter_error".to_string(), text.clone()),
+                    };
+                    *first = Some((name, format!("filter {spec} threw on document {id}: {msg}")));
+                }
+                false
+            }
+        },
+    );
+    Ok((pred, error))
 }
 
 /// The `_view` filter: documents for which the view's map function emits at least one row.

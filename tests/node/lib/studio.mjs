@@ -17,10 +17,16 @@ export const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
  * into the binary instead of ui/dist (`--ui-dir`).
  */
 export async function startStudio(project, data, env = {}, opts = {}) {
+  // The generated local admin lives in the configuration folder: a temporary one unless given.
+  const config = env.FULLSYNC_CONFIG_DIR ?? mkdtempSync(join(tmpdir(), 'fullsync-studio-config-'));
   const args = ['serve', '--studio', '--data', data, '--port', '0'];
   if (project) args.push('--project', project);
   if (!opts.embedded) args.push('--ui-dir', join(REPO_ROOT, 'ui', 'dist'));
-  const child = spawn(opts.bin ?? fullsyncBin(), args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env }, cwd: opts.cwd });
+  const child = spawn(opts.bin ?? fullsyncBin(), args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, FULLSYNC_CONFIG_DIR: config, ...env },
+    cwd: opts.cwd,
+  });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   const lines = createInterface({ input: child.stdout });
@@ -39,7 +45,14 @@ export async function startStudio(project, data, env = {}, opts = {}) {
     });
     child.on('exit', (c) => reject(new Error(`studio exited with ${c}: ${stderr}`)));
   });
-  return { child, ...urls };
+  // The project's databases are FullSync databases: without credentials a client is anonymous
+  // there, so the tests' own requests to the CouchDB API go as the local admin.
+  const admin = JSON.parse(readFileSync(join(config, 'local-admin.json'), 'utf8'));
+  const authorization = 'Basic ' + Buffer.from(`${admin.name}:${admin.password}`).toString('base64');
+  /** fetch(`couch` + path) as the local admin. */
+  const couchFetch = (path, init = {}) => fetch(urls.couch + path, { ...init, headers: { ...(init.headers ?? {}), authorization } });
+  if (!env.FULLSYNC_CONFIG_DIR) child.on('exit', () => rmSync(config, { recursive: true, force: true }));
+  return { child, ...urls, fetch: couchFetch, admin: { username: admin.name, password: admin.password } };
 }
 
 /** Debian's Chromium, headless, with the flags this machine needs (no background networking). */
@@ -149,9 +162,8 @@ export async function openEmbeddedStudio(t, { bin = fullsyncBin(), copy = true }
   await recordCspViolations(page);
   await page.goto(studio.studio);
   await page.waitForSelector('#explorer span.file');
-  // The local admin `serve` generated in that configuration folder: the sample's databases
-  // follow the FullSync access rules, so writes to them need it.
-  const admin = JSON.parse(readFileSync(join(work, 'config', 'local-admin.json'), 'utf8'));
-  const asAdmin = { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`${admin.name}:${admin.password}`).toString('base64')}` };
+  // The sample's databases follow the FullSync access rules: writes go as the local admin.
+  const { username, password } = studio.admin;
+  const asAdmin = { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` };
   return { work, cwd, bin, studio, browser, page, asAdmin };
 }
