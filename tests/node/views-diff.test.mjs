@@ -36,7 +36,9 @@
 //   - startkey_docid / endkey_docid are not supported by PouchDB's local views: the expected
 //     rows are PouchDB's answer for the key range, cut at the doc-id bounds in JS (CouchDB
 //     orders rows with equal keys by raw doc id), then skip/limit applied.
-//   - `keys` with `descending`: PouchDB ignores descending for keys on map views; not generated.
+//   - `keys` with `descending`: CouchDB answers the keys last to first (Apache CouchDB 3.4.3,
+//     shared/peers.md), PouchDB in the given order: PouchDB is asked with the keys reversed.
+//     On map views PouchDB also ignores descending within a key; not generated there.
 //   - a missing linked doc (include_docs with {_id}): PouchDB leaves `doc` out, CouchDB sends
 //     `"doc": null`; the expected row has `doc: null`.
 //   - `keys` on a reduce view without group=true: CouchDB rejects it (even one key); PouchDB
@@ -306,8 +308,11 @@ async function ours(v, opts, method) {
 
 /** PouchDB's answer: {ok, body} or {ok:false, status, name}. */
 async function theirs(v, opts) {
+  const p = structuredClone(opts);
+  // CouchDB answers `keys` with `descending=true` last key first; PouchDB in the given order.
+  if (p.keys && p.descending) p.keys.reverse();
   try {
-    const body = await pdb.query(`${v.ddoc}/${v.name}`, structuredClone(opts));
+    const body = await pdb.query(`${v.ddoc}/${v.name}`, p);
     return { ok: true, body };
   } catch (err) {
     return { ok: false, status: err.status, name: err.name, message: err.message };
