@@ -29,14 +29,14 @@ const sudo = root ? [] : ['sudo', '-n'];
 /** Runs a command as root (directly, or through `sudo -n`); throws with its output when it fails. */
 function asRoot(cmd, args) {
   const [bin, ...rest] = [...sudo, cmd, ...args];
-  const r = spawnSync(bin, rest, { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, encoding: 'utf8', timeout: 300_000 });
+  const r = spawnSync(bin, rest, { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, encoding: 'utf8', timeout: 600_000 });
   if (r.status !== 0) throw new Error(`${[cmd, ...args].join(' ')} failed (${r.status ?? r.signal}): ${r.stdout}\n${r.stderr}`);
   return r.stdout;
 }
 
 const installed = (pkg) => spawnSync('dpkg-query', ['-W', '-f=${Status}', pkg], { encoding: 'utf8' }).stdout.includes('install ok installed');
 
-test('the .deb installs with apt, its fullsync serves the studio from an empty folder, its app opens its window, and it is removed', { timeout: 600_000 }, async (t) => {
+test('the .deb installs with apt, its fullsync serves the studio from an empty folder, its app opens its window, and it is removed', { timeout: 900_000 }, async (t) => {
   if (!DEB || !DRIVER) {
     t.skip('set FULLSYNC_DEB (scripts/package.sh --debug builds it) and TAURI_DRIVER; scripts/test.sh does');
     return;
@@ -51,7 +51,8 @@ test('the .deb installs with apt, its fullsync serves the studio from an empty f
   assert.ok(!installed(pkg), `${pkg} is already installed: remove it first (apt-get remove ${pkg}); this test installs and removes its own`);
 
   try {
-    asRoot('apt-get', ['install', '-y', '-q', '--no-install-recommends', DEB]);
+    // Waits for apt's lock (a fresh machine may be running its own apt jobs).
+    asRoot('apt-get', ['-o', 'DPkg::Lock::Timeout=300', 'install', '-y', '-q', '--no-install-recommends', DEB]);
     assert.ok(installed(pkg), `${pkg} is installed`);
 
     await t.test('files: the app, fullsync beside it, desktop entry, icons, completions; --version', () => {
@@ -98,7 +99,7 @@ test('the .deb installs with apt, its fullsync serves the studio from an empty f
     });
   } finally {
     // Also after a failed or partial install: whatever dpkg knows of the package goes.
-    if (spawnSync('dpkg-query', ['-W', pkg]).status === 0) asRoot('apt-get', ['remove', '-y', '-q', pkg]);
+    if (spawnSync('dpkg-query', ['-W', pkg]).status === 0) asRoot('apt-get', ['-o', 'DPkg::Lock::Timeout=300', 'remove', '-y', '-q', pkg]);
   }
   assert.ok(!installed(pkg), `${pkg} is removed`);
   assert.ok(!existsSync('/usr/bin/fullsync-studio') && !existsSync('/usr/bin/fullsync'), 'its binaries are gone');
