@@ -21,8 +21,9 @@ if ! command -v cc >/dev/null || ! command -v pkg-config >/dev/null; then
   apt_install build-essential pkg-config
 fi
 
-cargo build --release --locked -p fullsync-cli
+# The UI first: `fullsync` and the desktop app embed it at compile time.
 (cd ui && npm ci --no-audit --no-fund --loglevel=error && npm run build)
+cargo build --release --locked -p fullsync-cli
 BIN=./target/release/fullsync
 if [ ! -d ./data ]; then
   "$BIN" project sync "$PROJECT" --data ./data --load-data
@@ -39,4 +40,4 @@ if [ -z "${FULLSYNC_WEB:-}" ] && { [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISP
 fi
 
 echo "Web mode (no display, or FULLSYNC_WEB=1): open the Studio URL below in a browser."
-exec "$BIN" serve --studio --project "$PROJECT" --data ./data --port "${FULLSYNC_PORT:-5984}" --ui-dir ui/dist
+exec "$BIN" serve --studio --project "$PROJECT" --data ./data --port "${FULLSYNC_PORT:-5984}"

@@ -6,7 +6,7 @@
 //! mode serves over HTTP. No business logic lives here.
 //!
 //! ```text
-//! fullsync-studio [--project DIR] [--data DIR] [--port N]
+//! fullsync-studio [--project DIR] [--data DIR] [--port N] [--version]
 //! ```
 //!
 //! `--port` defaults to 5984; when that port is taken the API takes a free one (shown in the
@@ -109,10 +109,19 @@ async fn save_file(
     Ok(Some(path.display().to_string()))
 }
 
-/// Where the engine lives and where its HTTP API answers.
+/// The commit this binary was built from (build.rs; `unknown` without git).
+const COMMIT: &str = env!("FULLSYNC_COMMIT");
+
+/// Where the engine lives and where its HTTP API answers, and which build this is.
 #[tauri::command]
 fn app_info(state: tauri::State<'_, AppState>) -> Value {
-    json!({ "transport": "tauri", "http": state.http, "data": state.data.display().to_string() })
+    json!({
+        "transport": "tauri",
+        "http": state.http,
+        "data": state.data.display().to_string(),
+        "version": env!("CARGO_PKG_VERSION"),
+        "commit": COMMIT,
+    })
 }
 
 struct Args {
@@ -150,8 +159,15 @@ fn parse_args() -> anyhow::Result<Args> {
                     .parse()
                     .with_context(|| format!("--port {v}: not a port number"))?;
             }
+            "-V" | "--version" => {
+                println!(
+                    "fullsync-studio {} (commit {COMMIT})",
+                    env!("CARGO_PKG_VERSION")
+                );
+                std::process::exit(0);
+            }
             "-h" | "--help" => {
-                println!("fullsync-studio [--project DIR] [--data DIR] [--port N]\n\nOpens FullSync Studio on the embedded engine in --data (default {}), serving its CouchDB API on 127.0.0.1:N (5984, or a free port when taken).", default_data_dir().display());
+                println!("fullsync-studio [--project DIR] [--data DIR] [--port N] [--version]\n\nOpens FullSync Studio on the embedded engine in --data (default {}), serving its CouchDB API on 127.0.0.1:N (5984, or a free port when taken).", default_data_dir().display());
                 std::process::exit(0);
             }
             other => anyhow::bail!("unknown argument `{other}` (fullsync-studio --help)"),
@@ -219,7 +235,7 @@ fn main() -> anyhow::Result<()> {
     let views = Arc::new(fullsync_views::Views::new(engine.clone()));
     let addr = serve_http(engine.clone(), views.clone(), args.port)?;
     println!("FullSync listening on http://{addr}/");
-    let backend = Arc::new(Studio::new(engine, views));
+    let backend = Arc::new(Studio::new(engine, views).with_commit(COMMIT));
     if let Some(p) = &args.project {
         backend
             .handle(fullsync_api::Request::ProjectOpen {

@@ -1,134 +1,37 @@
 // Smoke test of the real desktop window: the Tauri app (src-tauri/, built as `fullsync-studio`)
 // under Xvfb, driven over WebDriver by `tauri-driver` + Debian's WebKitWebDriver. It opens the
 // sample project on the embedded engine, renders the explorer, opens a map function through the
-// Tauri IPC transport, runs a view on the embedded engine's CouchDB API, and takes a screenshot
-// of the X screen (target/tauri-window.png; docs/studio-desktop.png with STUDIO_SCREENSHOTS=docs).
+// Tauri IPC transport, runs a view on the embedded engine's CouchDB API, checks the About dialog
+// (version and commit), that the webview is locked down (no `window.__TAURI__`, core commands
+// refused by the capability, the CSP stops injected inline scripts), and takes a screenshot of
+// the X screen (target/tauri-window.png; docs/studio-desktop.png with STUDIO_SCREENSHOTS=docs).
 //
 // Needs FULLSYNC_STUDIO_BIN (the app) and TAURI_DRIVER (tauri-driver); scripts/test.sh sets both.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, existsSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
-import { fullsyncBin, REPO_ROOT } from './lib/server.mjs';
+import { REPO_ROOT } from './lib/server.mjs';
+import { expectedCommit, workspaceVersion } from './lib/build.mjs';
+import { explorerText, screenColours, sleep, startDesktop, waitFor, webviewLockdown } from './lib/desktop.mjs';
 
 const APP = process.env.FULLSYNC_STUDIO_BIN;
 const DRIVER = process.env.TAURI_DRIVER;
 
-function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(what, fn, timeoutMs = 60_000) {
-  const end = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < end) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    await sleep(250);
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`);
-}
-
-/** A minimal W3C WebDriver client (fetch). */
-class WebDriver {
-  constructor(base) {
-    this.base = base;
-  }
-  async cmd(method, path, body) {
-    const r = await fetch(`${this.base}${path}`, {
-      method,
-      headers: { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const j = await r.json();
-    if (!r.ok || (j.value && j.value.error)) throw new Error(`WebDriver ${method} ${path}: ${JSON.stringify(j.value ?? j)}`);
-    return j.value;
-  }
-  async start(caps) {
-    const v = await this.cmd('POST', '/session', { capabilities: { alwaysMatch: caps } });
-    this.session = `/session/${v.sessionId}`;
-  }
-  exec(script, args = []) {
-    return this.cmd('POST', `${this.session}/execute/sync`, { script, args });
-  }
-  execAsync(script, args = []) {
-    return this.cmd('POST', `${this.session}/execute/async`, { script, args });
-  }
-  stop() {
-    return this.session ? this.cmd('DELETE', this.session).catch(() => {}) : Promise.resolve();
-  }
-}
-
-test('desktop window (Tauri under Xvfb): explorer, IPC, embedded CouchDB API, screenshot', { timeout: 240_000 }, async (t) => {
+test('desktop window (Tauri under Xvfb): explorer, IPC, embedded CouchDB API, About, locked-down webview, screenshot', { timeout: 240_000 }, async (t) => {
   if (!APP || !DRIVER) {
     t.skip('set FULLSYNC_STUDIO_BIN and TAURI_DRIVER (scripts/test.sh does) to test the desktop window');
     return;
   }
   assert.ok(existsSync(APP), `${APP} is not built: cargo build -p fullsync-studio`);
-  const work = mkdtempSync(join(tmpdir(), 'fullsync-tauri-'));
-  const project = join(work, 'sample');
-  const data = join(work, 'data');
-  cpSync(join(REPO_ROOT, 'projects', 'sample'), project, { recursive: true });
-  execFileSync(fullsyncBin(), ['project', 'sync', project, '--data', data, '--load-data'], { stdio: 'pipe' });
-
-  // An X server of our own.
-  const display = `:${90 + Math.floor(Math.random() * 100)}`;
-  const xvfb = spawn('Xvfb', [display, '-screen', '0', '1400x900x24', '-nolisten', 'tcp'], { stdio: 'ignore' });
-  const env = { ...process.env, DISPLAY: display, WEBKIT_DISABLE_COMPOSITING_MODE: '1' };
-  await waitFor('Xvfb', async () => {
-    try {
-      execFileSync('xdpyinfo', ['-display', display], { stdio: 'ignore' });
-      return true;
-    } catch {
-      return existsSync(`/tmp/.X11-unix/X${display.slice(1)}`);
-    }
-  }, 20_000);
-
-  const port = await freePort();
-  const nativePort = await freePort();
-  let driverLog = '';
-  const driver = spawn(DRIVER, ['--port', String(port), '--native-port', String(nativePort)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  driver.stdout.on('data', (d) => (driverLog += d));
-  driver.stderr.on('data', (d) => (driverLog += d));
-  const wd = new WebDriver(`http://127.0.0.1:${port}`);
-  t.after(async () => {
-    await wd.stop();
-    driver.kill('SIGTERM');
-    xvfb.kill('SIGTERM');
-    rmSync(work, { recursive: true, force: true });
-  });
-  await waitFor('tauri-driver', async () => (await fetch(`http://127.0.0.1:${port}/status`)).ok, 30_000).catch((e) => {
-    throw new Error(`${e.message}\n${driverLog}`);
-  });
-  await wd.start({ 'tauri:options': { application: APP, args: ['--project', project, '--data', data, '--port', '0'] } }).catch((e) => {
-    throw new Error(`${e.message}\n${driverLog}`);
-  });
+  const { wd, display } = await startDesktop(t, APP, DRIVER);
 
   // The explorer is rendered from the project, through the Tauri IPC transport.
-  const explorer = await waitFor('the explorer', async () => {
-    const txt = await wd.exec("const e = document.querySelector('[data-testid=explorer]'); return e && e.querySelector('span.file') ? e.textContent : null;");
-    return txt;
-  });
+  const explorer = await explorerText(wd);
   assert.match(explorer, /orders/);
   assert.match(explorer, /catalog/);
   assert.match(await wd.exec("return document.querySelector('[data-testid=project-name]').textContent"), /sample 1\.0\.0/);
-  assert.equal(await wd.exec('return !!window.__TAURI__'), true, 'the desktop window must use the Tauri transport');
 
   // Open a map function: file_read over IPC fills the editor.
   const mapPath = 'connectors/orders/design/app/views/by_status/map.js';
@@ -140,21 +43,35 @@ test('desktop window (Tauri under Xvfb): explorer, IPC, embedded CouchDB API, sc
   assert.match(text, /function/);
 
   // The embedded engine's CouchDB API answers on loopback while the window is open.
-  const info = await wd.execAsync("const done = arguments[arguments.length - 1]; window.__TAURI__.core.invoke('app_info').then(done, (e) => done({ error: String(e) }));");
+  const info = await wd.execAsync("const done = arguments[arguments.length - 1]; window.__TAURI_INTERNALS__.invoke('app_info').then(done, (e) => done({ error: String(e) }));");
   assert.match(info.http, /^http:\/\/127\.0\.0\.1:\d+$/);
-  const all = await (await fetch(`${info.http}/orders/_all_docs?limit=0`)).json();
-  assert.ok(all.total_rows > 0, `orders has the sample data: ${JSON.stringify(all)}`);
+  assert.equal(info.commit, expectedCommit(), 'app_info names the commit the app was built from');
+  const dbs = await (await fetch(`${info.http}/_all_dbs`)).json();
+  assert.ok(dbs.includes('orders') && dbs.includes('catalog'), `the sample's databases are served: ${JSON.stringify(dbs)}`);
   // And an API error crosses IPC as {code, message}.
-  const err = await wd.execAsync("const done = arguments[arguments.length - 1]; window.__TAURI__.core.invoke('studio', { req: { cmd: 'file_read', args: { path: '../etc/passwd' } } }).then(() => done(null), (e) => done(e));");
+  const err = await wd.execAsync("const done = arguments[arguments.length - 1]; window.__TAURI_INTERNALS__.invoke('studio', { req: { cmd: 'file_read', args: { path: '../etc/passwd' } } }).then(() => done(null), (e) => done(e));");
   assert.equal(err.code, 'forbidden');
   assert.match(err.message, /outside the project/);
+
+  // About: the version and the commit, over the Tauri transport.
+  await wd.exec("document.querySelector('[data-testid=about-open]').click();");
+  const about = await waitFor('the About dialog', async () =>
+    wd.exec("const d = document.querySelector('[data-testid=about]'); return d && d.open ? { version: d.querySelector('[data-testid=about-version]').textContent, commit: d.querySelector('[data-testid=about-commit]').textContent, transport: d.querySelector('[data-testid=about-transport]').textContent } : null;"),
+  );
+  assert.deepEqual(about, { version: workspaceVersion(), commit: expectedCommit(), transport: 'desktop app (Tauri IPC)' });
+  await wd.exec("document.querySelector('[data-testid=about-close]').click();");
+
+  // The webview is locked down.
+  const lock = await webviewLockdown(wd);
+  assert.equal(lock.globalTauri, 'undefined', 'no window.__TAURI__ global (withGlobalTauri is off)');
+  assert.match(lock.denied.refused ?? `allowed: ${JSON.stringify(lock.denied)}`, /not allowed/i, 'core commands are refused by the capability');
+  assert.deepEqual(lock.ran, { script: false, handler: false }, 'the CSP stops injected inline scripts and handlers');
+  assert.ok(lock.seen.some((d) => d.startsWith('script-src')), `the CSP reported the injected script: ${JSON.stringify(lock.seen)}`);
 
   // A screenshot of the real X screen (the window as a user sees it).
   await sleep(500);
   const shot = join(REPO_ROOT, 'target', 'tauri-window.png');
-  execFileSync('import', ['-display', display, '-window', 'root', shot]);
-  // A blank or black screen has one colour; the rendered studio (editor, explorer, icons) many.
-  const colours = Number(execFileSync('identify', ['-format', '%k', shot]).toString());
-  assert.ok(colours > 50, `the screenshot looks blank (${colours} colours, ${statSync(shot).size} bytes)`);
+  const { colours, bytes } = screenColours(display, shot);
+  assert.ok(colours > 50, `the screenshot looks blank (${colours} colours, ${bytes} bytes)`);
   if (process.env.STUDIO_SCREENSHOTS) cpSync(shot, join(REPO_ROOT, process.env.STUDIO_SCREENSHOTS, 'studio-desktop.png'));
 });

@@ -14,6 +14,7 @@ export class BackendError extends Error {
   }
 }
 
+import { invoke, isTauri } from '@tauri-apps/api/core';
 import type { CallArgs } from './api-types';
 
 export interface Backend {
@@ -62,18 +63,16 @@ export class HttpBackend implements Backend {
   }
 }
 
-interface TauriGlobal {
-  core: { invoke<T>(cmd: string, args?: Record<string, unknown>): Promise<T> };
-}
-
-/** The desktop app: Tauri IPC to the `studio` command (`src-tauri/`). */
+/**
+ * The desktop app: Tauri IPC to the app's commands (`src-tauri/`: `studio`, `app_info`,
+ * `pick_folder`, `save_file`, the only ones its capability allows). The window has no
+ * `window.__TAURI__` global: `@tauri-apps/api` reaches the IPC.
+ */
 export class TauriBackend implements Backend {
-  constructor(private readonly tauri: TauriGlobal) {}
-
   /** One IPC call; an `ApiError` from the Rust side (`{code, message, line?}`) becomes a `BackendError`. */
   private async invoke<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
     try {
-      return await this.tauri.core.invoke<T>(cmd, args);
+      return await invoke<T>(cmd, args);
     } catch (e) {
       const err = (typeof e === 'object' && e !== null ? e : {}) as Partial<ApiError>;
       throw new BackendError(err.code ?? 'internal', err.message ?? err.code ?? String(e), err.line);
@@ -99,8 +98,7 @@ export class TauriBackend implements Backend {
 
 /** The transport of this window: Tauri IPC in the desktop app, HTTP with the URL's token in a browser. */
 export function connect(): Backend {
-  const tauri = (window as unknown as { __TAURI__?: TauriGlobal }).__TAURI__;
-  if (tauri) return new TauriBackend(tauri);
+  if (isTauri()) return new TauriBackend();
   const token = new URLSearchParams(location.hash.slice(1)).get('token') ?? '';
   return new HttpBackend(token);
 }

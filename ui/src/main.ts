@@ -37,6 +37,7 @@ import { openSheet } from './sheets';
 import { quickOpen } from './quick-open';
 import { openProjectDialog } from './open-project';
 import { applyTheme, effectiveTheme, openSettings, savedTheme } from './settings';
+import { openAbout } from './about';
 import './style.css';
 import { mountOps } from './ops';
 import { mountAttachments, type AttachmentStub } from './attachments';
@@ -188,6 +189,7 @@ const editorTheme = (dark: boolean) => monaco.editor.setTheme(dark ? 'vs-dark' :
 applyTheme(savedTheme(), editorTheme);
 window.matchMedia?.('(prefers-color-scheme: light)').addEventListener('change', () => applyTheme(savedTheme(), editorTheme));
 $('settings-open').addEventListener('click', () => void openSettings(backend, editorTheme));
+$('about-open').addEventListener('click', () => void openAbout(backend));
 
 /** After files changed on disk under the editor (git discard): reload the open file unless it has unsaved edits. */
 async function reopenCurrent() {

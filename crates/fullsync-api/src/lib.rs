@@ -282,7 +282,8 @@ pub enum Request {
         dest: String,
     },
     /// Where the studio keeps things: the engine's data folder, the open project, the
-    /// config folder (server profiles, recent projects).
+    /// config folder (server profiles, recent projects); and the version and commit of the
+    /// running binary (the About dialog).
     StudioInfo,
     /// The property sheet of a connector, listener or transaction: the item and the choices
     /// its form offers (views, filters, handlers, transaction types and their properties).
@@ -456,6 +457,8 @@ pub struct Studio {
     listener_threads: Arc<std::sync::atomic::AtomicUsize>,
     replications: replication::Replications,
     deploys: deploy::Deploys,
+    /// The commit the running binary was built from (`studio_info`, the About dialog).
+    commit: String,
 }
 
 /// A node of the project explorer.
@@ -492,7 +495,15 @@ impl Studio {
             listener_threads: Arc::default(),
             replications: replication::Replications::default(),
             deploys: deploy::Deploys::default(),
+            commit: "unknown".to_string(),
         }
+    }
+
+    /// Names the commit the running binary was built from, shown by `studio_info` (the
+    /// studio's About); `unknown` until set.
+    pub fn with_commit(mut self, commit: impl Into<String>) -> Studio {
+        self.commit = commit.into();
+        self
     }
 
     /// Replaces the listener runner with one for the project at `root` (none if it does not
@@ -793,6 +804,7 @@ impl Studio {
                 "project": self.root().ok().map(|r| r.display().to_string()),
                 "config_dir": fullsync_deploy::profiles::config_dir().display().to_string(),
                 "version": env!("CARGO_PKG_VERSION"),
+                "commit": self.commit,
             })),
             Request::SheetGet {
                 connector,

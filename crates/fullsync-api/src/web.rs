@@ -1,7 +1,8 @@
 //! The web mode: the studio's UI files at `/_studio/` and its commands at
 //! `POST /_studio/api`, on the same loopback server as the CouchDB API. Commands need the
 //! random token printed at start (`X-Studio-Token` header); requests whose `Host` is not a
-//! loopback name are refused.
+//! loopback name are refused. The UI's files come from the binary (embedded at compile time)
+//! or from a folder ([`UiFiles`]), and are served with the Content Security Policy [`CSP`].
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -23,9 +24,29 @@ pub struct WebMode {
     pub studio: Arc<Studio>,
     /// The token commands must carry.
     pub token: String,
-    /// Folder of the built UI (`ui/dist`).
-    pub ui_dir: PathBuf,
+    /// Where the built UI's files come from.
+    pub ui: UiFiles,
 }
+
+/// Where the web mode finds the built UI (the files of `ui/dist`).
+pub enum UiFiles {
+    /// Compiled into the binary: `(path relative to ui/dist, bytes)`, sorted by path (what
+    /// `fullsync`'s build script generates).
+    Embedded(&'static [(&'static str, &'static [u8])]),
+    /// Read from this folder at each request (`fullsync serve --studio --ui-dir DIR`, while
+    /// working on the UI).
+    Dir(PathBuf),
+}
+
+/// The Content Security Policy of the studio's pages in web mode; the desktop window's
+/// (src-tauri/tauri.conf.json) is the same with Tauri's IPC added to `connect-src`.
+///
+/// Only the studio's own files run (`script-src 'self'`, no inline script, no `eval`); styles
+/// may be inline because Monaco writes `<style>` elements and `style` attributes at run time;
+/// images may be `data:` URLs (Monaco draws its squiggles and colour picker with them); the
+/// editor's worker is one of the studio's files; requests go to this server only; nothing may
+/// frame the studio, and no plugin, `<base>` or form post runs.
+pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; connect-src 'self'; worker-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 fn loopback(h: &HeaderMap) -> bool {
     let host = h
@@ -118,7 +139,10 @@ fn content_type(path: &str) -> &'static str {
         "svg" => "image/svg+xml",
         "png" => "image/png",
         "ttf" => "font/ttf",
+        "woff" => "font/woff",
         "woff2" => "font/woff2",
+        "ico" => "image/x-icon",
+        "txt" => "text/plain; charset=utf-8",
         _ => "application/octet-stream",
     }
 }
@@ -137,16 +161,28 @@ async fn file(w: &WebMode, headers: &HeaderMap, path: &str) -> Response {
             &json!({"code": "not_found", "message": path}),
         );
     }
-    match tokio::fs::read(w.ui_dir.join(path)).await {
-        Ok(bytes) => Response::builder()
+    let bytes: Option<Body> = match &w.ui {
+        UiFiles::Embedded(files) => files
+            .binary_search_by(|(p, _)| (*p).cmp(path))
+            .ok()
+            .map(|i| Body::from(files[i].1)),
+        UiFiles::Dir(dir) => tokio::fs::read(dir.join(path)).await.ok().map(Body::from),
+    };
+    match bytes {
+        Some(body) => Response::builder()
             .header(header::CONTENT_TYPE, content_type(path))
-            .body(Body::from(bytes))
+            .header(header::CONTENT_SECURITY_POLICY, CSP)
+            .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
+            .body(body)
             .expect("valid response"),
-        Err(_) if path == "index.html" => json_resp(
+        None if path == "index.html" => json_resp(
             StatusCode::NOT_FOUND,
-            &json!({"code": "not_found", "message": format!("the UI is not built: run `npm ci && npm run build` in ui/ (looked in {})", w.ui_dir.display())}),
+            &json!({"code": "not_found", "message": match &w.ui {
+                UiFiles::Dir(dir) => format!("the UI is not built: run `npm ci && npm run build` in ui/ (looked in {})", dir.display()),
+                UiFiles::Embedded(_) => "this binary was built without the studio UI: build it (`cd ui && npm ci && npm run build`), then rebuild fullsync, or pass --ui-dir ui/dist".to_string(),
+            }}),
         ),
-        Err(_) => json_resp(
+        None => json_resp(
             StatusCode::NOT_FOUND,
             &json!({"code": "not_found", "message": path}),
         ),

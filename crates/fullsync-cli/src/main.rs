@@ -1,20 +1,38 @@
 //! `fullsync`: the FullSync command-line tool.
 //!
 //! `fullsync serve --data DIR [--port 5984]` serves the embedded engine over a CouchDB-compatible
-//! HTTP API on 127.0.0.1. More commands (view, replicate, project, deploy, backup, restore, run,
-//! listen) arrive with their crates.
+//! HTTP API on 127.0.0.1 (with `--studio`, also the studio's UI, compiled into this binary by
+//! build.rs). More commands: view, replicate, project, deploy, server, run, listen, backup,
+//! restore, reset, see-as, and `completions` for the shells. `fullsync --version` names the
+//! commit it was built from.
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
+
+/// The built studio UI, embedded at compile time (build.rs): `UI_FILES`.
+mod ui {
+    include!(concat!(env!("OUT_DIR"), "/ui_files.rs"));
+}
+
+/// The commit this binary was built from (build.rs; `unknown` without git).
+const COMMIT: &str = env!("FULLSYNC_COMMIT");
+
+/// `fullsync --version`: the version and the commit.
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("FULLSYNC_COMMIT"),
+    ")"
+);
 
 #[derive(Parser)]
 #[command(
     name = "fullsync",
-    version,
+    version = VERSION,
     about = "FullSync Studio command-line tool: a local CouchDB-compatible sync engine and the tools around it"
 )]
 struct Cli {
@@ -143,9 +161,10 @@ enum Cmd {
         /// Project to open in the studio.
         #[arg(long)]
         project: Option<PathBuf>,
-        /// Folder of the built UI (default: ui/dist next to the working directory).
-        #[arg(long, default_value = "ui/dist")]
-        ui_dir: PathBuf,
+        /// Serve the studio's UI from this folder (ui/dist, while working on the UI) instead
+        /// of the UI compiled into this binary.
+        #[arg(long)]
+        ui_dir: Option<PathBuf>,
     },
     /// Query a view of a local database and print its rows (one JSON row per line).
     ///
@@ -338,6 +357,23 @@ enum Cmd {
         #[arg(long)]
         json_events: bool,
     },
+    /// Print the shell completion script for bash, zsh or fish.
+    ///
+    /// bash: `fullsync completions bash > ~/.local/share/bash-completion/completions/fullsync`;
+    /// zsh: `fullsync completions zsh > ~/.zfunc/_fullsync` (with `fpath+=~/.zfunc` before
+    /// `compinit`); fish: `fullsync completions fish > ~/.config/fish/completions/fullsync.fish`.
+    Completions {
+        /// The shell.
+        shell: Shell,
+    },
+}
+
+/// The shells `fullsync completions` writes for.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Shell {
+    Bash,
+    Zsh,
+    Fish,
 }
 
 /// Memory that large answers free goes back to the system: glibc keeps freed blocks in one
@@ -364,6 +400,20 @@ fn main() {
 fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.cmd {
+        Cmd::Completions { shell } => {
+            let shell = match shell {
+                Shell::Bash => clap_complete::Shell::Bash,
+                Shell::Zsh => clap_complete::Shell::Zsh,
+                Shell::Fish => clap_complete::Shell::Fish,
+            };
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "fullsync",
+                &mut std::io::stdout(),
+            );
+            Ok(())
+        }
         Cmd::View {
             data,
             db,
@@ -745,6 +795,13 @@ fn run() -> anyhow::Result<()> {
             project,
             ui_dir,
         } => {
+            let ui = match ui_dir {
+                Some(dir) => fullsync_api::web::UiFiles::Dir(dir),
+                None if studio && ui::UI_FILES.is_empty() => anyhow::bail!(
+                    "this fullsync was built without the studio's UI (ui/dist was not built when it was compiled): build the UI (cd ui && npm ci && npm run build) and rebuild fullsync, or pass --ui-dir ui/dist"
+                ),
+                None => fullsync_api::web::UiFiles::Embedded(ui::UI_FILES),
+            };
             let admin_party = admin.is_none();
             let admin = match admin {
                 Some(name) => {
@@ -797,7 +854,7 @@ fn run() -> anyhow::Result<()> {
                 let mut app = fullsync_http::router_with_views(engine.clone(), views.clone(), cfg);
                 let mut token = String::new();
                 if studio {
-                    let backend = Arc::new(fullsync_api::Studio::new(engine.clone(), views.clone()));
+                    let backend = Arc::new(fullsync_api::Studio::new(engine.clone(), views.clone()).with_commit(COMMIT));
                     if let Some(p) = &project {
                         let b = backend.clone();
                         let path = p.display().to_string();
@@ -807,7 +864,7 @@ fn run() -> anyhow::Result<()> {
                             .map_err(|e| std::io::Error::other(format!("cannot open the project: {e}")))?;
                     }
                     token = fullsync_engine::doc::new_uuid();
-                    let web = fullsync_api::web::router(fullsync_api::web::WebMode { studio: backend, token: token.clone(), ui_dir });
+                    let web = fullsync_api::web::router(fullsync_api::web::WebMode { studio: backend, token: token.clone(), ui });
                     app = web.merge(app);
                 }
                 fullsync_http::serve_router(

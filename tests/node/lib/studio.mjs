@@ -1,7 +1,7 @@
 // Starting the studio's web mode and Debian's Chromium for the end-to-end tests.
 
 import { spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -12,16 +12,21 @@ export const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
 
 /**
  * `fullsync serve --studio` on a free port; resolves with {child, couch, studio} URLs. `env`
- * adds environment variables (e.g. FULLSYNC_CONFIG_DIR).
+ * adds environment variables (e.g. FULLSYNC_CONFIG_DIR). `opts.bin` runs another binary (a
+ * copied or installed one), from the folder `opts.cwd`; `opts.embedded` serves the UI compiled
+ * into the binary instead of ui/dist (`--ui-dir`).
  */
-export async function startStudio(project, data, env = {}) {
+export async function startStudio(project, data, env = {}, opts = {}) {
   // The generated local admin lives in the configuration folder: a temporary one unless given.
   const config = env.FULLSYNC_CONFIG_DIR ?? mkdtempSync(join(tmpdir(), 'fullsync-studio-config-'));
-  const child = spawn(
-    fullsyncBin(),
-    ['serve', '--studio', '--project', project, '--data', data, '--port', '0', '--ui-dir', join(REPO_ROOT, 'ui', 'dist')],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FULLSYNC_CONFIG_DIR: config, ...env } },
-  );
+  const args = ['serve', '--studio', '--data', data, '--port', '0'];
+  if (project) args.push('--project', project);
+  if (!opts.embedded) args.push('--ui-dir', join(REPO_ROOT, 'ui', 'dist'));
+  const child = spawn(opts.bin ?? fullsyncBin(), args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, FULLSYNC_CONFIG_DIR: config, ...env },
+    cwd: opts.cwd,
+  });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   const lines = createInterface({ input: child.stdout });
@@ -88,4 +93,77 @@ export async function openStudio(t, { project: where = (w) => join(w, 'sample'),
  */
 export async function screenshot(page, name) {
   if (process.env.STUDIO_SCREENSHOTS) await page.screenshot({ path: join(REPO_ROOT, process.env.STUDIO_SCREENSHOTS, name) });
+}
+
+/**
+ * Records the page's Content Security Policy violations from its first script on (an init
+ * script, which the page's CSP does not govern); read them with `cspViolations(page)`.
+ */
+export async function recordCspViolations(page) {
+  await page.addInitScript(() => {
+    window.__cspViolations = [];
+    document.addEventListener('securitypolicyviolation', (e) => window.__cspViolations.push({ directive: e.effectiveDirective, blocked: e.blockedURI, sample: e.sample }));
+  });
+}
+
+/** The violations recorded since the page loaded (see `recordCspViolations`). */
+export function cspViolations(page) {
+  return page.evaluate(() => window.__cspViolations ?? null);
+}
+
+/**
+ * Injects, into the element `selector` of `page`, an inline script element and an element with
+ * an inline event handler (what a rendering bug that let a document's HTML through would do);
+ * resolves with {script, handler}: whether each ran, once both were reported as CSP violations
+ * or 10 s passed.
+ */
+export async function injectInlineScripts(page, selector) {
+  await page.evaluate((sel) => {
+    const box = document.querySelector(sel);
+    box.insertAdjacentHTML('beforeend', '<li><img src="data:," onerror="window.__handlerRan = true">injected</li>');
+    const s = document.createElement('script');
+    s.textContent = 'window.__scriptRan = true';
+    box.append(s);
+  }, selector);
+  await page
+    .waitForFunction(() => window.__handlerRan || (window.__cspViolations ?? []).filter((v) => v.directive.startsWith('script-src')).length >= 2, null, { timeout: 10_000 })
+    .catch(() => {});
+  return page.evaluate(() => ({ script: window.__scriptRan === true, handler: window.__handlerRan === true }));
+}
+
+/**
+ * The studio compiled into a `fullsync` binary: `bin` (default: a copy of the one under test in
+ * a temporary folder, or `bin` itself with `copy: false`, e.g. the installed one) runs
+ * `serve --studio` without `--ui-dir` from an empty temporary folder (`cwd`), on a copy of
+ * projects/sample; a Chromium page records CSP violations and waits for the explorer.
+ * `asAdmin`: request headers (JSON, the generated local admin) for writes to the sample's
+ * databases. Everything is cleaned up after the test `t`.
+ */
+export async function openEmbeddedStudio(t, { bin = fullsyncBin(), copy = true } = {}) {
+  const work = mkdtempSync(join(tmpdir(), 'fullsync-embedded-'));
+  if (copy) {
+    mkdirSync(join(work, 'bin'));
+    copyFileSync(bin, join(work, 'bin', 'fullsync'));
+    bin = join(work, 'bin', 'fullsync');
+    chmodSync(bin, 0o755);
+  }
+  const cwd = join(work, 'empty');
+  mkdirSync(cwd);
+  const project = join(work, 'sample');
+  cpSync(join(REPO_ROOT, 'projects', 'sample'), project, { recursive: true });
+  const studio = await startStudio(project, join(work, 'data'), { FULLSYNC_CONFIG_DIR: join(work, 'config') }, { bin, cwd, embedded: true });
+  const browser = await launchChromium();
+  t.after(async () => {
+    await browser.close();
+    studio.child.kill('SIGTERM');
+    rmSync(work, { recursive: true, force: true });
+  });
+  const page = await browser.newPage({ viewport: { width: 1400, height: 850 } });
+  await recordCspViolations(page);
+  await page.goto(studio.studio);
+  await page.waitForSelector('#explorer span.file');
+  // The sample's databases follow the FullSync access rules: writes go as the local admin.
+  const { username, password } = studio.admin;
+  const asAdmin = { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` };
+  return { work, cwd, bin, studio, browser, page, asAdmin };
 }
