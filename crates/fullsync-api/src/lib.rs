@@ -606,26 +606,7 @@ impl Studio {
 /// `message` without the absolute paths of the data folder (`the data folder`) and of the
 /// user's home (`~`): error messages never show them.
 pub(crate) fn without_private_dirs(message: &str, data: Option<&Path>) -> String {
-    let mut dirs: Vec<(String, &str)> = vec![];
-    if let Some(d) = data {
-        if let Ok(c) = d.canonicalize() {
-            dirs.push((c.to_string_lossy().to_string(), "the data folder"));
-        }
-        dirs.push((d.to_string_lossy().to_string(), "the data folder"));
-    }
-    for var in ["HOME", "USERPROFILE"] {
-        if let Some(h) = std::env::var_os(var).filter(|h| h.len() > 1) {
-            dirs.push((h.to_string_lossy().to_string(), "~"));
-        }
-    }
-    dirs.sort_by_key(|(d, _)| std::cmp::Reverse(d.len()));
-    let mut out = message.to_string();
-    for (d, name) in dirs {
-        if !d.is_empty() && out.contains(&d) {
-            out = out.replace(&d, name);
-        }
-    }
-    out
+    fullsync_engine::privacy::scrub(message, &fullsync_engine::privacy::private_dirs(data))
 }
 
 /// Refuses to edit a project that has a symbolic link leading outside it: an edit could write

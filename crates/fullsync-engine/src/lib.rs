@@ -20,6 +20,7 @@ pub mod db;
 pub mod doc;
 pub mod engine;
 pub mod error;
+pub mod privacy;
 pub mod rev;
 pub mod selector;
 pub mod store;

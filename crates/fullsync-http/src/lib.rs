@@ -79,7 +79,7 @@ pub struct AppState {
     sessions: Mutex<HashMap<String, String>>,
     /// Databases being compacted (`compact_running` of `GET /db`).
     compacting: Mutex<std::collections::HashSet<String>>,
-    /// Folders that error answers never show (see `hidden_dirs`).
+    /// Folders that error answers never show (`fullsync_engine::privacy`).
     hidden_dirs: Vec<(String, &'static str)>,
     /// The limit of concurrent large answers (see [`stream`]).
     pub heavy: stream::Heavy,
@@ -99,7 +99,7 @@ pub fn router_with_views(
 ) -> Router {
     let state = Arc::new(AppState {
         users: auth::Users::new(engine.clone()),
-        hidden_dirs: hidden_dirs(&engine),
+        hidden_dirs: fullsync_engine::privacy::private_dirs(engine.dir()),
         heavy: stream::Heavy::default_for_machine(),
         engine,
         views,
@@ -108,25 +108,6 @@ pub fn router_with_views(
         compacting: Mutex::new(Default::default()),
     });
     Router::new().fallback(entry).with_state(state)
-}
-
-/// The folders no error answer may show, longest first (a data folder under the home shows as
-/// "the data folder", not "~/..."), each with the words shown instead.
-fn hidden_dirs(engine: &Engine) -> Vec<(String, &'static str)> {
-    let mut dirs = vec![];
-    if let Some(d) = engine.dir() {
-        if let Ok(c) = d.canonicalize() {
-            dirs.push((c.to_string_lossy().to_string(), "the data folder"));
-        }
-        dirs.push((d.to_string_lossy().to_string(), "the data folder"));
-    }
-    for var in ["HOME", "USERPROFILE"] {
-        if let Some(h) = std::env::var_os(var).filter(|h| h.len() > 1) {
-            dirs.push((h.to_string_lossy().to_string(), "~"));
-        }
-    }
-    dirs.sort_by_key(|(d, _)| std::cmp::Reverse(d.len()));
-    dirs
 }
 
 /// Serves an already built router (the CouchDB API merged with other routes, such as the

@@ -45,11 +45,7 @@ impl ApiError {
     /// The error with every occurrence of `dirs` (the data folder, the user's home) in its
     /// reason replaced by a neutral name, so that no answer shows absolute server paths.
     pub fn without_paths(mut self, dirs: &[(String, &'static str)]) -> Self {
-        for (dir, name) in dirs {
-            if !dir.is_empty() && self.reason.contains(dir.as_str()) {
-                self.reason = self.reason.replace(dir.as_str(), name);
-            }
-        }
+        self.reason = fullsync_engine::privacy::scrub(&self.reason, dirs);
         self
     }
 
