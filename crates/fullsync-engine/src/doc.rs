@@ -176,16 +176,7 @@ pub fn parse_doc(
             ))
         }
     };
-    for k in map.keys() {
-        if k.starts_with('_') {
-            if ALLOWED_SPECIALS.contains(&k.as_str()) || is_replication_field(k) {
-                continue;
-            }
-            return Err(Error::DocValidation(format!(
-                "Bad special document member: {k}"
-            )));
-        }
-    }
+    check_specials(map.keys())?;
     map.retain(|k, _| !k.starts_with('_') || is_replication_field(k));
     let json = serde_json::to_string(&Value::Object(map)).expect("a JSON value always serializes");
     Ok(DocIn {
@@ -205,6 +196,19 @@ fn is_replication_field(k: &str) -> bool {
     k.starts_with("_replication_")
 }
 
+/// Refuses a member starting with `_` that CouchDB does not know (`doc_validation`).
+fn check_specials<'a>(keys: impl Iterator<Item = &'a String>) -> Result<()> {
+    for k in keys {
+        let known = ALLOWED_SPECIALS.contains(&k.as_str()) || is_replication_field(k);
+        if k.starts_with('_') && !known {
+            return Err(Error::DocValidation(format!(
+                "Bad special document member: {k}"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Checks what CouchDB refuses for a whole `_bulk_docs` request (400) rather than per
 /// document: an invalid id, a bad special member (`_foo`), an invalid `_rev` or `_revisions`,
 /// an attachment name starting with `_`, and with `new_edits=false` a document without `_rev`.
@@ -217,14 +221,7 @@ pub fn check_bulk_doc(v: &Value, new_edits: bool) -> Result<()> {
         Some(_) => return Err(Error::IllegalDocId("Document id must be a string".into())),
         None => IdKind::Normal,
     };
-    for k in map.keys() {
-        let known = ALLOWED_SPECIALS.contains(&k.as_str()) || is_replication_field(k);
-        if k.starts_with('_') && !known {
-            return Err(Error::DocValidation(format!(
-                "Bad special document member: {k}"
-            )));
-        }
-    }
+    check_specials(map.keys())?;
     if let (Some(Value::String(r)), false) = (map.get("_rev"), kind == IdKind::Local) {
         Rev::parse(r)?;
     }
