@@ -935,7 +935,9 @@ async fn get_document(ctx: Ctx, db: Arc<Database>, id: String) -> ApiResult {
             _ => db.get(&id, rev.as_ref(), &opts)?,
         };
         if access.filtered() {
-            if !access.can_see(&doc) || !crate::auth::winner_visible(&db, &access, &id)? {
+            // Without `rev`, `doc` is the winner itself: no second read of it.
+            let winner_seen = rev.is_none() || crate::auth::winner_visible(&db, &access, &id)?;
+            if !access.can_see(&doc) || !winner_seen {
                 return Err(ApiError::not_found());
             }
             crate::auth::scrub_conflicts(&db, &access, &mut doc)?;
