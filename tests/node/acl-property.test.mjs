@@ -31,6 +31,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { FullSyncServer } from './lib/server.mjs';
 import { mapLimit } from './lib/http.mjs';
 import { PouchDB } from './lib/pouch.mjs';
+import { makeRng } from './lib/rng.mjs';
 
 const SEED = process.env.ACL_SEED ? Number(process.env.ACL_SEED) >>> 0 : (Date.now() ^ (process.pid << 16)) >>> 0;
 const N_USERS = 50;
@@ -38,40 +39,6 @@ const N_DOCS = Number(process.env.ACL_DOCS || 1000);
 const PARALLEL = 4;
 const ADMIN = { username: 'admin', password: 'admin-secret-' + SEED };
 const ATT = 'file.bin';
-
-// ---------------------------------------------------------------------------------------
-// Seeded PRNG (mulberry32)
-
-function makeRng(seed) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const r = {
-    next,
-    int: (n) => Math.floor(next() * n),
-    chance: (p) => next() < p,
-    pick: (arr) => arr[Math.floor(next() * arr.length)],
-    sample(arr, k) {
-      const copy = arr.slice();
-      for (let i = copy.length - 1; i > 0; i--) {
-        const j = Math.floor(next() * (i + 1));
-        [copy[i], copy[j]] = [copy[j], copy[i]];
-      }
-      return copy.slice(0, Math.min(k, copy.length));
-    },
-    bytes(n) {
-      const b = Buffer.alloc(n);
-      for (let i = 0; i < n; i++) b[i] = Math.floor(next() * 256);
-      return b;
-    },
-  };
-  return r;
-}
 
 // ---------------------------------------------------------------------------------------
 // The rule, implemented independently of the server.

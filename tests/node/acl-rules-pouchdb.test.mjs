@@ -19,6 +19,7 @@ import assert from 'node:assert/strict';
 import { FullSyncServer } from './lib/server.mjs';
 import { mapLimit } from './lib/http.mjs';
 import { PouchDB } from './lib/pouch.mjs';
+import { makeRng } from './lib/rng.mjs';
 
 const SEED = process.env.ACL_RULES_SEED ? Number(process.env.ACL_RULES_SEED) >>> 0 : (Date.now() ^ (process.pid << 8)) >>> 0;
 const N_USERS = 40;
@@ -29,23 +30,6 @@ const DB = 'fsdb';
 const GROUPS = ['sales.eu', 'sales.eu.north', 'sales', 'ops.us', 'ops', 'it.help', 'hr', 'finance', 'field.tech', 'legal', 'dev', 'qa', 'support', 'eu', 'mkt'];
 assert.equal(GROUPS.length, 15);
 
-function makeRng(seed) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return {
-    next,
-    int: (n) => Math.floor(next() * n),
-    chance: (p) => next() < p,
-    pick: (arr) => arr[Math.floor(next() * arr.length)],
-    hex: (n) => Array.from({ length: n }, () => Math.floor(next() * 16).toString(16)).join(''),
-  };
-}
 const rng = makeRng(SEED);
 
 // ---------------------------------------------------------------------------------------
