@@ -305,9 +305,9 @@ rev: string,
 /**
  * Attachment name.
  */
-name: string, } };
+name: string, } } | { "cmd": "remote", "args": RemoteOp };
 
-export type ErrorCode = "not_found" | "conflict" | "forbidden" | "bad_request" | "invalid_project" | "js_error" | "internal";
+export type ErrorCode = "not_found" | "conflict" | "forbidden" | "bad_request" | "invalid_project" | "js_error" | "internal" | "unavailable" | "unauthorized" | "confirm_required";
 
 export type ApiError = { 
 /**

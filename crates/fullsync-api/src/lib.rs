@@ -10,6 +10,7 @@ pub mod attachments;
 pub mod deploy;
 pub mod listeners;
 pub mod project_ops;
+pub mod remote;
 pub mod replication;
 pub mod sheets;
 pub mod web;
@@ -353,6 +354,9 @@ pub enum Request {
         /// Attachment name.
         name: String,
     },
+    /// The screens on a real server (connections, documents, conflicts, changes, views,
+    /// Mango, preview on a sample, compare, pull a sample): see [`remote::RemoteOp`].
+    Remote(remote::RemoteOp),
 }
 
 fn fifty() -> usize {
@@ -377,6 +381,12 @@ pub enum ErrorCode {
     JsError,
     /// Anything else.
     Internal,
+    /// A server is down, too slow, or answers something that is not CouchDB.
+    Unavailable,
+    /// A server refused the credentials, or needs a password (ask for it).
+    Unauthorized,
+    /// The first write to a server in this session: ask the user, then send `confirm`.
+    ConfirmRequired,
 }
 
 /// An API error: a code and a message that says what to do.
@@ -457,6 +467,8 @@ pub struct Studio {
     listener_threads: Arc<std::sync::atomic::AtomicUsize>,
     replications: replication::Replications,
     deploys: deploy::Deploys,
+    /// Session passwords and write confirmations of servers.
+    remote: remote::Session,
     /// The commit the running binary was built from (`studio_info`, the About dialog).
     commit: String,
 }
@@ -495,6 +507,7 @@ impl Studio {
             listener_threads: Arc::default(),
             replications: replication::Replications::default(),
             deploys: deploy::Deploys::default(),
+            remote: remote::Session::default(),
             commit: "unknown".to_string(),
         }
     }
@@ -1072,6 +1085,10 @@ impl Studio {
             }
             Request::AttachmentDelete { db, id, rev, name } => {
                 attachments::delete(&self.engine, &db, &id, &rev, &name)
+            }
+            Request::Remote(op) => {
+                self.remote
+                    .handle(&self.engine, &self.views, &self.replications, op)
             }
         }
     }
