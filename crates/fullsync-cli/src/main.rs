@@ -14,6 +14,8 @@ use anyhow::Context;
 use clap::{CommandFactory, Parser, Subcommand};
 
 /// The built studio UI, embedded at compile time (build.rs): `UI_FILES`.
+mod remote_cmds;
+
 mod ui {
     include!(concat!(env!("OUT_DIR"), "/ui_files.rs"));
 }
@@ -166,15 +168,16 @@ enum Cmd {
         #[arg(long)]
         ui_dir: Option<PathBuf>,
     },
-    /// Query a view of a local database and print its rows (one JSON row per line).
+    /// Query a view of a local database or a server and print its rows (one JSON row per line).
     ///
     /// Options are CouchDB query parameters, JSON values where CouchDB expects JSON:
-    /// `fullsync view mydb app/by_type startkey='"a"' limit=10 group=true`
+    /// `fullsync view mydb app/by_type startkey='"a"' limit=10 group=true`, or on a server:
+    /// `fullsync view https://couch.example.com/orders app/by_status group=true --user bob`
     View {
         /// Data directory.
         #[arg(long, default_value = "fullsync-data")]
         data: PathBuf,
-        /// Database name.
+        /// Database name, or URL (http(s)://host:port/db).
         db: String,
         /// DDOC/VIEW (the design document name without `_design/`).
         view: String,
@@ -183,7 +186,13 @@ enum Cmd {
         /// Print the whole CouchDB response instead of one row per line.
         #[arg(long)]
         json: bool,
+        /// Authenticate to the server as this user (password from the server profile with
+        /// this URL, FULLSYNC_PASSWORD, or a prompt; never on the command line).
+        #[arg(long)]
+        user: Option<String>,
     },
+    #[command(flatten)]
+    Remote(remote_cmds::RemoteCmd),
     /// Work with a FullSync project folder (check, test, sync).
     Project {
         #[command(subcommand)]
@@ -293,13 +302,18 @@ enum Cmd {
         /// Database name.
         db: String,
     },
-    /// List the documents a FullSync user (with groups) would receive from a local database.
+    /// List the documents a FullSync user (with groups) would receive from a local database
+    /// or a server database (URL).
     SeeAs {
         /// Data directory.
         #[arg(long, default_value = "fullsync-data")]
         data: PathBuf,
-        /// Database name.
+        /// Database name, or URL (http(s)://host:port/db).
         db: String,
+        /// Authenticate to the server as this user (password from the server profile with
+        /// this URL, FULLSYNC_PASSWORD, or a prompt).
+        #[arg(long)]
+        login: Option<String>,
         /// User name (omit for an anonymous device).
         #[arg(long)]
         user: Option<String>,
@@ -420,7 +434,15 @@ fn run() -> anyhow::Result<()> {
             view,
             options,
             json,
-        } => view_cmd(&data, &db, &view, &options, json),
+            user,
+        } => {
+            if remote_cmds::is_url(&db) {
+                remote_cmds::view_remote(&db, &view, &options, json, user.as_deref())
+            } else {
+                view_cmd(&data, &db, &view, &options, json)
+            }
+        }
+        Cmd::Remote(cmd) => remote_cmds::run(cmd),
         Cmd::Project { cmd } => project_cmd(cmd),
         Cmd::Listen {
             project,
@@ -626,7 +648,8 @@ fn run() -> anyhow::Result<()> {
                 progress_bar("backup", done, total)
             })?;
             eprintln!(
-                "\nbacked up {n} revisions of {source} to {} in {:.1} s",
+                "\nbacked up {n} revisions of {} to {} in {:.1} s",
+                fullsync_replicate::peer::split_credentials(&source).0,
                 file.display(),
                 t.elapsed().as_secs_f64()
             );
@@ -651,7 +674,7 @@ fn run() -> anyhow::Result<()> {
             )?;
             if recreate && !yes {
                 use std::io::{BufRead, Write};
-                eprint!("This deletes every document of {target} before restoring {}. Type the database name to confirm: ", file.display());
+                eprint!("This deletes every document of {} before restoring {}. Type the database name to confirm: ", fullsync_replicate::peer::split_credentials(&target).0, file.display());
                 std::io::stderr().flush()?;
                 let mut line = String::new();
                 std::io::stdin().lock().read_line(&mut line)?;
@@ -689,7 +712,8 @@ fn run() -> anyhow::Result<()> {
                 &mut |done, total| progress_bar("restore", done, total),
             )?;
             eprintln!(
-                "\nrestored {n} revisions into {target} in {:.1} s",
+                "\nrestored {n} revisions into {} in {:.1} s",
+                fullsync_replicate::peer::split_credentials(&target).0,
                 t.elapsed().as_secs_f64()
             );
             Ok(())
@@ -707,9 +731,13 @@ fn run() -> anyhow::Result<()> {
         Cmd::SeeAs {
             data,
             db,
+            login,
             user,
             groups,
         } => {
+            if remote_cmds::is_url(&db) {
+                return remote_cmds::see_as_remote(&db, login.as_deref(), user.as_deref(), &groups);
+            }
             let engine = fullsync_engine::Engine::open(&data)?;
             let dbh = engine
                 .db(&db)
