@@ -810,6 +810,14 @@ impl Session {
             } => {
                 let l = self.target(views, &left)?;
                 let r = self.target(views, &right)?;
+                // CouchDB's default limit (25) sent to both sides: some servers
+                // (pouchdb-server) have none, a difference of defaults, not of data.
+                let mango = mango.map(|mut m| {
+                    if m.get("limit").is_none() && m.is_object() {
+                        m["limit"] = json!(25);
+                    }
+                    m
+                });
                 let run = |t: &Target, e: &Endpoint| -> Result<Value, ApiError> {
                     self.with_target(&e.conn, || match (&mango, &ddoc, &view) {
                         (Some(m), _, _) => t.find(m),

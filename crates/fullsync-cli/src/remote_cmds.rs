@@ -152,7 +152,11 @@ pub fn server_for(url: &str, user: Option<&str>) -> anyhow::Result<(Server, Stri
                 .into_values()
                 .find(|p| p.url.trim_end_matches('/') == clean_root && p.user.as_deref() == Some(u))
                 .and_then(|p| fullsync_deploy::profiles::password(&p).ok().flatten());
-            let password = match from_profile.or_else(|| std::env::var("FULLSYNC_PASSWORD").ok()) {
+            let password = match from_profile.or_else(|| {
+                std::env::var("FULLSYNC_PASSWORD")
+                    .ok()
+                    .filter(|p| !p.is_empty())
+            }) {
                 Some(p) => p,
                 None => prompt_password(&format!("password of {u} on {clean_root}"))?,
             };
@@ -212,10 +216,10 @@ pub fn options_json(options: &[String]) -> anyhow::Result<Value> {
 }
 
 fn split_view(view: &str) -> anyhow::Result<(&str, &str)> {
-    let (ddoc, name) = view
+    view.strip_prefix("_design/")
+        .unwrap_or(view)
         .split_once('/')
-        .with_context(|| format!("`{view}` is not DDOC/VIEW (for example app/by_type)"))?;
-    Ok((ddoc.strip_prefix("_design/").unwrap_or(ddoc), name))
+        .with_context(|| format!("`{view}` is not DDOC/VIEW (for example app/by_type)"))
 }
 
 /// `fullsync view URL DDOC/VIEW [options]`: a view of a server database.
@@ -362,6 +366,12 @@ fn compare(
             let mut q: Value = serde_json::from_str(f).context("--find is not valid JSON")?;
             if q.get("selector").is_none() {
                 q = json!({ "selector": q });
+            }
+            // Both sides answer with CouchDB's default limit (25) when none is given: some
+            // servers (pouchdb-server) have none, which would be a difference of defaults,
+            // not of data.
+            if q.get("limit").is_none() {
+                q["limit"] = json!(25);
             }
             Some(q)
         }
