@@ -74,25 +74,25 @@ export function mountConnections(backend: Backend, explorer: HTMLElement) {
 async function openServer(backend: Backend, conn: Conn) {
   let d = document.getElementById('server-screen') as HTMLDialogElement | null;
   if (!d) {
-    d = el('dialog', { id: 'server-screen', class: 'ops-screen', 'data-testid': 'server-screen', 'aria-label': 'Server' });
+    d = el('dialog', { id: 'server-screen', class: 'ops-screen', 'data-testid': 'srv-screen', 'aria-label': 'Server' });
     document.body.append(d);
   }
   const dlg = d;
-  const msg = el('div', { class: 'ops-msg', 'data-testid': 'server-msg' });
+  const msg = el('div', { class: 'ops-msg', 'data-testid': 'srv-msg' });
   const say = (text: string, error = false) => {
     msg.textContent = text;
     msg.classList.toggle('error', error);
   };
-  const close = el('button', { 'data-testid': 'server-close' }, 'Close');
+  const close = el('button', { 'data-testid': 'srv-close' }, 'Close');
   let stopped = false;
   close.addEventListener('click', () => dlg.close());
   dlg.addEventListener('close', () => (stopped = true), { once: true });
-  const head = el('div', { class: 'ops-head' }, el('h2', { 'data-testid': 'server-name' }, conn.name), el('span', { class: 'hint' }, `${conn.url ?? ''}${conn.user ? ` as ${conn.user}` : ''}`), close);
-  const dbList = el('ul', { class: 'srv-dbs', 'data-testid': 'server-dbs' });
-  const dbName = el('input', { placeholder: 'database name', 'data-testid': 'server-db-name', spellcheck: 'false' });
-  const dbOpen = el('button', { 'data-testid': 'server-db-open' }, 'Open');
+  const head = el('div', { class: 'ops-head' }, el('h2', { 'data-testid': 'srv-name' }, conn.name), el('span', { class: 'hint' }, `${conn.url ?? ''}${conn.user ? ` as ${conn.user}` : ''}`), close);
+  const dbList = el('ul', { class: 'srv-dbs', 'data-testid': 'srv-dbs' });
+  const dbName = el('input', { placeholder: 'database name', 'data-testid': 'srv-db-name', spellcheck: 'false' });
+  const dbOpen = el('button', { 'data-testid': 'srv-db-open' }, 'Open');
   const side = el('div', { class: 'ops-col narrow srv-side' }, el('h3', {}, 'Databases'), dbList, el('div', { class: 'row' }, dbName, dbOpen));
-  const main = el('div', { class: 'ops-col srv-main', 'data-testid': 'server-main' }, el('p', { class: 'hint' }, 'Pick a database.'));
+  const main = el('div', { class: 'ops-col srv-main', 'data-testid': 'srv-main' }, el('p', { class: 'hint' }, 'Pick a database.'));
   dlg.replaceChildren(head, msg, el('div', { class: 'ops-body' }, side, main));
   if (!dlg.open) dlg.showModal();
 
@@ -118,10 +118,10 @@ async function openServer(backend: Backend, conn: Conn) {
 
   function askPassword(why: string): Promise<string | null> {
     return new Promise((resolve) => {
-      const pw = el('input', { type: 'password', 'data-testid': 'server-password', autocomplete: 'off', placeholder: 'password (kept for this session only)' });
-      const ok = el('button', { type: 'submit', class: 'primary', 'data-testid': 'server-login' }, 'Connect');
-      const cancel = el('button', { type: 'button', 'data-testid': 'server-login-cancel' }, 'Cancel');
-      const f = el('form', { class: 'srv-login', 'data-testid': 'server-login-form' }, el('p', {}, why), pw, ok, cancel);
+      const pw = el('input', { type: 'password', 'data-testid': 'srv-password', autocomplete: 'off', placeholder: 'password (kept for this session only)' });
+      const ok = el('button', { type: 'submit', class: 'primary', 'data-testid': 'srv-login' }, 'Connect');
+      const cancel = el('button', { type: 'button', 'data-testid': 'srv-login-cancel' }, 'Cancel');
+      const f = el('form', { class: 'srv-login', 'data-testid': 'srv-login-form' }, el('p', {}, why), pw, ok, cancel);
       main.replaceChildren(f);
       pw.focus();
       f.addEventListener('submit', (ev) => {
@@ -164,7 +164,7 @@ async function openServer(backend: Backend, conn: Conn) {
       say(r.note ?? `${conn.name}: ${r.server.vendor?.name ?? 'CouchDB'} ${r.server.version ?? ''}, ${r.databases.length} databases`);
       if (main.querySelector('.srv-login')) main.replaceChildren(el('p', { class: 'hint' }, 'Pick a database.'));
     } catch (e) {
-      const retry = el('button', { 'data-testid': 'server-retry' }, 'Retry');
+      const retry = el('button', { 'data-testid': 'srv-retry' }, 'Retry');
       retry.addEventListener('click', () => void loadDbs());
       fail(e);
       main.replaceChildren(el('p', { class: 'hint' }, 'The server could not be listed. Check it and retry, or close this screen: the rest of the studio works as before.'), retry);
@@ -176,15 +176,15 @@ async function openServer(backend: Backend, conn: Conn) {
     for (const li of Array.from(dbList.children)) li.classList.toggle('active', (li as HTMLElement).dataset.db === db);
     const tabs = ['info', 'documents', 'changes', 'views', 'mango', 'preview', 'compare', 'pull'] as const;
     const bar = el('div', { class: 'srv-tabs', role: 'tablist' });
-    const pane = el('div', { class: 'srv-pane', 'data-testid': 'server-pane' });
-    main.replaceChildren(el('h3', { 'data-testid': 'server-db' }, db), bar, pane);
+    const pane = el('div', { class: 'srv-pane', 'data-testid': 'srv-pane' });
+    main.replaceChildren(el('h3', { 'data-testid': 'srv-db' }, db), bar, pane);
     const show = (t: (typeof tabs)[number]) => {
       for (const b of Array.from(bar.children)) b.classList.toggle('active', (b as HTMLElement).dataset.tab === t);
       stopFollow();
       void ({ info, documents, changes, views, mango, preview, compare, pull } as Record<string, () => Promise<void>>)[t]().catch(fail);
     };
     for (const t of tabs) {
-      const b = el('button', { 'data-tab': t, 'data-testid': `server-tab-${t}`, role: 'tab' }, t[0].toUpperCase() + t.slice(1));
+      const b = el('button', { 'data-tab': t, 'data-testid': `srv-tab-${t}`, role: 'tab' }, t[0].toUpperCase() + t.slice(1));
       b.addEventListener('click', () => show(t));
       bar.append(b);
     }
@@ -193,7 +193,7 @@ async function openServer(backend: Backend, conn: Conn) {
 
     async function info() {
       const i = await call<Record<string, unknown>>({ op: 'db_info', conn: conn.name, db });
-      pane.replaceChildren(el('pre', { class: 'mono', 'data-testid': 'server-info' }, pretty(i)));
+      pane.replaceChildren(el('pre', { class: 'mono', 'data-testid': 'srv-info' }, pretty(i)));
       say(`${db}: ${i.doc_count} documents`);
     }
 
@@ -515,6 +515,8 @@ async function openServer(backend: Backend, conn: Conn) {
       pane.replaceChildren(el('p', { class: 'hint' }, `Copies ${conn.name}/${db}, or part of it, into a database of the embedded engine with the replicator (nothing is written to the server).`),
         el('div', { class: 'ops-form' }, el('label', {}, 'Local database', target), el('label', {}, 'What', kind), el('label', { class: 'wide' }, 'Filter', arg)), go, progress);
       go.addEventListener('click', async () => {
+        progress.textContent = 'starting…';
+        progress.className = 'srv-summary';
         try {
           const a = arg.value.trim();
           const base = { op: 'pull_sample' as const, conn: conn.name, db, target: target.value.trim() };

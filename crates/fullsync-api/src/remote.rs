@@ -347,7 +347,7 @@ pub enum RemoteOp {
         #[serde(default)]
         #[ts(as = "Option<Vec<String>>", optional)]
         doc_ids: Vec<String>,
-        /// Only documents matching this Mango selector.
+        /// Only documents matching this Mango selector (now: the ids `_find` answers).
         #[serde(default)]
         #[ts(optional = nullable)]
         selector: Option<Value>,
@@ -859,7 +859,39 @@ impl Session {
                     if !sel.is_object() {
                         return Err(bad("the selector must be a JSON object"));
                     }
-                    fullsync_replicate::Filter::Selector(sel)
+                    // The ids matching the selector now (`_find`), replicated by id: servers
+                    // without the `_selector` changes filter (pouchdb-server, CouchDB 1.x)
+                    // work too.
+                    let mut ids = vec![];
+                    const PAGE: usize = 10_000;
+                    loop {
+                        let page = self.with(&conn, |s| {
+                            s.find(
+                                &db,
+                                &json!({"selector": sel, "fields": ["_id"], "limit": PAGE, "skip": ids.len()}),
+                            )
+                        })?;
+                        let got: Vec<String> = page["docs"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .filter_map(|d| d["_id"].as_str().map(str::to_string))
+                            .collect();
+                        let n = got.len();
+                        ids.extend(got);
+                        if n < PAGE {
+                            break;
+                        }
+                    }
+                    if ids.is_empty() {
+                        return Err(ApiError::new(
+                            ErrorCode::NotFound,
+                            format!(
+                                "no document of {conn}/{db} matches the selector: nothing to pull"
+                            ),
+                        ));
+                    }
+                    fullsync_replicate::Filter::DocIds(ids)
                 } else if let Some(n) = first_n {
                     let v = self.with(&conn, |s| s.all_docs(&db, &json!({"limit": n})))?;
                     let ids: Vec<String> = v["rows"]
