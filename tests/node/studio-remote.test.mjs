@@ -86,6 +86,7 @@ test('studio on a server: connect, browse, edit, resolve, view, Mango, preview o
   await page.click(tid('confirm-write-yes'));
   await page.waitForFunction(() => /saved o01 as 2-/.test(document.querySelector('[data-testid="srv-msg"]').textContent));
   assert.equal((await psFetch(ps, 'GET', '/orders/o01')).total, 11);
+  await page.waitForSelector('[data-testid="rdoc"][data-id="o01"][data-rev^="2-"]');
   // A stale _rev is a conflict; the next write is not asked again.
   await page.fill(tid('rdoc-text'), JSON.stringify({ ...o1, total: 12 }, null, 2));
   await page.click(tid('rdoc-save'));
@@ -93,7 +94,7 @@ test('studio on a server: connect, browse, edit, resolve, view, Mango, preview o
   assert.equal(await page.$(tid('confirm-write')), null, 'confirmed once per session');
   // An attachment.
   await page.click('[data-testid="rdocs-list"] [data-id="o03"]');
-  await page.waitForSelector(tid('rdoc-att-file'));
+  await page.waitForSelector('[data-testid="rdoc"][data-id="o03"] [data-testid="rdoc-att-file"]');
   await page.setInputFiles(tid('rdoc-att-file'), { name: 'note.txt', mimeType: 'text/plain', buffer: Buffer.from('hello') });
   await page.waitForFunction(() => /note\.txt \(text\/plain, 5 bytes\)/.test(document.querySelector('[data-testid="rdoc-attachments"]')?.textContent ?? ''));
 

@@ -181,6 +181,7 @@ async function openServer(backend: Backend, conn: Conn) {
     const show = (t: (typeof tabs)[number]) => {
       for (const b of Array.from(bar.children)) b.classList.toggle('active', (b as HTMLElement).dataset.tab === t);
       stopFollow();
+      say('');
       void ({ info, documents, changes, views, mango, preview, compare, pull } as Record<string, () => Promise<void>>)[t]().catch(fail);
     };
     for (const t of tabs) {
@@ -263,6 +264,8 @@ async function openServer(backend: Backend, conn: Conn) {
           }
         });
         editor.replaceChildren(...kids);
+        editor.dataset.id = String(doc._id ?? '');
+        editor.dataset.rev = String(doc._rev ?? '');
         return editor;
       }
 
@@ -493,12 +496,13 @@ async function openServer(backend: Backend, conn: Conn) {
             ? `Equal: ${c.left_rows} rows on ${r.left} and ${r.right}`
             : `${c.total_differences} difference(s): ${r.left} has ${c.left_rows} rows, ${r.right} has ${c.right_rows}`;
           const what: Record<string, string> = { only_left: `only in ${r.left}`, only_right: `only in ${r.right}`, value: 'value differs', order: 'order differs' };
-          const pos = (i: number | null) => (i === null ? '' : `#${i + 1}`);
+          // Row number and value; an order difference has only positions; a missing row, a dash.
+          const side = (i: number | null, v: unknown, kind: string) => (i === null ? '—' : kind === 'order' ? `row ${i + 1}` : `#${i + 1} ${j(v)}`);
           out.replaceChildren(el('table', { class: 'ops-table srv-diff', 'data-testid': 'rcompare-diffs' },
             el('thead', {}, el('tr', {}, el('th', {}, 'difference'), el('th', {}, 'key'), el('th', {}, 'id'), el('th', {}, `${r.left}`), el('th', {}, `${r.right}`))),
             el('tbody', {}, ...c.differences.map((x) => el('tr', { class: `d-${x.kind}` },
               el('td', {}, what[x.kind] ?? x.kind), el('td', { class: 'mono' }, j(x.key)), el('td', { class: 'mono' }, x.id ?? ''),
-              el('td', { class: 'mono' }, `${pos(x.left_index)} ${j(x.left)}`), el('td', { class: 'mono' }, `${pos(x.right_index)} ${j(x.right)}`))))));
+              el('td', { class: 'mono' }, side(x.left_index, x.left, x.kind)), el('td', { class: 'mono' }, side(x.right_index, x.right, x.kind)))))));
         } catch (e) {
           summary.textContent = '';
           fail(e);
