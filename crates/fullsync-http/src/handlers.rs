@@ -566,14 +566,8 @@ async fn db_path(ctx: Ctx, db_name: &str, rest: &[&str]) -> ApiResult {
                 })
                 .unwrap_or_default();
             let (u2, g2) = (user.clone(), groups.clone());
-            let ids = blocking(move || {
-                Ok(fullsync_replicate::acl::see_as_user(
-                    &db,
-                    u2.as_deref(),
-                    &g2,
-                )?)
-            })
-            .await?;
+            let ids =
+                blocking(move || Ok(fullsync_acl::see_as_user(&db, u2.as_deref(), &g2)?)).await?;
             ok(json!({"user": user, "groups": groups, "count": ids.len(), "ids": ids}))
         }
         ["_fullsync", "reset"] => {
@@ -831,7 +825,7 @@ async fn document(ctx: Ctx, db: Arc<Database>, id: String) -> ApiResult {
                 let rev = rev.ok_or(Error::Conflict)?;
                 let mut body = tomb;
                 if let Some(m) = body.as_object_mut() {
-                    m.retain(|k, _| !k.starts_with('_') || k == "~c8oAcl");
+                    m.retain(|k, _| !k.starts_with('_') || k == fullsync_acl::ACL_KEY);
                 }
                 let doc = DocIn {
                     id: id2.clone(),

@@ -607,13 +607,13 @@ pub fn post_one(
     if use_hash {
         let h = postdoc::content_hash(&doc);
         if let Some(cur) = &current {
-            if cur.get("~c8oHash").and_then(Value::as_str) == Some(h.as_str()) {
+            if cur.get(fullsync_acl::HASH_KEY).and_then(Value::as_str) == Some(h.as_str()) {
                 return Ok(
                     json!({"ok": true, "id": cur["_id"], "rev": cur["_rev"], "unchanged": true}),
                 );
             }
         }
-        doc["~c8oHash"] = json!(h);
+        doc[fullsync_acl::HASH_KEY] = json!(h);
     }
     if doc.get("_id").is_none() {
         doc["_id"] = json!(fullsync_engine::doc::new_uuid());
