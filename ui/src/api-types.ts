@@ -820,7 +820,7 @@ target: string,
  */
 doc_ids?: Array<string>, 
 /**
- * Only documents matching this Mango selector.
+ * Only documents matching this Mango selector (now: the ids `_find` answers).
  */
 selector?: JsonValue | null, 
 /**
