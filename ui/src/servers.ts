@@ -51,7 +51,7 @@ export async function refreshConnections() {
     const conns = await b.call<Conn[]>('remote', { op: 'connections' });
     const ul = el('ul', {});
     for (const c of conns) {
-      const label = el('span', { class: 'file', 'data-conn': c.name, title: c.url ?? 'the engine inside the studio' },
+      const label = el('span', { class: c.kind === 'engine' ? 'conn local' : 'conn', 'data-conn': c.name, title: c.url ?? 'the engine inside the studio' },
         c.kind === 'engine' ? 'Embedded engine' : c.name,
         el('span', { class: 'kind' }, c.kind === 'engine' ? 'local' : `${c.kind}${c.user ? ` · ${c.user}` : ''}${c.password === 'missing' ? ' · no password' : ''}`));
       if (c.kind !== 'engine') label.addEventListener('click', () => void openServer(b, c));
