@@ -417,7 +417,14 @@ impl Session {
                 "this screen works on a server: pick a server connection, not the embedded engine",
             ));
         }
-        profiles::get(conn).map_err(|e| ApiError::new(ErrorCode::NotFound, e.to_string()))
+        let p =
+            profiles::get(conn).map_err(|e| ApiError::new(ErrorCode::NotFound, e.to_string()))?;
+        if p.kind == profiles::ServerKind::Convertigo {
+            return Err(bad(format!(
+                "`{conn}` is a Convertigo profile (its admin API, for .car deploys): to browse the data, add a CouchDB profile with the URL of the CouchDB behind that Convertigo server (Deploy screen, or `fullsync server add NAME --url http://host:5984 --user NAME`)"
+            )));
+        }
+        Ok(p)
     }
 
     /// Where a profile's password comes from.

@@ -51,7 +51,7 @@ fn remote_screens_on_a_server() {
     let addr = serve();
     std::fs::write(
         cfg.path().join("servers.toml"),
-        format!("[staging]\nkind = \"couchdb\"\nurl = \"http://{addr}\"\nuser = \"admin\"\n"),
+        format!("[staging]\nkind = \"couchdb\"\nurl = \"http://{addr}\"\nuser = \"admin\"\n\n[c8o]\nkind = \"convertigo\"\nurl = \"http://{addr}/convertigo\"\n\n[anon]\nkind = \"couchdb\"\nurl = \"http://{addr}\"\n"),
     )
     .unwrap();
     let engine = Arc::new(Engine::in_memory());
@@ -60,8 +60,19 @@ fn remote_screens_on_a_server() {
 
     let conns = call(&s, json!({"op": "connections"})).unwrap();
     assert_eq!(conns[0]["name"], "engine");
-    assert_eq!(conns[1]["name"], "staging");
-    assert_eq!(conns[1]["password"], "missing");
+    let names: Vec<&str> = conns
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["engine", "anon", "c8o", "staging"]);
+    assert_eq!(conns[3]["password"], "missing");
+    assert_eq!(conns[1]["password"], "none");
+    // A Convertigo profile (its admin API) says which profile to add instead.
+    let e = call(&s, json!({"op": "databases", "conn": "c8o"})).unwrap_err();
+    assert_eq!(e.code, ErrorCode::BadRequest);
+    assert!(e.message.contains("add a CouchDB profile"), "{e}");
 
     // No password yet: the answer asks for it; a wrong one is refused and not kept.
     let e = call(&s, json!({"op": "databases", "conn": "staging"})).unwrap_err();
@@ -80,7 +91,7 @@ fn remote_screens_on_a_server() {
     )
     .unwrap();
     let conns = call(&s, json!({"op": "connections"})).unwrap();
-    assert_eq!(conns[1]["password"], "session");
+    assert_eq!(conns[3]["password"], "session");
     assert!(!conns.to_string().contains(PASSWORD));
 
     // The first write needs a confirmation naming the server; then it is remembered.

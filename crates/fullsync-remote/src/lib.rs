@@ -56,7 +56,7 @@ pub enum RemoteError {
         shown: String,
     },
     /// 401: wrong or missing credentials.
-    #[error("{server} refused the credentials{}: {reason}. Check the user and type the password again", user.as_deref().map(|u| format!(" of `{u}`")).unwrap_or_default())]
+    #[error("{server} refused {}: {reason}. {}", user.as_deref().map(|u| format!("the credentials of `{u}`")).unwrap_or_else(|| "an anonymous request".into()), if user.is_some() { "Check the user and type the password again" } else { "Give a user (--user, or the server profile's user) and its password" })]
     Unauthorized {
         /// Server name.
         server: String,

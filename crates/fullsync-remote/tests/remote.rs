@@ -388,4 +388,18 @@ fn down_slow_garbage_and_wrong_password_say_so_without_the_password() {
     assert!(!m.contains("wrong-pw"), "{m}");
     let e = server(addr, "wrong-pw").db_info("x").unwrap_err();
     assert!(matches!(e, RemoteError::Unauthorized { .. }), "{e:?}");
+    // Anonymous where an admin is needed: says to give a user.
+    let anon = Server::new(
+        &format!("http://{addr}"),
+        None,
+        None,
+        Duration::from_secs(10),
+        None,
+    )
+    .unwrap();
+    let m = check(
+        anon.json("PUT", "/newdb", None).unwrap_err(),
+        "refused an anonymous request",
+    );
+    assert!(m.contains("Give a user"), "{m}");
 }
