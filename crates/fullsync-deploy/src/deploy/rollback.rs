@@ -6,6 +6,7 @@ use fullsync_replicate::HttpPeer;
 use serde_json::Value;
 
 use super::*;
+use fullsync_url::doc_path;
 
 /// The design documents as they were right after deploy `to` (`0`: before the first recorded
 /// deploy), for every design document the history mentions: `(db, id) -> content`.

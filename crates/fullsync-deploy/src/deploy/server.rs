@@ -7,6 +7,8 @@ use fullsync_replicate::{HttpPeer, ReplError};
 use serde_json::Value;
 
 use super::*;
+use fullsync_engine::seq::seq_number;
+use fullsync_url::{doc_path, encode_component as enc};
 
 pub(super) fn put_ddoc(db: &HttpPeer, id: &str, content: &Value) -> Result<(), ReplError> {
     for attempt in 0..5 {
@@ -50,34 +52,6 @@ pub(super) fn delete_ddoc(db: &HttpPeer, id: &str) -> Result<(), ReplError> {
         }
     }
     unreachable!("the loop returns")
-}
-
-pub(super) fn doc_path(id: &str) -> String {
-    match id.strip_prefix("_design/") {
-        Some(rest) => format!("_design/{}", rest.replace('/', "%2F")),
-        None => id.replace('/', "%2F"),
-    }
-}
-
-pub(super) fn enc(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-/// The number before the first `-` of a sequence (`1234` or CouchDB's `"1234-g1AAA..."`).
-pub(super) fn seq_number(v: &Value) -> Option<u64> {
-    match v {
-        Value::Number(n) => n.as_u64(),
-        Value::String(s) => s.split('-').next()?.parse().ok(),
-        _ => None,
-    }
 }
 
 /// How far the index of design document `ddoc_id` is: `(changes done, changes in total)`.
