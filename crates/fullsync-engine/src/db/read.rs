@@ -14,6 +14,19 @@ use crate::store::{Reader, Writer, T};
 use crate::tree::{AttMeta, Body, BodyState, RevTree};
 
 impl Database {
+    /// Every design document of the database with its body, in id order: what views, Mango
+    /// and validators load (`_all_docs` from `_design/` to `_design0`).
+    pub fn design_docs(&self) -> Result<Vec<Value>> {
+        let (_, _, rows) = self.all_docs(&AllDocsOptions {
+            start: Some("_design/".into()),
+            end: Some("_design0".into()),
+            inclusive_end: false,
+            include_docs: true,
+            ..Default::default()
+        })?;
+        Ok(rows.into_iter().map(|mut r| r["doc"].take()).collect())
+    }
+
     /// The stored record of a document (revision tree with leaf bodies).
     pub fn record(&self, id: &str) -> Result<Option<DocRecord>> {
         self.store.read(|r| {
