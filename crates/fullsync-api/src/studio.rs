@@ -8,8 +8,8 @@ use fullsync_engine::Engine;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::error::invalid_project;
-use crate::{deploy, listeners, replication, workspace, ApiError, ErrorCode, Request};
+use crate::error::{invalid_project, refuse_escapes};
+use crate::{deploy, listeners, project_ops, replication, workspace, ApiError, ErrorCode, Request};
 
 /// The studio backend.
 pub struct Studio {
@@ -195,6 +195,14 @@ impl Studio {
         })?;
         t["import"] = report;
         Ok(t)
+    }
+
+    /// `project_edit`: an explorer edit (create, rename, delete...), then the reloaded tree.
+    pub(crate) fn project_edit(&self, e: project_ops::Edit) -> Result<Value, ApiError> {
+        let root = self.root()?;
+        refuse_escapes(&root)?;
+        project_ops::edit(&root, e)?;
+        Ok(self.reload(&root, None)?.0)
     }
 
     /// `studio_info`: the data and configuration folders, the open project, the version and
