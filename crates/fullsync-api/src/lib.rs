@@ -37,7 +37,7 @@ pub(crate) use error::{invalid_project, without_private_dirs};
 pub use error::{ApiError, ErrorCode};
 pub use request::Request;
 pub(crate) use studio::rel;
-pub use studio::{Studio, TreeNode};
+pub use studio::{Studio, StudioInfo, TreeNode};
 
 /// Milliseconds since the Unix epoch (times shown by the studio's screens).
 pub(crate) fn now_ms() -> u64 {
@@ -79,7 +79,7 @@ impl Studio {
             R::ProjectsRecent => Ok(workspace::recent()),
             R::DirList { path } => workspace::dir_list(path.as_deref()),
             R::ProjectImportC8o { source, dest } => self.import_c8o(&source, dest),
-            R::StudioInfo => Ok(self.info()),
+            R::StudioInfo => Ok(json!(self.info())),
             R::SheetGet { connector, kind, name } => sheets::get(&self.root()?, &connector, kind, &name),
             R::SheetSave { connector, kind, name, item } => self.sheet_save(&connector, kind, &name, item),
             R::FileRead { path } => self.file_read(&path),

@@ -25,6 +25,21 @@ pub struct Studio {
     commit: String,
 }
 
+/// The answer of `studio_info` (the About dialog, Settings, the Open dialog's start folder).
+#[derive(Clone, Debug, Serialize, ts_rs::TS)]
+pub struct StudioInfo {
+    /// The engine's data folder (`None`: in memory).
+    pub data_dir: Option<String>,
+    /// The open project's folder.
+    pub project: Option<String>,
+    /// The configuration folder (server profiles, recent projects, the local admin).
+    pub config_dir: String,
+    /// This build's version.
+    pub version: String,
+    /// The commit this build was made from (`unknown` when not known).
+    pub commit: String,
+}
+
 /// A node of the project explorer.
 #[derive(Debug, Serialize)]
 pub struct TreeNode {
@@ -207,14 +222,16 @@ impl Studio {
 
     /// `studio_info`: the data and configuration folders, the open project, the version and
     /// the commit of this build.
-    pub(crate) fn info(&self) -> Value {
-        json!({
-            "data_dir": self.engine.dir().map(|d| d.display().to_string()),
-            "project": self.root().ok().map(|r| r.display().to_string()),
-            "config_dir": fullsync_deploy::profiles::config_dir().display().to_string(),
-            "version": env!("CARGO_PKG_VERSION"),
-            "commit": self.commit,
-        })
+    pub fn info(&self) -> StudioInfo {
+        StudioInfo {
+            data_dir: self.engine.dir().map(|d| d.display().to_string()),
+            project: self.root().ok().map(|r| r.display().to_string()),
+            config_dir: fullsync_deploy::profiles::config_dir()
+                .display()
+                .to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            commit: self.commit.clone(),
+        }
     }
 
     /// `listener_activity`: log entries after `after`, and the state of the listener runner.
