@@ -3,7 +3,7 @@
 //! `UPDATE_TS_TYPES=1 cargo test -p fullsync-api --test ts_types` rewrites it.
 
 use fullsync_api::{
-    deploy, project_ops, remote, replication, sheets, ApiError, ErrorCode, Request,
+    deploy, project_ops, remote, replication, sheets, ApiError, ErrorCode, Request, StudioInfo,
 };
 use ts_rs::TS;
 
@@ -26,6 +26,7 @@ fn generated() -> String {
         replication::StartArgs::decl(),
         deploy::SaveArgs::decl(),
         sheets::SheetKind::decl(),
+        StudioInfo::decl(),
         remote::RemoteOp::decl(),
         remote::Endpoint::decl(),
     ] {
