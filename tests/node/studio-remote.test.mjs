@@ -77,7 +77,7 @@ test('studio on a server: connect, browse, edit, resolve, view, Mango, preview o
     assert.match(await page.textContent(tid('srv-info')), /"doc_count": 42/);
   });
 
-  await t.test('Documents: search, edit with one confirmation, a stale _rev, an attachment', async () => {
+  await t.test('Documents: search, edit with one confirmation, a stale _rev, create and delete, an attachment', async () => {
     // Documents: search, open, edit; the first write asks for a confirmation naming the server.
     await page.click(tid('srv-tab-documents'));
     await page.fill(tid('rdocs-search'), 'o0');
@@ -99,6 +99,15 @@ test('studio on a server: connect, browse, edit, resolve, view, Mango, preview o
     await page.click(tid('rdoc-save'));
     await page.waitForFunction(() => /conflict/.test(document.querySelector('[data-testid="srv-msg"]').textContent));
     assert.equal(await page.$(tid('confirm-write')), null, 'confirmed once per session');
+    // Create a document, then delete it.
+    await page.click(tid('rdocs-new'));
+    await page.fill(tid('rdoc-text'), '{"_id": "made-in-studio", "type": "note"}');
+    await page.click(tid('rdoc-save'));
+    await page.waitForSelector('[data-testid="rdoc"][data-id="made-in-studio"][data-rev^="1-"]');
+    assert.equal((await psFetch(ps, 'GET', '/orders/made-in-studio')).type, 'note');
+    await page.click(tid('rdoc-delete'));
+    await page.waitForFunction(() => /deleted made-in-studio on pouch/.test(document.querySelector('[data-testid="srv-msg"]').textContent));
+    await assert.rejects(psFetch(ps, 'GET', '/orders/made-in-studio'), /404/);
     // An attachment.
     await page.click('[data-testid="rdocs-list"] [data-id="o03"]');
     await page.waitForSelector('[data-testid="rdoc"][data-id="o03"] [data-testid="rdoc-att-file"]');
@@ -134,16 +143,18 @@ test('studio on a server: connect, browse, edit, resolve, view, Mango, preview o
     await screenshot(page, 'studio-remote-view.png');
   });
 
-  await t.test('A Mango query', async () => {
+  await t.test('A Mango query and its explanation', async () => {
     // Mango.
     await page.click(tid('srv-tab-mango'));
     await page.fill(tid('rmango-query'), '{"selector": {"status": "paid"}, "fields": ["_id", "total"], "limit": 100}');
     await page.click(tid('rmango-run'));
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="rmango-docs"] li').length === 10);
     assert.match(await page.textContent('[data-testid="rmango-docs"] li'), /^\{"_id":"o01","total":11\}$/);
+    await page.click(tid('rmango-explain'));
+    await page.waitForFunction(() => /"index"/.test(document.querySelector('[data-testid="rmango-docs"]').textContent));
   });
 
-  await t.test('Preview on a sample, nothing written', async () => {
+  await t.test('Preview on the first 10 documents and on a random sample, nothing written', async () => {
     // Preview of an unsaved map/reduce on the first 10 documents (c1, o00..o08): o02 throws.
     const seqBefore = (await psFetch(ps, 'GET', '/orders')).update_seq;
     await page.click(tid('srv-tab-preview'));
@@ -157,6 +168,11 @@ test('studio on a server: connect, browse, edit, resolve, view, Mango, preview o
     assert.deepEqual(prow, ['"c0"=2', '"c1"=2', '"c2"=1', '"c3"=2', '"c4"=1']);
     assert.match(await page.textContent(tid('rpreview-errors')), /o02: .*boom/);
     assert.match(await page.textContent(tid('rpreview-meta')), /sample of 10 documents/);
+    // A random sample of 5.
+    await page.fill(tid('rpreview-size'), '5');
+    await page.check(tid('rpreview-random'));
+    await page.click(tid('rpreview-run'));
+    await page.waitForFunction(() => /from a random sample of 5 documents/.test(document.querySelector('[data-testid="rpreview-meta"]').textContent));
     assert.equal((await psFetch(ps, 'GET', '/orders')).update_seq, seqBefore, 'nothing written to the server');
   });
 
