@@ -77,7 +77,7 @@ test('studio on a server: connect, browse, edit, resolve, view, Mango, preview o
     assert.match(await page.textContent(tid('srv-info')), /"doc_count": 42/);
   });
 
-  await t.test('Documents: search, edit with one confirmation, a stale _rev, create and delete, an attachment', async () => {
+  await t.test('Documents: search, edit with one confirmation, a stale _rev, create and delete, an attachment added and downloaded', async () => {
     // Documents: search, open, edit; the first write asks for a confirmation naming the server.
     await page.click(tid('srv-tab-documents'));
     await page.fill(tid('rdocs-search'), 'o0');
@@ -113,6 +113,11 @@ test('studio on a server: connect, browse, edit, resolve, view, Mango, preview o
     await page.waitForSelector('[data-testid="rdoc"][data-id="o03"] [data-testid="rdoc-att-file"]');
     await page.setInputFiles(tid('rdoc-att-file'), { name: 'note.txt', mimeType: 'text/plain', buffer: Buffer.from('hello') });
     await page.waitForFunction(() => /note\.txt \(text\/plain, 5 bytes\)/.test(document.querySelector('[data-testid="rdoc-attachments"]')?.textContent ?? ''));
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click(tid('rdoc-att-download-note.txt'))]);
+    assert.equal(download.suggestedFilename(), 'note.txt');
+    const chunks = [];
+    for await (const c of await download.createReadStream()) chunks.push(c);
+    assert.equal(Buffer.concat(chunks).toString(), 'hello');
   });
 
   await t.test('A conflict resolved', async () => {

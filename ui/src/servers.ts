@@ -14,6 +14,7 @@ import type { Backend } from './backend';
 import { BackendError } from './backend';
 import type { RemoteOp } from './api-types';
 import { el } from './dom';
+import { saveBytes } from './attachments';
 import './ops.css';
 import './servers.css';
 
@@ -284,7 +285,16 @@ async function openServer(backend: Backend, conn: Conn) {
               fail(e);
             }
           });
-          return el('li', {}, `${name} (${a.content_type}, ${a.length} bytes) `, rm);
+          const get = el('button', { class: 'link', 'data-testid': `rdoc-att-download-${name}` }, 'download');
+          get.addEventListener('click', async () => {
+            try {
+              const got = await call<{ content_type: string; length: number; data: string }>({ op: 'attachment_get', conn: conn.name, db, id, name });
+              say(await saveBytes(backend, name, got));
+            } catch (e) {
+              fail(e);
+            }
+          });
+          return el('li', {}, `${name} (${a.content_type}, ${a.length} bytes) `, get, rm);
         }));
         const file = el('input', { type: 'file', 'data-testid': 'rdoc-att-file' });
         file.addEventListener('change', async () => {
