@@ -85,7 +85,10 @@ test('view, find and see-as on a server URL', async () => {
   assert.equal(JSON.parse(fj.out).docs.length, 2);
   assert.deepEqual(Object.keys(JSON.parse(fj.out).docs[0]).sort(), ['_id', 'total']);
 
-  // The same on the local copy (find works on local names too).
+  // The same on the local copy (find works on local names too; `_design/` may prefix the view).
+  const lv = await run(['view', '--data', data, 'orders', '_design/app/by_status', 'group=true']);
+  assert.equal(lv.code, 0, lv.err);
+  assert.deepEqual(lines(lv.out), lines(v.out));
   const fl = await run(['find', '--data', data, 'orders', '{"type": "order", "total": {"$gte": 350}}']);
   assert.equal(fl.code, 0, fl.err);
   assert.equal(lines(fl.out).length, 5);

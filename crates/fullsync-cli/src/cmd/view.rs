@@ -49,10 +49,7 @@ fn view_cmd(
     options: &[String],
     json: bool,
 ) -> anyhow::Result<()> {
-    let (ddoc, name) = view
-        .split_once('/')
-        .with_context(|| format!("`{view}` is not DDOC/VIEW (for example app/by_type)"))?;
-    let ddoc = ddoc.strip_prefix("_design/").unwrap_or(ddoc);
+    let (ddoc, name) = super::remote::split_view(view)?;
     let mut params = vec![];
     for o in options {
         let (k, v) = o.split_once('=').with_context(|| {
