@@ -33,6 +33,42 @@ const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 /// A callback over rows: returns `false` to stop.
 pub type RowVisitor<'a> = dyn FnMut(&[u8], Row) -> Result<bool, ViewError> + 'a;
 
+/// What turns documents into rows: the JavaScript map functions of a design document, or the
+/// native mapper of a Mango JSON index.
+pub trait Mapper {
+    /// The names of the views, in view-number order (used in recorded map errors).
+    fn names(&self) -> &[String];
+    /// Whether design documents are mapped too.
+    fn include_design(&self) -> bool;
+    /// Whether documents need `_conflicts` (JavaScript maps may read them).
+    fn wants_conflicts(&self) -> bool {
+        true
+    }
+    /// Maps a batch of documents: per document, one [`MapOut`] per view.
+    fn map(&self, docs: Vec<Value>) -> Result<Vec<Vec<MapOut>>, ViewError>;
+}
+
+/// The JavaScript map functions of a design document, run in the pool.
+struct JsMapper<'a> {
+    set: crate::js::FnSet,
+    pool: &'a JsPool,
+    names: Vec<String>,
+    include_design: bool,
+}
+
+impl Mapper for JsMapper<'_> {
+    fn names(&self) -> &[String] {
+        &self.names
+    }
+    fn include_design(&self) -> bool {
+        self.include_design
+    }
+    fn map(&self, docs: Vec<Value>) -> Result<Vec<Vec<MapOut>>, ViewError> {
+        let texts = docs.iter().map(Value::to_string).collect();
+        Ok(self.pool.map(&self.set, texts)?.0)
+    }
+}
+
 /// Documents mapped per batch while updating.
 pub const BATCH: usize = 1000;
 
@@ -149,8 +185,9 @@ impl ViewIndex {
             .unwrap_or(0))
     }
 
-    /// Brings the index up to the database's current sequence. Returns the indexed sequence.
-    /// `progress(done, total)` is called after each batch.
+    /// Brings the index up to the database's current sequence with the design document's
+    /// JavaScript map functions. Returns the indexed sequence. `progress(done, total)` is called
+    /// after each batch.
     pub fn update(
         &self,
         db: &Database,
@@ -158,8 +195,24 @@ impl ViewIndex {
         pool: &JsPool,
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<u64, ViewError> {
+        let mapper = JsMapper {
+            set: ddoc.map_set(db.name()),
+            pool,
+            names: ddoc.views.iter().map(|v| v.name.clone()).collect(),
+            include_design: ddoc.include_design,
+        };
+        self.update_with(db, &mapper, progress)
+    }
+
+    /// Brings the index up to the database's current sequence with any [`Mapper`] (JavaScript
+    /// map functions, or the native mapper of a Mango JSON index).
+    pub fn update_with(
+        &self,
+        db: &Database,
+        mapper: &dyn Mapper,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<u64, ViewError> {
         let _guard = self.update_lock.lock().unwrap_or_else(|e| e.into_inner());
-        let set = ddoc.map_set(db.name());
         let mut since = self.seq()?;
         let target = db.update_seq();
         loop {
@@ -170,7 +223,7 @@ impl ViewIndex {
                 since,
                 limit: Some(BATCH),
                 include_docs: true,
-                conflicts: true,
+                conflicts: mapper.wants_conflicts(),
                 ..Default::default()
             })?;
             if ch.results.is_empty() {
@@ -180,23 +233,24 @@ impl ViewIndex {
             }
             let mut plan: Vec<(String, Option<usize>)> = Vec::with_capacity(ch.results.len());
             let mut to_map = Vec::with_capacity(ch.results.len());
-            for row in &ch.results {
+            for mut row in ch.results {
                 let id = row["id"].as_str().unwrap_or_default().to_string();
                 let deleted = row.get("deleted").and_then(Value::as_bool).unwrap_or(false);
-                let skip = deleted || (id.starts_with("_design/") && !ddoc.include_design);
+                let skip = deleted || (id.starts_with("_design/") && !mapper.include_design());
                 if skip {
                     plan.push((id, None));
                 } else {
                     plan.push((id, Some(to_map.len())));
-                    to_map.push(row["doc"].to_string());
+                    to_map.push(row.get_mut("doc").map(Value::take).unwrap_or(Value::Null));
                 }
             }
             let outputs = if to_map.is_empty() {
                 vec![]
             } else {
-                pool.map(&set, to_map)?.0
+                mapper.map(to_map)?
             };
-            self.write_batch(ddoc, &plan, &outputs, ch.last_seq, ch.last_seq >= target)?;
+            let last = ch.last_seq >= target;
+            self.write_batch(mapper.names(), &plan, &outputs, ch.last_seq, last)?;
             since = ch.last_seq;
             progress(since, target);
         }
@@ -212,7 +266,7 @@ impl ViewIndex {
 
     fn write_batch(
         &self,
-        ddoc: &DesignDoc,
+        names: &[String],
         plan: &[(String, Option<usize>)],
         outputs: &[Vec<MapOut>],
         seq: u64,
@@ -230,7 +284,7 @@ impl ViewIndex {
             let mut by_doc = txn.open_table(BY_DOC)?;
             let mut errors = txn.open_table(ERRORS)?;
             let mut meta = txn.open_table(META)?;
-            let mut deltas = vec![0i64; ddoc.views.len()];
+            let mut deltas = vec![0i64; names.len()];
             for (id, slot) in plan {
                 if let Some(old) = by_doc.remove(id.as_str())?.map(|v| decode_keys(v.value())) {
                     for k in old {
@@ -257,7 +311,7 @@ impl ViewIndex {
                                 deltas[v] += 1;
                             }
                         }
-                        MapOut::Error(e) => errs.push(json!([ddoc.views[v].name, e])),
+                        MapOut::Error(e) => errs.push(json!([names[v], e])),
                     }
                 }
                 if !keys.is_empty() {

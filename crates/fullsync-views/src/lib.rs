@@ -168,8 +168,13 @@ impl Views {
         // orders strings with ICU, as `_find` does and as CouchDB does.
         fullsync_engine::selector::set_default_string_order(mango::icu_string_order);
         let p = pool.clone();
+        let root = engine.dir().map(|d| d.join(".views"));
         engine.add_open_hook(Arc::new(move |db: &Arc<Database>| {
             db.add_validator(Arc::new(validate::DdocValidator::new(db, p.clone())));
+            if let Some(r) = &root {
+                // JSON indexes are kept next to the database's view indexes.
+                mango::register_dir(db, r.join(fullsync_engine::engine::file_stem(db.name())));
+            }
         }));
         Views {
             engine,
@@ -523,6 +528,13 @@ impl Views {
                 live.insert(index_name(&dd, &dbh, purge_seq));
             }
         }
+        for ix in mango::list_indexes(&dbh)?
+            .iter()
+            .filter(|i| i.ddoc.is_some())
+        {
+            live.insert(mango::index_file_name(&dbh, ix, purge_seq));
+        }
+        mango::retain(db, &live);
         let mut removed = 0;
         self.indexes
             .lock()
@@ -548,6 +560,7 @@ impl Views {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .retain(|(d, _), _| d != db);
+        mango::forget_db(db);
         if let Some(dir) = self.views_dir(db) {
             let _ = std::fs::remove_dir_all(dir);
         }
