@@ -12,6 +12,7 @@
 //! in one transaction together with the new `seq`, so the index is always consistent with some
 //! database sequence and a crash only costs re-mapping the last batches.
 
+use std::collections::BTreeSet;
 use std::ops::Bound;
 use std::path::Path;
 use std::sync::Mutex;
@@ -24,6 +25,7 @@ use crate::collate;
 use crate::ddoc::DesignDoc;
 use crate::error::ViewError;
 use crate::js::{JsPool, MapOut};
+use crate::rtree::{self, Reducer};
 
 const ROWS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("rows");
 const BY_DOC: TableDefinition<&str, &[u8]> = TableDefinition::new("by_doc");
@@ -46,10 +48,16 @@ pub trait Mapper {
     }
     /// Maps a batch of documents: per document, one [`MapOut`] per view.
     fn map(&self, docs: Vec<Value>) -> Result<Vec<Vec<MapOut>>, ViewError>;
+    /// Per view, the reducer whose partial reductions the index keeps ([`rtree`]), if any.
+    fn reducers(&self) -> Vec<Option<Reducer<'_>>> {
+        vec![]
+    }
 }
 
 /// The JavaScript map functions of a design document, run in the pool.
 struct JsMapper<'a> {
+    ddoc: &'a DesignDoc,
+    db: &'a str,
     set: crate::js::FnSet,
     pool: &'a JsPool,
     names: Vec<String>,
@@ -66,6 +74,14 @@ impl Mapper for JsMapper<'_> {
     fn map(&self, docs: Vec<Value>) -> Result<Vec<Vec<MapOut>>, ViewError> {
         let texts = docs.iter().map(Value::to_string).collect();
         Ok(self.pool.map(&self.set, texts)?.0)
+    }
+    fn reducers(&self) -> Vec<Option<Reducer<'_>>> {
+        (self.ddoc.views.iter().enumerate())
+            .map(|(i, v)| {
+                let r = v.reduce.as_ref()?;
+                Reducer::of(r, self.pool, || self.ddoc.reduce_set(self.db), i)
+            })
+            .collect()
     }
 }
 
@@ -168,6 +184,7 @@ impl ViewIndex {
         txn.open_table(BY_DOC)?;
         txn.open_table(ERRORS)?;
         txn.open_table(META)?;
+        txn.open_table(rtree::REDUCE)?;
         txn.commit()?;
         Ok(ViewIndex {
             store,
@@ -196,6 +213,8 @@ impl ViewIndex {
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<u64, ViewError> {
         let mapper = JsMapper {
+            ddoc,
+            db: db.name(),
             set: ddoc.map_set(db.name()),
             pool,
             names: ddoc.views.iter().map(|v| v.name.clone()).collect(),
@@ -213,6 +232,7 @@ impl ViewIndex {
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<u64, ViewError> {
         let _guard = self.update_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let reducers = mapper.reducers();
         let mut since = self.seq()?;
         let target = db.update_seq();
         loop {
@@ -250,10 +270,12 @@ impl ViewIndex {
                 mapper.map(to_map)?
             };
             let last = ch.last_seq >= target;
-            self.write_batch(mapper.names(), &plan, &outputs, ch.last_seq, last)?;
+            let names = mapper.names();
+            self.write_batch(names, &reducers, &plan, &outputs, ch.last_seq, last)?;
             since = ch.last_seq;
             progress(since, target);
         }
+        self.build_trees(&reducers)?;
         Ok(since)
     }
 
@@ -267,6 +289,7 @@ impl ViewIndex {
     fn write_batch(
         &self,
         names: &[String],
+        reducers: &[Option<Reducer>],
         plan: &[(String, Option<usize>)],
         outputs: &[Vec<MapOut>],
         seq: u64,
@@ -285,9 +308,23 @@ impl ViewIndex {
             let mut errors = txn.open_table(ERRORS)?;
             let mut meta = txn.open_table(META)?;
             let mut deltas = vec![0i64; names.len()];
+            // Row keys changed per view whose reduction tree is built (kept up to date below).
+            let mut changed: Vec<Option<BTreeSet<Vec<u8>>>> = (0..reducers.len())
+                .map(|v| -> Result<_, ViewError> {
+                    let built =
+                        reducers[v].is_some() && meta.get(format!("tree/{v}").as_str())?.is_some();
+                    Ok(built.then(BTreeSet::new))
+                })
+                .collect::<Result<_, _>>()?;
+            let mut note = |k: &[u8]| {
+                if let Some(Some(set)) = changed.get_mut(k[0] as usize) {
+                    set.insert(k.to_vec());
+                }
+            };
             for (id, slot) in plan {
                 if let Some(old) = by_doc.remove(id.as_str())?.map(|v| decode_keys(v.value())) {
                     for k in old {
+                        note(&k);
                         if rows.remove(k.as_slice())?.is_some() {
                             if let Some(d) = deltas.get_mut(k[0] as usize) {
                                 *d -= 1;
@@ -307,6 +344,7 @@ impl ViewIndex {
                                 let stored = serde_json::to_vec(&json!([id, k, val]))
                                     .expect("JSON serializes");
                                 rows.insert(rk.as_slice(), stored.as_slice())?;
+                                note(&rk);
                                 keys.push(rk);
                                 deltas[v] += 1;
                             }
@@ -329,9 +367,72 @@ impl ViewIndex {
                 }
             }
             meta.insert("seq", seq)?;
+            let mut nodes = txn.open_table(rtree::REDUCE)?;
+            for (v, set) in changed.iter().enumerate() {
+                if let (Some(set), Some(red)) = (set, &reducers[v]) {
+                    rtree::update(&rows, &mut nodes, v as u8, set, red)?;
+                }
+            }
         }
         txn.commit()?;
         Ok(())
+    }
+
+    /// Builds the reduction tree of every view that has a stored reducer and no tree yet
+    /// (invariant 4 of [`rtree`]), in one write transaction per view.
+    fn build_trees(&self, reducers: &[Option<Reducer>]) -> Result<(), ViewError> {
+        for (v, red) in reducers.iter().enumerate() {
+            let Some(red) = red else { continue };
+            let name = format!("tree/{v}");
+            if self
+                .store
+                .begin_read()?
+                .open_table(META)?
+                .get(name.as_str())?
+                .is_some()
+            {
+                continue;
+            }
+            let txn = self.store.begin_write()?;
+            {
+                let rows = txn.open_table(ROWS)?;
+                let mut nodes = txn.open_table(rtree::REDUCE)?;
+                rtree::build(&rows, &mut nodes, v as u8, red)?;
+                txn.open_table(META)?.insert(name.as_str(), 1)?;
+            }
+            txn.commit()?;
+        }
+        Ok(())
+    }
+
+    /// Runs `f` on the reduction tree of view `v` in a read transaction, or answers `None`
+    /// when the tree is not built yet.
+    pub(crate) fn with_tree<T>(
+        &self,
+        v: u8,
+        f: impl FnOnce(
+            &rtree::Tree<
+                '_,
+                redb::ReadOnlyTable<&'static [u8], &'static [u8]>,
+                redb::ReadOnlyTable<&'static [u8], &'static [u8]>,
+            >,
+        ) -> Result<T, ViewError>,
+    ) -> Result<Option<T>, ViewError> {
+        let r = self.store.begin_read()?;
+        if r.open_table(META)?
+            .get(format!("tree/{v}").as_str())?
+            .is_none()
+        {
+            return Ok(None);
+        }
+        let rows = r.open_table(ROWS)?;
+        let nodes = r.open_table(rtree::REDUCE)?;
+        f(&rtree::Tree {
+            rows: &rows,
+            nodes: &nodes,
+            view: v,
+        })
+        .map(Some)
     }
 
     /// Number of rows of view `v`.

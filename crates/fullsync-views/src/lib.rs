@@ -14,11 +14,13 @@
 pub mod collate;
 pub mod ddoc;
 pub mod error;
+mod grouped;
 pub mod index;
 pub mod js;
 pub mod mango;
 pub mod query;
 pub mod reduce;
+pub mod rtree;
 pub mod validate;
 
 use std::collections::HashMap;
@@ -63,10 +65,10 @@ pub struct Preview {
 
 const HI: [u8; 5] = [0xFF; 5];
 
-/// The layout of stored rows: the collation (ICU4X root, `collate`) and the row key (key, doc
-/// id, value, emit number). An index file of another format is never opened: it is rebuilt,
+/// The layout of stored rows: the collation (ICU4X root, `collate`), the row key (key, doc
+/// id, value, emit number) and, since 3, the stored reductions ([`rtree`]). An index file of another format is never opened: it is rebuilt,
 /// and `_view_cleanup` removes the old one.
-pub const INDEX_FORMAT: u32 = 2;
+pub const INDEX_FORMAT: u32 = 3;
 
 /// The file name (without `.redb`) of a design document's index: its signature, the database
 /// instance and purge sequence (a recreated or purged database rebuilds), and `INDEX_FORMAT`.
@@ -427,6 +429,20 @@ impl Views {
         q: &ViewQuery,
         group: Group,
     ) -> Result<Map<String, Value>, ViewError> {
+        let stored = dd.views[v]
+            .reduce
+            .as_ref()
+            .and_then(|r| rtree::Reducer::of(r, &self.pool, || dd.reduce_set(db.name()), v));
+        if let Some(red) = stored {
+            let label = format!("{}/{}/{}", db.name(), dd.id, dd.views[v].name);
+            let from_tree = ix.with_tree(v as u8, |t| grouped::rows(t, q, group, &red, &label))?;
+            if let Some(rows) = from_tree {
+                let mut out = Map::new();
+                out.insert("rows".into(), Value::Array(rows));
+                return Ok(out);
+            }
+        }
+        // Without a tree (`_approx_count_distinct`, or not built yet): reduce the rows.
         // Collect groups: (group key, sort key of group key, rows).
         let mut groups: Vec<(Value, Vec<u8>, Vec<index::Row>)> = vec![];
         let mut push = |r: index::Row| -> Result<bool, ViewError> {

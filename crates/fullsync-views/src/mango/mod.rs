@@ -44,6 +44,7 @@ use serde_json::{json, Map, Value};
 use crate::error::ViewError;
 pub use defs::{create_index, delete_index, icu_string_order, list_indexes, MangoIndex};
 use plan::choose_index;
+pub use range::succ;
 use request::{parse_find, Find};
 pub use store::register_dir;
 pub(crate) use store::{file_name as index_file_name, forget_db, retain};

@@ -34,7 +34,7 @@ pub(crate) struct KeyRange {
 }
 
 /// The smallest byte string greater than every string starting with `p`.
-pub(crate) fn succ(p: &[u8]) -> Vec<u8> {
+pub fn succ(p: &[u8]) -> Vec<u8> {
     let mut s = p.to_vec();
     while let Some(last) = s.pop() {
         if last < 0xFF {
