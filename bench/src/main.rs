@@ -16,6 +16,10 @@
 //!    runs and the first one (ms).
 //!
 //! `--lookup-docs 0` skips the lookup part. Progress goes to stderr.
+//!
+//! `fullsync-bench queries ...`: `_find` on a JSON index and reduce queries (see `queries.rs`).
+
+mod queries;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -341,11 +345,13 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         "views" => views_bench(&args),
+        "queries" => queries::queries_bench(&args),
         "backup" => backup_bench(&args),
         "project" => project_bench(&args),
         _ => bail!(
             "usage: fullsync-bench insert --docs N --batch B --dir DIR\n       \
-             fullsync-bench views --docs N --changed C --lookup-docs M --samples S --preview-docs P --dir DIR"
+             fullsync-bench views --docs N --changed C --lookup-docs M --samples S --preview-docs P --dir DIR\n       \
+             fullsync-bench queries --docs N --samples S --find-samples F --dir DIR"
         ),
     }
 }

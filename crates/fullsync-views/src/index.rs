@@ -17,7 +17,7 @@ use std::ops::Bound;
 use std::path::Path;
 use std::sync::Mutex;
 
-use fullsync_engine::{ChangesOptions, Database};
+use fullsync_engine::Database;
 use redb::{ReadableDatabase, ReadableTable, TableDefinition};
 use serde_json::{json, Value};
 
@@ -25,6 +25,8 @@ use crate::collate;
 use crate::ddoc::DesignDoc;
 use crate::error::ViewError;
 use crate::js::{JsPool, MapOut};
+pub use crate::mapper::Mapper;
+use crate::mapper::{map_batches, read_changes, JsMapper, Mapped};
 use crate::rtree::{self, Reducer};
 
 const ROWS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("rows");
@@ -34,56 +36,6 @@ const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 
 /// A callback over rows: returns `false` to stop.
 pub type RowVisitor<'a> = dyn FnMut(&[u8], Row) -> Result<bool, ViewError> + 'a;
-
-/// What turns documents into rows: the JavaScript map functions of a design document, or the
-/// native mapper of a Mango JSON index.
-pub trait Mapper {
-    /// The names of the views, in view-number order (used in recorded map errors).
-    fn names(&self) -> &[String];
-    /// Whether design documents are mapped too.
-    fn include_design(&self) -> bool;
-    /// Whether documents need `_conflicts` (JavaScript maps may read them).
-    fn wants_conflicts(&self) -> bool {
-        true
-    }
-    /// Maps a batch of documents: per document, one [`MapOut`] per view.
-    fn map(&self, docs: Vec<Value>) -> Result<Vec<Vec<MapOut>>, ViewError>;
-    /// Per view, the reducer whose partial reductions the index keeps ([`rtree`]), if any.
-    fn reducers(&self) -> Vec<Option<Reducer<'_>>> {
-        vec![]
-    }
-}
-
-/// The JavaScript map functions of a design document, run in the pool.
-struct JsMapper<'a> {
-    ddoc: &'a DesignDoc,
-    db: &'a str,
-    set: crate::js::FnSet,
-    pool: &'a JsPool,
-    names: Vec<String>,
-    include_design: bool,
-}
-
-impl Mapper for JsMapper<'_> {
-    fn names(&self) -> &[String] {
-        &self.names
-    }
-    fn include_design(&self) -> bool {
-        self.include_design
-    }
-    fn map(&self, docs: Vec<Value>) -> Result<Vec<Vec<MapOut>>, ViewError> {
-        let texts = docs.iter().map(Value::to_string).collect();
-        Ok(self.pool.map(&self.set, texts)?.0)
-    }
-    fn reducers(&self) -> Vec<Option<Reducer<'_>>> {
-        (self.ddoc.views.iter().enumerate())
-            .map(|(i, v)| {
-                let r = v.reduce.as_ref()?;
-                Reducer::of(r, self.pool, || self.ddoc.reduce_set(self.db), i)
-            })
-            .collect()
-    }
-}
 
 /// Documents mapped per batch while updating.
 pub const BATCH: usize = 1000;
@@ -137,6 +89,19 @@ pub fn row_key(view: u8, key_sort: &[u8], id: &str, value: &Value, n: u32) -> Ve
     collate::encode(&mut k, value);
     k.extend_from_slice(&n.to_be_bytes());
     k
+}
+
+/// A stored row: JSON `[id, key, value]`, written without building a JSON value.
+fn stored_row(id: &str, key: &Value, value: &Value) -> Vec<u8> {
+    let mut out = Vec::with_capacity(id.len() + 64);
+    out.push(b'[');
+    serde_json::to_writer(&mut out, id).expect("JSON serializes");
+    out.push(b',');
+    serde_json::to_writer(&mut out, key).expect("JSON serializes");
+    out.push(b',');
+    serde_json::to_writer(&mut out, value).expect("JSON serializes");
+    out.push(b']');
+    out
 }
 
 fn encode_keys(keys: &[Vec<u8>]) -> Vec<u8> {
@@ -212,19 +177,16 @@ impl ViewIndex {
         pool: &JsPool,
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<u64, ViewError> {
-        let mapper = JsMapper {
-            ddoc,
-            db: db.name(),
-            set: ddoc.map_set(db.name()),
-            pool,
-            names: ddoc.views.iter().map(|v| v.name.clone()).collect(),
-            include_design: ddoc.include_design,
-        };
+        let mapper = JsMapper::new(ddoc, db.name(), pool);
         self.update_with(db, &mapper, progress)
     }
 
     /// Brings the index up to the database's current sequence with any [`Mapper`] (JavaScript
     /// map functions, or the native mapper of a Mango JSON index).
+    ///
+    /// A pipeline of three stages: a thread reads `_changes` in batches, a second maps them (on
+    /// every JS worker at once), and this thread writes each mapped batch in one transaction,
+    /// so reading, mapping and writing overlap.
     pub fn update_with(
         &self,
         db: &Database,
@@ -235,55 +197,28 @@ impl ViewIndex {
         let reducers = mapper.reducers();
         let mut since = self.seq()?;
         let target = db.update_seq();
-        loop {
-            if since >= db.update_seq() {
-                break;
-            }
-            let ch = db.changes(&ChangesOptions {
-                since,
-                limit: Some(BATCH),
-                include_docs: true,
-                conflicts: mapper.wants_conflicts(),
-                ..Default::default()
-            })?;
-            if ch.results.is_empty() {
-                since = ch.last_seq.max(since);
-                self.set_seq(since)?;
-                break;
-            }
-            let mut plan: Vec<(String, Option<usize>)> = Vec::with_capacity(ch.results.len());
-            let mut to_map = Vec::with_capacity(ch.results.len());
-            for mut row in ch.results {
-                let id = row["id"].as_str().unwrap_or_default().to_string();
-                let deleted = row.get("deleted").and_then(Value::as_bool).unwrap_or(false);
-                let skip = deleted || (id.starts_with("_design/") && !mapper.include_design());
-                if skip {
-                    plan.push((id, None));
-                } else {
-                    plan.push((id, Some(to_map.len())));
-                    to_map.push(row.get_mut("doc").map(Value::take).unwrap_or(Value::Null));
-                }
-            }
-            let outputs = if to_map.is_empty() {
-                vec![]
-            } else {
-                mapper.map(to_map)?
-            };
-            let last = ch.last_seq >= target;
-            let names = mapper.names();
-            self.write_batch(names, &reducers, &plan, &outputs, ch.last_seq, last)?;
-            since = ch.last_seq;
-            progress(since, target);
+        if since >= target {
+            self.build_trees(&reducers)?;
+            return Ok(since);
         }
+        let start = since;
+        std::thread::scope(|s| -> Result<(), ViewError> {
+            let (tx_read, rx_read) = std::sync::mpsc::sync_channel(1);
+            let (tx, rx) = std::sync::mpsc::sync_channel(1);
+            s.spawn(move || read_changes(db, mapper, start, &tx_read));
+            s.spawn(move || map_batches(mapper, rx_read, &tx));
+            for batch in rx {
+                let b: Mapped = batch?;
+                let last = b.last_seq >= target;
+                let names = mapper.names();
+                self.write_batch(names, &reducers, &b.plan, &b.outputs, b.last_seq, last)?;
+                since = b.last_seq;
+                progress(since, target);
+            }
+            Ok(())
+        })?;
         self.build_trees(&reducers)?;
         Ok(since)
-    }
-
-    fn set_seq(&self, seq: u64) -> Result<(), ViewError> {
-        let txn = self.store.begin_write()?;
-        txn.open_table(META)?.insert("seq", seq)?;
-        txn.commit()?;
-        Ok(())
     }
 
     fn write_batch(
@@ -308,6 +243,8 @@ impl ViewIndex {
             let mut errors = txn.open_table(ERRORS)?;
             let mut meta = txn.open_table(META)?;
             let mut deltas = vec![0i64; names.len()];
+            // Most indexes record no map error: skip the lookups then.
+            let mut had_errors = errors.first()?.is_some();
             // Row keys changed per view whose reduction tree is built (kept up to date below).
             let mut changed: Vec<Option<BTreeSet<Vec<u8>>>> = (0..reducers.len())
                 .map(|v| -> Result<_, ViewError> {
@@ -332,7 +269,9 @@ impl ViewIndex {
                         }
                     }
                 }
-                errors.remove(id.as_str())?;
+                if had_errors {
+                    errors.remove(id.as_str())?;
+                }
                 let Some(i) = slot else { continue };
                 let mut keys = vec![];
                 let mut errs = vec![];
@@ -341,8 +280,7 @@ impl ViewIndex {
                         MapOut::Rows(emitted) => {
                             for (n, (k, val)) in emitted.iter().enumerate() {
                                 let rk = row_key(v as u8, &collate::sort_key(k), id, val, n as u32);
-                                let stored = serde_json::to_vec(&json!([id, k, val]))
-                                    .expect("JSON serializes");
+                                let stored = stored_row(id, k, val);
                                 rows.insert(rk.as_slice(), stored.as_slice())?;
                                 note(&rk);
                                 keys.push(rk);
@@ -356,6 +294,7 @@ impl ViewIndex {
                     by_doc.insert(id.as_str(), encode_keys(&keys).as_slice())?;
                 }
                 if !errs.is_empty() {
+                    had_errors = true;
                     errors.insert(id.as_str(), Value::Array(errs).to_string().as_str())?;
                 }
             }
@@ -376,6 +315,25 @@ impl ViewIndex {
         }
         txn.commit()?;
         Ok(())
+    }
+
+    /// Fills an empty index from documents already read (the preview: `texts[i]` is the JSON of
+    /// document `ids[i]`), mapped on every JS worker at once and written in one transaction,
+    /// at sequence `seq`.
+    pub(crate) fn load_texts(
+        &self,
+        mapper: &JsMapper,
+        ids: &[String],
+        texts: Vec<String>,
+        seq: u64,
+    ) -> Result<(), ViewError> {
+        let outputs = mapper.map_texts(texts)?;
+        let plan: Vec<(String, Option<usize>)> = (ids.iter().enumerate())
+            .map(|(i, id)| (id.clone(), Some(i)))
+            .collect();
+        let reducers = mapper.reducers();
+        self.write_batch(mapper.names(), &reducers, &plan, &outputs, seq, true)?;
+        self.build_trees(&reducers)
     }
 
     /// Builds the reduction tree of every view that has a stored reducer and no tree yet

@@ -18,6 +18,8 @@ mod grouped;
 pub mod index;
 pub mod js;
 pub mod mango;
+pub mod mapper;
+mod preview;
 pub mod query;
 pub mod reduce;
 pub mod rtree;
@@ -48,6 +50,7 @@ pub struct Views {
     engine: Arc<Engine>,
     pool: Arc<JsPool>,
     indexes: Mutex<HashMap<(String, String), Arc<ViewIndex>>>,
+    preview_docs: Mutex<Option<Arc<preview::PreviewDocs>>>,
 }
 
 /// Result of a preview: rows of an unsaved map/reduce and the per-document errors.
@@ -182,6 +185,7 @@ impl Views {
             engine,
             pool,
             indexes: Mutex::new(HashMap::new()),
+            preview_docs: Mutex::new(None),
         }
     }
 
@@ -616,7 +620,9 @@ impl Views {
         }
         let dd = DesignDoc::from_json(&json!({"_id": "_design/_preview", "views": views_obj}))?;
         let ix = Arc::new(ViewIndex::open(None)?);
-        ix.update(&dbh, &dd, &self.pool, &mut |_, _| {})?;
+        let docs = preview::docs(&self.preview_docs, &dbh)?;
+        let mapper = mapper::JsMapper::new(&dd, dbh.name(), &self.pool);
+        ix.load_texts(&mapper, &docs.ids, docs.texts.clone(), docs.seq)?;
         let (reduce_on, group) = q.validate(dd.views[0].reduce.is_some())?;
         let result = if reduce_on {
             Value::Object(self.run_reduce(&dbh, &dd, &ix, 0, q, group)?)

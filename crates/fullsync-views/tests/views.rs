@@ -405,6 +405,34 @@ fn preview_of_an_unsaved_map() {
     assert!(v
         .preview("db", "function (doc) { emit(doc.x; }", None, &q(json!({})))
         .is_err());
+    // The documents are kept between previews, and read again after a write or a delete.
+    let count = |v: &Views| {
+        let p = v
+            .preview(
+                "db",
+                "function (doc) { if (doc.type) emit(doc.type, 1); }",
+                Some("_count"),
+                &q(json!({})),
+            )
+            .unwrap();
+        p.result["rows"][0]["value"].clone()
+    };
+    assert_eq!(count(&v), json!(10));
+    _db.bulk_docs_json(
+        vec![json!({"_id": "new", "type": "odd"})],
+        true,
+        &UserCtx::default(),
+    )
+    .unwrap();
+    assert_eq!(count(&v), json!(11));
+    let d1 = _db.get("d1", None, &Default::default()).unwrap();
+    _db.bulk_docs_json(
+        vec![json!({"_id": "d1", "_rev": d1["_rev"], "_deleted": true})],
+        true,
+        &UserCtx::default(),
+    )
+    .unwrap();
+    assert_eq!(count(&v), json!(10));
 }
 
 #[test]
