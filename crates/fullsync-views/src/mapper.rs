@@ -4,7 +4,8 @@
 
 use std::sync::mpsc::{Receiver, SyncSender};
 
-use fullsync_engine::{ChangesOptions, Database};
+use fullsync_engine::tree::{BodyState, RevTree};
+use fullsync_engine::{ChangesOptions, Database, ReadOptions};
 use serde_json::Value;
 
 use crate::ddoc::DesignDoc;
@@ -26,6 +27,15 @@ pub trait Mapper: Sync {
     }
     /// Maps a batch of documents: per document, one [`MapOut`] per view.
     fn map(&self, docs: Vec<Value>) -> Result<Vec<Vec<MapOut>>, ViewError>;
+    /// Maps a batch of documents given as JSON texts.
+    fn map_texts(&self, texts: Vec<String>) -> Result<Vec<Vec<MapOut>>, ViewError> {
+        let docs = texts
+            .iter()
+            .map(|t| serde_json::from_str(t))
+            .collect::<Result<Vec<Value>, _>>()
+            .map_err(|e| ViewError::Storage(format!("bad document JSON: {e}")))?;
+        self.map(docs)
+    }
     /// Per view, the reducer whose partial reductions the index keeps ([`rtree`]), if any.
     fn reducers(&self) -> Vec<Option<Reducer<'_>>> {
         vec![]
@@ -44,8 +54,15 @@ pub(crate) struct Mapped {
 /// deleted or not mapped), and the sequence it brings the index to.
 pub(crate) struct Read {
     plan: Vec<(String, Option<usize>)>,
-    docs: Vec<Value>,
+    docs: Docs,
     last_seq: u64,
+}
+
+/// The documents of a batch: as JSON values (from `_changes`), or as JSON texts (the first
+/// build's scan, which never parses them).
+enum Docs {
+    Values(Vec<Value>),
+    Texts(Vec<String>),
 }
 
 /// Stage 1 of [`ViewIndex::update_with`](crate::index::ViewIndex::update_with): reads
@@ -57,6 +74,16 @@ pub(crate) fn read_changes(
     mut since: u64,
     tx: &SyncSender<Result<Read, ViewError>>,
 ) {
+    if since == 0 {
+        match scan_all(db, mapper, tx) {
+            Ok(Some(seq)) => since = seq,
+            Ok(None) => return,
+            Err(e) => {
+                let _ = tx.send(Err(e));
+                return;
+            }
+        }
+    }
     let mut one = || -> Result<Option<Read>, ViewError> {
         if since >= db.update_seq() {
             return Ok(None);
@@ -83,7 +110,7 @@ pub(crate) fn read_changes(
         since = ch.last_seq.max(since);
         Ok(Some(Read {
             plan,
-            docs,
+            docs: Docs::Values(docs),
             last_seq: since,
         }))
     };
@@ -104,6 +131,91 @@ pub(crate) fn read_changes(
     }
 }
 
+/// A document's JSON as `_changes?include_docs=true` renders it, spliced from the stored body
+/// (`{"_id", "_rev", ...body}`) without parsing it, or `None` when the document needs the full
+/// rendering (attachments, conflicts, a body not stored inline).
+fn spliced(id: &str, tree: &RevTree, win: usize) -> Option<String> {
+    let node = &tree.nodes[win];
+    let BodyState::Inline(body) = &node.body else {
+        return None;
+    };
+    if !body.atts.is_empty() || tree.leaves().len() != 1 {
+        return None;
+    }
+    let inner = body.json.strip_prefix('{')?.strip_suffix('}')?.trim();
+    let mut s = String::with_capacity(body.json.len() + id.len() + 64);
+    s.push_str("{\"_id\":");
+    s.push_str(&Value::String(id.to_string()).to_string());
+    s.push_str(",\"_rev\":\"");
+    s.push_str(&node.rev().to_string());
+    s.push('"');
+    if !inner.is_empty() {
+        s.push(',');
+        s.push_str(inner);
+    }
+    s.push('}');
+    Some(s)
+}
+
+/// The first build (an index at sequence 0): reads every document once in id order instead of
+/// `_changes`, as JSON texts spliced from the stored bodies. Batches before the last one keep
+/// the index at sequence 0 (a crash restarts the scan; rows already written are replaced);
+/// the last one brings it to the sequence read before the scan. Returns that sequence, or
+/// `None` when the writer stopped.
+fn scan_all(
+    db: &Database,
+    mapper: &dyn Mapper,
+    tx: &SyncSender<Result<Read, ViewError>>,
+) -> Result<Option<u64>, ViewError> {
+    let seq = db.update_seq();
+    let (mut plan, mut texts, mut later) = (vec![], vec![], vec![]);
+    let mut stopped = false;
+    db.for_each_record(|id, rec| {
+        if rec.winner_deleted() || (id.starts_with("_design/") && !mapper.include_design()) {
+            return Ok(true);
+        }
+        match spliced(id, &rec.tree, rec.tree.winner()) {
+            Some(t) => {
+                plan.push((id.to_string(), Some(texts.len())));
+                texts.push(t);
+            }
+            None => later.push(id.to_string()),
+        }
+        if texts.len() >= BATCH {
+            let r = Read {
+                plan: std::mem::take(&mut plan),
+                docs: Docs::Texts(std::mem::take(&mut texts)),
+                last_seq: 0,
+            };
+            stopped = tx.send(Ok(r)).is_err();
+        }
+        Ok(!stopped)
+    })?;
+    if stopped {
+        return Ok(None);
+    }
+    let opts = ReadOptions {
+        conflicts: mapper.wants_conflicts(),
+        ..Default::default()
+    };
+    for id in later {
+        match db.get(&id, None, &opts) {
+            Ok(d) => {
+                plan.push((id, Some(texts.len())));
+                texts.push(d.to_string());
+            }
+            Err(fullsync_engine::Error::NotFound(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let last = Read {
+        plan,
+        docs: Docs::Texts(texts),
+        last_seq: seq,
+    };
+    Ok((tx.send(Ok(last)).is_ok()).then_some(seq))
+}
+
 /// Stage 2: maps each batch read (while stage 1 reads the next one and the writer writes the
 /// previous one).
 pub(crate) fn map_batches(
@@ -113,10 +225,11 @@ pub(crate) fn map_batches(
 ) {
     for read in rx {
         let mapped = read.and_then(|r| {
-            let outputs = if r.docs.is_empty() {
-                vec![]
-            } else {
-                mapper.map(r.docs)?
+            let outputs = match r.docs {
+                Docs::Values(d) if d.is_empty() => vec![],
+                Docs::Texts(t) if t.is_empty() => vec![],
+                Docs::Values(d) => mapper.map(d)?,
+                Docs::Texts(t) => mapper.map_texts(t)?,
             };
             Ok(Mapped {
                 plan: r.plan,
@@ -153,11 +266,6 @@ impl<'a> JsMapper<'a> {
             include_design: ddoc.include_design,
         }
     }
-
-    /// Maps documents given as JSON texts (no encoding step), on every worker at once.
-    pub(crate) fn map_texts(&self, texts: Vec<String>) -> Result<Vec<Vec<MapOut>>, ViewError> {
-        Ok(self.pool.map_parallel(&self.set, texts)?.0)
-    }
 }
 
 impl Mapper for JsMapper<'_> {
@@ -170,6 +278,9 @@ impl Mapper for JsMapper<'_> {
     fn map(&self, docs: Vec<Value>) -> Result<Vec<Vec<MapOut>>, ViewError> {
         let to_json = |docs: Vec<Value>| docs.iter().map(Value::to_string).collect();
         Ok(self.pool.map_parallel_with(&self.set, docs, to_json)?.0)
+    }
+    fn map_texts(&self, texts: Vec<String>) -> Result<Vec<Vec<MapOut>>, ViewError> {
+        Ok(self.pool.map_parallel(&self.set, texts)?.0)
     }
     fn reducers(&self) -> Vec<Option<Reducer<'_>>> {
         (self.ddoc.views.iter().enumerate())

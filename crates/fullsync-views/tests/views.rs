@@ -613,3 +613,46 @@ fn deleting_a_design_document_keeps_the_index_another_with_its_signature_uses() 
         "still there after a restart"
     );
 }
+
+#[test]
+fn first_build_scan_gives_maps_the_documents_changes_gives() {
+    // `seen` is built once before the documents exist (then updated from `_changes`), `fresh`
+    // after (its first build scans the stored bodies): both must hand map functions the same
+    // documents, attachments stubs and `_conflicts` included.
+    let map = "function (doc) { emit(doc._id, doc); }";
+    let dd = |name: &str| json!({"_id": format!("_design/{name}"), "views": {"all": {"map": map}}});
+    let (v, db) = setup(vec![], dd("seen"));
+    v.query("db", "seen", "all", &q(json!({}))).unwrap();
+    let u = UserCtx::default();
+    db.bulk_docs_json(
+        vec![
+            json!({"_id": "plain", "n": 1.5, "s": "é\"x", "o": {"a": [1, {}]}}),
+            json!({"_id": "empty"}),
+            json!({"_id": "att", "_attachments": {"a.txt": {"content_type": "text/plain", "data": "aGVsbG8="}}}),
+        ],
+        true,
+        &u,
+    )
+    .unwrap();
+    db.bulk_docs_json(
+        vec![
+            json!({"_id": "c", "v": 1, "_rev": "1-aaa"}),
+            json!({"_id": "c", "v": 2, "_rev": "1-bbb"}),
+        ],
+        false,
+        &u,
+    )
+    .unwrap();
+    db.bulk_docs_json(vec![dd("fresh")], true, &u).unwrap();
+    let seen = v.query("db", "seen", "all", &q(json!({}))).unwrap();
+    let fresh = v.query("db", "fresh", "all", &q(json!({}))).unwrap();
+    assert_eq!(seen["rows"].as_array().unwrap().len(), 4);
+    assert_eq!(seen["rows"], fresh["rows"]);
+    let c = &fresh["rows"][1];
+    assert_eq!(c["id"], "c");
+    assert_eq!(c["value"]["_conflicts"], json!(["1-aaa"]));
+    assert_eq!(
+        fresh["rows"][0]["value"]["_attachments"]["a.txt"]["stub"],
+        true
+    );
+}

@@ -176,10 +176,10 @@ pub fn list_indexes(db: &Database) -> Result<Vec<MangoIndex>, ViewError> {
     Ok(out)
 }
 
-/// `POST /db/_index`: creates a JSON index, or answers `"exists"` when the design document
-/// already holds this index under this name with the same definition. Indexes with the same
-/// fields and different names are distinct indexes, as in CouchDB.
-pub fn create_index(db: &Database, body: &Value, user: &UserCtx) -> Result<Value, ViewError> {
+/// The fields, partial filter and name of an `_index` request, checked.
+type IndexRequest = (Vec<(String, bool)>, Option<Value>, Option<String>);
+
+fn parse_index_request(body: &Value) -> Result<IndexRequest, ViewError> {
     let index = body
         .get("index")
         .ok_or_else(|| custom(400, "missing_required_key", "Missing required key: index"))?;
@@ -229,6 +229,14 @@ pub fn create_index(db: &Database, body: &Value, user: &UserCtx) -> Result<Value
             ))
         }
     };
+    Ok((fields, partial, name_given))
+}
+
+/// `POST /db/_index`: creates a JSON index, or answers `"exists"` when the design document
+/// already holds this index under this name with the same definition. Indexes with the same
+/// fields and different names are distinct indexes, as in CouchDB.
+pub fn create_index(db: &Database, body: &Value, user: &UserCtx) -> Result<Value, ViewError> {
+    let (fields, partial, name_given) = parse_index_request(body)?;
     let field_json: Vec<Value> = fields
         .iter()
         .map(|(f, a)| json!({f.clone(): if *a {"asc"} else {"desc"}}))

@@ -187,6 +187,50 @@ fn candidate(ix: &MangoIndex, usable: bool, reason: &str, ranking: usize) -> Val
     })
 }
 
+/// CouchDB's ranking of usable JSON indexes: the one whose leading fields cover most of the
+/// selector's range-able fields, then the one with fewest fields, then by design document and
+/// name. The others are recorded in `rejected` with the reason they lost.
+fn rank<'a>(
+    json_ix: Vec<MangoIndex>,
+    norm: &Norm,
+    rejected: &mut Vec<(MangoIndex, bool, &'a str)>,
+) -> MangoIndex {
+    let mut fields = vec![];
+    range_fields(norm, &mut fields);
+    let mut scored: Vec<(usize, MangoIndex)> = json_ix
+        .into_iter()
+        .map(|ix| {
+            let prefix = ix
+                .fields
+                .iter()
+                .take_while(|(c, _)| fields.contains(c))
+                .count();
+            (fields.len() - prefix, ix)
+        })
+        .collect();
+    scored.sort_by(|(da, a), (db_, b)| {
+        da.cmp(db_)
+            .then(a.fields.len().cmp(&b.fields.len()))
+            .then_with(|| a.ddoc.cmp(&b.ddoc))
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    let mut it = scored.into_iter();
+    let (_, winner) = it.next().expect("one json index");
+    let width = winner.fields.len();
+    for (dist, ix) in it {
+        let reason = if dist > 0 {
+            "less_overlap"
+        } else if ix.fields.len() > width {
+            "too_many_fields"
+        } else {
+            "alphabetically_comes_after"
+        };
+        rejected.push((ix, true, reason));
+    }
+    winner
+}
+
+/// Chooses the index a `_find` reads (see the module documentation of [`crate::mango`]).
 pub(crate) fn choose_index(db: &Database, f: &Find) -> Result<Plan, ViewError> {
     let indexes = list_indexes(db)?;
     let norm = normalize(
@@ -248,40 +292,7 @@ pub(crate) fn choose_index(db: &Database, f: &Find) -> Result<Plan, ViewError> {
         for i in special {
             rejected.push((i, true, "unfavored_type"));
         }
-        let mut fields = vec![];
-        range_fields(&norm, &mut fields);
-        let mut scored: Vec<(usize, MangoIndex)> = json_ix
-            .into_iter()
-            .map(|ix| {
-                let prefix = ix
-                    .fields
-                    .iter()
-                    .take_while(|(c, _)| fields.contains(c))
-                    .count();
-                (fields.len() - prefix, ix)
-            })
-            .collect();
-        scored.sort_by(|(da, a), (db_, b)| {
-            da.cmp(db_)
-                .then(a.fields.len().cmp(&b.fields.len()))
-                .then_with(|| a.ddoc.cmp(&b.ddoc))
-                .then_with(|| a.name.cmp(&b.name))
-        });
-        let mut it = scored.into_iter();
-        let (_, winner) = it.next().expect("one json index");
-        let ranked: Vec<(usize, MangoIndex)> = it.collect();
-        let width = winner.fields.len();
-        for (dist, ix) in &ranked {
-            let reason = if *dist > 0 {
-                "less_overlap"
-            } else if ix.fields.len() > width {
-                "too_many_fields"
-            } else {
-                "alphabetically_comes_after"
-            };
-            rejected.push((ix.clone(), true, reason));
-        }
-        winner
+        rank(json_ix, &norm, &mut rejected)
     };
     if index.ddoc.is_none() {
         warnings.push("No matching index found, create an index to optimize query time.".into());
