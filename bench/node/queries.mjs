@@ -19,6 +19,7 @@
 //      BENCH_FIND_SAMPLES (200), BENCH_POUCH_SAMPLES (50),
 //      FULLSYNC_BENCH_BIN (target/release/fullsync-bench), BENCH_BEFORE_BIN (optional),
 //      BENCH_BEFORE_FIND_SAMPLES (10: a full-scan _find takes about a second),
+//      BENCH_BEFORE_SAMPLES (20), BENCH_BEFORE_SIZES (the first size only),
 //      BENCH_JSON_OUT (file for the JSON summary).
 
 import { spawn } from 'node:child_process';
@@ -43,6 +44,8 @@ const SAMPLES = env('BENCH_SAMPLES', 200);
 const FIND_SAMPLES = env('BENCH_FIND_SAMPLES', 200);
 const POUCH_SAMPLES = env('BENCH_POUCH_SAMPLES', 50);
 const BEFORE_FIND_SAMPLES = env('BENCH_BEFORE_FIND_SAMPLES', 10);
+const BEFORE_SAMPLES = env('BENCH_BEFORE_SAMPLES', 20);
+const BEFORE_SIZES = (process.env.BENCH_BEFORE_SIZES || String(SIZES[0])).split(',').map(Number);
 const BENCH_BIN = resolve(process.env.FULLSYNC_BENCH_BIN || join(ROOT, 'target', 'release', 'fullsync-bench'));
 const BEFORE_BIN = process.env.BENCH_BEFORE_BIN ? resolve(process.env.BENCH_BEFORE_BIN) : null;
 const STATS_MAP = 'function (doc) { emit([doc.type, doc.n], doc.n); }';
@@ -134,10 +137,10 @@ async function pouch() {
   }
 }
 
-async function ours(bin, n, findSamples) {
+async function ours(bin, n, findSamples, samples = SAMPLES) {
   const dir = await mkdtemp(join(tmpdir(), 'bench-queries-fullsync-'));
   try {
-    const args = ['queries', '--docs', String(n), '--samples', String(SAMPLES),
+    const args = ['queries', '--docs', String(n), '--samples', String(samples),
       '--find-samples', String(findSamples), '--dir', join(dir, 'data')];
     const { code, stdout, stderr } = await new Promise((res, rej) => {
       const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -195,15 +198,15 @@ async function main() {
   if (POUCH_N > 0) results.pouchdb_leveldb = await measure(`PouchDB ${POUCH_N} docs`, pouch);
   for (const n of SIZES) {
     results.fullsync[n] = await measure(`fullsync ${n} docs`, () => ours(BENCH_BIN, n, FIND_SAMPLES));
-    if (BEFORE_BIN) {
-      results.before[n] = await measure(`fullsync BEFORE ${n} docs`, () => ours(BEFORE_BIN, n, BEFORE_FIND_SAMPLES));
+    if (BEFORE_BIN && BEFORE_SIZES.includes(n)) {
+      results.before[n] = await measure(`fullsync BEFORE ${n} docs`, () => ours(BEFORE_BIN, n, BEFORE_FIND_SAMPLES, BEFORE_SAMPLES));
     }
   }
   log('');
   const cols = [];
   if (results.pouchdb_leveldb) cols.push([`PouchDB ${POUCH_N / 1000}k`, results.pouchdb_leveldb]);
   for (const n of SIZES) {
-    if (BEFORE_BIN) cols.push([`before ${n / 1000}k`, results.before[n]]);
+    if (results.before[n]) cols.push([`before ${n / 1000}k`, results.before[n]]);
     cols.push([`fullsync ${n / 1000}k`, results.fullsync[n]]);
   }
   log(`| query | ${cols.map((c) => c[0]).join(' | ')} |`);

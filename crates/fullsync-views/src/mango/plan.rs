@@ -190,10 +190,10 @@ fn candidate(ix: &MangoIndex, usable: bool, reason: &str, ranking: usize) -> Val
 /// CouchDB's ranking of usable JSON indexes: the one whose leading fields cover most of the
 /// selector's range-able fields, then the one with fewest fields, then by design document and
 /// name. The others are recorded in `rejected` with the reason they lost.
-fn rank<'a>(
+fn rank(
     json_ix: Vec<MangoIndex>,
     norm: &Norm,
-    rejected: &mut Vec<(MangoIndex, bool, &'a str)>,
+    rejected: &mut Vec<(MangoIndex, bool, &str)>,
 ) -> MangoIndex {
     let mut fields = vec![];
     range_fields(norm, &mut fields);
