@@ -1,0 +1,345 @@
+//! The studio backend ([`Studio`]): the open project, its listeners and jobs, and the project
+//! commands (open, tree, import, info, listener activity).
+
+use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+
+use fullsync_engine::Engine;
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use crate::error::{invalid_project, refuse_escapes};
+use crate::{deploy, listeners, project_ops, replication, workspace, ApiError, ErrorCode, Request};
+
+/// The studio backend.
+pub struct Studio {
+    pub(crate) engine: Arc<Engine>,
+    pub(crate) views: Arc<fullsync_views::Views>,
+    project: RwLock<Option<PathBuf>>,
+    activity: Arc<Mutex<listeners::ActivityLog>>,
+    listeners: Mutex<Option<listeners::ListenerService>>,
+    listener_threads: Arc<std::sync::atomic::AtomicUsize>,
+    pub(crate) replications: replication::Replications,
+    pub(crate) deploys: deploy::Deploys,
+    /// The commit the running binary was built from (`studio_info`, the About dialog).
+    commit: String,
+}
+
+/// The answer of `studio_info` (the About dialog, Settings, the Open dialog's start folder).
+#[derive(Clone, Debug, Serialize, ts_rs::TS)]
+pub struct StudioInfo {
+    /// The engine's data folder (`None`: in memory).
+    pub data_dir: Option<String>,
+    /// The open project's folder.
+    pub project: Option<String>,
+    /// The configuration folder (server profiles, recent projects, the local admin).
+    pub config_dir: String,
+    /// This build's version.
+    pub version: String,
+    /// The commit this build was made from (`unknown` when not known).
+    pub commit: String,
+}
+
+/// A node of the project explorer.
+#[derive(Debug, Serialize)]
+pub struct TreeNode {
+    /// Label.
+    pub name: String,
+    /// `project`, `connector`, `ddoc`, `view`, `file`, `folder`, `listener`, `transaction`, `filter`.
+    pub kind: &'static str,
+    /// Project-relative file path, for nodes that open a file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Children.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<TreeNode>,
+}
+
+pub(crate) fn rel(root: &Path, p: &Path) -> String {
+    p.strip_prefix(root)
+        .unwrap_or(p)
+        .to_string_lossy()
+        .replace('\\', "/")
+}
+
+impl Studio {
+    /// A backend over `engine`.
+    pub fn new(engine: Arc<Engine>, views: Arc<fullsync_views::Views>) -> Studio {
+        Studio {
+            engine,
+            views,
+            project: RwLock::new(None),
+            activity: Arc::new(Mutex::new(listeners::ActivityLog::default())),
+            listeners: Mutex::new(None),
+            listener_threads: Arc::default(),
+            replications: replication::Replications::default(),
+            deploys: deploy::Deploys::default(),
+            commit: "unknown".to_string(),
+        }
+    }
+
+    /// Names the commit the running binary was built from, shown by `studio_info` (the
+    /// studio's About); `unknown` until set.
+    pub fn with_commit(mut self, commit: impl Into<String>) -> Studio {
+        self.commit = commit.into();
+        self
+    }
+
+    /// Replaces the listener runner with one for the project at `root` (none if it does not
+    /// load). With `resume`, the new runner continues where the old one stopped (the same
+    /// project, edited); otherwise the log is cleared and only new changes fire listeners.
+    fn restart_listeners(&self, project: Option<&fullsync_project::Project>, resume: bool) {
+        let mut slot = self.listeners.lock().unwrap_or_else(|e| e.into_inner());
+        let reached = slot.take().map(|old| old.stop()).unwrap_or_default();
+        let from = if resume { reached } else { Default::default() };
+        if !resume {
+            self.activity
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clear();
+        }
+        if let Some(p) = project {
+            *slot = Some(listeners::ListenerService::start(
+                self.engine.clone(),
+                self.views.clone(),
+                p,
+                self.activity.clone(),
+                &from,
+                self.listener_threads.clone(),
+            ));
+        }
+    }
+
+    /// Stops running the open project's listeners (they start again when a project is opened).
+    pub fn stop_listeners(&self) {
+        if let Some(old) = self
+            .listeners
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        {
+            old.stop();
+        }
+    }
+
+    pub(crate) fn root(&self) -> Result<PathBuf, ApiError> {
+        self.project
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::InvalidProject,
+                    "no project is open: open a project folder first",
+                )
+            })
+    }
+
+    /// A project-relative path, refusing anything that leaves the project: absolute paths,
+    /// `..`, and symbolic links that resolve outside the project root.
+    pub(crate) fn file(&self, path: &str) -> Result<PathBuf, ApiError> {
+        let p = Path::new(path);
+        if p.is_absolute() || p.components().any(|c| matches!(c, Component::ParentDir)) {
+            return Err(ApiError::new(
+                ErrorCode::Forbidden,
+                format!("`{path}` is outside the project"),
+            ));
+        }
+        let root = self.root()?;
+        fullsync_project::confine::check(&root, p)
+            .map_err(|e| ApiError::new(ErrorCode::Forbidden, e.to_string()))?;
+        Ok(root.join(p))
+    }
+
+    pub(crate) fn tree(&self, root: &Path) -> Result<Value, ApiError> {
+        let (p, diags) = fullsync_project::load(root);
+        let p = p.ok_or_else(|| invalid_project(&diags))?;
+        Ok(tree_of(root, &p, &diags))
+    }
+
+    /// Loads the project at `root` once: syncs it into the engine, restarts its listeners when
+    /// `listeners` is `Some(resume)`, and answers its tree (with the sync report) and its
+    /// diagnostics. A project that does not load still stops the previous listeners.
+    pub(crate) fn reload(
+        &self,
+        root: &Path,
+        listeners: Option<bool>,
+    ) -> Result<(Value, Vec<fullsync_project::Diagnostic>), ApiError> {
+        let (p, diags) = fullsync_project::load(root);
+        let Some(p) = p else {
+            if let Some(resume) = listeners {
+                self.restart_listeners(None, resume);
+            }
+            return Err(invalid_project(&diags));
+        };
+        let sync = fullsync_project::sync::sync(&self.engine, &p);
+        if let Some(resume) = listeners {
+            self.restart_listeners(Some(&p), resume);
+        }
+        let mut t = tree_of(root, &p, &diags);
+        t["sync"] = serde_json::to_value(sync).unwrap_or(Value::Null);
+        Ok((t, diags))
+    }
+
+    /// `project_open`: opens the folder `path` (and syncs it into the engine); `remember` puts
+    /// it in the recent-projects list.
+    pub(crate) fn project_open(&self, path: &str, remember: bool) -> Result<Value, ApiError> {
+        let root = PathBuf::from(path);
+        if !root.join(fullsync_project::load::MANIFEST).exists() {
+            return Err(ApiError::new(
+                ErrorCode::InvalidProject,
+                format!("{path} has no fullsync.toml: choose a FullSync project folder"),
+            ));
+        }
+        let root = root.canonicalize().unwrap_or(root);
+        *self.project.write().unwrap_or_else(|e| e.into_inner()) = Some(root.clone());
+        let (t, _) = self.reload(&root, Some(false))?;
+        if remember {
+            workspace::remember(&root);
+        }
+        Ok(t)
+    }
+
+    /// `project_import_c8o`: imports a Convertigo project into `dest` and opens it; the answer
+    /// is the project's tree with the import report under `import`.
+    pub(crate) fn import_c8o(&self, source: &str, dest: String) -> Result<Value, ApiError> {
+        let report = workspace::import_c8o(source, &dest)?;
+        let mut t = self.handle(Request::ProjectOpen {
+            path: dest,
+            remember: true,
+        })?;
+        t["import"] = report;
+        Ok(t)
+    }
+
+    /// `project_edit`: an explorer edit (create, rename, delete...), then the reloaded tree.
+    pub(crate) fn project_edit(&self, e: project_ops::Edit) -> Result<Value, ApiError> {
+        let root = self.root()?;
+        refuse_escapes(&root)?;
+        project_ops::edit(&root, e)?;
+        Ok(self.reload(&root, None)?.0)
+    }
+
+    /// `studio_info`: the data and configuration folders, the open project, the version and
+    /// the commit of this build.
+    pub fn info(&self) -> StudioInfo {
+        StudioInfo {
+            data_dir: self.engine.dir().map(|d| d.display().to_string()),
+            project: self.root().ok().map(|r| r.display().to_string()),
+            config_dir: fullsync_deploy::profiles::config_dir()
+                .display()
+                .to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            commit: self.commit.clone(),
+        }
+    }
+
+    /// `listener_activity`: log entries after `after`, and the state of the listener runner.
+    pub(crate) fn listener_activity(&self, after: u64) -> Value {
+        let slot = self.listeners.lock().unwrap_or_else(|e| e.into_inner());
+        let log = self.activity.lock().unwrap_or_else(|e| e.into_inner());
+        json!({
+            "entries": log.after(after),
+            "last": log.last(),
+            "running": slot.as_ref().is_some_and(|l| l.running()),
+            "runner_threads": self.listener_threads.load(std::sync::atomic::Ordering::SeqCst),
+            "listeners": slot.as_ref().map(|l| l.listeners().to_vec()).unwrap_or_default(),
+        })
+    }
+}
+
+/// The explorer's view of a loaded project.
+fn tree_of(
+    root: &Path,
+    p: &fullsync_project::Project,
+    diags: &[fullsync_project::Diagnostic],
+) -> Value {
+    {
+        let mut connectors = vec![];
+        for c in &p.connectors {
+            let mut kids = vec![TreeNode {
+                name: "connector.toml".into(),
+                kind: "file",
+                path: Some(rel(root, &c.dir.join("connector.toml"))),
+                children: vec![],
+            }];
+            for d in &c.design_docs {
+                let mut dk = vec![];
+                for v in &d.views {
+                    let mut vk = vec![TreeNode {
+                        name: "map".into(),
+                        kind: "file",
+                        path: Some(rel(root, &v.map.path)),
+                        children: vec![],
+                    }];
+                    if let Some(r) = &v.reduce {
+                        vk.push(TreeNode {
+                            name: "reduce".into(),
+                            kind: "file",
+                            path: Some(rel(root, &r.path)),
+                            children: vec![],
+                        });
+                    }
+                    dk.push(TreeNode {
+                        name: v.name.clone(),
+                        kind: "view",
+                        path: None,
+                        children: vk,
+                    });
+                }
+                for (n, f) in &d.filters {
+                    dk.push(TreeNode {
+                        name: n.clone(),
+                        kind: "filter",
+                        path: Some(rel(root, &f.path)),
+                        children: vec![],
+                    });
+                }
+                if let Some(v) = &d.validate {
+                    dk.push(TreeNode {
+                        name: "validate_doc_update".into(),
+                        kind: "file",
+                        path: Some(rel(root, &v.path)),
+                        children: vec![],
+                    });
+                }
+                kids.push(TreeNode {
+                    name: d.name.clone(),
+                    kind: "ddoc",
+                    path: None,
+                    children: dk,
+                });
+            }
+            for l in &c.listeners {
+                kids.push(TreeNode {
+                    name: l.name.clone(),
+                    kind: "listener",
+                    path: Some(rel(root, &l.file)),
+                    children: vec![],
+                });
+            }
+            for t in &c.transactions {
+                kids.push(TreeNode {
+                    name: t.name.clone(),
+                    kind: "transaction",
+                    path: Some(rel(root, &t.file)),
+                    children: vec![],
+                });
+            }
+            connectors.push(TreeNode {
+                name: c.name.clone(),
+                kind: "connector",
+                path: None,
+                children: kids,
+            });
+        }
+        json!({
+            "name": p.name,
+            "version": p.version,
+            "root": root.display().to_string(),
+            "tree": connectors,
+            "diagnostics": diags,
+            "tests": p.tests.iter().map(|t| t.name.clone()).collect::<Vec<_>>(),
+        })
+    }
+}
