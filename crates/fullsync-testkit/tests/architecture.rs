@@ -19,7 +19,13 @@ fn root() -> PathBuf {
 fn real_graph() -> Graph {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = Command::new(cargo)
-        .args(["metadata", "--no-deps", "--format-version", "1", "--offline"])
+        .args([
+            "metadata",
+            "--no-deps",
+            "--format-version",
+            "1",
+            "--offline",
+        ])
         .current_dir(root())
         .output()
         .expect("cargo metadata runs");
@@ -101,7 +107,10 @@ fn diagram(md: &str) -> Graph {
             labels.insert(id.to_string(), rest.trim_end_matches("\"]").to_string());
         }
     }
-    let mut out: Graph = labels.values().map(|l| (l.clone(), BTreeSet::new())).collect();
+    let mut out: Graph = labels
+        .values()
+        .map(|l| (l.clone(), BTreeSet::new()))
+        .collect();
     for (from, to) in edges {
         let name = |id: &str| {
             labels
