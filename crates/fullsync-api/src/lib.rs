@@ -9,6 +9,7 @@
 pub mod attachments;
 pub mod deploy;
 pub mod listeners;
+pub mod live;
 pub mod project_ops;
 pub mod replication;
 pub mod sheets;
@@ -16,7 +17,7 @@ pub mod web;
 pub mod workspace;
 
 use std::path::{Component, Path, PathBuf};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::Arc;
 
 use fullsync_engine::{AllDocsOptions, Engine, ReadOptions, UserCtx};
 use serde::{Deserialize, Serialize};
@@ -76,6 +77,10 @@ pub enum Request {
         #[ts(optional = nullable)]
         ddoc: Option<String>,
     },
+    /// Where the engine stands with respect to the project's files (the status bar: `synced`,
+    /// `syncing`, `error`) and the generation of the last applied change (a new one: reload
+    /// the tree).
+    SyncStatus,
     /// Queries a saved view.
     ViewQuery {
         /// Database.
@@ -451,10 +456,8 @@ pub(crate) fn now_ms() -> u64 {
 pub struct Studio {
     engine: Arc<Engine>,
     views: Arc<fullsync_views::Views>,
-    project: RwLock<Option<PathBuf>>,
-    activity: Arc<Mutex<listeners::ActivityLog>>,
-    listeners: Mutex<Option<listeners::ListenerService>>,
-    listener_threads: Arc<std::sync::atomic::AtomicUsize>,
+    /// The open project, its listeners and watcher, and the sync path they share.
+    live: live::Live,
     replications: replication::Replications,
     deploys: deploy::Deploys,
     /// The commit the running binary was built from (`studio_info`, the About dialog).
@@ -487,12 +490,9 @@ impl Studio {
     /// A backend over `engine`.
     pub fn new(engine: Arc<Engine>, views: Arc<fullsync_views::Views>) -> Studio {
         Studio {
+            live: live::Live::new(engine.clone(), views.clone()),
             engine,
             views,
-            project: RwLock::new(None),
-            activity: Arc::new(Mutex::new(listeners::ActivityLog::default())),
-            listeners: Mutex::new(None),
-            listener_threads: Arc::default(),
             replications: replication::Replications::default(),
             deploys: deploy::Deploys::default(),
             commit: "unknown".to_string(),
@@ -506,45 +506,15 @@ impl Studio {
         self
     }
 
-    /// Replaces the listener runner with one for the project at `root` (none if it does not
-    /// load). With `resume`, the new runner continues where the old one stopped (the same
-    /// project, edited); otherwise the log is cleared and only new changes fire listeners.
-    fn restart_listeners(&self, project: Option<&fullsync_project::Project>, resume: bool) {
-        let mut slot = self.listeners.lock().unwrap_or_else(|e| e.into_inner());
-        let reached = slot.take().map(|old| old.stop()).unwrap_or_default();
-        let from = if resume { reached } else { Default::default() };
-        if !resume {
-            self.activity
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .clear();
-        }
-        if let Some(p) = project {
-            *slot = Some(listeners::ListenerService::start(
-                self.engine.clone(),
-                self.views.clone(),
-                p,
-                self.activity.clone(),
-                &from,
-                self.listener_threads.clone(),
-            ));
-        }
-    }
-
-    /// Stops running the open project's listeners (they start again when a project is opened).
+    /// Stops running the open project's listeners and watching its folder (they start again
+    /// when a project is opened).
     pub fn stop_listeners(&self) {
-        if let Some(old) = self
-            .listeners
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-        {
-            old.stop();
-        }
+        self.live.stop();
     }
 
     fn root(&self) -> Result<PathBuf, ApiError> {
-        self.project
+        self.live
+            .project
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
@@ -578,28 +548,11 @@ impl Studio {
         Ok(tree_of(root, &p, &diags))
     }
 
-    /// Loads the project at `root` once: syncs it into the engine, restarts its listeners when
-    /// `listeners` is `Some(resume)`, and answers its tree (with the sync report) and its
-    /// diagnostics. A project that does not load still stops the previous listeners.
-    fn reload(
-        &self,
-        root: &Path,
-        listeners: Option<bool>,
-    ) -> Result<(Value, Vec<fullsync_project::Diagnostic>), ApiError> {
-        let (p, diags) = fullsync_project::load(root);
-        let Some(p) = p else {
-            if let Some(resume) = listeners {
-                self.restart_listeners(None, resume);
-            }
-            return Err(invalid_project(&diags));
-        };
-        let sync = fullsync_project::sync::sync(&self.engine, &p);
-        if let Some(resume) = listeners {
-            self.restart_listeners(Some(&p), resume);
-        }
-        let mut t = tree_of(root, &p, &diags);
-        t["sync"] = serde_json::to_value(sync).unwrap_or(Value::Null);
-        Ok((t, diags))
+    /// Loads the project at `root` once and applies it through the one sync path
+    /// ([`live::Live::apply`]: engine, listeners, status), answering its tree (with the sync
+    /// report) and its diagnostics.
+    fn reload(&self, root: &Path) -> Result<(Value, Vec<fullsync_project::Diagnostic>), ApiError> {
+        self.live.reload(root, true, "studio", vec![])
     }
 }
 
@@ -753,19 +706,19 @@ impl Studio {
                     ));
                 }
                 let root = root.canonicalize().unwrap_or(root);
-                *self.project.write().unwrap_or_else(|e| e.into_inner()) = Some(root.clone());
-                let (t, _) = self.reload(&root, Some(false))?;
+                let (t, _) = self.live.open(&root)?;
                 if remember {
                     workspace::remember(&root);
                 }
                 Ok(t)
             }
             Request::ProjectTree => self.tree(&self.root()?),
+            Request::SyncStatus => Ok(json!(self.live.status())),
             Request::ProjectEdit(e) => {
                 let root = self.root()?;
                 refuse_escapes(&root)?;
                 project_ops::edit(&root, e)?;
-                Ok(self.reload(&root, None)?.0)
+                Ok(self.reload(&root)?.0)
             }
             Request::UsedBy(t) => project_ops::used_by(&self.root()?, &t),
             Request::Git(op) => project_ops::git_op(&self.root()?, op),
@@ -801,7 +754,7 @@ impl Studio {
                 let root = self.root()?;
                 refuse_escapes(&root)?;
                 let file = sheets::save(&root, &connector, kind, &name, item)?;
-                let (mut project, diags) = self.reload(&root, None)?;
+                let (mut project, diags) = self.reload(&root)?;
                 let sync = project["sync"].take();
                 Ok(json!({
                     "file": file,
@@ -833,7 +786,7 @@ impl Studio {
                 fullsync_project::write_atomic(&f, text.as_bytes()).map_err(|e| {
                     ApiError::new(ErrorCode::Internal, format!("cannot write {path}: {e}"))
                 })?;
-                Ok(self.reload(&self.root()?, Some(true))?.0)
+                Ok(self.reload(&self.root()?)?.0)
             }
             Request::Preview {
                 db,
@@ -994,13 +947,17 @@ impl Studio {
                 Ok(json!({"ok": true, "id": id, "rev": rev}))
             }
             Request::ListenerActivity { after } => {
-                let slot = self.listeners.lock().unwrap_or_else(|e| e.into_inner());
-                let log = self.activity.lock().unwrap_or_else(|e| e.into_inner());
+                let slot = self
+                    .live
+                    .listeners
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner());
+                let log = self.live.activity.lock().unwrap_or_else(|e| e.into_inner());
                 Ok(json!({
                     "entries": log.after(after),
                     "last": log.last(),
                     "running": slot.as_ref().is_some_and(|l| l.running()),
-                    "runner_threads": self.listener_threads.load(std::sync::atomic::Ordering::SeqCst),
+                    "runner_threads": self.live.listener_threads.load(std::sync::atomic::Ordering::SeqCst),
                     "listeners": slot.as_ref().map(|l| l.listeners().to_vec()).unwrap_or_default(),
                 }))
             }
