@@ -41,6 +41,7 @@ import { openAbout } from './about';
 import './style.css';
 import { mountOps } from './ops';
 import { mountAttachments, type AttachmentStub } from './attachments';
+import { watchSync } from './sync-status';
 
 (self as unknown as { MonacoEnvironment: monaco.Environment }).MonacoEnvironment = {
   getWorker: () => new EditorWorker(),
@@ -787,6 +788,17 @@ window.addEventListener('beforeunload', (e) => {
     status('No studio token in the URL: open the address printed by `fullsync serve --studio`.', true);
     return;
   }
+  // Every applied change (the studio's or another program's): new files appear, the open file reloads.
+  watchSync(backend, $('sync'), () => {
+    void backend
+      .call<ProjectInfo>('project_tree')
+      .then((p) => {
+        showProject(p);
+        if (current && !current.doc) document.querySelector(`#explorer span[data-path="${CSS.escape(current.path)}"]`)?.classList.add('active');
+      })
+      .catch(() => {});
+    void checkExternal();
+  });
   try {
     // Started by index.html before the bundle loaded; the same command otherwise.
     const boot = (window as unknown as { __studioBoot?: Promise<ProjectInfo> | null }).__studioBoot;
