@@ -209,7 +209,7 @@ db: string,
 /**
  * The document (with `_rev` to update).
  */
-doc: JsonValue, } } | { "cmd": "project_edit", "args": Edit } | { "cmd": "used_by", "args": Target } | { "cmd": "git", "args": GitOp } | { "cmd": "projects_recent" } | { "cmd": "dir_list", "args": { 
+doc: JsonValue, } } | { "cmd": "project_edit", "args": Edit } | { "cmd": "part_edit", "args": PartEdit } | { "cmd": "used_by", "args": Target } | { "cmd": "git", "args": GitOp } | { "cmd": "projects_recent" } | { "cmd": "dir_list", "args": { 
 /**
  * Folder.
  */

@@ -10,6 +10,7 @@ pub mod attachments;
 pub mod deploy;
 pub mod listeners;
 pub mod live;
+pub mod parts;
 pub mod project_ops;
 pub mod replication;
 pub mod sheets;
@@ -262,6 +263,10 @@ pub enum Request {
     /// Creates, renames or deletes a connector, design document, view, listener or
     /// transaction (the explorer's context menu); answers the new tree, like a file save.
     ProjectEdit(project_ops::Edit),
+    /// Creates a part of a design document, connector or project that lives in a file of its
+    /// own (reduce, filter, `validate_doc_update`, lib module, index, handler, view test), or
+    /// deletes one; answers the file (`path`) and the new tree (`project`).
+    PartEdit(parts::PartEdit),
     /// The Convertigo sequence steps that call a transaction, or any transaction of a connector
     /// (`{"used_by": [{"sequence", "step", "key", "value", "file"}]}`; empty for other kinds
     /// and for projects not imported from Convertigo): the explorer confirms a rename or a
@@ -639,8 +644,16 @@ fn tree_of(
                 if let Some(v) = &d.validate {
                     dk.push(TreeNode {
                         name: "validate_doc_update".into(),
-                        kind: "file",
+                        kind: "validate",
                         path: Some(rel(root, &v.path)),
+                        children: vec![],
+                    });
+                }
+                for (n, f) in &d.lib {
+                    dk.push(TreeNode {
+                        name: format!("lib/{n}"),
+                        kind: "lib",
+                        path: Some(rel(root, &f.path)),
                         children: vec![],
                     });
                 }
@@ -649,6 +662,17 @@ fn tree_of(
                     kind: "ddoc",
                     path: None,
                     children: dk,
+                });
+            }
+            for ix in &c.indexes {
+                kids.push(TreeNode {
+                    name: ix.name.clone(),
+                    kind: "index",
+                    path: Some(rel(
+                        root,
+                        &c.dir.join("indexes").join(format!("{}.json", ix.name)),
+                    )),
+                    children: vec![],
                 });
             }
             for l in &c.listeners {
@@ -679,6 +703,8 @@ fn tree_of(
             "version": p.version,
             "root": root.display().to_string(),
             "tree": connectors,
+            "files": parts::project_files(root),
+            "description": p.description,
             "diagnostics": diags,
             "tests": p.tests.iter().map(|t| t.name.clone()).collect::<Vec<_>>(),
         })
@@ -719,6 +745,12 @@ impl Studio {
                 refuse_escapes(&root)?;
                 project_ops::edit(&root, e)?;
                 Ok(self.reload(&root)?.0)
+            }
+            Request::PartEdit(e) => {
+                let root = self.root()?;
+                refuse_escapes(&root)?;
+                let path = parts::edit(&root, &self.engine, &self.views, e)?;
+                Ok(json!({"path": path, "project": self.reload(&root)?.0}))
             }
             Request::UsedBy(t) => project_ops::used_by(&self.root()?, &t),
             Request::Git(op) => project_ops::git_op(&self.root()?, op),

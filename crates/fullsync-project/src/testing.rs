@@ -102,6 +102,17 @@ fn run_one(p: &Project, t: &ViewTest, pool: &Arc<fullsync_views::JsPool>) -> Res
     })
 }
 
+/// What the view of test `t` answers for its documents and query (on a fresh in-memory engine
+/// with the project's design documents): the `actual` side of a test, and the `expect` of a
+/// test saved from what the studio shows.
+pub fn answer(
+    p: &Project,
+    t: &ViewTest,
+    pool: &Arc<fullsync_views::JsPool>,
+) -> Result<Value, String> {
+    run_one(p, t, pool)
+}
+
 /// Runs every view test of the project.
 pub fn run_tests(
     p: &Project,
