@@ -20,7 +20,8 @@ test('a copied fullsync run from an empty folder serves the studio compiled into
   const index = await fetch(new URL('/_studio/', studio.studio));
   assert.equal(index.status, 200);
   assert.match(index.headers.get('content-security-policy'), /script-src 'self';/);
-  assert.match(await index.text(), /<script src="\.\/boot\.js"><\/script>/);
+  // One script: the small entry (ui/src/main.ts) that asks for the project and loads the rest.
+  assert.match(await index.text(), /<script type="module" crossorigin src="\.\/assets\/index-[^"]+\.js"><\/script>/);
   // About names this build.
   await page.click('[data-testid="about-open"]');
   await page.waitForSelector('[data-testid="about"][open]');

@@ -392,6 +392,104 @@ email?: string | null, } | { "op": "discard",
  */
 path: string, };
 
+export type PartEdit = { "op": "set_reduce", 
+/**
+ * Connector.
+ */
+connector: string, 
+/**
+ * Design document.
+ */
+ddoc: string, 
+/**
+ * View.
+ */
+view: string, 
+/**
+ * Builtin name, `custom`, or none.
+ */
+reduce?: string | null, } | { "op": "filter", 
+/**
+ * Connector.
+ */
+connector: string, 
+/**
+ * Design document.
+ */
+ddoc: string, 
+/**
+ * Name.
+ */
+name: string, } | { "op": "validate", 
+/**
+ * Connector.
+ */
+connector: string, 
+/**
+ * Design document.
+ */
+ddoc: string, } | { "op": "lib", 
+/**
+ * Connector.
+ */
+connector: string, 
+/**
+ * Design document.
+ */
+ddoc: string, 
+/**
+ * Name.
+ */
+name: string, } | { "op": "index", 
+/**
+ * Connector.
+ */
+connector: string, 
+/**
+ * Name.
+ */
+name: string, 
+/**
+ * Fields.
+ */
+fields: Array<string>, } | { "op": "handler", 
+/**
+ * Name.
+ */
+name: string, } | { "op": "test", 
+/**
+ * Connector.
+ */
+connector: string, 
+/**
+ * Design document.
+ */
+ddoc: string, 
+/**
+ * View.
+ */
+view: string, 
+/**
+ * Test name.
+ */
+name: string, 
+/**
+ * Input documents.
+ */
+docs?: Array<JsonValue> | null, 
+/**
+ * Query options.
+ */
+query?: JsonValue | null, 
+/**
+ * Expected answer (`{"rows": [...]}`).
+ */
+expect?: JsonValue | null, } | { "op": "delete", 
+/**
+ * Project-relative path.
+ */
+path: string, };
+
 export type Mode = "push" | "pull" | "sync";
 
 export type StartArgs = { 

@@ -2,7 +2,7 @@
 //! generated from the Rust types with ts-rs. This test fails when the committed file is stale;
 //! `UPDATE_TS_TYPES=1 cargo test -p fullsync-api --test ts_types` rewrites it.
 
-use fullsync_api::{deploy, project_ops, replication, sheets, ApiError, ErrorCode, Request};
+use fullsync_api::{deploy, parts, project_ops, replication, sheets, ApiError, ErrorCode, Request};
 use ts_rs::TS;
 
 fn generated() -> String {
@@ -20,6 +20,7 @@ fn generated() -> String {
         project_ops::Target::decl(),
         project_ops::Edit::decl(),
         project_ops::GitOp::decl(),
+        parts::PartEdit::decl(),
         replication::Mode::decl(),
         replication::StartArgs::decl(),
         deploy::SaveArgs::decl(),

@@ -1,0 +1,91 @@
+// The project explorer: the project's tree (files, connectors, design documents, each with its
+// context menu), a "documents" entry per database, and quick open (Ctrl-P) over every file.
+
+import { applier, attachMenu, setUsedBy, type NodeCtx } from './explorer-menu';
+import { quickOpen } from './quick-open';
+import { openDocs } from './documents';
+import { openFile } from './files';
+import { $, backend, state, status } from './state';
+
+/** A node of the project's tree (`project_tree`). */
+export interface TreeNode { name: string; kind: string; path?: string; children?: TreeNode[] }
+/** The open project: its tree and problems (`project_tree`, and the answer of every edit). */
+export interface ProjectInfo { name: string; version: string; tree: TreeNode[]; diagnostics: { message: string; file: string; line?: number }[] }
+
+const applyEdit = applier<ProjectInfo>(backend, (p) => showProject(p), status);
+setUsedBy(async (n) => {
+  if (n.kind !== 'transaction' && n.kind !== 'connector') return [];
+  try {
+    const r = await backend.call<{ used_by: { sequence: string; step: string }[] }>('used_by', { kind: n.kind, name: n.name, connector: n.connector ?? '' });
+    return r.used_by.map((u) => `${u.sequence} (${u.step})`);
+  } catch {
+    return [];
+  }
+});
+
+function renderTree(nodes: TreeNode[], parent: { connector?: string; ddoc?: string } = {}): HTMLUListElement {
+  const ul = document.createElement('ul');
+  for (const n of nodes) {
+    const li = document.createElement('li');
+    const label = document.createElement('span');
+    label.textContent = n.name;
+    label.dataset.node = `${n.kind}:${n.name}`;
+    const kind = document.createElement('span');
+    kind.className = 'kind';
+    kind.textContent = n.kind;
+    label.append(kind);
+    if (n.path) {
+      label.classList.add('file');
+      label.dataset.path = n.path;
+      label.title = n.path;
+      label.addEventListener('click', () => void openFile(n.path!));
+    }
+    const ctx: NodeCtx = { kind: n.kind, name: n.name, ...parent };
+    attachMenu(label, ctx, applyEdit);
+    li.append(label);
+    const inner = n.kind === 'connector' ? { connector: n.name } : n.kind === 'ddoc' ? { ...parent, ddoc: n.name } : n.kind === 'view' ? { ...parent } : parent;
+    if (n.children?.length) li.append(renderTree(n.children, inner));
+    ul.append(li);
+  }
+  return ul;
+}
+attachMenu($('explorer'), { kind: 'project', name: '' }, applyEdit);
+
+function collectFiles(nodes: TreeNode[], trail: string[] = []): { label: string; path: string }[] {
+  return nodes.flatMap((n) => [
+    ...(n.path ? [{ label: [...trail, n.name].join(' › '), path: n.path }] : []),
+    ...collectFiles(n.children ?? [], [...trail, n.name]),
+  ]);
+}
+
+/** Quick open (Ctrl-P) over the files of the open project. */
+export function showQuickOpen() {
+  quickOpen(state.projectFiles, (path) => void openFile(path));
+}
+
+/** Shows a project in the explorer (after opening it and after every edit). */
+export function showProject(p: ProjectInfo) {
+  state.projectFiles = collectFiles(p.tree);
+  $('project-name').textContent = `${p.name} ${p.version}`;
+  const ex = $('explorer');
+  ex.replaceChildren(renderTree(p.tree));
+  // A "documents" entry under each connector opens its database.
+  ex.querySelectorAll(':scope > ul > li').forEach((li, i) => {
+    const db = p.tree[i]?.name;
+    if (!db) return;
+    const entry = document.createElement('li');
+    const label = document.createElement('span');
+    label.className = 'file';
+    label.dataset.docs = db;
+    label.textContent = 'documents';
+    const kind = document.createElement('span');
+    kind.className = 'kind';
+    kind.textContent = 'database';
+    label.append(kind);
+    label.addEventListener('click', () => void openDocs(db));
+    entry.append(label);
+    li.querySelector('ul')?.prepend(entry);
+  });
+  if (p.diagnostics.length) status(`${p.diagnostics.length} problem(s) in the project`, true);
+}
+

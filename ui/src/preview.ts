@@ -1,0 +1,76 @@
+// Live preview: the rows of the view whose map or reduce function is open, recomputed as you
+// type (debounced), with QuickJS compile errors marked on their line.
+
+import type { BackendError } from './backend';
+import { editor, markProblem } from './editor';
+import { $, backend, state } from './state';
+
+interface PreviewResult {
+  result: { rows: { key: unknown; value: unknown; id?: string }[]; total_rows?: number };
+  errors: { id: string; view: string; error: string }[];
+  docs: number;
+  ms: number;
+}
+
+let previewTimer: number | undefined;
+let previewSeq = 0;
+
+/** `connectors/<db>/design/<ddoc>/views/<view>/(map|reduce).js` -> its parts. */
+export function viewOf(path: string) {
+  const m = /^connectors\/([^/]+)\/design\/([^/]+)\/views\/([^/]+)\/(map|reduce)\.js$/.exec(path);
+  return m ? { db: m[1], ddoc: m[2], view: m[3], part: m[4] } : null;
+}
+
+/** Recomputes the preview after `delay` ms (restarted by each call). */
+export function schedulePreview(delay = 250) {
+  window.clearTimeout(previewTimer);
+  previewTimer = window.setTimeout(() => void runPreview(), delay);
+}
+
+async function runPreview() {
+  if (!state.current || state.current.doc) return;
+  const v = viewOf(state.current.path);
+  if (!v) {
+    $('preview-meta').textContent = 'Open a map or reduce function to see its rows.';
+    return;
+  }
+  const seq = ++previewSeq;
+  let map = editor.getValue();
+  let reduce: string | undefined;
+  const sibling = state.current.path.replace(/(map|reduce)\.js$/, v.part === 'map' ? 'reduce.js' : 'map.js');
+  if (v.part === 'reduce') {
+    reduce = map;
+    map = (await backend.call<{ text: string }>('file_read', { path: sibling })).text;
+  } else {
+    reduce = await backend.call<{ text: string }>('file_read', { path: sibling }).then((f) => f.text, () => undefined);
+  }
+  try {
+    const query = reduce ? { group: true, limit: 100 } : { limit: 100 };
+    const r = await backend.call<PreviewResult>('preview', { db: v.db, map, reduce, query, ddoc: v.ddoc });
+    if (seq !== previewSeq) return;
+    $('problems').textContent = '';
+    markProblem(null);
+    const total = r.result.total_rows !== undefined ? ` of ${r.result.total_rows}` : '';
+    $('preview-meta').textContent = `${v.db} · ${r.result.rows.length} row(s)${total} · ${r.docs} docs · ${r.ms.toFixed(1)} ms`;
+    $('preview-errors').textContent = r.errors.map((e) => `doc ${e.id}: ${e.error}`).join('\n');
+    const body = document.querySelector('#preview-rows tbody')!;
+    body.replaceChildren(
+      ...r.result.rows.map((row) => {
+        const tr = document.createElement('tr');
+        for (const text of [JSON.stringify(row.key), JSON.stringify(row.value), row.id ?? '']) {
+          const td = document.createElement('td');
+          td.textContent = text;
+          tr.append(td);
+        }
+        return tr;
+      }),
+    );
+  } catch (e) {
+    if (seq !== previewSeq) return;
+    const err = e as BackendError;
+    $('problems').textContent = err.line ? `line ${err.line}: ${err.message}` : err.message;
+    // The line is in the edited function (map.js is the function), unless the reduce failed.
+    markProblem(err.line && (v.part === 'map' ? err.message.includes('map') : err.message.includes('reduce')) ? { line: err.line, message: err.message } : null);
+    $('preview-meta').textContent = 'The function does not run: see the problem below the editor.';
+  }
+}
