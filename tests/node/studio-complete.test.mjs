@@ -2,11 +2,17 @@
 // does the whole job of a FullSync developer. One named scenario per piece of issue 17:
 //   - a map file edited outside the studio: the status bar says "synced", the editor reloads,
 //     the view runner answers with the new code, and a new file appears in the explorer;
-// STUDIO_SCREENSHOTS=docs refreshes docs/studio-sync.png.
+//   - a view with a custom reduce and a test for it, created from the explorer; the Tests
+//     screen runs it (pass), then shows it failing with a diff after the reduce is broken, and
+//     jumps to the view;
+//   - a filter and a validate_doc_update created from the explorer; a write it refuses;
+//   - the project's files (fullsync.toml, handlers/, tests/, data/) in the explorer and Ctrl-P,
+//     and the project's description in the title bar.
+// STUDIO_SCREENSHOTS=docs refreshes docs/studio-sync.png, docs/studio-tests.png.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from './lib/server.mjs';
 import { openStudio, screenshot } from './lib/studio.mjs';
@@ -57,4 +63,138 @@ test('a map edited outside the studio: synced, and the runner answers with the n
   await page.waitForSelector('#explorer span[data-node="view:by_price"]');
   await waitSynced(page);
   await screenshot(page, 'studio-sync.png');
+});
+
+/** Right-clicks the explorer node `node` (`kind:name`) and picks `item` from its menu. */
+async function menu(page, node, item) {
+  await page.click(`#explorer span[data-node="${node}"]`, { button: 'right' });
+  await page.click(`[data-testid="context-menu"] li:text-is("${item}")`);
+}
+
+/** Types `name` in the explorer's in-place name field and presses Enter. */
+async function typeName(page, name) {
+  await page.fill('[data-testid="explorer-name"]', name);
+  await page.press('[data-testid="explorer-name"]', 'Enter');
+}
+
+/** Replaces the editor's text as typing would, and saves with Ctrl-S. */
+async function editAndSave(page, text) {
+  await page.evaluate((t) => window.studioEditor.setValue(t), text);
+  await page.click('#editor');
+  await page.keyboard.press('Control+s');
+  await page.waitForFunction(() => !document.querySelector('#tab-title').classList.contains('dirty'));
+}
+
+async function runTests(page, scope) {
+  await page.click('[data-testid="tests-open"]');
+  await page.waitForSelector(`[data-testid="tests-scope"] option[value="${scope}"]`, { state: 'attached' });
+  await page.selectOption('[data-testid="tests-scope"]', scope);
+  await page.click('[data-testid="tests-run"]');
+  await page.waitForFunction(() => /passed/.test(document.querySelector('[data-testid="tests-summary"]').textContent));
+  return page.textContent('[data-testid="tests-summary"]');
+}
+
+test('a view with a custom reduce and its test: passes, fails once the reduce is broken', async (t) => {
+  needUi();
+  const { project, studio, page } = await openStudio(t);
+  const docs = [
+    { _id: 'p1', type: 'product', name: 'Mug', category: 'kitchen', price: 4 },
+    { _id: 'p2', type: 'product', name: 'Pan', category: 'kitchen', price: 20 },
+    { _id: 'p3', type: 'product', name: 'Pen', category: 'office', price: 2 },
+  ];
+  assert.equal((await studio.fetch('catalog/_bulk_docs', post({ docs }))).status, 201);
+
+  await menu(page, 'ddoc:products', 'New view');
+  await typeName(page, 'price_by_category');
+  await page.waitForSelector('#explorer span[data-node="view:price_by_category"]');
+  const dir = 'connectors/catalog/design/products/views/price_by_category';
+  await page.click(`#explorer span[data-path="${dir}/map.js"]`);
+  await page.waitForFunction((p) => document.querySelector('[data-testid="tab-title"]').textContent === p, `${dir}/map.js`);
+  await editAndSave(page, "function (doc) {\n  if (doc.type === 'product') emit(doc.category, doc.price);\n}\n");
+
+  // A custom reduce: the starter (sum of the values) opens in the editor.
+  await menu(page, 'view:price_by_category', 'Reduce: custom function');
+  await page.waitForFunction((p) => document.querySelector('[data-testid="tab-title"]').textContent === p, `${dir}/reduce.js`);
+  assert.match(readFileSync(join(project, dir, 'reduce.js'), 'utf8'), /rereduce/);
+  const ddoc = await (await studio.fetch('catalog/_design/products')).json();
+  assert.match(ddoc.views.price_by_category.reduce, /sum\(values\)/, 'synced into the engine');
+
+  // A test of the view, from what it answers now for the database's documents.
+  await menu(page, 'view:price_by_category', 'New test');
+  await typeName(page, 'price_total');
+  await page.waitForFunction(() => document.querySelector('[data-testid="tab-title"]').textContent === 'tests/price_total.test.json');
+  const saved = JSON.parse(readFileSync(join(project, 'tests/price_total.test.json'), 'utf8'));
+  assert.deepEqual(saved.expect, { rows: [{ key: null, value: 26 }] });
+  assert.equal(saved.docs.length, 3);
+  assert.ok(await page.$('#explorer span[data-path="tests/price_total.test.json"]'), 'the test is in the explorer');
+
+  assert.match(await runTests(page, 'test:price_total'), /^1 passed, 0 failed/);
+  assert.equal(await page.getAttribute('[data-test="price_total"]', 'data-ok'), 'true');
+  await page.click('[data-testid="tests-close"]');
+
+  // Break the reduce: the test fails, with a readable diff, and jumps to the view.
+  await page.click(`#explorer span[data-path="${dir}/reduce.js"]`);
+  await page.waitForFunction((p) => document.querySelector('[data-testid="tab-title"]').textContent === p, `${dir}/reduce.js`);
+  await editAndSave(page, 'function (keys, values, rereduce) {\n  return sum(values) + 1;\n}\n');
+  assert.match(await runTests(page, 'test:price_total'), /^0 passed, 1 failed/);
+  const diff = await page.textContent('[data-testid="tests-diff"]');
+  assert.match(diff, /- {7}"value": 26/);
+  assert.match(diff, /\+ {7}"value": 27/);
+  await screenshot(page, 'studio-tests.png');
+  await page.click('[data-testid="tests-jump"]');
+  await page.waitForFunction((p) => document.querySelector('[data-testid="tab-title"]').textContent === p, `${dir}/map.js`);
+});
+
+test('a filter and a validate_doc_update from the explorer; a write it refuses', async (t) => {
+  needUi();
+  const { project, studio, page } = await openStudio(t);
+  await menu(page, 'ddoc:products', 'New filter');
+  await typeName(page, 'only_kitchen');
+  const filter = 'connectors/catalog/design/products/filters/only_kitchen.js';
+  await page.waitForFunction((p) => document.querySelector('[data-testid="tab-title"]').textContent === p, filter);
+  assert.ok(existsSync(join(project, filter)));
+  // A second one with the same name is refused, with a reason.
+  await menu(page, 'ddoc:products', 'New filter');
+  await typeName(page, 'only_kitchen');
+  await page.waitForFunction(() => /already exists/.test(document.querySelector('[data-testid="status"]').textContent));
+
+  await menu(page, 'ddoc:products', 'New validate_doc_update');
+  const validate = 'connectors/catalog/design/products/validate_doc_update.js';
+  await page.waitForFunction((p) => document.querySelector('[data-testid="tab-title"]').textContent === p, validate);
+  const ddoc = await (await studio.fetch('catalog/_design/products')).json();
+  assert.ok(ddoc.filters.only_kitchen && ddoc.validate_doc_update, 'both synced into the engine');
+
+  // A new document without a type, from the documents panel: refused by the new function.
+  await page.click('#explorer span[data-docs="catalog"]');
+  await page.click('[data-testid="docs-new"]');
+  await page.evaluate(() => window.studioEditor.setValue('{\n  "_id": "untyped",\n  "name": "No type"\n}\n'));
+  await page.click('#editor');
+  await page.keyboard.press('Control+s');
+  await page.waitForFunction(() => /not saved: forbidden: every document needs a type/.test(document.querySelector('#problems').textContent));
+  assert.equal((await studio.fetch('catalog/untyped')).status, 404);
+});
+
+test("the project's files in the explorer and Ctrl-P; its description in the title bar", async (t) => {
+  needUi();
+  const { page } = await openStudio(t);
+  assert.match(await page.textContent('[data-testid="project-desc"]'), /Orders synced per user/);
+  for (const p of ['fullsync.toml', 'handlers/paid.js', 'tests/by_status.test.json', 'data/orders.jsonl', 'connectors/orders/indexes/by_date.json', 'connectors/orders/design/app/views/lib/money.js']) {
+    assert.ok(await page.$(`#explorer span[data-path="${p}"]`), `${p} in the explorer`);
+  }
+  await menu(page, 'folder:handlers', 'New handler');
+  await typeName(page, 'notify');
+  await page.waitForFunction(() => document.querySelector('[data-testid="tab-title"]').textContent === 'handlers/notify.js');
+  await menu(page, 'connector:orders', 'New Mango index');
+  await typeName(page, 'by_customer');
+  await typeName(page, 'customer, date');
+  await page.waitForFunction(() => document.querySelector('[data-testid="tab-title"]').textContent === 'connectors/orders/indexes/by_customer.json');
+  await menu(page, 'ddoc:app', 'New lib module');
+  await typeName(page, 'dates');
+  await page.waitForSelector('#explorer span[data-path="connectors/orders/design/app/views/lib/dates.js"]');
+  await page.keyboard.press('Control+p');
+  await page.waitForSelector('[data-testid="quick-open-input"]');
+  await page.keyboard.type('fullsynctoml');
+  assert.equal(await page.getAttribute('[data-testid="quick-open-list"] li.sel', 'data-path'), 'fullsync.toml');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.querySelector('[data-testid="tab-title"]').textContent === 'fullsync.toml');
 });

@@ -209,7 +209,15 @@ db: string,
 /**
  * The document (with `_rev` to update).
  */
-doc: JsonValue, } } | { "cmd": "project_edit", "args": Edit } | { "cmd": "part_edit", "args": PartEdit } | { "cmd": "used_by", "args": Target } | { "cmd": "git", "args": GitOp } | { "cmd": "projects_recent" } | { "cmd": "dir_list", "args": { 
+doc: JsonValue, } } | { "cmd": "project_edit", "args": Edit } | { "cmd": "part_edit", "args": PartEdit } | { "cmd": "tests_run", "args": { 
+/**
+ * Only the tests of this connector.
+ */
+connector?: string | null, 
+/**
+ * Only this test.
+ */
+name?: string | null, } } | { "cmd": "used_by", "args": Target } | { "cmd": "git", "args": GitOp } | { "cmd": "projects_recent" } | { "cmd": "dir_list", "args": { 
 /**
  * Folder.
  */

@@ -17,7 +17,7 @@ import { applyTheme, openSettings, savedTheme } from './settings';
 import { openAbout } from './about';
 import { mountOps } from './ops';
 import { showProject, showQuickOpen, type ProjectInfo } from './explorer';
-import { hideExternal, reopenCurrent, saveFile } from './files';
+import { hideExternal, openFile, reopenCurrent, saveFile } from './files';
 import { openDoc, openDocs, saveDoc } from './documents';
 import { schedulePreview } from './preview';
 import { $, backend, state, status } from './state';
@@ -64,6 +64,7 @@ async function save() {
 
 // The operations screens: listener activity, replication, deploy.
 mountOps(backend, {
+  openFile,
   async openDoc(db, id) {
     await openDocs(db);
     await openDoc(db, id).catch((e) => status((e as Error).message, true));

@@ -14,6 +14,7 @@ pub mod parts;
 pub mod project_ops;
 pub mod replication;
 pub mod sheets;
+pub mod view_tests;
 pub mod web;
 pub mod workspace;
 
@@ -267,6 +268,18 @@ pub enum Request {
     /// own (reduce, filter, `validate_doc_update`, lib module, index, handler, view test), or
     /// deletes one; answers the file (`path`) and the new tree (`project`).
     PartEdit(parts::PartEdit),
+    /// Runs the project's view tests: all, one connector's, or one test; answers each result
+    /// (pass/fail, a readable diff, the view's map file) and the counts.
+    TestsRun {
+        /// Only the tests of this connector.
+        #[serde(default)]
+        #[ts(optional = nullable)]
+        connector: Option<String>,
+        /// Only this test.
+        #[serde(default)]
+        #[ts(optional = nullable)]
+        name: Option<String>,
+    },
     /// The Convertigo sequence steps that call a transaction, or any transaction of a connector
     /// (`{"used_by": [{"sequence", "step", "key", "value", "file"}]}`; empty for other kinds
     /// and for projects not imported from Convertigo): the explorer confirms a rename or a
@@ -752,6 +765,12 @@ impl Studio {
                 let path = parts::edit(&root, &self.engine, &self.views, e)?;
                 Ok(json!({"path": path, "project": self.reload(&root)?.0}))
             }
+            Request::TestsRun { connector, name } => view_tests::run(
+                &self.root()?,
+                &self.views,
+                connector.as_deref().filter(|c| !c.is_empty()),
+                name.as_deref().filter(|n| !n.is_empty()),
+            ),
             Request::UsedBy(t) => project_ops::used_by(&self.root()?, &t),
             Request::Git(op) => project_ops::git_op(&self.root()?, op),
             Request::ProjectsRecent => Ok(workspace::recent()),

@@ -194,6 +194,41 @@ fn every_part_is_created_synced_and_refused_when_wrong() {
     let e = part(&s, at(json!({"op": "test", "view": "nope", "name": "t2"}))).unwrap_err();
     assert!(e.message.contains("create it first"), "{}", e.message);
 
+    // The Tests panel runs it: it passes, then fails once the reduce changes, with a diff.
+    let run = |args: Value| call(&s, json!({"cmd": "tests_run", "args": args}));
+    let r = run(json!({}));
+    assert_eq!(
+        (r["passed"].as_u64(), r["failed"].as_u64()),
+        (Some(1), Some(0)),
+        "{r}"
+    );
+    assert_eq!(
+        r["results"][0]["view_path"],
+        "connectors/shop/design/app/views/by_type/map.js"
+    );
+    part(
+        &s,
+        at(json!({"op": "set_reduce", "view": "by_type", "reduce": "_count"})),
+    )
+    .unwrap();
+    let r = run(json!({"name": "sums"}));
+    assert_eq!(r["failed"], 1, "{r}");
+    let diff = r["results"][0]["diff"].as_str().unwrap();
+    assert!(
+        diff.contains("-       \"value\": 5") && diff.contains("+       \"value\": 2"),
+        "{diff}"
+    );
+    assert_eq!(run(json!({"connector": "other"}))["results"], json!([]));
+    let e = s
+        .handle_json(json!({"cmd": "tests_run", "args": {"name": "sum"}}))
+        .unwrap_err();
+    assert_eq!(
+        e.code,
+        ErrorCode::NotFound,
+        "exact names only: {}",
+        e.message
+    );
+
     // Deleting: only part files.
     let e = part(&s, json!({"op": "delete", "path": "fullsync.toml"})).unwrap_err();
     assert_eq!(e.code, ErrorCode::Forbidden);
