@@ -253,7 +253,7 @@ impl Live {
                 updated,
             );
         }
-        let mut t = crate::tree_of(root, &p, &diags);
+        let mut t = crate::studio::tree_of(root, &p, &diags);
         t["sync"] = serde_json::to_value(sync).unwrap_or(Value::Null);
         Ok((t, diags))
     }
