@@ -198,3 +198,20 @@ test("the project's files in the explorer and Ctrl-P; its description in the tit
   await page.keyboard.press('Enter');
   await page.waitForFunction(() => document.querySelector('[data-testid="tab-title"]').textContent === 'fullsync.toml');
 });
+
+test('first run: load sample data into an empty database of a fresh data folder', async (t) => {
+  needUi();
+  const { project, studio, page } = await openStudio(t);
+  const lines = readFileSync(join(project, 'data/orders.jsonl'), 'utf8').split('\n').filter((l) => l.trim()).length;
+  await page.waitForFunction(() => /no documents yet/.test(document.querySelector('[data-testid="status"]').textContent));
+  await page.click('#explorer span[data-docs="orders"]');
+  const button = await page.waitForSelector('[data-testid="load-sample"]');
+  assert.match(await button.textContent(), new RegExp(`data/orders\\.jsonl, ${lines} document`));
+  await button.click();
+  await page.waitForFunction(() => /loaded \d+ document\(s\) of data\/orders\.jsonl into orders/.test(document.querySelector('[data-testid="status"]').textContent));
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid="docs-list"] li').length >= n, Math.min(lines, 50));
+  assert.equal(await page.$('[data-testid="load-sample"]'), null, 'offered only while the database is empty');
+  const info = await (await studio.fetch('orders')).json();
+  assert.ok(info.doc_count >= lines, `${info.doc_count} documents`);
+  await screenshot(page, 'studio-sample-data.png');
+});

@@ -52,7 +52,11 @@ query?: JsonValue,
  * The design document the function belongs to (its `views.lib` is available to
  * `require`).
  */
-ddoc?: string | null, } } | { "cmd": "sync_status" } | { "cmd": "view_query", "args": { 
+ddoc?: string | null, } } | { "cmd": "sample_data" } | { "cmd": "sample_data_load", "args": { 
+/**
+ * Database (connector).
+ */
+db: string, } } | { "cmd": "sync_status" } | { "cmd": "view_query", "args": { 
 /**
  * Database.
  */

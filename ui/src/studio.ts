@@ -22,6 +22,7 @@ import { openDoc, openDocs, saveDoc } from './documents';
 import { schedulePreview } from './preview';
 import { $, backend, state, status } from './state';
 import { watchSync } from './sync-status';
+import { loadableSeeds } from './sample-data';
 
 $('git-open').addEventListener('click', () => void openGit(backend, () => void reopenCurrent()));
 
@@ -111,6 +112,8 @@ export async function start(first: Promise<ProjectInfo> | null) {
   try {
     showProject(await first);
     status('ready · Ctrl-P goes to a file');
+    const seeds = await loadableSeeds(backend);
+    if (seeds.length) status(`${seeds.map((s) => s.db).join(', ')} ${seeds.length > 1 ? 'have' : 'has'} no documents yet: open "documents" in the explorer to load the project's sample data`);
   } catch (e) {
     status((e as Error).message, true);
     if (e instanceof BackendError && e.code === 'invalid_project') showOpenDialog();

@@ -14,7 +14,7 @@
 //! | `editor` | files, live preview, view queries, property-sheet saves |
 //! | `documents` | documents, conflicts, `_changes`, what a user sees |
 //! | [`project_ops`], [`sheets`], [`workspace`] | project edits and git, property sheets, recent projects and import |
-//! | [`live`], [`parts`], [`view_tests`] | the one sync path (watcher, engine, listeners, status), creating parts, running view tests |
+//! | [`live`], [`parts`], [`view_tests`], [`sample_data`] | the one sync path (watcher, engine, listeners, status), creating parts, running view tests, loading seed data |
 //! | [`replication`], [`deploy`], [`attachments`], [`listeners`] | jobs, servers and deploys, attachments, listener runner |
 
 pub mod attachments;
@@ -28,6 +28,7 @@ pub mod parts;
 pub mod project_ops;
 pub mod replication;
 pub mod request;
+pub mod sample_data;
 pub mod sheets;
 mod studio;
 pub mod view_tests;
@@ -80,6 +81,8 @@ impl Studio {
                 project_ops::edit(&root, e)?;
                 Ok(self.reload(&root)?.0)
             }
+            R::SampleData => sample_data::list(&self.root()?, &self.engine),
+            R::SampleDataLoad { db } => sample_data::load(&self.root()?, &self.engine, &db),
             R::SyncStatus => Ok(json!(self.live.status())),
             R::PartEdit(e) => {
                 let root = self.root()?;

@@ -59,6 +59,15 @@ pub enum Request {
         #[ts(optional = nullable)]
         ddoc: Option<String>,
     },
+    /// The project's seed files (`data/<db>.jsonl`) and whether each may be loaded (its
+    /// database has no documents yet).
+    SampleData,
+    /// Loads `data/<db>.jsonl` into the empty database `db` ("Load sample data"); answers what
+    /// was written and what the database refused (file:line: why).
+    SampleDataLoad {
+        /// Database (connector).
+        db: String,
+    },
     /// Where the engine stands with respect to the project's files (the status bar: `synced`,
     /// `syncing`, `error`) and the generation of the last applied change (a new one: reload
     /// the tree).

@@ -241,3 +241,58 @@ fn every_part_is_created_synced_and_refused_when_wrong() {
         .get("filters")
         .is_none_or(|f| f.get("only_type").is_none()));
 }
+
+#[test]
+fn sample_data_loads_only_into_an_empty_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = project(dir.path());
+    std::fs::create_dir_all(root.join("data")).unwrap();
+    std::fs::write(
+        root.join("data/shop.jsonl"),
+        "{\"_id\": \"s1\", \"type\": \"x\", \"n\": 1}\n\n{\"_id\": \"_bad\"}\n{\"_id\": \"s2\", \"type\": \"y\", \"n\": 2}\n",
+    )
+    .unwrap();
+    let engine = Arc::new(Engine::in_memory());
+    let views = Arc::new(fullsync_views::Views::new(engine.clone()));
+    let s = Studio::new(engine.clone(), views);
+    call(
+        &s,
+        json!({"cmd": "project_open", "args": {"path": root.display().to_string()}}),
+    );
+    let l = call(&s, json!({"cmd": "sample_data"}));
+    assert_eq!(
+        l["data"],
+        json!([{"db": "shop", "file": "data/shop.jsonl", "documents": 3, "db_documents": 0, "loadable": true}]),
+        "design documents do not count"
+    );
+    let r = call(
+        &s,
+        json!({"cmd": "sample_data_load", "args": {"db": "shop"}}),
+    );
+    assert_eq!(r["written"], 2, "{r}");
+    assert!(
+        r["refused"][0]
+            .as_str()
+            .unwrap()
+            .contains("data/shop.jsonl:3"),
+        "{r}"
+    );
+    assert!(engine
+        .db("shop")
+        .unwrap()
+        .get("s2", None, &ReadOptions::default())
+        .is_ok());
+    let e = s
+        .handle_json(json!({"cmd": "sample_data_load", "args": {"db": "shop"}}))
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::Conflict);
+    assert!(
+        e.message.contains("already has 2 document(s)"),
+        "{}",
+        e.message
+    );
+    assert_eq!(
+        call(&s, json!({"cmd": "sample_data"}))["data"][0]["loadable"],
+        false
+    );
+}
