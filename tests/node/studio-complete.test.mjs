@@ -7,14 +7,18 @@
 //     jumps to the view;
 //   - a filter and a validate_doc_update created from the explorer; a write it refuses;
 //   - the project's files (fullsync.toml, handlers/, tests/, data/) in the explorer and Ctrl-P,
-//     and the project's description in the title bar.
-// STUDIO_SCREENSHOTS=docs refreshes docs/studio-sync.png, docs/studio-tests.png.
+//     and the project's description in the title bar;
+//   - first run: "Load sample data" into an empty database;
+//   - Deploy with a session password (a server that requires it, no keyring), and a changed
+//     map shown as a code diff in the next plan.
+// STUDIO_SCREENSHOTS=docs refreshes docs/studio-sync.png, studio-tests.png, studio-sample-data.png,
+// studio-deploy-diff.png.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT } from './lib/server.mjs';
+import { REPO_ROOT, startServer } from './lib/server.mjs';
 import { openStudio, screenshot } from './lib/studio.mjs';
 
 const post = (body) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -214,4 +218,48 @@ test('first run: load sample data into an empty database of a fresh data folder'
   const info = await (await studio.fetch('orders')).json();
   assert.ok(info.doc_count >= lines, `${info.doc_count} documents`);
   await screenshot(page, 'studio-sample-data.png');
+});
+
+test('deploy with a session password; a changed map is a code diff in the plan', async (t) => {
+  needUi();
+  const { work, project, page } = await openStudio(t, { env: (w) => ({ FULLSYNC_CONFIG_DIR: join(w, 'config') }) });
+  const remote = await startServer({ extraArgs: ['--admin', 'deployer'], env: { FULLSYNC_ADMIN_PASSWORD: 'session-only-pw' } });
+  t.after(() => remote.stop());
+  page.on('dialog', (d) => d.accept());
+  await page.click('[data-testid="deploy-open"]');
+  await page.waitForSelector('[data-testid="deploy-servers"] li');
+  await page.fill('[data-testid="server-name"]', 'locked');
+  await page.fill('[data-testid="server-url"]', remote.url);
+  await page.fill('[data-testid="server-user"]', 'deployer');
+  await page.click('[data-testid="server-save"]');
+  await page.waitForSelector('[data-testid="deploy-servers"] li[data-name="locked"] input:checked');
+  // Without a password: refused, saying how to give one.
+  await page.click('[data-testid="deploy-plan"]');
+  await page.waitForSelector('.plan[data-server="locked"] .error');
+  assert.match(await page.textContent('.plan[data-server="locked"] .error'), /FULLSYNC_SERVER_LOCKED_PASSWORD/);
+  await page.fill('[data-testid="deploy-session-password"]', 'session-only-pw');
+  await page.click('[data-testid="deploy-plan"]');
+  await page.waitForSelector('.plan[data-server="locked"] li[data-id="orders/_design/app"][data-action="create"]');
+  await page.click('[data-testid="deploy-apply"]');
+  await page.waitForSelector('[data-testid="deploy-jobs"] .job[data-state="done"]', { timeout: 60_000 });
+  await page.click('[data-testid="deploy-close"]');
+
+  // Change a map in the editor; the next plan shows it as code, not escaped JSON.
+  const mapPath = 'connectors/orders/design/app/views/by_status/map.js';
+  await page.click(`#explorer span[data-path="${mapPath}"]`);
+  await page.waitForFunction((p) => document.querySelector('[data-testid="tab-title"]').textContent === p, mapPath);
+  const old = readFileSync(join(project, mapPath), 'utf8');
+  await editAndSave(page, old.replace('emit(doc.status, doc.total)', 'emit(doc.status, doc.total * 2)'));
+  await page.click('[data-testid="deploy-open"]');
+  await page.waitForSelector('[data-testid="deploy-servers"] li[data-name="locked"] input:checked');
+  await page.click('[data-testid="deploy-plan"]');
+  const diff = await page.waitForSelector('.plan[data-server="locked"] li[data-id="orders/_design/app"] [data-testid="code-diff"][data-path="views.by_status.map"]');
+  const text = await diff.textContent();
+  assert.match(text, /^- .*emit\(doc\.status, doc\.total\);?$/m);
+  assert.match(text, /^\+ .*emit\(doc\.status, doc\.total \* 2\);?$/m);
+  assert.ok(!text.includes('\\n'), 'code, not escaped JSON');
+  await screenshot(page, 'studio-deploy-diff.png');
+  // The password is in no file of the configuration folder or the project.
+  const files = readFileSync(join(work, 'config', 'servers.toml'), 'utf8');
+  assert.ok(!files.includes('session-only-pw'));
 });

@@ -184,7 +184,12 @@ server: string,
 /**
  * A deploy id of `deploy_history` (`0`: before the first deploy).
  */
-rollback_to?: number | null, } } | { "cmd": "deploy_apply", "args": { 
+rollback_to?: number | null, 
+/**
+ * The server's password for this request only (the Deploy screen's session field;
+ * never stored), instead of the keyring's or the environment's.
+ */
+password?: string | null, } } | { "cmd": "deploy_apply", "args": { 
 /**
  * Server profile name.
  */
@@ -197,7 +202,11 @@ staged?: boolean,
  * Restore the design documents of this deploy id (see `deploy_history`; `0`: before
  * the first deploy) instead of deploying the project.
  */
-rollback_to?: number | null, } } | { "cmd": "deploy_history", "args": { 
+rollback_to?: number | null, 
+/**
+ * The server's password for this deploy only (never stored).
+ */
+password?: string | null, } } | { "cmd": "deploy_history", "args": { 
 /**
  * Server profile name.
  */

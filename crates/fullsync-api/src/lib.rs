@@ -165,16 +165,19 @@ impl Studio {
             R::DeployPlan {
                 server,
                 rollback_to,
-            } => deploy::plan(&self.root()?, &server, rollback_to),
+                password,
+            } => deploy::plan(&self.root()?, &server, rollback_to, password.as_deref()),
             R::DeployApply {
                 server,
                 staged,
                 rollback_to,
+                password,
             } => Ok(json!(self.deploys.start(
                 self.root()?,
                 server,
                 staged,
-                rollback_to
+                rollback_to,
+                password
             )?)),
             R::DeployHistory { server } => deploy::history(&self.root()?, &server),
             R::DeployStatus => Ok(json!(self.deploys.status())),

@@ -215,6 +215,11 @@ pub enum Request {
         #[serde(default)]
         #[ts(as = "Option<f64>", optional = nullable)]
         rollback_to: Option<u64>,
+        /// The server's password for this request only (the Deploy screen's session field;
+        /// never stored), instead of the keyring's or the environment's.
+        #[serde(default)]
+        #[ts(optional = nullable)]
+        password: Option<String>,
     },
     /// Starts deploying the open project to a server in the background (or, with
     /// `rollback_to`, restoring an earlier deploy); answers the job.
@@ -230,6 +235,10 @@ pub enum Request {
         #[serde(default)]
         #[ts(as = "Option<f64>", optional = nullable)]
         rollback_to: Option<u64>,
+        /// The server's password for this deploy only (never stored).
+        #[serde(default)]
+        #[ts(optional = nullable)]
+        password: Option<String>,
     },
     /// The deploys of the open project recorded for a server, newest first.
     DeployHistory {
