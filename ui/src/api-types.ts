@@ -56,7 +56,23 @@ ddoc?: string | null, } } | { "cmd": "sample_data" } | { "cmd": "sample_data_loa
 /**
  * Database (connector).
  */
-db: string, } } | { "cmd": "sync_status" } | { "cmd": "view_query", "args": { 
+db: string, } } | { "cmd": "transactions_list" } | { "cmd": "transaction_run", "args": { 
+/**
+ * Connector.
+ */
+connector: string, 
+/**
+ * Transaction.
+ */
+name: string, 
+/**
+ * Variable values (missing ones take their defaults).
+ */
+vars?: { [key in string]?: JsonValue }, 
+/**
+ * The FullSync user it runs as.
+ */
+user?: string | null, } } | { "cmd": "transaction_history" } | { "cmd": "sync_status" } | { "cmd": "view_query", "args": { 
 /**
  * Database.
  */

@@ -14,7 +14,7 @@
 //! | `editor` | files, live preview, view queries, property-sheet saves |
 //! | `documents` | documents, conflicts, `_changes`, what a user sees |
 //! | [`project_ops`], [`sheets`], [`workspace`] | project edits and git, property sheets, recent projects and import |
-//! | [`live`], [`parts`], [`view_tests`], [`sample_data`] | the one sync path (watcher, engine, listeners, status), creating parts, running view tests, loading seed data |
+//! | [`live`], [`parts`], [`view_tests`], [`sample_data`], [`tx_runs`] | the one sync path (watcher, engine, listeners, status), creating parts, running view tests, loading seed data, running transactions |
 //! | [`replication`], [`deploy`], [`attachments`], [`listeners`] | jobs, servers and deploys, attachments, listener runner |
 
 pub mod attachments;
@@ -31,6 +31,7 @@ pub mod request;
 pub mod sample_data;
 pub mod sheets;
 mod studio;
+pub mod tx_runs;
 pub mod view_tests;
 pub mod web;
 pub mod workspace;
@@ -83,6 +84,22 @@ impl Studio {
             }
             R::SampleData => sample_data::list(&self.root()?, &self.engine),
             R::SampleDataLoad { db } => sample_data::load(&self.root()?, &self.engine, &db),
+            R::TransactionsList => tx_runs::list(&self.root()?),
+            R::TransactionRun {
+                connector,
+                name,
+                vars,
+                user,
+            } => Ok(json!(self.tx_runs.run(
+                &self.root()?,
+                &self.engine,
+                &self.views,
+                &connector,
+                &name,
+                vars,
+                user
+            )?)),
+            R::TransactionHistory => Ok(json!({"runs": self.tx_runs.history()})),
             R::SyncStatus => Ok(json!(self.live.status())),
             R::PartEdit(e) => {
                 let root = self.root()?;

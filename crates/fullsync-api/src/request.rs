@@ -68,6 +68,28 @@ pub enum Request {
         /// Database (connector).
         db: String,
     },
+    /// The project's transactions with their variables (the Run panel's form) and the types
+    /// that run locally.
+    TransactionsList,
+    /// Runs a transaction on the local database with the values filled in, as `user`
+    /// (anonymous when none); answers the run: response, error, documents written, time. Kept
+    /// in the history.
+    TransactionRun {
+        /// Connector.
+        connector: String,
+        /// Transaction.
+        name: String,
+        /// Variable values (missing ones take their defaults).
+        #[serde(default)]
+        #[ts(as = "Option<serde_json::Map<String, serde_json::Value>>", optional)]
+        vars: serde_json::Map<String, Value>,
+        /// The FullSync user it runs as.
+        #[serde(default)]
+        #[ts(optional = nullable)]
+        user: Option<String>,
+    },
+    /// The latest transaction runs, newest first.
+    TransactionHistory,
     /// Where the engine stands with respect to the project's files (the status bar: `synced`,
     /// `syncing`, `error`) and the generation of the last applied change (a new one: reload
     /// the tree).

@@ -19,6 +19,8 @@ pub struct Studio {
     pub(crate) live: live::Live,
     pub(crate) replications: replication::Replications,
     pub(crate) deploys: deploy::Deploys,
+    /// The Run panel's history of transaction runs.
+    pub(crate) tx_runs: crate::tx_runs::TxRuns,
     /// The commit the running binary was built from (`studio_info`, the About dialog).
     commit: String,
 }
@@ -56,6 +58,7 @@ impl Studio {
             views,
             replications: replication::Replications::default(),
             deploys: deploy::Deploys::default(),
+            tx_runs: Default::default(),
             commit: "unknown".to_string(),
         }
     }
