@@ -263,3 +263,36 @@ test('deploy with a session password; a changed map is a code diff in the plan',
   const files = readFileSync(join(work, 'config', 'servers.toml'), 'utf8');
   assert.ok(!files.includes('session-only-pw'));
 });
+
+test('run a PostDocument transaction as a user and see the written document', async (t) => {
+  needUi();
+  const { studio, page } = await openStudio(t);
+  await menu(page, 'transaction:PostOrder', 'Run…');
+  await page.waitForSelector('[data-testid="run-screen"][open]');
+  await page.waitForFunction(() => document.querySelector('[data-testid="run-transaction"]')?.value === 'orders/PostOrder');
+  assert.match(await page.textContent('[data-testid="run-kind"]'), /PostDocument/);
+  // A required variable left empty is refused before running.
+  await page.fill('[data-testid="run-form"] [data-var="customer"]', 'ann');
+  await page.click('[data-testid="run-go"]');
+  await page.waitForFunction(() => /Fill in total \(required\)/.test(document.querySelector('[data-testid="run-msg"]').textContent));
+  assert.equal(await page.getAttribute('[data-testid="run-form"] [data-var="total"]', 'type'), 'number', 'xsd:double is a number field');
+  await page.fill('[data-testid="run-form"] [data-var="_id"]', 'order-from-run');
+  await page.fill('[data-testid="run-form"] [data-var="total"]', '12.5');
+  await page.fill('[data-testid="run-form"] [data-var="items"]', 'p1\np2');
+  await page.fill('[data-testid="run-user"]', 'ann');
+  await page.click('[data-testid="run-go"]');
+  await page.waitForSelector('[data-testid="run-state"][data-ok="true"]');
+  assert.match(await page.textContent('[data-testid="run-response"]'), /"ok": true/);
+  const written = await page.textContent('[data-testid="run-written"]');
+  assert.match(written, /order-from-run/);
+  assert.match(written, /"~c8oAcl": "ann"/);
+  assert.match(written, /"items": \[\s*"p1",\s*"p2"\s*\]/);
+  assert.match(await page.textContent('[data-testid="run-history"]'), /orders\/PostOrder as ann/);
+  await screenshot(page, 'studio-run.png');
+  const doc = await (await studio.fetch('orders/order-from-run')).json();
+  assert.equal(doc.customer, 'ann');
+  assert.equal(doc.total, 12.5);
+  // The written document opens in the editor.
+  await page.click('[data-testid="run-written"] button.doc-link[data-id="order-from-run"]');
+  await page.waitForFunction(() => window.studioEditor.getValue().includes('"order-from-run"'));
+});

@@ -5,6 +5,7 @@
 
 import type { Edit, ItemKind, PartEdit } from './api-types';
 import type { Backend } from './backend';
+import { runTransaction } from './run-panel';
 
 /** Where a node sits in the project. */
 export interface NodeCtx { kind: string; name: string; connector?: string; ddoc?: string; path?: string; hasReduce?: boolean; hasValidate?: boolean }
@@ -138,6 +139,7 @@ function items(n: NodeCtx, label: HTMLElement, apply: Apply): [string, () => voi
     if (n.hasReduce) out.push(['Remove reduce', () => void applyPart({ op: 'set_reduce', connector: c, ddoc, view: n.name, reduce: null }, `${n.name} has no reduce now`)]);
     out.push(['New test', named('new test name', (name) => ({ op: 'test', connector: c, ddoc, view: n.name, name }), (x) => `Created test ${x} from the documents of ${c} and what ${n.name} answers now`)]);
   }
+  if (n.kind === 'transaction') out.push(['Run…', () => runTransaction(c, n.name)]);
   if (n.kind === 'folder' && n.name === 'handlers') out.push(['New handler', named('new handler name', (name) => ({ op: 'handler', name }), (x) => `Created handlers/${x}.js`)]);
   if (n.path && PART_FILE.test(n.path)) {
     out.push([
