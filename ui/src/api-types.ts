@@ -72,7 +72,15 @@ vars?: { [key in string]?: JsonValue },
 /**
  * The FullSync user it runs as.
  */
-user?: string | null, } } | { "cmd": "transaction_history" } | { "cmd": "sync_status" } | { "cmd": "view_query", "args": { 
+user?: string | null, } } | { "cmd": "transaction_history" } | { "cmd": "mango_query", "args": { 
+/**
+ * Database.
+ */
+db: string, 
+/**
+ * The `_find` body (`selector`, `fields`, `sort`, `limit`, ...).
+ */
+query: JsonValue, } } | { "cmd": "sync_status" } | { "cmd": "view_query", "args": { 
 /**
  * Database.
  */

@@ -14,7 +14,7 @@
 //! | `editor` | files, live preview, view queries, property-sheet saves |
 //! | `documents` | documents, conflicts, `_changes`, what a user sees |
 //! | [`project_ops`], [`sheets`], [`workspace`] | project edits and git, property sheets, recent projects and import |
-//! | [`live`], [`parts`], [`view_tests`], [`sample_data`], [`tx_runs`] | the one sync path (watcher, engine, listeners, status), creating parts, running view tests, loading seed data, running transactions |
+//! | [`live`], [`parts`], [`view_tests`], [`sample_data`], [`tx_runs`], [`mango_panel`] | the one sync path (watcher, engine, listeners, status), creating parts, running view tests, loading seed data, running transactions, Mango queries |
 //! | [`replication`], [`deploy`], [`attachments`], [`listeners`] | jobs, servers and deploys, attachments, listener runner |
 
 pub mod attachments;
@@ -24,6 +24,7 @@ mod editor;
 pub mod error;
 pub mod listeners;
 pub mod live;
+pub mod mango_panel;
 pub mod parts;
 pub mod project_ops;
 pub mod replication;
@@ -100,6 +101,7 @@ impl Studio {
                 user
             )?)),
             R::TransactionHistory => Ok(json!({"runs": self.tx_runs.history()})),
+            R::MangoQuery { db, query } => mango_panel::query(&self.engine, &db, &query),
             R::SyncStatus => Ok(json!(self.live.status())),
             R::PartEdit(e) => {
                 let root = self.root()?;

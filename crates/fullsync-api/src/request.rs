@@ -90,6 +90,15 @@ pub enum Request {
     },
     /// The latest transaction runs, newest first.
     TransactionHistory,
+    /// A Mango query on a local database: its `_find` answer and its `_explain` (the Mango
+    /// panel).
+    MangoQuery {
+        /// Database.
+        db: String,
+        /// The `_find` body (`selector`, `fields`, `sort`, `limit`, ...).
+        #[ts(as = "serde_json::Value")]
+        query: Value,
+    },
     /// Where the engine stands with respect to the project's files (the status bar: `synced`,
     /// `syncing`, `error`) and the generation of the last applied change (a new one: reload
     /// the tree).

@@ -103,3 +103,43 @@ fn a_post_document_run_as_a_user_writes_his_document_and_is_kept_in_the_history(
     assert_eq!(runs[0]["user"], "ann");
     assert_eq!(runs[1]["ok"], false);
 }
+
+#[test]
+fn a_mango_query_answers_documents_and_its_explain() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = sample_copy(dir.path());
+    let engine = Arc::new(Engine::in_memory());
+    let views = Arc::new(fullsync_views::Views::new(engine.clone()));
+    let s = Studio::new(engine.clone(), views);
+    call(
+        &s,
+        json!({"cmd": "project_open", "args": {"path": root.display().to_string()}}),
+    );
+    s.stop_listeners();
+    call(
+        &s,
+        json!({"cmd": "sample_data_load", "args": {"db": "orders"}}),
+    );
+    let r = call(
+        &s,
+        json!({"cmd": "mango_query", "args": {"db": "orders", "query": {"selector": {"type": "order", "date": {"$gt": "2026"}}, "fields": ["_id", "date"], "sort": [{"type": "asc"}, {"date": "asc"}], "limit": 3}}}),
+    );
+    let docs = r["find"]["docs"].as_array().unwrap();
+    assert_eq!(docs.len(), 3, "{r}");
+    assert!(docs[0]["date"].as_str().unwrap() <= docs[1]["date"].as_str().unwrap());
+    assert_eq!(
+        r["explain"]["index"]["name"], "by_date",
+        "the project's index answers: {}",
+        r["explain"]
+    );
+    let e = s
+        .handle_json(
+            json!({"cmd": "mango_query", "args": {"db": "orders", "query": {"fields": ["a"]}}}),
+        )
+        .unwrap_err();
+    assert!(e.message.contains("selector"), "{}", e.message);
+    let e = s
+        .handle_json(json!({"cmd": "mango_query", "args": {"db": "orders", "query": {"selector": {"a": {"$bogus": 1}}}}}))
+        .unwrap_err();
+    assert!(e.message.contains("$bogus"), "{}", e.message);
+}
