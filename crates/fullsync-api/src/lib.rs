@@ -1,9 +1,9 @@
 //! The studio's one command surface.
 //!
-//! Every screen of the studio talks to the backend through [`Request`] -> answer (JSON): the
-//! Tauri app forwards them through IPC, and the web mode (`fullsync serve --studio`) serves the
-//! same commands at `POST /_studio/api`, protected by a random token, together with the UI's
-//! files. Errors carry a stable [`ErrorCode`] the UI matches on and a message that says what
+//! Every screen of the studio talks to the backend through [`Request`] -> answer (JSON). This
+//! crate has no transport: the Tauri app forwards the commands through IPC, and the web mode
+//! (`fullsync_http::studio_web`, wired by `fullsync-host`) serves them at `POST /_studio/api`,
+//! protected by a random token, together with the UI's files. Errors carry a stable [`ErrorCode`] the UI matches on and a message that says what
 //! to do.
 //!
 //! | module | commands |
@@ -34,7 +34,6 @@ pub mod sheets;
 mod studio;
 pub mod tx_runs;
 pub mod view_tests;
-pub mod web;
 pub mod workspace;
 
 use serde_json::{json, Value};

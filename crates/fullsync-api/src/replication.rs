@@ -133,18 +133,7 @@ pub struct Replications {
 
 /// `http://user:secret@host/db` -> `http://user:***@host/db` (unchanged without userinfo).
 pub fn mask_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    let end = rest.find('/').unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(end);
-    match authority.rsplit_once('@') {
-        Some((cred, host)) => match cred.split_once(':') {
-            Some((user, _)) => format!("{scheme}://{user}:***@{host}{path}"),
-            None => format!("{scheme}://{cred}@{host}{path}"),
-        },
-        None => url.to_string(),
-    }
+    fullsync_replicate::url::mask_credentials(url)
 }
 
 /// Removes every form of `secret` (as typed, and percent-encoded in a URL) from `text`, and

@@ -12,8 +12,11 @@
 pub mod auth;
 mod changes;
 pub mod conn;
+mod ctx;
 mod handlers;
+mod multipart;
 pub mod stream;
+pub mod studio_web;
 pub mod util;
 mod views;
 
@@ -110,6 +113,18 @@ pub fn router_with_views(
     Router::new().fallback(entry).with_state(state)
 }
 
+/// The CouchDB API with the studio's web mode ([`studio_web`]) at `/_studio/`, both behind
+/// the same `Host` check (`cfg.allowed_hosts`).
+pub fn router_with_studio(
+    engine: Arc<Engine>,
+    views: Arc<fullsync_views::Views>,
+    cfg: ServerConfig,
+    studio: studio_web::WebMode,
+) -> Router {
+    let hosts = cfg.allowed_hosts.clone();
+    studio_web::router(studio, hosts).merge(router_with_views(engine, views, cfg))
+}
+
 /// Serves an already built router (the CouchDB API merged with other routes, such as the
 /// studio's web mode) on `bind` until `shutdown` resolves.
 pub async fn serve_router(
@@ -173,8 +188,9 @@ pub async fn serve(
     serve_router(router(engine, cfg), bind, on_bound, shutdown).await
 }
 
-/// Whether a `Host` header value names this machine.
-fn host_allowed(host: &str, extra: &[String]) -> bool {
+/// Whether a `Host` header value names this machine (a loopback name, any case) or one of
+/// `extra` (`--allow-host`).
+pub(crate) fn host_allowed(host: &str, extra: &[String]) -> bool {
     let name = if let Some(rest) = host.strip_prefix('[') {
         rest.split(']').next().unwrap_or("")
     } else {
@@ -258,14 +274,16 @@ impl AppState {
         }
         if self.cfg.admin_party {
             // Admin party on loopback: a client without credentials is admin, but anonymous on
-            // protected databases (handlers::caller_on).
+            // protected databases (ctx::caller_on).
             return Ok(admin_ctx(None));
         }
         Ok(UserCtx::default())
     }
 }
 
-fn constant_eq(a: &[u8], b: &[u8]) -> bool {
+/// Whether `a == b`, in a time that depends on their lengths only (passwords, the studio
+/// token): a small fold rather than a crate, as the comparison is the whole need.
+pub(crate) fn constant_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
@@ -371,7 +389,7 @@ async fn handle(state: &Arc<AppState>, req: Request) -> Result<Response, ApiErro
                 format!("The request is larger than the {limit} byte limit."),
             )
         })?;
-    let ctx = handlers::Ctx {
+    let ctx = ctx::Ctx {
         state: state.clone(),
         method: parts.method,
         headers: parts.headers,

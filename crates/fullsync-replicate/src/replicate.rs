@@ -16,6 +16,9 @@ use serde_json::{json, Map, Value};
 use crate::error::ReplError;
 use crate::peer::{Filter, Peer};
 
+/// The number inside an opaque sequence (kept here for callers that name it so).
+pub use fullsync_engine::seq::seq_num;
+
 /// Direction of a replication, as seen from the local side (`sync` runs both).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -313,19 +316,6 @@ fn unix_ms(t: std::time::SystemTime) -> u64 {
     t.duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0)
-}
-
-/// The number inside an opaque sequence (`13`, `"13-g1AA..."`).
-pub fn seq_num(v: &Value) -> u64 {
-    match v {
-        Value::Number(n) => n.as_u64().unwrap_or(0),
-        Value::String(s) => s
-            .split('-')
-            .next()
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0),
-        _ => 0,
-    }
 }
 
 /// The replication id: stable for the same source, target and filter.

@@ -1,295 +1,11 @@
-//! Replication endpoints: the local engine in-process, or a CouchDB-compatible server over
-//! HTTP/HTTPS. Both answer the same few questions the protocol asks.
+//! A CouchDB-compatible server as a replication endpoint, over HTTP/HTTPS (ureq + rustls).
 
-use std::collections::HashSet;
-use std::sync::Arc;
 use std::time::Duration;
 
-use fullsync_engine::{
-    ChangesFilter, ChangesOptions, Database, Engine, OpenRev, OpenRevs, ReadOptions, Rev, UserCtx,
-};
 use serde_json::{json, Map, Value};
 
+use super::*;
 use crate::error::ReplError;
-
-/// Which documents a replication carries.
-#[derive(Clone, Debug, Default)]
-pub enum Filter {
-    /// All documents.
-    #[default]
-    None,
-    /// Only these ids.
-    DocIds(Vec<String>),
-    /// Documents matching a Mango selector.
-    Selector(Value),
-    /// A filter function `ddoc/name` of the source, with `query_params`.
-    Function {
-        /// `ddoc/name`
-        name: String,
-        /// Passed to the function as `req.query`.
-        query_params: Map<String, Value>,
-    },
-    /// Documents the view `ddoc/view` of the source emits for.
-    View(String),
-}
-
-/// One row of a changes feed.
-#[derive(Clone, Debug)]
-pub struct Change {
-    /// Sequence (opaque; integers for us, strings for CouchDB).
-    pub seq: Value,
-    /// Document id.
-    pub id: String,
-    /// Leaf revisions (`style=all_docs`).
-    pub revs: Vec<String>,
-}
-
-impl Change {
-    /// Reads one `_changes` row (`{seq, id, changes: [{rev}]}`), ours or a server's.
-    fn from_row(r: &Value) -> Change {
-        Change {
-            seq: r["seq"].clone(),
-            id: r["id"].as_str().unwrap_or_default().to_string(),
-            revs: r["changes"]
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|c| c["rev"].as_str().map(str::to_string))
-                        .collect()
-                })
-                .unwrap_or_default(),
-        }
-    }
-}
-
-/// A batch of changes and where to resume.
-#[derive(Clone, Debug)]
-pub struct ChangesBatch {
-    /// Rows.
-    pub rows: Vec<Change>,
-    /// Sequence to resume from.
-    pub last_seq: Value,
-}
-
-/// What a replication needs from an endpoint.
-pub trait Peer: Send + Sync {
-    /// A name for messages (URL without credentials, or `local:db`).
-    fn describe(&self) -> String;
-    /// Server uuid and the database's current sequence. Creates the database when `create`.
-    fn info(&self, create: bool) -> Result<(String, Value), ReplError>;
-    /// Reads a `_local/` document.
-    fn get_local(&self, id: &str) -> Result<Option<Value>, ReplError>;
-    /// Writes a `_local/` document (replacing it).
-    fn put_local(&self, id: &str, doc: Value) -> Result<(), ReplError>;
-    /// Changes since `since` (`style=all_docs`); with `wait`, waits up to that long for the
-    /// first change (longpoll).
-    fn changes(
-        &self,
-        since: &Value,
-        limit: usize,
-        filter: &Filter,
-        wait: Option<Duration>,
-    ) -> Result<ChangesBatch, ReplError>;
-    /// `_revs_diff`.
-    fn revs_diff(&self, req: &Map<String, Value>) -> Result<Map<String, Value>, ReplError>;
-    /// Documents with full history (`_revisions`) and inline attachments, for these
-    /// `(id, rev, atts_since)`.
-    fn get_revs(&self, wanted: &[(String, String, Vec<String>)]) -> Result<Vec<Value>, ReplError>;
-    /// Writes replicated revisions (`new_edits=false`); returns per-document errors.
-    fn write_revs(&self, docs: Vec<Value>) -> Result<Vec<Value>, ReplError>;
-}
-
-/// The local engine, used in-process (no HTTP in between).
-pub struct LocalPeer {
-    engine: Arc<Engine>,
-    name: String,
-    views: Option<Arc<fullsync_views::Views>>,
-    user: UserCtx,
-}
-
-impl LocalPeer {
-    /// A local database. `views` is needed for filter functions and `_view` filters.
-    pub fn new(
-        engine: Arc<Engine>,
-        db: &str,
-        views: Option<Arc<fullsync_views::Views>>,
-    ) -> LocalPeer {
-        LocalPeer {
-            engine,
-            name: db.to_string(),
-            views,
-            user: UserCtx {
-                name: None,
-                roles: vec!["_admin".into()],
-            },
-        }
-    }
-
-    fn db(&self) -> Result<Arc<Database>, ReplError> {
-        Ok(self.engine.db(&self.name)?)
-    }
-}
-
-fn seq_num(v: &Value) -> u64 {
-    match v {
-        Value::Number(n) => n.as_u64().unwrap_or(0),
-        Value::String(s) => s
-            .split('-')
-            .next()
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0),
-        _ => 0,
-    }
-}
-
-impl Peer for LocalPeer {
-    fn describe(&self) -> String {
-        format!("local database {}", self.name)
-    }
-
-    fn info(&self, create: bool) -> Result<(String, Value), ReplError> {
-        let db = if create {
-            self.engine.db_or_create(&self.name)?
-        } else {
-            self.db()?
-        };
-        Ok((self.engine.uuid().to_string(), json!(db.update_seq())))
-    }
-
-    fn get_local(&self, id: &str) -> Result<Option<Value>, ReplError> {
-        match self.db()?.get_local(id) {
-            Ok(v) => Ok(Some(v)),
-            Err(fullsync_engine::Error::NotFound(_)) => Ok(None),
-            Err(e) => Err(e.into()),
-        }
-    }
-
-    fn put_local(&self, id: &str, mut doc: Value) -> Result<(), ReplError> {
-        let db = self.db()?;
-        doc["_id"] = json!(id);
-        match db.get_local(id) {
-            Ok(cur) => doc["_rev"] = cur["_rev"].clone(),
-            Err(_) => {
-                if let Some(m) = doc.as_object_mut() {
-                    m.remove("_rev");
-                }
-            }
-        }
-        let parsed = fullsync_engine::parse_doc(doc, None, &mut |_| None)?;
-        db.put(parsed, &self.user)?;
-        Ok(())
-    }
-
-    fn changes(
-        &self,
-        since: &Value,
-        limit: usize,
-        filter: &Filter,
-        wait: Option<Duration>,
-    ) -> Result<ChangesBatch, ReplError> {
-        let db = self.db()?;
-        let since_n = seq_num(since);
-        let pred: Option<fullsync_views::validate::DocPredicate> = match filter {
-            Filter::Function { name, query_params } => {
-                let views = self.views.as_ref().ok_or_else(|| {
-                    ReplError::Config("filter functions need the views service".into())
-                })?;
-                let req = json!({"query": query_params, "userCtx": {"db": self.name, "name": null, "roles": ["_admin"]}});
-                Some(
-                    fullsync_views::validate::js_filter(views.pool().clone(), &db, name, req)
-                        .map_err(|e| ReplError::Config(e.to_string()))?,
-                )
-            }
-            Filter::View(v) => {
-                let views = self.views.as_ref().ok_or_else(|| {
-                    ReplError::Config("view filters need the views service".into())
-                })?;
-                Some(
-                    fullsync_views::validate::view_filter(views.pool().clone(), &db, v)
-                        .map_err(|e| ReplError::Config(e.to_string()))?,
-                )
-            }
-            _ => None,
-        };
-        let selector = match filter {
-            Filter::Selector(s) => Some(fullsync_engine::Selector::new(s.clone())?),
-            _ => None,
-        };
-        let read = |since_n: u64| -> Result<fullsync_engine::Changes, ReplError> {
-            let f = match (filter, &pred, &selector) {
-                (Filter::DocIds(ids), _, _) => {
-                    ChangesFilter::DocIds(ids.iter().cloned().collect::<HashSet<_>>())
-                }
-                (_, Some(p), _) => ChangesFilter::Doc(&**p),
-                (_, _, Some(s)) => ChangesFilter::Selector(s.clone()),
-                _ => ChangesFilter::None,
-            };
-            Ok(db.changes(&ChangesOptions {
-                since: since_n,
-                limit: Some(limit),
-                all_docs: true,
-                filter: f,
-                ..Default::default()
-            })?)
-        };
-        let mut c = read(since_n)?;
-        if c.results.is_empty() {
-            if let Some(w) = wait {
-                let mut rx = db.subscribe();
-                let deadline = std::time::Instant::now() + w;
-                while c.results.is_empty() && std::time::Instant::now() < deadline {
-                    if *rx.borrow_and_update() <= c.last_seq {
-                        std::thread::sleep(Duration::from_millis(25).min(w));
-                        continue;
-                    }
-                    c = read(c.last_seq)?;
-                }
-            }
-        }
-        let rows = c.results.iter().map(Change::from_row).collect();
-        Ok(ChangesBatch {
-            rows,
-            last_seq: json!(c.last_seq),
-        })
-    }
-
-    fn revs_diff(&self, req: &Map<String, Value>) -> Result<Map<String, Value>, ReplError> {
-        Ok(self.db()?.revs_diff(req)?)
-    }
-
-    fn get_revs(&self, wanted: &[(String, String, Vec<String>)]) -> Result<Vec<Value>, ReplError> {
-        let db = self.db()?;
-        let mut out = Vec::with_capacity(wanted.len());
-        for (id, rev, since) in wanted {
-            let opts = ReadOptions {
-                revs: true,
-                attachments: since.is_empty(),
-                atts_since: since.iter().filter_map(|s| Rev::parse(s).ok()).collect(),
-                latest: true,
-                ..Default::default()
-            };
-            for r in db.open_revs(id, &OpenRevs::List(vec![Rev::parse(rev)?]), &opts)? {
-                if let OpenRev::Ok(d) = r {
-                    out.push(d);
-                }
-            }
-        }
-        Ok(out)
-    }
-
-    fn write_revs(&self, docs: Vec<Value>) -> Result<Vec<Value>, ReplError> {
-        let db = self.db()?;
-        let res = db.bulk_docs_json(docs, false, &self.user)?;
-        Ok(res
-            .into_iter()
-            .filter_map(|r| {
-                r.result
-                    .err()
-                    .map(|e| json!({"id": r.id, "error": e.error_name(), "reason": e.reason()}))
-            })
-            .collect())
-    }
-}
 
 /// Credentials for a remote server. Never printed: `Debug` hides the password.
 #[derive(Clone)]
@@ -319,71 +35,8 @@ pub struct HttpPeer {
 
 /// Splits `http://user:pass@host/db` into a clean URL and credentials.
 pub fn split_credentials(url: &str) -> (String, Option<Auth>) {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return (url.to_string(), None);
-    };
-    let (authority, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, ""),
-    };
-    match authority.rsplit_once('@') {
-        Some((cred, host)) => {
-            let (u, p) = cred.split_once(':').unwrap_or((cred, ""));
-            let dec = |s: &str| fullsync_percent_decode(s);
-            (
-                format!("{scheme}://{host}{path}"),
-                Some(Auth {
-                    user: dec(u),
-                    password: dec(p),
-                }),
-            )
-        }
-        None => (url.to_string(), None),
-    }
-}
-
-fn fullsync_percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 3 <= b.len() {
-            if let Some(v) = std::str::from_utf8(&b[i + 1..i + 3])
-                .ok()
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-            {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).to_string()
-}
-
-fn enc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
-fn doc_path(id: &str) -> String {
-    if let Some(rest) = id.strip_prefix("_design/") {
-        format!("_design/{}", enc(rest))
-    } else if let Some(rest) = id.strip_prefix("_local/") {
-        format!("_local/{}", enc(rest))
-    } else {
-        enc(id)
-    }
+    let (clean, cred) = fullsync_url::split_credentials(url);
+    (clean, cred.map(|(user, password)| Auth { user, password }))
 }
 
 impl HttpPeer {
@@ -547,7 +200,7 @@ impl HttpPeer {
     /// A peer for another database of the same server, with the same credentials.
     pub fn sibling(&self, db: &str) -> Result<HttpPeer, ReplError> {
         HttpPeer::new(
-            &format!("{}/{}", self.server_url, enc(db)),
+            &format!("{}/{}", self.server_url, fullsync_url::encode_component(db)),
             self.auth.clone(),
             self.timeout,
         )
@@ -564,7 +217,7 @@ impl HttpPeer {
     }
 
     fn redact(&self, url: &str) -> String {
-        split_credentials(url).0
+        fullsync_url::without_credentials(url)
     }
 
     fn check(&self, what: &str, status: u16, v: &Value) -> Result<(), ReplError> {
@@ -615,7 +268,7 @@ impl Peer for HttpPeer {
     fn get_local(&self, id: &str) -> Result<Option<Value>, ReplError> {
         let (s, v) = self.request(
             "GET",
-            &format!("{}/{}", self.db_url, doc_path(id)),
+            &format!("{}/{}", self.db_url, fullsync_url::doc_path(id)),
             None,
             None,
         )?;
@@ -634,7 +287,7 @@ impl Peer for HttpPeer {
         }
         let (s, v) = self.request(
             "PUT",
-            &format!("{}/{}", self.db_url, doc_path(id)),
+            &format!("{}/{}", self.db_url, fullsync_url::doc_path(id)),
             Some(&doc),
             None,
         )?;
@@ -655,7 +308,7 @@ impl Peer for HttpPeer {
         let mut url = format!(
             "{}/_changes?style=all_docs&since={}&limit={limit}",
             self.db_url,
-            enc(&since_s)
+            fullsync_url::encode_component(&since_s)
         );
         let mut body = None;
         match filter {
@@ -669,16 +322,23 @@ impl Peer for HttpPeer {
                 body = Some(json!({ "selector": s }));
             }
             Filter::Function { name, query_params } => {
-                url.push_str(&format!("&filter={}", enc(name)));
+                url.push_str(&format!("&filter={}", fullsync_url::encode_component(name)));
                 for (k, v) in query_params {
                     let v = v
                         .as_str()
                         .map(str::to_string)
                         .unwrap_or_else(|| v.to_string());
-                    url.push_str(&format!("&{}={}", enc(k), enc(&v)));
+                    url.push_str(&format!(
+                        "&{}={}",
+                        fullsync_url::encode_component(k),
+                        fullsync_url::encode_component(&v)
+                    ));
                 }
             }
-            Filter::View(v) => url.push_str(&format!("&filter=_view&view={}", enc(v))),
+            Filter::View(v) => url.push_str(&format!(
+                "&filter=_view&view={}",
+                fullsync_url::encode_component(v)
+            )),
         }
         let read_timeout = match wait {
             Some(w) => {
@@ -772,13 +432,16 @@ impl Peer for HttpPeer {
             let mut url = format!(
                 "{}/{}?revs=true&latest=true&open_revs={}",
                 self.db_url,
-                doc_path(id),
-                enc(&json!([rev]).to_string())
+                fullsync_url::doc_path(id),
+                fullsync_url::encode_component(&json!([rev]).to_string())
             );
             if since.is_empty() {
                 url.push_str("&attachments=true");
             } else {
-                url.push_str(&format!("&atts_since={}", enc(&json!(since).to_string())));
+                url.push_str(&format!(
+                    "&atts_since={}",
+                    fullsync_url::encode_component(&json!(since).to_string())
+                ));
             }
             let (s, v) = self.request("GET", &url, None, None)?;
             self.check("GET open_revs", s, &v)?;
