@@ -332,3 +332,24 @@ test('a Mango query: validated as typed, documents in a table, its _explain', as
   await page.click('[data-testid="mango-run"]');
   await page.waitForFunction(() => /\$bogus/.test(document.querySelector('[data-testid="mango-msg"]').textContent));
 });
+
+test('save the current preview as a test, and run it', async (t) => {
+  needUi();
+  const { project, studio, page } = await openStudio(t);
+  const docs = [
+    { _id: 'o1', type: 'order', status: 'paid', total: 10, date: '2026-01-01' },
+    { _id: 'o2', type: 'order', status: 'paid', total: 5, date: '2026-01-02' },
+    { _id: 'o3', type: 'order', status: 'pending', total: 7, date: '2026-01-03' },
+  ];
+  assert.equal((await studio.fetch('orders/_bulk_docs', post({ docs }))).status, 201);
+  await page.click('#explorer span[data-path="connectors/orders/design/app/views/by_status/map.js"]');
+  await page.waitForFunction(() => document.querySelectorAll('#preview-rows tbody tr').length === 2);
+  await page.click('[data-testid="preview-save-test"]');
+  await page.fill('[data-testid="preview-test-name"]', 'status_totals');
+  await page.press('[data-testid="preview-test-name"]', 'Enter');
+  await page.waitForFunction(() => document.querySelector('[data-testid="tab-title"]').textContent === 'tests/status_totals.test.json');
+  const saved = JSON.parse(readFileSync(join(project, 'tests/status_totals.test.json'), 'utf8'));
+  assert.deepEqual(saved.expect, { rows: [{ key: 'paid', value: 15 }, { key: 'pending', value: 7 }] });
+  assert.deepEqual(saved.docs.map((d) => d._id), ['o1', 'o2', 'o3']);
+  assert.match(await runTests(page, 'test:status_totals'), /^1 passed, 0 failed/);
+});

@@ -529,7 +529,12 @@ query?: JsonValue | null,
 /**
  * Expected answer (`{"rows": [...]}`).
  */
-expect?: JsonValue | null, } | { "op": "delete", 
+expect?: JsonValue | null, 
+/**
+ * Every document of the local database is the input (what the live preview ran
+ * over: "save the preview as a test"); refused above [`PREVIEW_TEST_DOCS`].
+ */
+all_docs?: boolean, } | { "op": "delete", 
 /**
  * Project-relative path.
  */

@@ -23,6 +23,7 @@ import { schedulePreview } from './preview';
 import { $, backend, state, status } from './state';
 import { watchSync } from './sync-status';
 import { loadableSeeds } from './sample-data';
+import './preview-test';
 
 $('git-open').addEventListener('click', () => void openGit(backend, () => void reopenCurrent()));
 

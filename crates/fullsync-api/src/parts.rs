@@ -16,6 +16,9 @@ use crate::{rel, ApiError, ErrorCode};
 /// How many documents of the local database a new view test takes as its input.
 pub const TEST_DOCS: usize = 20;
 
+/// The most documents a test saved from the preview takes (every document of the database).
+pub const PREVIEW_TEST_DOCS: usize = 200;
+
 /// A part to create (or a file to delete).
 #[derive(Debug, Deserialize, ts_rs::TS)]
 #[serde(tag = "op", rename_all = "snake_case")]
@@ -97,6 +100,11 @@ pub enum PartEdit {
         #[serde(default)]
         #[ts(optional = nullable)]
         expect: Option<Value>,
+        /// Every document of the local database is the input (what the live preview ran
+        /// over: "save the preview as a test"); refused above [`PREVIEW_TEST_DOCS`].
+        #[serde(default)]
+        #[ts(as = "Option<bool>", optional)]
+        all_docs: bool,
     },
     /// Deletes the file of one of these parts (a reduce, filter, `validate_doc_update`, lib
     /// module, index, handler or test); other files are refused.
@@ -207,6 +215,7 @@ pub fn edit(
             docs,
             query,
             expect,
+            all_docs,
         } => {
             let (p, diags) = fullsync_project::load(root);
             let p = p.ok_or_else(|| crate::invalid_project(&diags))?;
@@ -220,7 +229,16 @@ pub fn edit(
             }
             let docs = match docs {
                 Some(d) => d.clone(),
-                None => sample_docs(engine, connector)?,
+                None if *all_docs => {
+                    let d = sample_docs(engine, connector, PREVIEW_TEST_DOCS + 1)?;
+                    if d.len() > PREVIEW_TEST_DOCS {
+                        return Err(bad(format!(
+                            "{connector} has more than {PREVIEW_TEST_DOCS} documents: a test saved from the preview keeps them all; use New test in the view's menu (its first {TEST_DOCS} documents) instead"
+                        )));
+                    }
+                    d
+                }
+                None => sample_docs(engine, connector, TEST_DOCS)?,
             };
             let mut t = fullsync_project::ViewTest {
                 name: name.clone(),
@@ -267,15 +285,15 @@ pub fn edit(
     Ok(rel(root, &file))
 }
 
-/// The first [`TEST_DOCS`] documents of the local database `db` (no design documents), without
-/// `_rev`: the input of a new view test.
-fn sample_docs(engine: &Arc<Engine>, db: &str) -> Result<Vec<Value>, ApiError> {
+/// The first `n` documents of the local database `db` (no design documents), without `_rev`:
+/// the input of a new view test.
+fn sample_docs(engine: &Arc<Engine>, db: &str, n: usize) -> Result<Vec<Value>, ApiError> {
     let Ok(dbh) = engine.db(db) else {
         return Ok(vec![]);
     };
     let (_, _, rows) = dbh.all_docs(&AllDocsOptions {
         include_docs: true,
-        limit: Some(TEST_DOCS + 50),
+        limit: Some(n + 50),
         ..Default::default()
     })?;
     let mut out = vec![];
@@ -292,7 +310,7 @@ fn sample_docs(engine: &Arc<Engine>, db: &str) -> Result<Vec<Value>, ApiError> {
             }
             out.push(d);
         }
-        if out.len() == TEST_DOCS {
+        if out.len() == n {
             break;
         }
     }

@@ -194,6 +194,17 @@ fn every_part_is_created_synced_and_refused_when_wrong() {
     let e = part(&s, at(json!({"op": "test", "view": "nope", "name": "t2"}))).unwrap_err();
     assert!(e.message.contains("create it first"), "{}", e.message);
 
+    // Saved from the preview: every document, the rows on screen as the expectation.
+    let shown = json!({"rows": [{"key": "x", "value": 5}]});
+    part(&s, at(json!({"op": "test", "view": "by_type", "name": "from_preview", "all_docs": true, "query": {"group": true, "limit": 1}, "expect": shown}))).unwrap();
+    let saved: Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join("tests/from_preview.test.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(saved["expect"], shown);
+    assert_eq!(saved["docs"].as_array().unwrap().len(), 3);
+    std::fs::remove_file(root.join("tests/from_preview.test.json")).unwrap();
+
     // The Tests panel runs it: it passes, then fails once the reduce changes, with a diff.
     let run = |args: Value| call(&s, json!({"cmd": "tests_run", "args": args}));
     let r = run(json!({}));
