@@ -18,7 +18,7 @@ export function lineDiff(before: string, after: string): { sign: ' ' | '-' | '+'
     if (i < n && j < m && a[i] === b[j]) {
       out.push({ sign: ' ', text: a[i++] });
       j++;
-    } else if (j < m && (i === n || t[i][j + 1] >= t[i + 1][j])) out.push({ sign: '+', text: b[j++] });
+    } else if (j < m && (i === n || t[i][j + 1] > t[i + 1][j])) out.push({ sign: '+', text: b[j++] }); // removed lines first
     else out.push({ sign: '-', text: a[i++] });
   }
   return out;

@@ -66,7 +66,7 @@ export const deployScreen: Screen = (backend: Backend, body) => {
       servers.replaceChildren(...r.servers.map((s) => {
         const box = el('input', { type: 'checkbox', value: s.name, 'aria-label': `deploy to ${s.name}` });
         box.checked = keep.has(s.name) || r.servers.length === 1;
-        const pw = s.password === 'missing' ? el('span', { class: 'badge error', title: `store it here, or set ${s.password_var}` }, 'no password') : s.password === 'not needed' ? '' : el('span', { class: 'badge' }, `password: ${s.password}`);
+        const pw = sessionPasswords.has(s.name) ? el('span', { class: 'badge', title: 'typed in this session; never stored' }, 'password: this session') : s.password === 'missing' ? el('span', { class: 'badge error', title: `store it here, or set ${s.password_var}` }, 'no password') : s.password === 'not needed' ? '' : el('span', { class: 'badge' }, `password: ${s.password}`);
         return el('li', { 'data-name': s.name }, el('label', {}, box, el('strong', {}, s.name)), el('span', { class: 'mono' }, s.url), s.user ? el('span', { class: 'hint' }, `as ${s.user}`) : '', s.kind === 'convertigo' ? el('span', { class: 'badge' }, 'convertigo') : '', pw);
       }));
       if (!r.servers.length) servers.append(el('li', { class: 'hint' }, `No server yet: add one below (saved in ${r.config_dir}).`));
@@ -116,7 +116,7 @@ export const deployScreen: Screen = (backend: Backend, body) => {
         return el('span', cls ? { class: cls } : {}, line + '\n');
       }));
     const title = p.rollback_to === null ? '' : el('div', { class: 'hint' }, p.rollback_to === 0 ? 'Rollback to before the first deploy' : `Rollback to deploy ${p.rollback_to}`);
-    return el('section', { class: 'plan', 'data-server': p.server }, title, summary, items, el('details', { open: '' }, el('summary', {}, 'diff (as `fullsync deploy --dry-run` prints it)'), diff));
+    return el('section', { class: 'plan', 'data-server': p.server }, title, summary, items, el('details', {}, el('summary', {}, 'as `fullsync deploy --dry-run` prints it'), diff));
   }
 
   showPlan.addEventListener('click', async () => {
@@ -132,6 +132,7 @@ export const deployScreen: Screen = (backend: Backend, body) => {
       }
     }
     plans.replaceChildren(...out);
+    if (sessionPw.value) void listServers();
   });
 
   deploy.addEventListener('click', async () => {

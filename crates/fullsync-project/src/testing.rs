@@ -47,7 +47,8 @@ pub fn json_diff(expected: &Value, actual: &Value) -> String {
             out.push_str(&format!("  {}\n", el[i]));
             i += 1;
             j += 1;
-        } else if j < m && (i == n || t[i][j + 1] >= t[i + 1][j]) {
+        } else if j < m && (i == n || t[i][j + 1] > t[i + 1][j]) {
+            // On a tie the expected line comes first: `-` before `+`, as diff tools show it.
             out.push_str(&format!("+ {}\n", al[j]));
             j += 1;
         } else {
