@@ -15,13 +15,15 @@
 //! | `documents` | documents, conflicts, `_changes`, what a user sees |
 //! | [`project_ops`], [`sheets`], [`workspace`] | project edits and git, property sheets, recent projects and import |
 //! | [`live`], [`parts`], [`view_tests`], [`sample_data`], [`tx_runs`], [`mango_panel`] | the one sync path (watcher, engine, listeners, status), creating parts, running view tests, loading seed data, running transactions, Mango queries |
-//! | [`replication`], [`deploy`], [`attachments`], [`listeners`] | jobs, servers and deploys, attachments, listener runner |
+//! | [`jobs`], [`replication`], [`deploy`] | one job table (ids, states, dismiss) for replication and deploy jobs; servers and deploys |
+//! | [`attachments`], [`listeners`] | attachments, the listener runner |
 
 pub mod attachments;
 pub mod deploy;
 mod documents;
 mod editor;
 pub mod error;
+pub mod jobs;
 pub mod listeners;
 pub mod live;
 pub mod mango_panel;
@@ -42,7 +44,7 @@ pub(crate) use error::{invalid_project, refuse_escapes, without_private_dirs};
 pub use error::{ApiError, ErrorCode};
 pub use request::Request;
 pub(crate) use studio::rel;
-pub use studio::{Studio, TreeNode};
+pub use studio::{Studio, StudioInfo, TreeNode};
 
 /// Milliseconds since the Unix epoch (times shown by the studio's screens).
 pub(crate) fn now_ms() -> u64 {
@@ -70,18 +72,15 @@ impl Studio {
     }
 
     /// [`Studio::handle`], before error messages are cleaned of private folders: each command
-    /// to the module that answers it.
+    /// to the module that answers it (a table, one line per command: not reformatted).
+    #[rustfmt::skip]
     fn dispatch(&self, req: Request) -> Result<Value, ApiError> {
         use Request as R;
+        let ok = |()| json!({"ok": true});
         match req {
             R::ProjectOpen { path, remember } => self.project_open(&path, remember),
             R::ProjectTree => self.tree(&self.root()?),
-            R::ProjectEdit(e) => {
-                let root = self.root()?;
-                refuse_escapes(&root)?;
-                project_ops::edit(&root, e)?;
-                Ok(self.reload(&root)?.0)
-            }
+            R::ProjectEdit(e) => self.project_edit(e),
             R::SampleData => sample_data::list(&self.root()?, &self.engine),
             R::SampleDataLoad { db } => sample_data::load(&self.root()?, &self.engine, &db),
             R::TransactionsList => tx_runs::list(&self.root()?),
@@ -119,64 +118,26 @@ impl Studio {
             R::ProjectsRecent => Ok(workspace::recent()),
             R::DirList { path } => workspace::dir_list(path.as_deref()),
             R::ProjectImportC8o { source, dest } => self.import_c8o(&source, dest),
-            R::StudioInfo => Ok(self.info()),
-            R::SheetGet {
-                connector,
-                kind,
-                name,
-            } => sheets::get(&self.root()?, &connector, kind, &name),
-            R::SheetSave {
-                connector,
-                kind,
-                name,
-                item,
-            } => self.sheet_save(&connector, kind, &name, item),
+            R::StudioInfo => Ok(json!(self.info())),
+            R::SheetGet { connector, kind, name } => sheets::get(&self.root()?, &connector, kind, &name),
+            R::SheetSave { connector, kind, name, item } => self.sheet_save(&connector, kind, &name, item),
             R::FileRead { path } => self.file_read(&path),
             R::FileWrite { path, text, base } => self.file_write(&path, &text, base.as_deref()),
-            R::Preview {
-                db,
-                map,
-                reduce,
-                query,
-                ddoc,
-            } => self.preview(&db, &map, reduce.as_deref(), query, ddoc.as_deref()),
-            R::ViewQuery {
-                db,
-                ddoc,
-                view,
-                query,
-            } => self.view_query(&db, &ddoc, &view, query),
+            R::Preview { db, map, reduce, query, ddoc } => self.preview(&db, &map, reduce.as_deref(), query, ddoc.as_deref()),
+            R::ViewQuery { db, ddoc, view, query } => self.view_query(&db, &ddoc, &view, query),
             R::Databases => self.databases(),
             R::DocsList { db, prefix, limit } => self.docs_list(&db, &prefix, limit),
             R::DocGet { db, id, rev } => self.doc_get(&db, &id, rev.as_deref()),
             R::DocPut { db, doc } => self.doc_put(&db, doc),
             R::DocDelete { db, id, rev } => self.doc_delete(&db, &id, &rev),
-            R::Changes {
-                db,
-                since,
-                limit,
-                latest,
-            } => self.changes(&db, since, limit, latest),
+            R::Changes { db, since, limit, latest } => self.changes(&db, since, limit, latest),
             R::DocRevisions { db, id } => self.doc_revisions(&db, &id),
-            R::DocResolve {
-                db,
-                id,
-                keep,
-                delete,
-                body,
-            } => self.doc_resolve(&db, &id, keep, delete, body),
+            R::DocResolve { db, id, keep, delete, body } => self.doc_resolve(&db, &id, keep, delete, body),
             R::ListenerActivity { after } => Ok(self.listener_activity(after)),
-            R::ReplicationStart(args) => Ok(json!(self.replications.start(
-                &self.engine,
-                &self.views,
-                args
-            )?)),
+            R::ReplicationStart(args) => Ok(json!(self.replications.start(&self.engine, &self.views, args)?)),
             R::ReplicationStatus => Ok(json!(self.replications.status())),
             R::ReplicationCancel { id } => Ok(json!(self.replications.cancel(&id)?)),
-            R::ReplicationDismiss { id } => {
-                self.replications.dismiss(&id)?;
-                Ok(json!({"ok": true}))
-            }
+            R::ReplicationDismiss { id } => self.replications.dismiss(&id).map(ok),
             R::SeeAs { db, user, groups } => self.see_as(&db, user, groups),
             R::ServersList => deploy::servers_list(),
             R::ServerSave(args) => deploy::server_save(args),
@@ -199,32 +160,10 @@ impl Studio {
             )?)),
             R::DeployHistory { server } => deploy::history(&self.root()?, &server),
             R::DeployStatus => Ok(json!(self.deploys.status())),
-            R::DeployDismiss { id } => {
-                self.deploys.dismiss(&id)?;
-                Ok(json!({"ok": true}))
-            }
-            R::AttachmentPut {
-                db,
-                id,
-                rev,
-                name,
-                content_type,
-                data,
-            } => attachments::put(
-                &self.engine,
-                &db,
-                &id,
-                &rev,
-                &name,
-                content_type.as_deref(),
-                &data,
-            ),
-            R::AttachmentGet { db, id, name, rev } => {
-                attachments::get(&self.engine, &db, &id, &name, rev.as_deref())
-            }
-            R::AttachmentDelete { db, id, rev, name } => {
-                attachments::delete(&self.engine, &db, &id, &rev, &name)
-            }
+            R::DeployDismiss { id } => self.deploys.dismiss(&id).map(ok),
+            R::AttachmentPut { db, id, rev, name, content_type, data } => attachments::put(&self.engine, &db, &id, &rev, &name, content_type.as_deref(), &data),
+            R::AttachmentGet { db, id, name, rev } => attachments::get(&self.engine, &db, &id, &name, rev.as_deref()),
+            R::AttachmentDelete { db, id, rev, name } => attachments::delete(&self.engine, &db, &id, &rev, &name),
         }
     }
 }

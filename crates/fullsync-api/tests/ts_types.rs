@@ -2,7 +2,9 @@
 //! generated from the Rust types with ts-rs. This test fails when the committed file is stale;
 //! `UPDATE_TS_TYPES=1 cargo test -p fullsync-api --test ts_types` rewrites it.
 
-use fullsync_api::{deploy, parts, project_ops, replication, sheets, ApiError, ErrorCode, Request};
+use fullsync_api::{
+    deploy, parts, project_ops, replication, sheets, ApiError, ErrorCode, Request, StudioInfo,
+};
 use ts_rs::TS;
 
 fn generated() -> String {
@@ -25,6 +27,7 @@ fn generated() -> String {
         replication::StartArgs::decl(),
         deploy::SaveArgs::decl(),
         sheets::SheetKind::decl(),
+        StudioInfo::decl(),
     ] {
         out.push_str("export ");
         out.push_str(&decl);
