@@ -5,6 +5,7 @@ import { applier, attachMenu, setPartApply, setUsedBy, type NodeCtx } from './ex
 import { quickOpen } from './quick-open';
 import { openDocs } from './documents';
 import { openFile } from './files';
+import { connectionsBox } from './servers';
 import { $, backend, state, status } from './state';
 
 /** A node of the project's tree (`project_tree`). */
@@ -91,6 +92,7 @@ export function showProject(p: ProjectInfo) {
   ex.replaceChildren(connectors);
   // fullsync.toml, handlers/, tests/, data/.
   if (p.files?.length) ex.append(renderTree(p.files));
+  ex.append(connectionsBox());
   // A "documents" entry under each connector opens its database.
   connectors.querySelectorAll(':scope > li').forEach((li, i) => {
     const db = p.tree[i]?.name;

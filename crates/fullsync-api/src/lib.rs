@@ -17,6 +17,7 @@
 //! | [`live`], [`parts`], [`view_tests`], [`sample_data`], [`tx_runs`], [`mango_panel`] | the one sync path (watcher, engine, listeners, status), creating parts, running view tests, loading seed data, running transactions, Mango queries |
 //! | [`jobs`], [`replication`], [`deploy`] | one job table (ids, states, dismiss) for replication and deploy jobs; servers and deploys |
 //! | [`attachments`], [`listeners`] | attachments, the listener runner |
+//! | [`remote`] | the screens on a real server: connections, documents, views, Mango, preview on a sample, compare, pull a sample |
 
 pub mod attachments;
 pub mod deploy;
@@ -29,6 +30,7 @@ pub mod live;
 pub mod mango_panel;
 pub mod parts;
 pub mod project_ops;
+pub mod remote;
 pub mod replication;
 pub mod request;
 pub mod sample_data;
@@ -164,6 +166,7 @@ impl Studio {
             R::AttachmentPut { db, id, rev, name, content_type, data } => attachments::put(&self.engine, &db, &id, &rev, &name, content_type.as_deref(), &data),
             R::AttachmentGet { db, id, name, rev } => attachments::get(&self.engine, &db, &id, &name, rev.as_deref()),
             R::AttachmentDelete { db, id, rev, name } => attachments::delete(&self.engine, &db, &id, &rev, &name),
+            R::Remote(op) => self.remote.handle(&self.engine, &self.views, &self.replications, op),
         }
     }
 }

@@ -23,6 +23,8 @@ pub struct Studio {
     pub(crate) deploys: deploy::Deploys,
     /// The Run panel's history of transaction runs.
     pub(crate) tx_runs: crate::tx_runs::TxRuns,
+    /// Session passwords and write confirmations of servers.
+    pub(crate) remote: crate::remote::Session,
     /// The commit the running binary was built from (`studio_info`, the About dialog).
     commit: String,
 }
@@ -76,6 +78,7 @@ impl Studio {
             replications: replication::Replications::default(),
             deploys: deploy::Deploys::default(),
             tx_runs: Default::default(),
+            remote: crate::remote::Session::default(),
             commit: "unknown".to_string(),
         }
     }

@@ -3,7 +3,8 @@
 //! `UPDATE_TS_TYPES=1 cargo test -p fullsync-api --test ts_types` rewrites it.
 
 use fullsync_api::{
-    deploy, parts, project_ops, replication, sheets, ApiError, ErrorCode, Request, StudioInfo,
+    deploy, parts, project_ops, remote, replication, sheets, ApiError, ErrorCode, Request,
+    StudioInfo,
 };
 use ts_rs::TS;
 
@@ -28,6 +29,8 @@ fn generated() -> String {
         deploy::SaveArgs::decl(),
         sheets::SheetKind::decl(),
         StudioInfo::decl(),
+        remote::RemoteOp::decl(),
+        remote::Endpoint::decl(),
     ] {
         out.push_str("export ");
         out.push_str(&decl);
