@@ -2,7 +2,9 @@
 //! generated from the Rust types with ts-rs. This test fails when the committed file is stale;
 //! `UPDATE_TS_TYPES=1 cargo test -p fullsync-api --test ts_types` rewrites it.
 
-use fullsync_api::{deploy, project_ops, replication, sheets, ApiError, ErrorCode, Request};
+use fullsync_api::{
+    browse, deploy, project_ops, replication, sheets, ApiError, ErrorCode, Request,
+};
 use ts_rs::TS;
 
 fn generated() -> String {
@@ -24,6 +26,9 @@ fn generated() -> String {
         replication::StartArgs::decl(),
         deploy::SaveArgs::decl(),
         sheets::SheetKind::decl(),
+        browse::DocsPageArgs::decl(),
+        browse::FnTestArgs::decl(),
+        browse::TestKind::decl(),
     ] {
         out.push_str("export ");
         out.push_str(&decl);
