@@ -19,11 +19,11 @@ pub mod codec;
 pub mod db;
 pub mod doc;
 pub mod engine;
-pub mod error;
+mod error;
 pub mod privacy;
 pub mod rev;
 pub mod selector;
-pub mod store;
+mod store;
 pub mod tree;
 
 pub use db::{

@@ -6,7 +6,7 @@
 //!   of the `c8ofullsyncgrp` database.
 //! - A database whose `_security` has a `fullsync` member is a FullSync database: non-admin users
 //!   read only the documents (and leaves) the access rules give them, write only as the rule
-//!   table allows (`fullsync_replicate::acl::authorize_write`, docs/design.md "FullSync access
+//!   table allows (`fullsync_acl::authorize_write`, docs/design.md "FullSync access
 //!   rules"), keep their `_local` checkpoints in a namespace of their own, and anonymous clients
 //!   are refused unless `"fullsync": {"anonymous": "allow"}`.
 //! - `_users` and `c8ofullsyncgrp` are admin-only; a user reads his own `_users` document
@@ -22,8 +22,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
+use fullsync_acl as acl;
 use fullsync_engine::{Database, Engine, OpenRev, OpenRevs, ReadOptions, Rev, UserCtx};
-use fullsync_replicate::acl;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
@@ -112,7 +112,7 @@ impl Users {
                 .unwrap_or_default();
             for r in rows {
                 let d = &r["doc"];
-                if d.get("type").and_then(Value::as_str) == Some("c8oGrp")
+                if d.get("type").and_then(Value::as_str) == Some(acl::MEMBERSHIP_TYPE)
                     && d.get("user").and_then(Value::as_str) == Some(name)
                 {
                     if let Some(g) = d.get("group").and_then(Value::as_str) {
@@ -194,9 +194,7 @@ impl Access {
     /// Whether `doc` is readable.
     pub fn can_see(&self, doc: &Value) -> bool {
         match self {
-            Access::Acl { user, groups } => {
-                fullsync_replicate::acl::visible(doc, user.as_deref(), groups)
-            }
+            Access::Acl { user, groups } => fullsync_acl::visible(doc, user.as_deref(), groups),
             _ => true,
         }
     }
@@ -342,7 +340,7 @@ fn write_base(
 }
 
 /// Applies the FullSync access rules to a document about to be written by `access`
-/// (`fullsync_replicate::acl::authorize_write`: who may create, update, delete, tag and untag
+/// (`fullsync_acl::authorize_write`: who may create, update, delete, tag and untag
 /// what), setting its access keys. Admins and members of plain databases write freely, but an
 /// admin's deletion on a FullSync database still carries the keys of what it deletes, so the
 /// tombstone reaches every device that held the document.
@@ -373,7 +371,7 @@ pub fn apply_write_rules(
     };
     match access {
         Access::Acl { user, groups } => {
-            fullsync_replicate::acl::authorize_write(base.as_ref(), m, user.as_deref(), groups)
+            fullsync_acl::authorize_write(base.as_ref(), m, user.as_deref(), groups)
                 .map_err(|reason| ApiError::new(403, "forbidden", reason))
         }
         _ => {

@@ -12,7 +12,9 @@
 pub mod auth;
 mod changes;
 pub mod conn;
+mod ctx;
 mod handlers;
+mod multipart;
 pub mod stream;
 pub mod util;
 mod views;
@@ -258,7 +260,7 @@ impl AppState {
         }
         if self.cfg.admin_party {
             // Admin party on loopback: a client without credentials is admin, but anonymous on
-            // protected databases (handlers::caller_on).
+            // protected databases (ctx::caller_on).
             return Ok(admin_ctx(None));
         }
         Ok(UserCtx::default())
@@ -371,7 +373,7 @@ async fn handle(state: &Arc<AppState>, req: Request) -> Result<Response, ApiErro
                 format!("The request is larger than the {limit} byte limit."),
             )
         })?;
-    let ctx = handlers::Ctx {
+    let ctx = ctx::Ctx {
         state: state.clone(),
         method: parts.method,
         headers: parts.headers,

@@ -7,7 +7,7 @@ use fullsync_engine::Database;
 use fullsync_views::ViewQuery;
 use serde_json::{json, Value};
 
-use crate::handlers::{blocking, view_err, Ctx};
+use crate::ctx::{blocking, view_err, Ctx};
 use crate::util::{parse_json, require_json, ApiError, ApiResult};
 
 /// Answers a view query (or several with `queries`).

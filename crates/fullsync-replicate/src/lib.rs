@@ -3,7 +3,6 @@
 //! live, retrying with backoff, with progress events; and the FullSync access rules that decide
 //! which documents a user's device receives.
 
-pub mod acl;
 pub mod error;
 pub mod peer;
 pub mod replicate;
@@ -14,6 +13,8 @@ use std::time::Duration;
 use fullsync_engine::Engine;
 
 pub use error::ReplError;
+/// The FullSync access rule, from its own crate (kept here for callers that name it so).
+pub use fullsync_acl as acl;
 pub use peer::{Auth, Filter, HttpPeer, LocalPeer, Peer};
 pub use replicate::{
     run, start, Backoff, Direction, Event, Listener, Options, Replication, Summary,

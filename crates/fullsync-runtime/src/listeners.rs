@@ -44,8 +44,8 @@ pub struct Runner {
 
 fn clean(mut d: Value) -> Value {
     if let Some(m) = d.as_object_mut() {
-        m.shift_remove("~c8oAcl");
-        m.shift_remove("~c8oHash");
+        m.shift_remove(fullsync_acl::ACL_KEY);
+        m.shift_remove(fullsync_acl::HASH_KEY);
     }
     d
 }

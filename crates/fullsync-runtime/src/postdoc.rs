@@ -2,6 +2,7 @@
 //! the merge policy, `_use_merge_<path>`, the subkey separator, `p_json_base`, the access
 //! policies and "update if changed" (`~c8oHash`). See `../shared/convertigo-format.md`.
 
+use fullsync_acl::{ACL_KEY, GRP_KEY, HASH_KEY};
 use md5::{Digest, Md5};
 use serde_json::{json, Map, Value};
 
@@ -165,7 +166,7 @@ pub fn build_doc(vars: &Map<String, Value>, json_base: Option<&Value>) -> Value 
             || k.starts_with("__")
             || matches!(
                 k.as_str(),
-                "data" | "_id" | "_rev" | "_deleted" | "_c8oAcl" | "c8oGrp"
+                "data" | "_id" | "_rev" | "_deleted" | "_c8oAcl" | GRP_KEY
             )
         {
             continue;
@@ -183,7 +184,7 @@ pub fn build_doc(vars: &Map<String, Value>, json_base: Option<&Value>) -> Value 
             _ => set_path(&mut doc, k, &sep, v.clone()),
         }
     }
-    for k in ["_id", "_rev", "c8oGrp"] {
+    for k in ["_id", "_rev", GRP_KEY] {
         if let Some(v) = vars.get(k).filter(|v| !v.is_null()) {
             doc.insert(k.into(), v.clone());
         }
@@ -251,22 +252,22 @@ pub fn apply_acl(
     match policy {
         AclPolicy::FromAuthenticatedUser => match user {
             Some(u) => {
-                m.insert("~c8oAcl".into(), json!(u));
+                m.insert(ACL_KEY.into(), json!(u));
             }
             None => {
-                m.shift_remove("~c8oAcl");
+                m.shift_remove(ACL_KEY);
             }
         },
         AclPolicy::Anonymous => {
-            m.shift_remove("~c8oAcl");
+            m.shift_remove(ACL_KEY);
         }
         AclPolicy::NoOp => {}
         AclPolicy::FromKeyC8oAcl => match vars.get("_c8oAcl").and_then(Value::as_str) {
             Some(a) => {
-                m.insert("~c8oAcl".into(), json!(a));
+                m.insert(ACL_KEY.into(), json!(a));
             }
             None => {
-                m.shift_remove("~c8oAcl");
+                m.shift_remove(ACL_KEY);
             }
         },
     }
@@ -278,7 +279,7 @@ pub fn content_hash(doc: &Value) -> String {
     let mut d = doc.clone();
     if let Some(m) = d.as_object_mut() {
         m.shift_remove("_rev");
-        m.shift_remove("~c8oHash");
+        m.shift_remove(HASH_KEY);
         m.shift_remove("_id");
     }
     fullsync_engine::rev::hex(&Md5::digest(d.to_string().as_bytes()))

@@ -1,4 +1,6 @@
-//! FullSync access rules: which documents a user's device receives.
+//! The FullSync access rule: which documents a user's device receives, and which writes a
+//! FullSync user may make. It sits below the HTTP API, replication and the runtime, which all
+//! apply it; the keys it reads are the constants [`ACL_KEY`], [`GRP_KEY`] and [`HASH_KEY`].
 //!
 //! A document is visible to user `U` with groups `G` when:
 //! - its `~c8oAcl` equals `U`; or
@@ -13,10 +15,20 @@
 use fullsync_engine::{AllDocsOptions, Database};
 use serde_json::{Map, Value};
 
+/// The owner key: the FullSync user a document belongs to.
+pub const ACL_KEY: &str = "~c8oAcl";
+/// The group key: a group name, or an object of group names to `true`/`"true"`.
+pub const GRP_KEY: &str = "c8oGrp";
+/// The content hash a transaction's "update if changed" policy keeps on a document.
+pub const HASH_KEY: &str = "~c8oHash";
+/// The `type` of a group membership document (`{type, user, group}`) in the database
+/// `c8ofullsyncgrp`.
+pub const MEMBERSHIP_TYPE: &str = "c8oGrp";
+
 /// Whether `doc` goes to `user` (None = anonymous) with `groups`.
 pub fn visible(doc: &Value, user: Option<&str>, groups: &[String]) -> bool {
-    let acl = doc.get("~c8oAcl");
-    let grp = doc.get("c8oGrp");
+    let acl = doc.get(ACL_KEY);
+    let grp = doc.get(GRP_KEY);
     if acl.is_none() && grp.is_none() {
         return true;
     }
@@ -74,8 +86,8 @@ pub enum Relation {
 
 /// How `user` (None = anonymous) with `groups` stands towards `doc`.
 pub fn relation(doc: &Value, user: Option<&str>, groups: &[String]) -> Relation {
-    let acl = doc.get("~c8oAcl");
-    let grp = doc.get("c8oGrp");
+    let acl = doc.get(ACL_KEY);
+    let grp = doc.get(GRP_KEY);
     if acl.is_none() && grp.is_none() {
         return Relation::Shared;
     }
@@ -146,11 +158,6 @@ pub fn authorize_write(
     check_owner(base, new, user)?;
     check_groups(base, new, user, groups)
 }
-
-/// The owner key.
-pub const ACL_KEY: &str = "~c8oAcl";
-/// The group key.
-pub const GRP_KEY: &str = "c8oGrp";
 
 fn check_owner(
     base: Option<&Value>,
