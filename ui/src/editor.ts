@@ -68,6 +68,8 @@ const COUCH_GLOBALS: Record<string, [string, string]> = {
 monaco.languages.registerCompletionItemProvider('javascript', {
   provideCompletionItems(model, position) {
     const word = model.getWordUntilPosition(position);
+    // After a dot: a member (doc.type), not a global (completions.ts offers the fields).
+    if (model.getLineContent(position.lineNumber)[word.startColumn - 2] === '.') return { suggestions: [] };
     const range = { startLineNumber: position.lineNumber, endLineNumber: position.lineNumber, startColumn: word.startColumn, endColumn: word.endColumn };
     return {
       suggestions: Object.entries(COUCH_GLOBALS).map(([name, [signature, doc]]) => ({

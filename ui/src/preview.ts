@@ -3,6 +3,7 @@
 
 import type { BackendError } from './backend';
 import { editor, markProblem } from './editor';
+import { rowsTable } from './runner';
 import { $, backend, state } from './state';
 
 interface PreviewResult {
@@ -53,18 +54,7 @@ async function runPreview() {
     const total = r.result.total_rows !== undefined ? ` of ${r.result.total_rows}` : '';
     $('preview-meta').textContent = `${v.db} · ${r.result.rows.length} row(s)${total} · ${r.docs} docs · ${r.ms.toFixed(1)} ms`;
     $('preview-errors').textContent = r.errors.map((e) => `doc ${e.id}: ${e.error}`).join('\n');
-    const body = document.querySelector('#preview-rows tbody')!;
-    body.replaceChildren(
-      ...r.result.rows.map((row) => {
-        const tr = document.createElement('tr');
-        for (const text of [JSON.stringify(row.key), JSON.stringify(row.value), row.id ?? '']) {
-          const td = document.createElement('td');
-          td.textContent = text;
-          tr.append(td);
-        }
-        return tr;
-      }),
-    );
+    rowsTable(document.querySelector('#preview-rows tbody')!, v.db, r.result.rows, false);
   } catch (e) {
     if (seq !== previewSeq) return;
     const err = e as BackendError;
