@@ -95,7 +95,8 @@ test('studio attachments: attach, list, download, delete', async (t) => {
   await page.waitForTimeout(1500);
   assert.match(await status(), /not attached: late\.bin/);
 
-  // Reload, then delete the binary attachment (confirmed by name): HTTP 404, the other stays.
+  // Reload (from the documents table's tab), then delete the binary attachment (confirmed by name): HTTP 404, the other stays.
+  await page.click('[data-tab="docs:orders"]');
   await page.click(`#docs-list li[data-id="${id}"]`);
   await page.waitForFunction(() => /edited elsewhere/.test(window.studioEditor.getValue()));
   dialogs.length = 0;

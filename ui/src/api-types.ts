@@ -321,7 +321,7 @@ db: string,
 /**
  * How many documents to look at.
  */
-sample?: number, } } | { "cmd": "fn_test", "args": FnTestArgs };
+sample?: number, } } | { "cmd": "fn_test", "args": FnTestArgs } | { "cmd": "project_check" };
 
 export type ErrorCode = "not_found" | "conflict" | "forbidden" | "bad_request" | "invalid_project" | "js_error" | "internal";
 

@@ -25,10 +25,34 @@ export function setProblemRoot(r: string) {
 
 const rel = (f: string) => (root && f.startsWith(`${root}/`) ? f.slice(root.length + 1) : f);
 
-/** Shows the project's diagnostics (after every load, save and edit). */
+let check: (() => Promise<{ diagnostics: Diagnostic[] }>) | null = null;
+let timer: number | undefined;
+let seq = 0;
+
+/** Sets how the full check runs (`project_check`: loading plus the compile check of every function). */
+export function setProblemCheck(f: () => Promise<{ diagnostics: Diagnostic[] }>) {
+  check = f;
+}
+
+/**
+ * Shows the project's diagnostics (after every load, save and edit): those of loading it at
+ * once, then, a moment later, every diagnostic of `project check`.
+ */
 export function showProblems(d: Diagnostic[]) {
   diagnostics = d;
   render();
+  window.clearTimeout(timer);
+  const mine = ++seq;
+  timer = window.setTimeout(() => {
+    check?.().then(
+      (r) => {
+        if (mine !== seq) return;
+        diagnostics = r.diagnostics;
+        render();
+      },
+      () => {},
+    );
+  }, 150);
 }
 
 /** Keeps an error the studio reported (the last 20), so it can be read in full. */

@@ -30,7 +30,7 @@ import { openDoc, openDocs, saveDoc } from './documents';
 import { reload as reloadTable } from './docs-table';
 import { schedulePreview } from './preview';
 import { onOpenResultDoc } from './runner';
-import { onOpenProblem, setProblemRoot } from './problems';
+import { onOpenProblem, setProblemCheck, setProblemRoot, type Diagnostic } from './problems';
 import { registerCommand, registerCommands, showPalette } from './palette';
 import { mountLayout, registerBottomTab, setStatusItem, showBottomTab, togglePane } from './layout';
 import { activate, activeTab, allTabs, closeAll, closeTab, cycleTab, holdPersist, onTabChange, restoreFor, showTitle, type Tab } from './tabs';
@@ -42,6 +42,7 @@ registerBottomTab({ id: 'results', label: 'Results' });
 registerBottomTab({ id: 'changes', label: 'Changes' });
 registerBottomTab({ id: 'problems', label: 'Problems' });
 onOpenProblem((path, line) => void openFile(path, line));
+setProblemCheck(() => backend.call<{ diagnostics: Diagnostic[] }>('project_check'));
 onOpenResultDoc((db, id) => void openDoc(db, id).catch((e) => status((e as Error).message, true)));
 
 $('git-open').addEventListener('click', () => void openGit(backend, () => void reopenCurrent()));

@@ -86,6 +86,6 @@ export function showTester(t: { db: string; ddoc: string; kind: 'filter' | 'vali
   if (target?.db !== t.db || target?.name !== t.name) out.replaceChildren();
   target = t;
   title.textContent = t.kind === 'filter' ? `Test the filter ${t.name}` : 'Test validate_doc_update';
-  userRow.hidden = t.kind !== 'validate';
+  userRow.hidden = false; // filters see req.userCtx too
   queryRow.hidden = t.kind !== 'filter';
 }

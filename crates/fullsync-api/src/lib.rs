@@ -13,12 +13,14 @@
 //! | `studio` | [`Studio`]: the open project, open/tree/import/info, listener activity |
 //! | `editor` | files, live preview, view queries, property-sheet saves |
 //! | `documents` | documents, conflicts, `_changes`, what a user sees |
+//! | `check` | the Problems panel: `project check`'s diagnostics |
 //! | [`browse`] | the documents table's pages, revision trees, document fields, the function tester |
 //! | [`project_ops`], [`sheets`], [`workspace`] | project edits and git, property sheets, recent projects and import |
 //! | [`replication`], [`deploy`], [`attachments`], [`listeners`] | jobs, servers and deploys, attachments, listener runner |
 
 pub mod attachments;
 pub mod browse;
+mod check;
 pub mod deploy;
 mod documents;
 mod editor;
@@ -164,6 +166,7 @@ impl Studio {
                 self.deploys.dismiss(&id)?;
                 Ok(json!({"ok": true}))
             }
+            R::ProjectCheck => self.project_check(),
             R::DocsPage(a) => self.docs_page(a),
             R::DocTree { db, id } => self.doc_tree(&db, &id),
             R::DocFields { db, sample } => self.doc_fields(&db, sample),

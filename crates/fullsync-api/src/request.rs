@@ -361,6 +361,9 @@ pub enum Request {
     /// Runs a filter or `validate_doc_update` function over documents: pass or fail for each,
     /// with what it threw.
     FnTest(browse::FnTestArgs),
+    /// Every diagnostic of `fullsync project check` for the open project (loading it, and
+    /// compiling each function), with paths relative to the project: the Problems panel.
+    ProjectCheck,
 }
 
 fn fifty() -> usize {

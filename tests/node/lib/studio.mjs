@@ -66,13 +66,16 @@ export function launchChromium() {
 /**
  * A studio on a fresh copy of projects/sample in a temporary folder, and a Chromium page on it
  * with the explorer rendered; everything is cleaned up after the test `t`. `project(work)`
- * chooses where the copy goes, `env(work)` adds environment variables.
+ * chooses where the copy goes, `env(work)` adds environment variables, `prepare(project)` changes
+ * the copy before the studio opens it, `viewport` sets the page's size (default 1400x850) and
+ * `colorScheme` its scheme (default dark).
  */
-export async function openStudio(t, { project: where = (w) => join(w, 'sample'), env = () => ({}) } = {}) {
+export async function openStudio(t, { project: where = (w) => join(w, 'sample'), env = () => ({}), prepare = () => {}, viewport = { width: 1400, height: 850 }, colorScheme = 'dark' } = {}) {
   const work = mkdtempSync(join(tmpdir(), 'fullsync-studio-'));
   const project = where(work);
   mkdirSync(dirname(project), { recursive: true });
   cpSync(join(REPO_ROOT, 'projects', 'sample'), project, { recursive: true });
+  await prepare(project);
   const studio = await startStudio(project, join(work, 'data'), env(work));
   const browser = await launchChromium();
   t.after(async () => {
@@ -81,7 +84,7 @@ export async function openStudio(t, { project: where = (w) => join(w, 'sample'),
     rmSync(work, { recursive: true, force: true });
   });
   // Dark, as the screenshots in docs/ (the studio follows the system's scheme by default).
-  const page = await browser.newPage({ viewport: { width: 1400, height: 850 }, colorScheme: 'dark' });
+  const page = await browser.newPage({ viewport, colorScheme });
   await page.goto(studio.studio);
   await page.waitForSelector('#explorer span.file');
   return { work, project, studio, browser, page };
