@@ -48,7 +48,7 @@ monaco.languages.registerCompletionItemProvider('javascript', {
         const name = f.path.split('.').pop()!;
         const object = f.types.includes('object');
         return {
-          label: { label: name, description: f.types.join(' | ') },
+          label: { label: name, detail: ` ${f.types.join(' | ')}`, description: `${f.count}/${data.sampled} docs` },
           kind: object ? monaco.languages.CompletionItemKind.Module : monaco.languages.CompletionItemKind.Field,
           detail: `${f.types.join(' | ')} · in ${f.count} of ${data.sampled} document(s) of ${data.db}`,
           documentation: { value: `\`${m[1]}.${f.path}\`${f.example !== undefined && f.example !== null ? `, e.g. \`${JSON.stringify(f.example)}\`` : ''}\n\nFrom a sample of ${data.sampled} document(s) of **${data.db}**.` },

@@ -202,6 +202,12 @@ function treeKeys(e: KeyboardEvent) {
   // The tree is one stop of Tab: it lands on the active (or first) item.
   ex.addEventListener('focusin', (e) => {
     if (e.target === ex) focusItem(ex.querySelector<HTMLElement>('span.node.active') ?? visibleItems()[0]);
+    // The node with the focus is the tree's Tab stop (and the one the palette's actions are for).
+    const label = (e.target as HTMLElement).closest?.<HTMLElement>('span.node');
+    if (label && label.tabIndex !== 0) {
+      for (const o of ex.querySelectorAll<HTMLElement>('span.node[tabindex="0"]')) o.tabIndex = -1;
+      label.tabIndex = 0;
+    }
   });
   const filter = $('explorer-filter') as HTMLInputElement;
   filter.addEventListener('input', applyFilter);
