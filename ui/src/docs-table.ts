@@ -28,7 +28,7 @@ let selected = 0;
 let descending = false;
 let columns: string[] = [];
 let query: { prefix: string; selector: unknown; conflicted: boolean } = { prefix: '', selector: null, conflicted: false };
-let loadingMore: Promise<void> | null = null;
+let loadingMore = false;
 
 /** Sets what opening a row does. */
 export function onOpenRow(f: (db: string, id: string) => void) {
@@ -237,18 +237,26 @@ async function loadPage(p: number) {
 async function loadMore() {
   if (loadingMore || !next) return;
   const g = gen;
-  loadingMore = fetchPage({ after: next })
-    .then((r) => {
-      if (g !== gen) return;
-      list.push(...r.rows);
-      next = r.next;
-      count = list.length;
-      if (columns.length < MAX_COLS) inferColumns(r.rows);
-      showCount(r);
-      render();
-    })
-    .catch((e: Error) => say(e.message, true))
-    .finally(() => (loadingMore = null));
+  loadingMore = true;
+  try {
+    const r = await fetchPage({ after: next });
+    if (g !== gen) return;
+    list.push(...r.rows);
+    next = r.next;
+    count = list.length;
+    if (columns.length < MAX_COLS) inferColumns(r.rows);
+    showCount(r);
+  } catch (e) {
+    if (g === gen) {
+      next = null;
+      say((e as Error).message, true);
+    }
+    return;
+  } finally {
+    loadingMore = false;
+  }
+  // Goes on while the end of the list is in view (a selective filter scans in steps).
+  render();
 }
 
 function select(i: number) {

@@ -14,7 +14,7 @@ use crate::{ApiError, ErrorCode, Studio};
 
 /// How many documents one `docs_page` call reads at most while looking for matches (a
 /// selective filter over a large database answers in steps: `next` says where to go on).
-const SCAN_BUDGET: usize = 5_000;
+const SCAN_BUDGET: usize = 10_000;
 /// Rows read from the engine per batch while scanning.
 const BATCH: usize = 500;
 
