@@ -1,9 +1,10 @@
 //! FullSync Studio, the desktop app.
 //!
-//! A thin Tauri layer: it opens the embedded engine, serves it on loopback with the
-//! CouchDB-compatible API (so PouchDB, curl or a phone can use it while the studio runs), and
-//! forwards the UI's commands to [`fullsync_api::Studio`], the same command surface the web
-//! mode serves over HTTP. No business logic lives here.
+//! A thin Tauri layer: the same startup as `fullsync serve --studio` ([`fullsync_host::assemble`]:
+//! the embedded engine, its views, the studio backend, the project given or the last one), the
+//! CouchDB-compatible API served on loopback (so PouchDB, curl or a phone can use it while the
+//! studio runs), and the UI's commands forwarded to [`fullsync_api::Studio`], the same command
+//! surface the web mode serves over HTTP. No business logic lives here.
 //!
 //! ```text
 //! fullsync-studio [--project DIR] [--data DIR] [--port N] [--version]
@@ -176,15 +177,10 @@ fn parse_args() -> anyhow::Result<Args> {
     Ok(a)
 }
 
-/// Serves the CouchDB API on 127.0.0.1:`port`, else on a free port; returns the bound address.
-fn serve_http(
-    engine: Arc<fullsync_engine::Engine>,
-    views: Arc<fullsync_views::Views>,
-    port: u16,
-) -> anyhow::Result<SocketAddr> {
-    // The same local admin as `fullsync serve`: it administers the FullSync databases, where
-    // clients without credentials are anonymous (the studio itself talks in-process).
-    let admin = match fullsync_deploy::profiles::local_admin() {
+/// The same local admin as `fullsync serve`: it administers the FullSync databases, where
+/// clients without credentials are anonymous (the studio itself talks in-process).
+fn local_admin() -> Option<(String, String)> {
+    match fullsync_deploy::profiles::local_admin() {
         Ok((name, password, created)) => {
             if created {
                 eprintln!("Local admin created: name `{name}`, password in local-admin.json of the configuration folder.");
@@ -195,16 +191,16 @@ fn serve_http(
             eprintln!("{e}");
             None
         }
-    };
+    }
+}
+
+/// Serves the CouchDB API on 127.0.0.1:`port`, else on a free port; returns the bound address.
+fn serve_http(router: axum::Router, port: u16) -> anyhow::Result<SocketAddr> {
     let on = |p: u16| {
-        let bind = SocketAddr::new(Ipv4Addr::LOCALHOST.into(), p);
-        let cfg = fullsync_http::ServerConfig {
-            bind,
-            admin: admin.clone(),
-            ..Default::default()
-        };
-        let app = fullsync_http::router_with_views(engine.clone(), views.clone(), cfg);
-        fullsync_http::serve_in_background(app, bind)
+        fullsync_http::serve_in_background(
+            router.clone(),
+            SocketAddr::new(Ipv4Addr::LOCALHOST.into(), p),
+        )
     };
     on(port)
         .or_else(|_| on(0))
@@ -224,36 +220,22 @@ fn limit_malloc_arenas() {
 fn main() -> anyhow::Result<()> {
     limit_malloc_arenas();
     let args = parse_args()?;
-    std::fs::create_dir_all(&args.data)
-        .with_context(|| format!("cannot create the data folder {}", args.data.display()))?;
-    let engine = Arc::new(fullsync_engine::Engine::open(&args.data).with_context(|| {
-        format!(
-            "cannot open the data folder {} (is another studio or `fullsync serve` using it?)",
-            args.data.display()
-        )
-    })?);
-    let views = Arc::new(fullsync_views::Views::new(engine.clone()));
-    let addr = serve_http(engine.clone(), views.clone(), args.port)?;
+    // The same startup as `fullsync serve --studio`: the given project, else the last one.
+    let host = fullsync_host::assemble(fullsync_host::Options {
+        data: args.data.clone(),
+        http: fullsync_http::ServerConfig {
+            bind: SocketAddr::new(Ipv4Addr::LOCALHOST.into(), args.port),
+            admin: local_admin(),
+            ..Default::default()
+        },
+        project: args.project,
+        reopen_last: true,
+        commit: COMMIT.to_string(),
+        web_ui: None,
+    })?;
+    let addr = serve_http(host.router, args.port)?;
     println!("FullSync listening on http://{addr}/");
-    let backend = Arc::new(Studio::new(engine, views).with_commit(COMMIT));
-    if let Some(p) = &args.project {
-        backend
-            .handle(fullsync_api::Request::ProjectOpen {
-                path: p.display().to_string(),
-                remember: true,
-            })
-            .map_err(|e| anyhow::anyhow!("cannot open the project {}: {e}", p.display()))?;
-    } else if let Some(last) = fullsync_api::workspace::recent()["projects"]
-        .as_array()
-        .and_then(|a| a.iter().find(|p| p["exists"] == true))
-        .and_then(|p| p["path"].as_str())
-    {
-        // Reopen the last project; the Open dialog offers the others.
-        let _ = backend.handle(fullsync_api::Request::ProjectOpen {
-            path: last.to_string(),
-            remember: true,
-        });
-    }
+    let backend = host.studio;
     tauri::Builder::default()
         .manage(AppState {
             studio: backend,

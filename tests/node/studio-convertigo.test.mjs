@@ -6,71 +6,65 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fullsyncBin, REPO_ROOT } from './lib/server.mjs';
-import { launchChromium, screenshot, startStudio } from './lib/studio.mjs';
+import { openStudio, screenshot } from './lib/studio.mjs';
 
 test('studio on a Convertigo project: used by, kept properties, confirmed rename and delete', async (t) => {
-  const work = mkdtempSync(join(tmpdir(), 'fullsync-c8o-'));
-  const project = join(work, 'crm');
   const fixture = join(REPO_ROOT, 'crates', 'fullsync-project', 'tests', 'fixtures', 'convertigo', 'crm79');
-  execFileSync(fullsyncBin(), ['project', 'import-c8o', fixture, project], { stdio: 'pipe' });
-  const studio = await startStudio(project, join(work, 'data'), { FULLSYNC_CONFIG_DIR: join(work, 'config') });
-  const browser = await launchChromium();
-  t.after(async () => {
-    await browser.close();
-    studio.child.kill('SIGTERM');
-    rmSync(work, { recursive: true, force: true });
+  const { project, page } = await openStudio(t, {
+    project: (w) => join(w, 'crm'),
+    create: (dir) => execFileSync(fullsyncBin(), ['project', 'import-c8o', fixture, dir], { stdio: 'pipe' }),
+    env: (w) => ({ FULLSYNC_CONFIG_DIR: join(w, 'config') }),
   });
-  const page = await browser.newPage({ viewport: { width: 1400, height: 850 }, colorScheme: 'dark' });
-  await page.goto(studio.studio);
   await page.waitForSelector('#explorer span[data-node="transaction:ByName"]');
 
-  // The sheet: used by, and the kept properties of the variables, read-only.
-  await page.click('#explorer span[data-node="transaction:addContact"]');
-  await page.waitForSelector('[data-testid="sheet-used-by"]');
-  assert.equal(await page.textContent('[data-testid="sheet-used-by"]'), 'crm.SaveContact (Call_Add)');
-  const kept = await page.$$eval('[data-testid="sheet-kept"] tr[data-kept]', (rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.querySelector('input')?.value ?? td.textContent)));
-  assert.deepEqual(kept, [
-    ['variable name', 'comment', 'Full name'],
-    ['variable age', 'visibility', '1'],
-    ['variable age', 'xmlTypeAffectation', 'xsd:long'],
-  ]);
-  assert.equal(await page.$eval('[data-testid="sheet-kept"] input', (i) => i.readOnly), true);
-  await screenshot(page, 'studio-convertigo-used-by.png');
-
-  // Rename: the confirmation lists the calling steps; accepted, the steps are rewritten.
-  const dialogs = [];
-  page.on('dialog', (d) => {
-    dialogs.push(d.message());
-    void d.accept();
+  let dialogs;
+  await t.test('The sheet: used by, and the kept properties of the variables, read-only', async () => {
+    await page.click('#explorer span[data-node="transaction:addContact"]');
+    await page.waitForSelector('[data-testid="sheet-used-by"]');
+    assert.equal(await page.textContent('[data-testid="sheet-used-by"]'), 'crm.SaveContact (Call_Add)');
+    const kept = await page.$$eval('[data-testid="sheet-kept"] tr[data-kept]', (rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.querySelector('input')?.value ?? td.textContent)));
+    assert.deepEqual(kept, [
+      ['variable name', 'comment', 'Full name'],
+      ['variable age', 'visibility', '1'],
+      ['variable age', 'xmlTypeAffectation', 'xsd:long'],
+    ]);
+    assert.equal(await page.$eval('[data-testid="sheet-kept"] input', (i) => i.readOnly), true);
+    await screenshot(page, 'studio-convertigo-used-by.png');
   });
-  await page.click('#explorer span[data-node="transaction:ByName"]', { button: 'right' });
-  await page.click('[data-testid="context-menu"] li:has-text("Rename")');
-  await page.fill('[data-testid="explorer-name"]', 'FindByName');
-  await page.press('[data-testid="explorer-name"]', 'Enter');
-  await page.waitForSelector('#explorer span[data-node="transaction:FindByName"]');
-  assert.equal(dialogs.length, 1);
-  assert.match(dialogs[0], /Rename the transaction ByName to FindByName\? These Convertigo sequence steps call it/);
-  assert.match(dialogs[0], /crm\.FindContact \(Call_ByName\)\n {2}• crm\.FindContact \(Loop\/Call_ByName_again\)/);
-  const seq = readFileSync(join(project, '.convertigo/project/_c8oProject/sequences/FindContact.yaml'), 'utf8');
-  assert.equal(seq.match(/sourceTransaction: crm\.crm\.FindByName\r\n/g)?.length, 2);
-
-  // A transaction nobody calls is renamed without asking.
-  await page.click('#explorer span[data-node="transaction:deleteContact"]', { button: 'right' });
-  await page.click('[data-testid="context-menu"] li:has-text("Rename")');
-  await page.fill('[data-testid="explorer-name"]', 'removeContact');
-  await page.press('[data-testid="explorer-name"]', 'Enter');
-  await page.waitForSelector('#explorer span[data-node="transaction:removeContact"]');
-  assert.equal(dialogs.length, 1);
-
-  // Delete a connector: the confirmation names the step that will break.
-  await page.click('#explorer span[data-node="connector:archive"]', { button: 'right' });
-  await page.click('[data-testid="context-menu"] li:has-text("Delete")');
-  await page.waitForFunction(() => !document.querySelector('#explorer span[data-node="connector:archive"]'));
-  assert.equal(dialogs.length, 2);
-  assert.match(dialogs[1], /Delete the connector archive[^]*These Convertigo sequence steps call it and will fail[^]*crm\.FindContact \(Loop\/Call_Archive\)/);
-  assert.ok(!existsSync(join(project, 'connectors/archive')));
+  await t.test('Rename: the confirmation lists the calling steps; accepted, the steps are rewritten', async () => {
+    dialogs = [];
+    page.on('dialog', (d) => {
+      dialogs.push(d.message());
+      void d.accept();
+    });
+    await page.click('#explorer span[data-node="transaction:ByName"]', { button: 'right' });
+    await page.click('[data-testid="context-menu"] li:has-text("Rename")');
+    await page.fill('[data-testid="explorer-name"]', 'FindByName');
+    await page.press('[data-testid="explorer-name"]', 'Enter');
+    await page.waitForSelector('#explorer span[data-node="transaction:FindByName"]');
+    assert.equal(dialogs.length, 1);
+    assert.match(dialogs[0], /Rename the transaction ByName to FindByName\? These Convertigo sequence steps call it/);
+    assert.match(dialogs[0], /crm\.FindContact \(Call_ByName\)\n {2}• crm\.FindContact \(Loop\/Call_ByName_again\)/);
+    const seq = readFileSync(join(project, '.convertigo/project/_c8oProject/sequences/FindContact.yaml'), 'utf8');
+    assert.equal(seq.match(/sourceTransaction: crm\.crm\.FindByName\r\n/g)?.length, 2);
+  });
+  await t.test('A transaction nobody calls is renamed without asking', async () => {
+    await page.click('#explorer span[data-node="transaction:deleteContact"]', { button: 'right' });
+    await page.click('[data-testid="context-menu"] li:has-text("Rename")');
+    await page.fill('[data-testid="explorer-name"]', 'removeContact');
+    await page.press('[data-testid="explorer-name"]', 'Enter');
+    await page.waitForSelector('#explorer span[data-node="transaction:removeContact"]');
+    assert.equal(dialogs.length, 1);
+  });
+  await t.test('Delete a connector: the confirmation names the step that will break', async () => {
+    await page.click('#explorer span[data-node="connector:archive"]', { button: 'right' });
+    await page.click('[data-testid="context-menu"] li:has-text("Delete")');
+    await page.waitForFunction(() => !document.querySelector('#explorer span[data-node="connector:archive"]'));
+    assert.equal(dialogs.length, 2);
+    assert.match(dialogs[1], /Delete the connector archive[^]*These Convertigo sequence steps call it and will fail[^]*crm\.FindContact \(Loop\/Call_Archive\)/);
+    assert.ok(!existsSync(join(project, 'connectors/archive')));
+  });
 });

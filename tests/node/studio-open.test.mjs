@@ -24,66 +24,71 @@ test('studio open dialog: browse, open, recent, import a Convertigo project', as
   writeFileSync(join(second, 'connectors', 'notes', 'design', 'app', 'views', 'by_title', 'map.js'), 'function (doc) {\n  emit(doc.title, null);\n}\n');
   cpSync(join(REPO_ROOT, 'crates', 'fullsync-project', 'tests', 'fixtures', 'convertigo', 'shop8'), join(projects, 'legacy-shop'), { recursive: true });
 
-  // The start-up project is remembered.
-  await page.click('[data-testid="open-open"]');
-  await page.waitForSelector('[data-testid="open-recent"] li.link');
-  assert.match(await page.textContent('[data-testid="open-recent"]'), /sample 1\.0\.0/);
-  // The browser starts next to the open project, with projects marked.
-  await page.waitForSelector('[data-testid="open-dirs"] li[data-name="notes"]');
-  assert.match(await page.textContent('[data-testid="open-dirs"] li[data-name="notes"]'), /FullSync project/);
-  assert.match(await page.textContent('[data-testid="open-dirs"] li[data-name="legacy-shop"]'), /Convertigo project/);
-  // A folder that does not exist says so.
-  await page.fill('[data-testid="open-path"]', join(work, 'nope'));
-  await page.click('[data-testid="open-go"]');
-  await page.waitForFunction(() => /cannot list/.test(document.querySelector('[data-testid="open-msg"]').textContent));
-  // Open the other project.
-  await page.fill('[data-testid="open-path"]', projects);
-  await page.click('[data-testid="open-go"]');
-  await page.click('[data-testid="open-dirs"] li[data-name="notes"]');
-  await screenshot(page, 'studio-open.png');
-  await page.click('[data-testid="open-this"]');
-  await page.waitForFunction(() => /notes 0\.3\.0/.test(document.querySelector('[data-testid="project-name"]').textContent));
-  await page.waitForSelector('#explorer span[data-node="view:by_title"]');
-  const ddoc = await (await studio.fetch(`notes/_design/app`)).json();
-  assert.ok(ddoc.views.by_title, 'the opened project is synced into the engine');
-  const recent = JSON.parse(readFileSync(join(config, 'recent-projects.json'), 'utf8')).projects;
-  assert.deepEqual(recent.slice(0, 2), [second, first]);
-
-  // Import the Convertigo project into a new folder; it opens.
-  await page.click('[data-testid="open-open"]');
-  await page.fill('[data-testid="open-path"]', join(projects, 'legacy-shop'));
-  await page.click('[data-testid="open-go"]');
-  await page.waitForSelector('[data-testid="import-this"]');
-  assert.equal(await page.inputValue('[data-testid="import-dest"]'), `${join(projects, 'legacy-shop')}-fullsync`);
-  await page.click('[data-testid="import-this"]');
-  await page.waitForFunction(() => /^opened /.test(document.querySelector('[data-testid="status"]').textContent));
-  assert.ok(existsSync(join(projects, 'legacy-shop-fullsync', 'fullsync.toml')));
-  assert.match(await page.textContent('[data-testid="explorer"]'), /connector/);
-  // Importing again into the same, now non-empty, folder is refused.
-  await page.click('[data-testid="open-open"]');
-  await page.fill('[data-testid="open-path"]', join(projects, 'legacy-shop'));
-  await page.click('[data-testid="open-go"]');
-  await page.click('[data-testid="import-this"]');
-  await page.waitForFunction(() => /is not empty/.test(document.querySelector('[data-testid="open-msg"]').textContent));
-  await page.click('[data-testid="open-close"]');
-
-  // Settings: where things are, and the light theme (Monaco follows; kept after a reload).
-  await page.click('[data-testid="settings-open"]');
-  await page.waitForSelector('[data-testid="settings-theme"]');
-  const settingsText = await page.textContent('[data-testid="settings"]');
-  assert.ok(settingsText.includes(join(work, 'data')), settingsText);
-  assert.ok(settingsText.includes(config), settingsText);
-  assert.match(settingsText, /No server profiles yet/);
-  await page.selectOption('[data-testid="settings-theme"]', 'light');
-  assert.equal(await page.getAttribute('html', 'data-theme'), 'light');
-  // (the editor is hidden until a tab opens: attached is enough to see its theme)
-  await page.waitForSelector('.monaco-editor.vs', { state: 'attached' });
-  await page.click('[data-testid="settings-close"]');
-  await page.reload();
-  await page.waitForSelector('#explorer span.file');
-  assert.equal(await page.getAttribute('html', 'data-theme'), 'light');
-  if (process.env.STUDIO_SCREENSHOTS) {
-    await page.click('#explorer span[data-path="connectors/orders/design/app/views/by_status/map.js"]').catch(() => {});
-    await screenshot(page, 'studio-light.png');
-  }
+  await t.test('The start-up project is remembered', async () => {
+    await page.click('[data-testid="open-open"]');
+    await page.waitForSelector('[data-testid="open-recent"] li.link');
+    assert.match(await page.textContent('[data-testid="open-recent"]'), /sample 1\.0\.0/);
+  });
+  await t.test('The browser starts next to the open project, with projects marked', async () => {
+    await page.waitForSelector('[data-testid="open-dirs"] li[data-name="notes"]');
+    assert.match(await page.textContent('[data-testid="open-dirs"] li[data-name="notes"]'), /FullSync project/);
+    assert.match(await page.textContent('[data-testid="open-dirs"] li[data-name="legacy-shop"]'), /Convertigo project/);
+  });
+  await t.test('A folder that does not exist says so', async () => {
+    await page.fill('[data-testid="open-path"]', join(work, 'nope'));
+    await page.click('[data-testid="open-go"]');
+    await page.waitForFunction(() => /cannot list/.test(document.querySelector('[data-testid="open-msg"]').textContent));
+  });
+  await t.test('Open the other project', async () => {
+    await page.fill('[data-testid="open-path"]', projects);
+    await page.click('[data-testid="open-go"]');
+    await page.click('[data-testid="open-dirs"] li[data-name="notes"]');
+    await screenshot(page, 'studio-open.png');
+    await page.click('[data-testid="open-this"]');
+    await page.waitForFunction(() => /notes 0\.3\.0/.test(document.querySelector('[data-testid="project-name"]').textContent));
+    await page.waitForSelector('#explorer span[data-node="view:by_title"]');
+    const ddoc = await (await studio.fetch(`notes/_design/app`)).json();
+    assert.ok(ddoc.views.by_title, 'the opened project is synced into the engine');
+    const recent = JSON.parse(readFileSync(join(config, 'recent-projects.json'), 'utf8')).projects;
+    assert.deepEqual(recent.slice(0, 2), [second, first]);
+  });
+  await t.test('Import the Convertigo project into a new folder; it opens', async () => {
+    await page.click('[data-testid="open-open"]');
+    await page.fill('[data-testid="open-path"]', join(projects, 'legacy-shop'));
+    await page.click('[data-testid="open-go"]');
+    await page.waitForSelector('[data-testid="import-this"]');
+    assert.equal(await page.inputValue('[data-testid="import-dest"]'), `${join(projects, 'legacy-shop')}-fullsync`);
+    await page.click('[data-testid="import-this"]');
+    await page.waitForFunction(() => /^opened /.test(document.querySelector('[data-testid="status"]').textContent));
+    assert.ok(existsSync(join(projects, 'legacy-shop-fullsync', 'fullsync.toml')));
+    assert.match(await page.textContent('[data-testid="explorer"]'), /connector/);
+  });
+  await t.test('Importing again into the same, now non-empty, folder is refused', async () => {
+    await page.click('[data-testid="open-open"]');
+    await page.fill('[data-testid="open-path"]', join(projects, 'legacy-shop'));
+    await page.click('[data-testid="open-go"]');
+    await page.click('[data-testid="import-this"]');
+    await page.waitForFunction(() => /is not empty/.test(document.querySelector('[data-testid="open-msg"]').textContent));
+    await page.click('[data-testid="open-close"]');
+  });
+  await t.test('Settings: where things are, and the light theme (Monaco follows; kept after a reload)', async () => {
+    await page.click('[data-testid="settings-open"]');
+    await page.waitForSelector('[data-testid="settings-theme"]');
+    const settingsText = await page.textContent('[data-testid="settings"]');
+    assert.ok(settingsText.includes(join(work, 'data')), settingsText);
+    assert.ok(settingsText.includes(config), settingsText);
+    assert.match(settingsText, /No server profiles yet/);
+    await page.selectOption('[data-testid="settings-theme"]', 'light');
+    assert.equal(await page.getAttribute('html', 'data-theme'), 'light');
+    // (the editor is hidden until a tab opens: attached is enough to see its theme)
+    await page.waitForSelector('.monaco-editor.vs', { state: 'attached' });
+    await page.click('[data-testid="settings-close"]');
+    await page.reload();
+    await page.waitForSelector('#explorer span.file');
+    assert.equal(await page.getAttribute('html', 'data-theme'), 'light');
+    if (process.env.STUDIO_SCREENSHOTS) {
+      await page.click('#explorer span[data-path="connectors/orders/design/app/views/by_status/map.js"]').catch(() => {});
+      await screenshot(page, 'studio-light.png');
+    }
+  });
 });

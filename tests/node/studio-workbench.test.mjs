@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from './lib/server.mjs';
-import { openStudio, screenshot } from './lib/studio.mjs';
+import { copySample, openStudio, screenshot } from './lib/studio.mjs';
 
 const SIZES = [
   { width: 1440, height: 900 },
@@ -236,7 +236,10 @@ test('problems panel: every diagnostic with file and line, a click opens the fil
   const broken = 'connectors/orders/design/app/views/by_id/map.js';
   const { page } = await openStudio(t, {
     viewport: SIZES[1],
-    prepare: (p) => writeFileSync(join(p, broken), 'function (doc) {\n  var a = 1;\n  emit(doc._id;\n}\n'),
+    create: (p) => {
+      copySample(p);
+      writeFileSync(join(p, broken), 'function (doc) {\n  var a = 1;\n  emit(doc._id;\n}\n');
+    },
   });
   await page.click('[data-testid="sb-errors"]');
   await page.waitForSelector('#problems-list li.problem');

@@ -3,6 +3,7 @@
 // engine's CouchDB API answers.
 
 import { TauriBackend, type Backend } from './backend';
+import type { StudioInfo } from './api-types';
 import { el } from './dom';
 
 /** Opens the About dialog. */
@@ -14,7 +15,7 @@ export async function openAbout(backend: Backend) {
   }
   const dlg = d;
   const info = await backend
-    .call<{ version: string; commit?: string }>('studio_info')
+    .call<StudioInfo>('studio_info')
     .catch((e) => ({ version: `unknown (${(e as Error).message})`, commit: 'unknown' }));
   const http = await backend.httpBase().catch(() => '(unknown)');
   const close = el('button', { 'data-testid': 'about-close' }, 'Close');
@@ -23,7 +24,7 @@ export async function openAbout(backend: Backend) {
   dlg.replaceChildren(
     el('div', { class: 'open-head' }, el('h2', {}, 'FullSync Studio'), close),
     el('div', { class: 'sheet-field' }, el('span', {}, 'version'), el('code', { 'data-testid': 'about-version' }, info.version)),
-    el('div', { class: 'sheet-field' }, el('span', {}, 'commit'), el('code', { 'data-testid': 'about-commit' }, info.commit ?? 'unknown')),
+    el('div', { class: 'sheet-field' }, el('span', {}, 'commit'), el('code', { 'data-testid': 'about-commit' }, info.commit)),
     el('div', { class: 'sheet-field' }, el('span', {}, 'window'), el('span', { 'data-testid': 'about-transport' }, desktop ? 'desktop app (Tauri IPC)' : 'web mode (HTTP on loopback)')),
     el('div', { class: 'sheet-field' }, el('span', {}, 'CouchDB API'), el('code', { class: 'path' }, http)),
     el('p', { class: 'hint' }, 'The same version and commit as `fullsync --version`. Apache-2.0.'),

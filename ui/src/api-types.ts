@@ -470,6 +470,28 @@ ca_file?: string | null, };
 
 export type SheetKind = "connector" | "listener" | "transaction";
 
+export type StudioInfo = { 
+/**
+ * The engine's data folder (`None`: in memory).
+ */
+data_dir: string | null, 
+/**
+ * The open project's folder.
+ */
+project: string | null, 
+/**
+ * The configuration folder (server profiles, recent projects, the local admin).
+ */
+config_dir: string, 
+/**
+ * This build's version.
+ */
+version: string, 
+/**
+ * The commit this build was made from (`unknown` when not known).
+ */
+commit: string, };
+
 export type DocsPageArgs = { 
 /**
  * Database.

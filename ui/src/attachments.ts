@@ -65,6 +65,46 @@ function bytesOf(base64: string): Uint8Array<ArrayBuffer> {
   return out;
 }
 
+/** Fetches attachment `name` of `doc` and saves it: the native Save dialog in the desktop app,
+ * a download in the browser; answers what happened. */
+async function saveAttachment(backend: Backend, doc: { db: string; id: string; rev: string }, name: string): Promise<string> {
+  const a = await backend.call<{ content_type: string; length: number; data: string }>('attachment_get', { ...doc, name });
+  if (backend.saveFile) {
+    // The desktop app: the native Save dialog (a webview has no downloads folder).
+    const where = await backend.saveFile(name, a.data);
+    return where ? `saved ${name} (${size(a.length)}) to ${where}` : `not saved: ${name} (cancelled)`;
+  }
+  const url = URL.createObjectURL(new Blob([bytesOf(a.data)], { type: a.content_type }));
+  const link = el('a', { href: url, download: name, hidden: '' });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  window.setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  return `downloaded ${name} (${size(a.length)})`;
+}
+
+/** One attachment in the list: name, type, size, digest, Download, and Delete unless `remove`
+ * is null (an older revision). */
+function attachmentItem(name: string, a: AttachmentStub, busy: boolean, download: () => void, remove: (() => void) | null): HTMLLIElement {
+  const get = el('button', { 'data-testid': 'attachment-download', title: `Save ${name}` }, 'Download');
+  get.disabled = busy;
+  get.addEventListener('click', download);
+  const actions = el('span', { class: 'att-actions' }, get);
+  if (remove) {
+    const del = el('button', { 'data-testid': 'attachment-delete', class: 'danger', title: `Delete ${name} (a new revision)` }, 'Delete');
+    del.disabled = busy;
+    del.addEventListener('click', remove);
+    actions.append(del);
+  }
+  return el(
+    'li',
+    { 'data-name': name },
+    el('div', { class: 'att-head' }, el('span', { class: 'att-name', title: name }, name), actions),
+    el('div', { class: 'att-meta' }, `${a.content_type ?? 'application/octet-stream'} · ${size(a.length ?? 0)}`),
+    el('div', { class: 'att-digest', title: a.digest ?? '' }, a.digest ?? ''),
+  );
+}
+
 /** Builds the panel into `box` (hidden until a document is shown). */
 export function mountAttachments(backend: Backend, box: HTMLElement, host: AttachmentsHost) {
   const title = el('h2', {}, 'Attachments');
@@ -133,21 +173,7 @@ export function mountAttachments(backend: Backend, box: HTMLElement, host: Attac
   async function download(name: string) {
     if (!doc) return;
     const { db, id, rev } = doc;
-    await run(`not downloaded: ${name}`, async () => {
-      const a = await backend.call<{ content_type: string; length: number; data: string }>('attachment_get', { db, id, name, rev });
-      if (backend.saveFile) {
-        // The desktop app: the native Save dialog (a webview has no downloads folder).
-        const where = await backend.saveFile(name, a.data);
-        return where ? `saved ${name} (${size(a.length)}) to ${where}` : `not saved: ${name} (cancelled)`;
-      }
-      const url = URL.createObjectURL(new Blob([bytesOf(a.data)], { type: a.content_type }));
-      const link = el('a', { href: url, download: name, hidden: '' });
-      document.body.append(link);
-      link.click();
-      link.remove();
-      window.setTimeout(() => URL.revokeObjectURL(url), 60_000);
-      return `downloaded ${name} (${size(a.length)})`;
-    });
+    await run(`not downloaded: ${name}`, () => saveAttachment(backend, { db, id, rev }, name));
   }
 
   function render() {
@@ -159,23 +185,7 @@ export function mountAttachments(backend: Backend, box: HTMLElement, host: Attac
       ...(names.length
         ? names.map((name) => {
             const a = doc!.attachments[name];
-            const get = el('button', { 'data-testid': 'attachment-download', title: `Save ${name}` }, 'Download');
-            get.disabled = busy;
-            get.addEventListener('click', () => void download(name));
-            const actions = el('span', { class: 'att-actions' }, get);
-            if (!doc!.readOnly) {
-              const del = el('button', { 'data-testid': 'attachment-delete', class: 'danger', title: `Delete ${name} (a new revision)` }, 'Delete');
-              del.disabled = busy;
-              del.addEventListener('click', () => void remove(name, a));
-              actions.append(del);
-            }
-            return el(
-              'li',
-              { 'data-name': name },
-              el('div', { class: 'att-head' }, el('span', { class: 'att-name', title: name }, name), actions),
-              el('div', { class: 'att-meta' }, `${a.content_type ?? 'application/octet-stream'} · ${size(a.length ?? 0)}`),
-              el('div', { class: 'att-digest', title: a.digest ?? '' }, a.digest ?? ''),
-            );
+            return attachmentItem(name, a, busy, () => void download(name), doc!.readOnly ? null : () => void remove(name, a));
           })
         : [el('li', { class: 'att-empty' }, doc.readOnly ? 'No attachments in this revision.' : 'No attachments.')]),
     );

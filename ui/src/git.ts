@@ -51,12 +51,7 @@ export async function openGit(backend: Backend, onFilesChanged: () => void) {
       d.querySelectorAll('.git-files li').forEach((li) => li.classList.toggle('active', (li as HTMLElement).dataset.path === path));
       try {
         const r = await backend.call<{ diff: string }>('git', { op: 'diff', path });
-        diff.replaceChildren(
-          ...r.diff.split('\n').map((line) => {
-            const cls = line.startsWith('+') && !line.startsWith('+++') ? 'add' : line.startsWith('-') && !line.startsWith('---') ? 'del' : line.startsWith('@@') ? 'hunk' : '';
-            return el('span', cls ? { class: cls } : {}, line + '\n');
-          }),
-        );
+        diff.replaceChildren(...diffLines(r.diff));
         if (!r.diff) diff.textContent = '(no textual change)';
       } catch (e) {
         diff.textContent = (e as Error).message;
@@ -107,11 +102,7 @@ export async function openGit(backend: Backend, onFilesChanged: () => void) {
         say((e as Error).message, true);
       }
     });
-    const log = el('ul', { class: 'git-log', 'data-testid': 'git-log' });
-    for (const c of st.log) {
-      log.append(el('li', {}, el('code', {}, c.id.slice(0, 8)), ` ${c.summary} `, el('span', { class: 'hint' }, `${c.author}, ${new Date(c.time * 1000).toLocaleString()}`)));
-    }
-    if (!st.log.length) log.append(el('li', { class: 'hint' }, 'No commits yet.'));
+    const log = el('ul', { class: 'git-log', 'data-testid': 'git-log' }, ...logItems(st.log));
     const left = el('div', { class: 'git-left' }, el('h3', {}, `Changes (${st.files.length})`), files, message, el('div', { class: 'row' }, author, email), commit, msg, el('h3', {}, 'History'), log);
     d.replaceChildren(head, el('div', { class: 'git-body' }, left, diff));
     const first = selected ?? st.files[0]?.path;
@@ -120,4 +111,18 @@ export async function openGit(backend: Backend, onFilesChanged: () => void) {
 
   if (!d.open) d.showModal();
   await render();
+}
+
+/** A unified diff, one coloured span per line (added, deleted, hunk header). */
+function diffLines(diff: string): HTMLElement[] {
+  return diff.split('\n').map((line) => {
+    const cls = line.startsWith('+') && !line.startsWith('+++') ? 'add' : line.startsWith('-') && !line.startsWith('---') ? 'del' : line.startsWith('@@') ? 'hunk' : '';
+    return el('span', cls ? { class: cls } : {}, line + '\n');
+  });
+}
+
+/** The history's entries, newest first (a hint when there is none). */
+function logItems(log: GitStatus['log']): HTMLElement[] {
+  if (!log.length) return [el('li', { class: 'hint' }, 'No commits yet.')];
+  return log.map((c) => el('li', {}, el('code', {}, c.id.slice(0, 8)), ` ${c.summary} `, el('span', { class: 'hint' }, `${c.author}, ${new Date(c.time * 1000).toLocaleString()}`)));
 }

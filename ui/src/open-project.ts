@@ -2,6 +2,7 @@
 // the native folder dialog), and importing a Convertigo project into a new folder.
 
 import type { Backend } from './backend';
+import type { StudioInfo } from './api-types';
 import { el } from './dom';
 
 interface Entry { name: string; path: string; project: boolean; c8o: boolean }
@@ -38,18 +39,17 @@ export async function openProjectDialog(backend: Backend, opened: (project: unkn
     }
   };
 
-  const recentList = el('ul', { class: 'open-recent', 'data-testid': 'open-recent' });
-  try {
-    const r = await backend.call<{ projects: Recent[] }>('projects_recent');
-    for (const p of r.projects) {
-      const li = el('li', { class: p.exists ? 'link' : 'missing', title: p.path }, el('strong', {}, p.name ?? '(missing)'), ' ', el('span', { class: 'hint' }, p.path));
-      if (p.exists) li.addEventListener('click', () => void open(p.path));
-      recentList.append(li);
+  const recentList = await recentProjects(backend, (path) => void open(path));
+  const importInto = async (source: string, dest: string) => {
+    if (!canLeave()) return;
+    say(`importing ${source}...`);
+    try {
+      opened(await backend.call('project_import_c8o', { source, dest }));
+      dlg.close();
+    } catch (e) {
+      say((e as Error).message, true);
     }
-    if (!r.projects.length) recentList.append(el('li', { class: 'hint' }, 'No recent projects yet.'));
-  } catch (e) {
-    recentList.append(el('li', { class: 'error' }, (e as Error).message));
-  }
+  };
 
   const pathInput = el('input', { 'data-testid': 'open-path', placeholder: '/path/to/folder', spellcheck: 'false' }) as HTMLInputElement;
   const listing = el('ul', { class: 'open-dirs', 'data-testid': 'open-dirs' });
@@ -70,47 +70,8 @@ export async function openProjectDialog(backend: Backend, opened: (project: unkn
     if (auto && (pathInput.value !== '' || document.activeElement === pathInput)) return;
     say('');
     pathInput.value = l.path;
-    const rows: HTMLElement[] = [];
-    if (l.parent) {
-      const up = el('li', { class: 'link' }, '⬑ ..');
-      up.addEventListener('click', () => void browse(l.parent!));
-      rows.push(up);
-    }
-    for (const e of l.entries) {
-      const badge = e.project ? el('span', { class: 'badge project' }, 'FullSync project') : e.c8o ? el('span', { class: 'badge c8o' }, 'Convertigo project') : '';
-      const li = el('li', { class: 'link dir', 'data-name': e.name }, `${e.name} `, badge);
-      li.addEventListener('click', () => void browse(e.path));
-      li.addEventListener('dblclick', () => {
-        if (e.project) void open(e.path);
-      });
-      rows.push(li);
-    }
-    if (!l.entries.length) rows.push(el('li', { class: 'hint' }, 'No sub-folders.'));
-    listing.replaceChildren(...rows);
-    actions.replaceChildren();
-    if (l.project) {
-      const b = el('button', { class: 'primary', 'data-testid': 'open-this' }, 'Open this project');
-      b.addEventListener('click', () => void open(l.path));
-      actions.append(b);
-    } else if (l.c8o) {
-      const dest = el('input', { 'data-testid': 'import-dest', spellcheck: 'false' }) as HTMLInputElement;
-      dest.value = `${l.path.replace(/\/+$/, '')}-fullsync`;
-      const b = el('button', { class: 'primary', 'data-testid': 'import-this' }, 'Import into');
-      b.addEventListener('click', async () => {
-        if (!canLeave()) return;
-        say(`importing ${l.path}...`);
-        try {
-          const t = await backend.call<{ import?: { read_only?: unknown[] } }>('project_import_c8o', { source: l.path, dest: dest.value.trim() });
-          opened(t);
-          dlg.close();
-        } catch (e) {
-          say((e as Error).message, true);
-        }
-      });
-      actions.append(el('span', { class: 'hint' }, 'A Convertigo project: '), b, dest);
-    } else {
-      actions.append(el('span', { class: 'hint' }, 'Choose a folder with a fullsync.toml (or a Convertigo project to import).'));
-    }
+    listing.replaceChildren(...listingRows(l, (path) => void browse(path), (path) => void open(path)));
+    actions.replaceChildren(...folderActions(l, (path) => void open(path), (source, dest) => void importInto(source, dest)));
   };
   pathInput.addEventListener('keydown', (e) => {
     if (e.key === 'Enter') void browse(pathInput.value);
@@ -144,7 +105,64 @@ export async function openProjectDialog(backend: Backend, opened: (project: unkn
   );
   if (!dlg.open) dlg.showModal();
   const start = ++browsing;
-  const info = await backend.call<{ project: string | null }>('studio_info').catch(() => ({ project: null }));
+  const info = await backend.call<StudioInfo>('studio_info').catch(() => ({ project: null }));
   // Next to the open project, unless the user already went somewhere else.
   if (start === browsing) await browse(info.project ? info.project.replace(/\/[^/]+\/?$/, '') || '/' : undefined, true);
+}
+
+/** The recent projects, newest first; those that still exist open with `open`. */
+async function recentProjects(backend: Backend, open: (path: string) => void): Promise<HTMLUListElement> {
+  const list = el('ul', { class: 'open-recent', 'data-testid': 'open-recent' });
+  try {
+    const r = await backend.call<{ projects: Recent[] }>('projects_recent');
+    for (const p of r.projects) {
+      const li = el('li', { class: p.exists ? 'link' : 'missing', title: p.path }, el('strong', {}, p.name ?? '(missing)'), ' ', el('span', { class: 'hint' }, p.path));
+      if (p.exists) li.addEventListener('click', () => open(p.path));
+      list.append(li);
+    }
+    if (!r.projects.length) list.append(el('li', { class: 'hint' }, 'No recent projects yet.'));
+  } catch (e) {
+    list.append(el('li', { class: 'error' }, (e as Error).message));
+  }
+  return list;
+}
+
+/** What the listed folder offers: open it (a FullSync project), import it into a new folder (a
+ * Convertigo project), or a hint. */
+function folderActions(l: Listing, open: (path: string) => void, importInto: (source: string, dest: string) => void): (HTMLElement | string)[] {
+  if (l.project) {
+    const b = el('button', { class: 'primary', 'data-testid': 'open-this' }, 'Open this project');
+    b.addEventListener('click', () => open(l.path));
+    return [b];
+  }
+  if (l.c8o) {
+    const dest = el('input', { 'data-testid': 'import-dest', spellcheck: 'false' }) as HTMLInputElement;
+    dest.value = `${l.path.replace(/\/+$/, '')}-fullsync`;
+    const b = el('button', { class: 'primary', 'data-testid': 'import-this' }, 'Import into');
+    b.addEventListener('click', () => importInto(l.path, dest.value.trim()));
+    return [el('span', { class: 'hint' }, 'A Convertigo project: '), b, dest];
+  }
+  return [el('span', { class: 'hint' }, 'Choose a folder with a fullsync.toml (or a Convertigo project to import).')];
+}
+
+/** The folder's sub-folders (projects marked; a click browses, a double click opens a
+ * project), after `..` when it has a parent. */
+function listingRows(l: Listing, browse: (path: string) => void, open: (path: string) => void): HTMLElement[] {
+  const rows: HTMLElement[] = [];
+  if (l.parent) {
+    const up = el('li', { class: 'link' }, '⬑ ..');
+    up.addEventListener('click', () => browse(l.parent!));
+    rows.push(up);
+  }
+  for (const e of l.entries) {
+    const badge = e.project ? el('span', { class: 'badge project' }, 'FullSync project') : e.c8o ? el('span', { class: 'badge c8o' }, 'Convertigo project') : '';
+    const li = el('li', { class: 'link dir', 'data-name': e.name }, `${e.name} `, badge);
+    li.addEventListener('click', () => browse(e.path));
+    li.addEventListener('dblclick', () => {
+      if (e.project) open(e.path);
+    });
+    rows.push(li);
+  }
+  if (!l.entries.length) rows.push(el('li', { class: 'hint' }, 'No sub-folders.'));
+  return rows;
 }

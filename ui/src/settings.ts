@@ -4,6 +4,7 @@
 // FULLSYNC_SERVER_<NAME>_PASSWORD; servers are added in the Deploy screen).
 
 import type { Backend } from './backend';
+import type { StudioInfo } from './api-types';
 import { el } from './dom';
 
 export type Theme = 'dark' | 'light' | 'system';
@@ -42,7 +43,7 @@ export async function openSettings(backend: Backend, editorTheme: (dark: boolean
     localStorage.setItem(KEY, theme.value);
     applyTheme(theme.value as Theme, editorTheme);
   });
-  const info = await backend.call<{ data_dir: string | null; config_dir: string; project: string | null; version: string }>('studio_info').catch((e) => ({ error: (e as Error).message }) as never);
+  const info = await backend.call<StudioInfo>('studio_info').catch((e) => ({ error: (e as Error).message }) as never);
   const list = await backend
     .call<{ servers: { name: string; url: string; user?: string | null }[] }>('servers_list')
     .then((r) => r.servers, () => []);

@@ -79,176 +79,9 @@ export async function openSheet(backend: Backend, box: HTMLElement, path: string
   const body = el('div', { class: 'sheet-body' });
   const invalid = new Set<string>();
 
-  if (which.kind === 'connector') {
-    const anon = el('input', { type: 'checkbox', 'data-testid': 'sheet-anonymous' }) as HTMLInputElement;
-    anon.checked = Boolean(item.anonymous_replication);
-    anon.addEventListener('change', () => (item.anonymous_replication = anon.checked));
-    const revs = el('input', { type: 'number', min: '1', 'data-testid': 'sheet-revs-limit' }) as HTMLInputElement;
-    revs.value = String(item.revs_limit ?? 1000);
-    revs.addEventListener('input', () => (item.revs_limit = Number(revs.value)));
-    body.append(field('anonymous replication', anon, 'devices without a user may replicate this database'), field('revs_limit', revs, 'revisions kept per document'));
-  } else if (which.kind === 'listener') {
-    const views = sheet.views as string[];
-    const filters = sheet.filters as string[];
-    const kind = select(['update', 'delete'], String(item.kind ?? 'update'), { 'data-testid': 'sheet-listener-kind' });
-    kind.addEventListener('change', () => (item.kind = kind.value));
-    const view = select(views, String(item.view ?? ''), { 'data-testid': 'sheet-view' }, '(none)');
-    view.addEventListener('change', () => (item.view = view.value || null));
-    const filter = select(filters, String(item.filter ?? ''), { 'data-testid': 'sheet-filter' }, '(none)');
-    filter.addEventListener('change', () => (item.filter = filter.value || null));
-    const chunk = el('input', { type: 'number', 'data-testid': 'sheet-chunk' }) as HTMLInputElement;
-    chunk.value = String(item.chunk ?? 10);
-    chunk.addEventListener('input', () => (item.chunk = Number(chunk.value)));
-    const enabled = el('input', { type: 'checkbox', 'data-testid': 'sheet-enabled' }) as HTMLInputElement;
-    enabled.checked = item.enabled !== false;
-    enabled.addEventListener('change', () => (item.enabled = enabled.checked));
-    const target = (item.target ??= {}) as Record<string, unknown>;
-    const handler = select(sheet.handlers as string[], String(target.handler ?? ''), { 'data-testid': 'sheet-handler' }, '(none)');
-    handler.addEventListener('change', () => (target.handler = handler.value || undefined));
-    const http = el('input', { placeholder: 'http://127.0.0.1:3000/hook', 'data-testid': 'sheet-http' }) as HTMLInputElement;
-    http.value = String(target.http ?? '');
-    http.addEventListener('input', () => (target.http = http.value.trim() || undefined));
-    const seq = el('input', { placeholder: 'Project.Sequence', 'data-testid': 'sheet-sequence' }) as HTMLInputElement;
-    seq.value = String(target.sequence ?? '');
-    seq.addEventListener('input', () => (target.sequence = seq.value.trim() || undefined));
-    const log = el('input', { type: 'checkbox', 'data-testid': 'sheet-log' }) as HTMLInputElement;
-    log.checked = Boolean(target.log);
-    log.addEventListener('change', () => (target.log = log.checked));
-    body.append(
-      field('kind', kind, 'update: created or changed documents; delete: deleted ones'),
-      field('view', view, 'documents this view emits (by _id) fire the listener'),
-      field('filter', filter, 'or a filter function selecting the documents'),
-      field('chunk', chunk, 'documents per call (0 or less disables it)'),
-      field('enabled', enabled),
-      el('h3', {}, 'Target'),
-      field('JavaScript handler', handler, 'run locally with api.get/api.post/api.log'),
-      field('HTTP endpoint', http, 'POSTed the documents as JSON'),
-      field('Convertigo sequence', seq, 'called when deployed to Convertigo'),
-      field('log only', log),
-    );
-  } else {
-    const catalog = sheet.catalog as Record<string, PropertySpec[]>;
-    const props = (item.properties ??= {}) as Record<string, unknown>;
-    const vars = (item.variables ??= []) as Variable[];
-    const type = select(Object.keys(catalog), String(item.type ?? 'GetView'), { 'data-testid': 'sheet-type' });
-    const propBox = el('div', { class: 'sheet-props', 'data-testid': 'sheet-props' });
-    const varBox = el('table', { class: 'sheet-vars', 'data-testid': 'sheet-vars' });
-    const renderProps = () => {
-      const specs = catalog[type.value] ?? [];
-      const known = new Set(specs.map((s) => s.name));
-      const rows: HTMLElement[] = [];
-      for (const s of specs) {
-        let input: HTMLInputElement | HTMLSelectElement;
-        const cur = props[s.name];
-        if (s.kind === 'view') input = select(sheet.views as string[], shown(cur), {}, '(none)');
-        else if (s.kind === 'choice') input = select(s.choices, shown(cur), {}, '(default)');
-        else if (s.kind === 'bool') input = select(['true', 'false'], cur === undefined || cur === null ? '' : String(cur), {}, '(default)');
-        else {
-          input = el('input', s.kind === 'number' ? { type: 'number' } : { placeholder: s.kind === 'json' ? 'JSON, e.g. "paid" or ["a", 1]' : '' }) as HTMLInputElement;
-          input.value = shown(cur);
-        }
-        input.dataset.prop = s.name;
-        const update = () => {
-          const v = input.value;
-          input.classList.remove('invalid');
-          invalid.delete(s.name);
-          if (v === '') delete props[s.name];
-          else if (s.kind === 'bool') props[s.name] = v === 'true';
-          else if (s.kind === 'number') props[s.name] = Number(v);
-          else if (s.kind === 'json') {
-            try {
-              JSON.parse(v);
-            } catch {
-              input.classList.add('invalid');
-              invalid.add(s.name);
-            }
-            props[s.name] = v;
-          } else props[s.name] = v;
-        };
-        input.addEventListener('input', update);
-        input.addEventListener('change', update);
-        rows.push(field(s.name, input, `variable ${s.variable} overrides it`));
-      }
-      for (const [k, v] of Object.entries(props)) {
-        if (known.has(k)) continue;
-        const input = el('input', {}) as HTMLInputElement;
-        input.value = shown(v);
-        input.dataset.prop = k;
-        input.addEventListener('input', () => (props[k] = input.value === '' ? null : loose(input.value)));
-        rows.push(field(k, input, `not read by ${type.value}: kept as is`));
-      }
-      if (!rows.length) rows.push(el('p', { class: 'hint' }, `${type.value} has no properties: its variables are its input.`));
-      propBox.replaceChildren(...rows);
-    };
-    const renderVars = () => {
-      const head = el('tr', {}, ...['name', 'type', 'default', 'req.', 'multi', 'description', ''].map((h) => el('th', {}, h)));
-      const rows = vars.map((v, i) => {
-        const name = el('input', { 'aria-label': 'variable name', 'data-testid': 'var-name' }) as HTMLInputElement;
-        name.value = v.name;
-        name.addEventListener('input', () => (v.name = name.value.trim()));
-        const st = select(XSD, v.schema_type ?? 'xsd:string', { 'aria-label': 'schema type' });
-        for (const o of st.options) o.textContent = o.textContent!.replace(/^xsd:/, '');
-        st.addEventListener('change', () => (v.schema_type = st.value));
-        const def = el('input', { 'aria-label': 'default value', placeholder: '(none)' }) as HTMLInputElement;
-        def.value = shown(v.default);
-        def.addEventListener('input', () => (v.default = loose(def.value)));
-        const req = el('input', { type: 'checkbox', 'aria-label': 'required' }) as HTMLInputElement;
-        req.checked = Boolean(v.required);
-        req.addEventListener('change', () => (v.required = req.checked));
-        const multi = el('input', { type: 'checkbox', 'aria-label': 'multi-valued' }) as HTMLInputElement;
-        multi.checked = Boolean(v.multi_valued);
-        multi.addEventListener('change', () => (v.multi_valued = multi.checked));
-        const desc = el('input', { 'aria-label': 'description' }) as HTMLInputElement;
-        desc.value = v.description ?? '';
-        desc.addEventListener('input', () => (v.description = desc.value));
-        const move = (d: number) => () => {
-          const j = i + d;
-          if (j < 0 || j >= vars.length) return;
-          [vars[i], vars[j]] = [vars[j], vars[i]];
-          renderVars();
-        };
-        const up = el('button', { type: 'button', title: 'Move up', 'data-testid': 'var-up' }, '↑');
-        up.addEventListener('click', move(-1));
-        const down = el('button', { type: 'button', title: 'Move down', 'data-testid': 'var-down' }, '↓');
-        down.addEventListener('click', move(1));
-        const del = el('button', { type: 'button', title: `Remove ${v.name}`, 'data-testid': 'var-remove' }, '✕');
-        del.addEventListener('click', () => {
-          vars.splice(i, 1);
-          renderVars();
-        });
-        return el('tr', { 'data-var': v.name }, ...[name, st, def, req, multi, desc].map((c) => el('td', {}, c)), el('td', { class: 'actions' }, up, down, del));
-      });
-      varBox.replaceChildren(head, ...rows);
-    };
-    type.addEventListener('change', () => {
-      item.type = type.value;
-      renderProps();
-    });
-    const add = el('button', { type: 'button', 'data-testid': 'var-add' }, 'Add variable');
-    add.addEventListener('click', () => {
-      let n = 1;
-      while (vars.some((v) => v.name === `var${n}`)) n++;
-      vars.push({ name: `var${n}`, schema_type: 'xsd:string' });
-      renderVars();
-      (varBox.querySelector('tr:last-child input') as HTMLInputElement | null)?.focus();
-    });
-    const dyn = el('button', { type: 'button', 'data-testid': 'var-dynamic', title: "One variable per property this type reads, so callers can override it" }, 'Add variables for dynamic properties');
-    dyn.addEventListener('click', () => {
-      const added: string[] = [];
-      for (const s of catalog[type.value] ?? []) {
-        if (vars.some((v) => v.name === s.variable)) continue;
-        vars.push({ name: s.variable, schema_type: s.schema_type, description: `overrides ${s.name}` });
-        added.push(s.variable);
-      }
-      renderVars();
-      msg.classList.remove('error');
-      msg.textContent = added.length ? `Added ${added.length} variable(s): ${added.join(', ')}. Save to keep them.` : 'Every dynamic property already has its variable.';
-    });
-    renderProps();
-    renderVars();
-    body.append(field('type', type), el('h3', {}, 'Properties'), propBox, el('h3', {}, 'Variables'), varBox, el('div', { class: 'row' }, add, dyn));
-  }
-
+  const fields =
+    which.kind === 'connector' ? connectorFields(item) : which.kind === 'listener' ? listenerFields(sheet, item) : transactionFields(sheet, item, invalid, msg);
+  body.append(...fields);
   body.append(...convertigoPart(sheet));
 
   form.addEventListener('submit', async (ev) => {
@@ -276,6 +109,191 @@ export async function openSheet(backend: Backend, box: HTMLElement, path: string
   form.append(el('h2', {}, title), body, el('div', { class: 'row' }, saveBtn), msg, diags);
   box.replaceChildren(form);
   box.hidden = false;
+}
+
+/** The connector sheet's fields. */
+function connectorFields(item: Record<string, unknown>): HTMLElement[] {
+  const anon = el('input', { type: 'checkbox', 'data-testid': 'sheet-anonymous' }) as HTMLInputElement;
+  anon.checked = Boolean(item.anonymous_replication);
+  anon.addEventListener('change', () => (item.anonymous_replication = anon.checked));
+  const revs = el('input', { type: 'number', min: '1', 'data-testid': 'sheet-revs-limit' }) as HTMLInputElement;
+  revs.value = String(item.revs_limit ?? 1000);
+  revs.addEventListener('input', () => (item.revs_limit = Number(revs.value)));
+  return [field('anonymous replication', anon, 'devices without a user may replicate this database'), field('revs_limit', revs, 'revisions kept per document')];
+}
+
+/** The listener sheet's fields: when it fires and its target. */
+function listenerFields(sheet: Record<string, unknown>, item: Record<string, unknown>): HTMLElement[] {
+  const views = sheet.views as string[];
+  const filters = sheet.filters as string[];
+  const kind = select(['update', 'delete'], String(item.kind ?? 'update'), { 'data-testid': 'sheet-listener-kind' });
+  kind.addEventListener('change', () => (item.kind = kind.value));
+  const view = select(views, String(item.view ?? ''), { 'data-testid': 'sheet-view' }, '(none)');
+  view.addEventListener('change', () => (item.view = view.value || null));
+  const filter = select(filters, String(item.filter ?? ''), { 'data-testid': 'sheet-filter' }, '(none)');
+  filter.addEventListener('change', () => (item.filter = filter.value || null));
+  const chunk = el('input', { type: 'number', 'data-testid': 'sheet-chunk' }) as HTMLInputElement;
+  chunk.value = String(item.chunk ?? 10);
+  chunk.addEventListener('input', () => (item.chunk = Number(chunk.value)));
+  const enabled = el('input', { type: 'checkbox', 'data-testid': 'sheet-enabled' }) as HTMLInputElement;
+  enabled.checked = item.enabled !== false;
+  enabled.addEventListener('change', () => (item.enabled = enabled.checked));
+  const target = (item.target ??= {}) as Record<string, unknown>;
+  const handler = select(sheet.handlers as string[], String(target.handler ?? ''), { 'data-testid': 'sheet-handler' }, '(none)');
+  handler.addEventListener('change', () => (target.handler = handler.value || undefined));
+  const http = el('input', { placeholder: 'http://127.0.0.1:3000/hook', 'data-testid': 'sheet-http' }) as HTMLInputElement;
+  http.value = String(target.http ?? '');
+  http.addEventListener('input', () => (target.http = http.value.trim() || undefined));
+  const seq = el('input', { placeholder: 'Project.Sequence', 'data-testid': 'sheet-sequence' }) as HTMLInputElement;
+  seq.value = String(target.sequence ?? '');
+  seq.addEventListener('input', () => (target.sequence = seq.value.trim() || undefined));
+  const log = el('input', { type: 'checkbox', 'data-testid': 'sheet-log' }) as HTMLInputElement;
+  log.checked = Boolean(target.log);
+  log.addEventListener('change', () => (target.log = log.checked));
+  return [
+    field('kind', kind, 'update: created or changed documents; delete: deleted ones'),
+    field('view', view, 'documents this view emits (by _id) fire the listener'),
+    field('filter', filter, 'or a filter function selecting the documents'),
+    field('chunk', chunk, 'documents per call (0 or less disables it)'),
+    field('enabled', enabled),
+    el('h3', {}, 'Target'),
+    field('JavaScript handler', handler, 'run locally with api.get/api.post/api.log'),
+    field('HTTP endpoint', http, 'POSTed the documents as JSON'),
+    field('Convertigo sequence', seq, 'called when deployed to Convertigo'),
+    field('log only', log),
+  ];
+}
+
+/** The transaction sheet's fields: its type, the type's properties, its variables
+ * (`invalid`: properties whose JSON does not parse; `msg`: the sheet's message line). */
+function transactionFields(sheet: Record<string, unknown>, item: Record<string, unknown>, invalid: Set<string>, msg: HTMLElement): HTMLElement[] {
+  const catalog = sheet.catalog as Record<string, PropertySpec[]>;
+  const props = (item.properties ??= {}) as Record<string, unknown>;
+  const vars = (item.variables ??= []) as Variable[];
+  const type = select(Object.keys(catalog), String(item.type ?? 'GetView'), { 'data-testid': 'sheet-type' });
+  const propBox = el('div', { class: 'sheet-props', 'data-testid': 'sheet-props' });
+  const varBox = el('table', { class: 'sheet-vars', 'data-testid': 'sheet-vars' });
+  const renderProps = () => propBox.replaceChildren(...propertyRows(catalog[type.value] ?? [], type.value, props, sheet.views as string[], invalid));
+  const renderVars = (): void => varBox.replaceChildren(...variableRows(vars, renderVars));
+  type.addEventListener('change', () => {
+    item.type = type.value;
+    renderProps();
+  });
+  const add = el('button', { type: 'button', 'data-testid': 'var-add' }, 'Add variable');
+  add.addEventListener('click', () => {
+    let n = 1;
+    while (vars.some((v) => v.name === `var${n}`)) n++;
+    vars.push({ name: `var${n}`, schema_type: 'xsd:string' });
+    renderVars();
+    (varBox.querySelector('tr:last-child input') as HTMLInputElement | null)?.focus();
+  });
+  const dyn = el('button', { type: 'button', 'data-testid': 'var-dynamic', title: "One variable per property this type reads, so callers can override it" }, 'Add variables for dynamic properties');
+  dyn.addEventListener('click', () => {
+    const added: string[] = [];
+    for (const s of catalog[type.value] ?? []) {
+      if (vars.some((v) => v.name === s.variable)) continue;
+      vars.push({ name: s.variable, schema_type: s.schema_type, description: `overrides ${s.name}` });
+      added.push(s.variable);
+    }
+    renderVars();
+    msg.classList.remove('error');
+    msg.textContent = added.length ? `Added ${added.length} variable(s): ${added.join(', ')}. Save to keep them.` : 'Every dynamic property already has its variable.';
+  });
+  renderProps();
+  renderVars();
+  return [field('type', type), el('h3', {}, 'Properties'), propBox, el('h3', {}, 'Variables'), varBox, el('div', { class: 'row' }, add, dyn)];
+}
+
+/** One row per property of a transaction of type `typeName` (`specs`), then the properties it
+ * does not read (kept as they are); `invalid` collects properties whose JSON does not parse. */
+function propertyRows(specs: PropertySpec[], typeName: string, props: Record<string, unknown>, views: string[], invalid: Set<string>): HTMLElement[] {
+  const known = new Set(specs.map((s) => s.name));
+  const rows: HTMLElement[] = [];
+  for (const s of specs) {
+    let input: HTMLInputElement | HTMLSelectElement;
+    const cur = props[s.name];
+    if (s.kind === 'view') input = select(views, shown(cur), {}, '(none)');
+    else if (s.kind === 'choice') input = select(s.choices, shown(cur), {}, '(default)');
+    else if (s.kind === 'bool') input = select(['true', 'false'], cur === undefined || cur === null ? '' : String(cur), {}, '(default)');
+    else {
+      input = el('input', s.kind === 'number' ? { type: 'number' } : { placeholder: s.kind === 'json' ? 'JSON, e.g. "paid" or ["a", 1]' : '' }) as HTMLInputElement;
+      input.value = shown(cur);
+    }
+    input.dataset.prop = s.name;
+    const update = () => {
+      const v = input.value;
+      input.classList.remove('invalid');
+      invalid.delete(s.name);
+      if (v === '') delete props[s.name];
+      else if (s.kind === 'bool') props[s.name] = v === 'true';
+      else if (s.kind === 'number') props[s.name] = Number(v);
+      else if (s.kind === 'json') {
+        try {
+          JSON.parse(v);
+        } catch {
+          input.classList.add('invalid');
+          invalid.add(s.name);
+        }
+        props[s.name] = v;
+      } else props[s.name] = v;
+    };
+    input.addEventListener('input', update);
+    input.addEventListener('change', update);
+    rows.push(field(s.name, input, `variable ${s.variable} overrides it`));
+  }
+  for (const [k, v] of Object.entries(props)) {
+    if (known.has(k)) continue;
+    const input = el('input', {}) as HTMLInputElement;
+    input.value = shown(v);
+    input.dataset.prop = k;
+    input.addEventListener('input', () => (props[k] = input.value === '' ? null : loose(input.value)));
+    rows.push(field(k, input, `not read by ${typeName}: kept as is`));
+  }
+  if (!rows.length) rows.push(el('p', { class: 'hint' }, `${typeName} has no properties: its variables are its input.`));
+  return rows;
+
+}
+
+/** The variables table's rows (header first); `rerender` redraws it after a move or removal. */
+function variableRows(vars: Variable[], rerender: () => void): HTMLElement[] {
+  const head = el('tr', {}, ...['name', 'type', 'default', 'req.', 'multi', 'description', ''].map((h) => el('th', {}, h)));
+  const rows = vars.map((v, i) => {
+    const name = el('input', { 'aria-label': 'variable name', 'data-testid': 'var-name' }) as HTMLInputElement;
+    name.value = v.name;
+    name.addEventListener('input', () => (v.name = name.value.trim()));
+    const st = select(XSD, v.schema_type ?? 'xsd:string', { 'aria-label': 'schema type' });
+    for (const o of st.options) o.textContent = o.textContent!.replace(/^xsd:/, '');
+    st.addEventListener('change', () => (v.schema_type = st.value));
+    const def = el('input', { 'aria-label': 'default value', placeholder: '(none)' }) as HTMLInputElement;
+    def.value = shown(v.default);
+    def.addEventListener('input', () => (v.default = loose(def.value)));
+    const req = el('input', { type: 'checkbox', 'aria-label': 'required' }) as HTMLInputElement;
+    req.checked = Boolean(v.required);
+    req.addEventListener('change', () => (v.required = req.checked));
+    const multi = el('input', { type: 'checkbox', 'aria-label': 'multi-valued' }) as HTMLInputElement;
+    multi.checked = Boolean(v.multi_valued);
+    multi.addEventListener('change', () => (v.multi_valued = multi.checked));
+    const desc = el('input', { 'aria-label': 'description' }) as HTMLInputElement;
+    desc.value = v.description ?? '';
+    desc.addEventListener('input', () => (v.description = desc.value));
+    const move = (d: number) => () => {
+      const j = i + d;
+      if (j < 0 || j >= vars.length) return;
+      [vars[i], vars[j]] = [vars[j], vars[i]];
+      rerender();
+    };
+    const up = el('button', { type: 'button', title: 'Move up', 'data-testid': 'var-up' }, '↑');
+    up.addEventListener('click', move(-1));
+    const down = el('button', { type: 'button', title: 'Move down', 'data-testid': 'var-down' }, '↓');
+    down.addEventListener('click', move(1));
+    const del = el('button', { type: 'button', title: `Remove ${v.name}`, 'data-testid': 'var-remove' }, '✕');
+    del.addEventListener('click', () => {
+      vars.splice(i, 1);
+      rerender();
+    });
+    return el('tr', { 'data-var': v.name }, ...[name, st, def, req, multi, desc].map((c) => el('td', {}, c)), el('td', { class: 'actions' }, up, down, del));
+  });
+  return [head, ...rows];
 }
 
 /** For an item imported from Convertigo: the sequence steps calling it, and the Convertigo

@@ -4,7 +4,6 @@
 //! thread, and keeps each job's progress and result until it is dismissed.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use fullsync_deploy::deploy::{Action, ApplyOptions, DeployError, Plan};
@@ -12,6 +11,7 @@ use fullsync_deploy::profiles::{self, ProfileError, ServerKind, ServerProfile};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use crate::jobs::{lock, Job, JobState, JobTable};
 use crate::{now_ms, ApiError, ErrorCode};
 
 /// A server profile to save (the `server_save` command's arguments).
@@ -259,7 +259,7 @@ pub struct DeployStatus {
     /// Server profile.
     pub server: String,
     /// `running`, `done` or `error`.
-    pub state: &'static str,
+    pub state: JobState,
     /// Steps done.
     pub current: usize,
     /// Steps in total (known once the plan is computed).
@@ -286,15 +286,26 @@ pub struct DeployStatus {
     pub index_total: Option<u64>,
 }
 
-/// The studio's deploy jobs.
-#[derive(Default)]
-pub struct Deploys {
-    next: AtomicU64,
-    jobs: Mutex<Vec<Arc<Mutex<DeployStatus>>>>,
+impl Job for DeployStatus {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn state(&self) -> JobState {
+        self.state
+    }
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
+/// The studio's deploy jobs.
+pub struct Deploys {
+    jobs: JobTable<DeployStatus>,
+}
+
+impl Default for Deploys {
+    fn default() -> Self {
+        Deploys {
+            jobs: JobTable::new("d", "deploy", "wait for it to end"),
+        }
+    }
 }
 
 impl Deploys {
@@ -310,11 +321,11 @@ impl Deploys {
         // Fail fast on what the user can fix in the form.
         load_project(&root)?;
         couch_profile(&server)?;
-        let id = format!("d{}", self.next.fetch_add(1, Ordering::SeqCst) + 1);
+        let id = self.jobs.next_id();
         let status = Arc::new(Mutex::new(DeployStatus {
             id,
             server: server.clone(),
-            state: "running",
+            state: JobState::Running,
             current: 0,
             total: 0,
             message: "computing the plan".into(),
@@ -332,74 +343,8 @@ impl Deploys {
         std::thread::Builder::new()
             .name(format!("fullsync-studio-deploy-{server}"))
             .spawn(move || {
-                let result = (|| -> Result<fullsync_deploy::deploy::Report, ApiError> {
-                    let (plan, peer) = plan_for(&root, &server, rollback_to)?;
-                    {
-                        let mut s = lock(&st);
-                        s.total = plan.create_dbs.len() + plan.steps().len();
-                        s.message = if plan.is_noop() {
-                            "nothing to deploy: the server is up to date".into()
-                        } else {
-                            format!("applying {} step(s)", s.total)
-                        };
-                    }
-                    let st2 = st.clone();
-                    fullsync_deploy::deploy::apply(
-                        &plan,
-                        &peer,
-                        &root,
-                        &ApplyOptions {
-                            staged,
-                            staging_timeout: None,
-                        },
-                        &mut |pr| {
-                            let mut s = lock(&st2);
-                            s.current = pr.current;
-                            s.total = pr.total;
-                            s.message = pr.message;
-                            // The last index figures stay shown once the build is over.
-                            if pr.index_total.is_some() {
-                                s.index_done = pr.index_done;
-                                s.index_total = pr.index_total;
-                            }
-                        },
-                    )
-                    .map_err(|e| deploy_error(&server, e))
-                })();
-                let mut s = lock(&st);
-                s.ended = Some(now_ms());
-                match result {
-                    Ok(r) => {
-                        s.state = "done";
-                        s.created_dbs = r.created_dbs;
-                        s.applied = r
-                            .applied
-                            .iter()
-                            .map(|i| format!("{:?} {}/{}", i.action, i.db, i.id).to_lowercase())
-                            .collect();
-                        s.message = match rollback_to {
-                            Some(to) => format!(
-                                "rolled back to {}: {} design document change(s)",
-                                if to == 0 {
-                                    "before the first deploy".to_string()
-                                } else {
-                                    format!("deploy {to}")
-                                },
-                                s.applied.len()
-                            ),
-                            None => format!(
-                                "deployed: {} design document change(s), {} database(s) created",
-                                s.applied.len(),
-                                s.created_dbs.len()
-                            ),
-                        };
-                    }
-                    Err(e) => {
-                        s.state = "error";
-                        s.message = "failed".into();
-                        s.error = Some(format!("{}. The project's deploy history (.fullsync/deploy-history) says what was applied; deploy again to complete it", e.message));
-                    }
-                }
+                let result = run_deploy(&st, &root, &server, staged, rollback_to);
+                finish(&mut lock(&st), result, rollback_to);
             })
             .map_err(|e| {
                 ApiError::new(
@@ -407,37 +352,98 @@ impl Deploys {
                     format!("cannot start a deploy thread: {e}"),
                 )
             })?;
-        let snapshot = lock(&status).clone();
-        lock(&self.jobs).push(status);
-        Ok(snapshot)
+        Ok(self.jobs.insert(status, ()))
     }
 
     /// Every job, oldest first.
     pub fn status(&self) -> Vec<DeployStatus> {
-        lock(&self.jobs).iter().map(|j| lock(j).clone()).collect()
+        self.jobs.status()
     }
 
     /// Removes a finished job from the list.
     pub fn dismiss(&self, id: &str) -> Result<(), ApiError> {
-        let mut jobs = lock(&self.jobs);
-        let state = jobs
-            .iter()
-            .map(|j| lock(j))
-            .find(|s| s.id == id)
-            .map(|s| s.state)
-            .ok_or_else(|| {
-                ApiError::new(
-                    ErrorCode::NotFound,
-                    format!("no deploy job `{id}`: it was dismissed, or the studio restarted"),
-                )
-            })?;
-        if state == "running" {
-            return Err(ApiError::new(
-                ErrorCode::Conflict,
-                format!("deploy `{id}` is still running: wait for it to end, then dismiss it"),
-            ));
+        self.jobs.dismiss(id)
+    }
+}
+
+/// The work of a deploy job: a fresh plan, then apply it, with progress in `st`.
+fn run_deploy(
+    st: &Arc<Mutex<DeployStatus>>,
+    root: &Path,
+    server: &str,
+    staged: bool,
+    rollback_to: Option<u64>,
+) -> Result<fullsync_deploy::deploy::Report, ApiError> {
+    let (plan, peer) = plan_for(root, server, rollback_to)?;
+    {
+        let mut s = lock(st);
+        s.total = plan.create_dbs.len() + plan.steps().len();
+        s.message = if plan.is_noop() {
+            "nothing to deploy: the server is up to date".into()
+        } else {
+            format!("applying {} step(s)", s.total)
+        };
+    }
+    fullsync_deploy::deploy::apply(
+        &plan,
+        &peer,
+        root,
+        &ApplyOptions {
+            staged,
+            staging_timeout: None,
+        },
+        &mut |pr| {
+            let mut s = lock(st);
+            s.current = pr.current;
+            s.total = pr.total;
+            s.message = pr.message;
+            // The last index figures stay shown once the build is over.
+            if pr.index_total.is_some() {
+                s.index_done = pr.index_done;
+                s.index_total = pr.index_total;
+            }
+        },
+    )
+    .map_err(|e| deploy_error(server, e))
+}
+
+/// Records how a deploy job ended in its status.
+fn finish(
+    s: &mut DeployStatus,
+    result: Result<fullsync_deploy::deploy::Report, ApiError>,
+    rollback_to: Option<u64>,
+) {
+    s.ended = Some(now_ms());
+    match result {
+        Ok(r) => {
+            s.state = JobState::Done;
+            s.created_dbs = r.created_dbs;
+            s.applied = r
+                .applied
+                .iter()
+                .map(|i| format!("{:?} {}/{}", i.action, i.db, i.id).to_lowercase())
+                .collect();
+            s.message = match rollback_to {
+                Some(to) => format!(
+                    "rolled back to {}: {} design document change(s)",
+                    if to == 0 {
+                        "before the first deploy".to_string()
+                    } else {
+                        format!("deploy {to}")
+                    },
+                    s.applied.len()
+                ),
+                None => format!(
+                    "deployed: {} design document change(s), {} database(s) created",
+                    s.applied.len(),
+                    s.created_dbs.len()
+                ),
+            };
         }
-        jobs.retain(|j| lock(j).id != id);
-        Ok(())
+        Err(e) => {
+            s.state = JobState::Error;
+            s.message = "failed".into();
+            s.error = Some(format!("{}. The project's deploy history (.fullsync/deploy-history) says what was applied; deploy again to complete it", e.message));
+        }
     }
 }

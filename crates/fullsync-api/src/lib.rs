@@ -1,9 +1,9 @@
 //! The studio's one command surface.
 //!
-//! Every screen of the studio talks to the backend through [`Request`] -> answer (JSON): the
-//! Tauri app forwards them through IPC, and the web mode (`fullsync serve --studio`) serves the
-//! same commands at `POST /_studio/api`, protected by a random token, together with the UI's
-//! files. Errors carry a stable [`ErrorCode`] the UI matches on and a message that says what
+//! Every screen of the studio talks to the backend through [`Request`] -> answer (JSON). This
+//! crate has no transport: the Tauri app forwards the commands through IPC, and the web mode
+//! (`fullsync_http::studio_web`, wired by `fullsync-host`) serves them at `POST /_studio/api`,
+//! protected by a random token, together with the UI's files. Errors carry a stable [`ErrorCode`] the UI matches on and a message that says what
 //! to do.
 //!
 //! | module | commands |
@@ -16,7 +16,8 @@
 //! | `check` | the Problems panel: `project check`'s diagnostics |
 //! | [`browse`] | the documents table's pages, revision trees, document fields, the function tester |
 //! | [`project_ops`], [`sheets`], [`workspace`] | project edits and git, property sheets, recent projects and import |
-//! | [`replication`], [`deploy`], [`attachments`], [`listeners`] | jobs, servers and deploys, attachments, listener runner |
+//! | [`jobs`], [`replication`], [`deploy`] | one job table (ids, states, dismiss) for replication and deploy jobs; servers and deploys |
+//! | [`attachments`], [`listeners`] | attachments, the listener runner |
 
 pub mod attachments;
 pub mod browse;
@@ -25,22 +26,22 @@ pub mod deploy;
 mod documents;
 mod editor;
 pub mod error;
+pub mod jobs;
 pub mod listeners;
 pub mod project_ops;
 pub mod replication;
 pub mod request;
 pub mod sheets;
 mod studio;
-pub mod web;
 pub mod workspace;
 
 use serde_json::{json, Value};
 
-pub(crate) use error::{invalid_project, refuse_escapes, without_private_dirs};
+pub(crate) use error::{invalid_project, without_private_dirs};
 pub use error::{ApiError, ErrorCode};
 pub use request::Request;
 pub(crate) use studio::rel;
-pub use studio::{Studio, TreeNode};
+pub use studio::{Studio, StudioInfo, TreeNode};
 
 /// Milliseconds since the Unix epoch (times shown by the studio's screens).
 pub(crate) fn now_ms() -> u64 {
@@ -68,131 +69,56 @@ impl Studio {
     }
 
     /// [`Studio::handle`], before error messages are cleaned of private folders: each command
-    /// to the module that answers it.
+    /// to the module that answers it (a table, one line per command: not reformatted).
+    #[rustfmt::skip]
     fn dispatch(&self, req: Request) -> Result<Value, ApiError> {
         use Request as R;
+        let ok = |()| json!({"ok": true});
         match req {
             R::ProjectOpen { path, remember } => self.project_open(&path, remember),
             R::ProjectTree => self.tree(&self.root()?),
-            R::ProjectEdit(e) => {
-                let root = self.root()?;
-                refuse_escapes(&root)?;
-                project_ops::edit(&root, e)?;
-                Ok(self.reload(&root, None)?.0)
-            }
+            R::ProjectEdit(e) => self.project_edit(e),
             R::UsedBy(t) => project_ops::used_by(&self.root()?, &t),
             R::Git(op) => project_ops::git_op(&self.root()?, op),
             R::ProjectsRecent => Ok(workspace::recent()),
             R::DirList { path } => workspace::dir_list(path.as_deref()),
             R::ProjectImportC8o { source, dest } => self.import_c8o(&source, dest),
-            R::StudioInfo => Ok(self.info()),
-            R::SheetGet {
-                connector,
-                kind,
-                name,
-            } => sheets::get(&self.root()?, &connector, kind, &name),
-            R::SheetSave {
-                connector,
-                kind,
-                name,
-                item,
-            } => self.sheet_save(&connector, kind, &name, item),
+            R::StudioInfo => Ok(json!(self.info())),
+            R::SheetGet { connector, kind, name } => sheets::get(&self.root()?, &connector, kind, &name),
+            R::SheetSave { connector, kind, name, item } => self.sheet_save(&connector, kind, &name, item),
             R::FileRead { path } => self.file_read(&path),
             R::FileWrite { path, text, base } => self.file_write(&path, &text, base.as_deref()),
-            R::Preview {
-                db,
-                map,
-                reduce,
-                query,
-                ddoc,
-            } => self.preview(&db, &map, reduce.as_deref(), query, ddoc.as_deref()),
-            R::ViewQuery {
-                db,
-                ddoc,
-                view,
-                query,
-            } => self.view_query(&db, &ddoc, &view, query),
+            R::Preview { db, map, reduce, query, ddoc } => self.preview(&db, &map, reduce.as_deref(), query, ddoc.as_deref()),
+            R::ViewQuery { db, ddoc, view, query } => self.view_query(&db, &ddoc, &view, query),
             R::Databases => self.databases(),
             R::DocsList { db, prefix, limit } => self.docs_list(&db, &prefix, limit),
             R::DocGet { db, id, rev } => self.doc_get(&db, &id, rev.as_deref()),
             R::DocPut { db, doc } => self.doc_put(&db, doc),
             R::DocDelete { db, id, rev } => self.doc_delete(&db, &id, &rev),
-            R::Changes {
-                db,
-                since,
-                limit,
-                latest,
-            } => self.changes(&db, since, limit, latest),
+            R::Changes { db, since, limit, latest } => self.changes(&db, since, limit, latest),
             R::DocRevisions { db, id } => self.doc_revisions(&db, &id),
-            R::DocResolve {
-                db,
-                id,
-                keep,
-                delete,
-                body,
-            } => self.doc_resolve(&db, &id, keep, delete, body),
+            R::DocResolve { db, id, keep, delete, body } => self.doc_resolve(&db, &id, keep, delete, body),
             R::ListenerActivity { after } => Ok(self.listener_activity(after)),
-            R::ReplicationStart(args) => Ok(json!(self.replications.start(
-                &self.engine,
-                &self.views,
-                args
-            )?)),
+            R::ReplicationStart(args) => Ok(json!(self.replications.start(&self.engine, &self.views, args)?)),
             R::ReplicationStatus => Ok(json!(self.replications.status())),
             R::ReplicationCancel { id } => Ok(json!(self.replications.cancel(&id)?)),
-            R::ReplicationDismiss { id } => {
-                self.replications.dismiss(&id)?;
-                Ok(json!({"ok": true}))
-            }
+            R::ReplicationDismiss { id } => self.replications.dismiss(&id).map(ok),
             R::SeeAs { db, user, groups } => self.see_as(&db, user, groups),
             R::ServersList => deploy::servers_list(),
             R::ServerSave(args) => deploy::server_save(args),
-            R::DeployPlan {
-                server,
-                rollback_to,
-            } => deploy::plan(&self.root()?, &server, rollback_to),
-            R::DeployApply {
-                server,
-                staged,
-                rollback_to,
-            } => Ok(json!(self.deploys.start(
-                self.root()?,
-                server,
-                staged,
-                rollback_to
-            )?)),
+            R::DeployPlan { server, rollback_to } => deploy::plan(&self.root()?, &server, rollback_to),
+            R::DeployApply { server, staged, rollback_to } => Ok(json!(self.deploys.start(self.root()?, server, staged, rollback_to)?)),
             R::DeployHistory { server } => deploy::history(&self.root()?, &server),
             R::DeployStatus => Ok(json!(self.deploys.status())),
-            R::DeployDismiss { id } => {
-                self.deploys.dismiss(&id)?;
-                Ok(json!({"ok": true}))
-            }
+            R::DeployDismiss { id } => self.deploys.dismiss(&id).map(ok),
             R::ProjectCheck => self.project_check(),
             R::DocsPage(a) => self.docs_page(a),
             R::DocTree { db, id } => self.doc_tree(&db, &id),
             R::DocFields { db, sample } => self.doc_fields(&db, sample),
             R::FnTest(a) => self.fn_test(a),
-            R::AttachmentPut {
-                db,
-                id,
-                rev,
-                name,
-                content_type,
-                data,
-            } => attachments::put(
-                &self.engine,
-                &db,
-                &id,
-                &rev,
-                &name,
-                content_type.as_deref(),
-                &data,
-            ),
-            R::AttachmentGet { db, id, name, rev } => {
-                attachments::get(&self.engine, &db, &id, &name, rev.as_deref())
-            }
-            R::AttachmentDelete { db, id, rev, name } => {
-                attachments::delete(&self.engine, &db, &id, &rev, &name)
-            }
+            R::AttachmentPut { db, id, rev, name, content_type, data } => attachments::put(&self.engine, &db, &id, &rev, &name, content_type.as_deref(), &data),
+            R::AttachmentGet { db, id, name, rev } => attachments::get(&self.engine, &db, &id, &name, rev.as_deref()),
+            R::AttachmentDelete { db, id, rev, name } => attachments::delete(&self.engine, &db, &id, &rev, &name),
         }
     }
 }

@@ -6,7 +6,6 @@
 //! Credentials never leave this module: the remote URL is shown with its password masked, and
 //! any error text is scrubbed of the password before it is stored.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -14,6 +13,7 @@ use fullsync_engine::Engine;
 use fullsync_replicate::{Auth, Direction, Event, Replication};
 use serde::{Deserialize, Serialize};
 
+use crate::jobs::{lock, Job, JobState, JobTable};
 use crate::{now_ms, ApiError, ErrorCode};
 
 /// What a studio replication does, seen from the local database.
@@ -63,7 +63,7 @@ pub struct Leg {
     /// `push` or `pull`.
     pub direction: Direction,
     /// `running`, `done`, `error` or `cancelled`.
-    pub state: &'static str,
+    pub state: JobState,
     /// Revisions read from the source.
     pub docs_read: u64,
     /// Revisions written to the target.
@@ -98,7 +98,7 @@ pub struct JobStatus {
     /// The FullSync user it replicates as.
     pub user: Option<String>,
     /// `running`, `done`, `error` or `cancelled` (the worst of its directions).
-    pub state: &'static str,
+    pub state: JobState,
     /// Cancel was asked and the job is stopping.
     pub cancelling: bool,
     /// Started (milliseconds since the Unix epoch).
@@ -119,32 +119,31 @@ pub struct JobStatus {
     pub errors: Vec<String>,
 }
 
-struct Job {
-    status: Arc<Mutex<JobStatus>>,
-    handles: Vec<Replication>,
+impl Job for JobStatus {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn state(&self) -> JobState {
+        self.state
+    }
 }
 
-/// The studio's replication jobs.
-#[derive(Default)]
+/// The studio's replication jobs (each with the handles of its directions, to cancel them).
 pub struct Replications {
-    next: AtomicU64,
-    jobs: Mutex<Vec<Job>>,
+    jobs: JobTable<JobStatus, Vec<Replication>>,
+}
+
+impl Default for Replications {
+    fn default() -> Self {
+        Replications {
+            jobs: JobTable::new("r", "replication", "cancel it first"),
+        }
+    }
 }
 
 /// `http://user:secret@host/db` -> `http://user:***@host/db` (unchanged without userinfo).
 pub fn mask_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    let end = rest.find('/').unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(end);
-    match authority.rsplit_once('@') {
-        Some((cred, host)) => match cred.split_once(':') {
-            Some((user, _)) => format!("{scheme}://{user}:***@{host}{path}"),
-            None => format!("{scheme}://{cred}@{host}{path}"),
-        },
-        None => url.to_string(),
-    }
+    fullsync_replicate::url::mask_credentials(url)
 }
 
 /// Removes every form of `secret` (as typed, and percent-encoded in a URL) from `text`, and
@@ -160,27 +159,23 @@ fn scrub(text: &str, secrets: &[String]) -> String {
     out
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 /// Recomputes the job-level fields from its legs.
 fn summarize(s: &mut JobStatus) {
     s.current = s.legs.iter().map(|l| l.current).sum();
     s.total = s.legs.iter().map(|l| l.total).sum();
     s.docs_read = s.legs.iter().map(|l| l.docs_read).sum();
     s.docs_written = s.legs.iter().map(|l| l.docs_written).sum();
-    let any = |st: &str| s.legs.iter().any(|l| l.state == st);
-    s.state = if any("running") {
-        "running"
-    } else if any("error") {
-        "error"
-    } else if any("cancelled") {
-        "cancelled"
+    let any = |st: JobState| s.legs.iter().any(|l| l.state == st);
+    s.state = if any(JobState::Running) {
+        JobState::Running
+    } else if any(JobState::Error) {
+        JobState::Error
+    } else if any(JobState::Cancelled) {
+        JobState::Cancelled
     } else {
-        "done"
+        JobState::Done
     };
-    if s.state != "running" && s.ended.is_none() {
+    if s.state != JobState::Running && s.ended.is_none() {
         s.ended = Some(now_ms());
         s.cancelling = false;
     }
@@ -263,15 +258,15 @@ fn on_event(status: &Mutex<JobStatus>, secrets: &[String], e: Event) {
                 leg.total = leg.total.max(leg.current);
             }
             leg.state = if cancelled {
-                "cancelled"
+                JobState::Cancelled
             } else if ok {
-                "done"
+                JobState::Done
             } else {
-                "error"
+                JobState::Error
             };
             leg.message = match leg.state {
-                "cancelled" => "cancelled".into(),
-                "done" => format!(
+                JobState::Cancelled => "cancelled".into(),
+                JobState::Done => format!(
                     "done: {docs_read} read, {docs_written} written, {doc_write_failures} refused"
                 ),
                 _ => "failed".into(),
@@ -287,6 +282,68 @@ fn on_event(status: &Mutex<JobStatus>, secrets: &[String], e: Event) {
     summarize(&mut s);
 }
 
+/// Every form of the job's passwords, scrubbed from what it shows: the URL's (decoded, and as
+/// typed, percent-encoded) and the password field's.
+fn secrets_of(remote: &str, url_auth: Option<&Auth>, password: Option<&str>) -> Vec<String> {
+    let mut secrets: Vec<String> = vec![];
+    if let Some(au) = url_auth {
+        secrets.push(au.password.clone());
+        if let Some((_, rest)) = remote.split_once("://") {
+            if let Some((cred, _)) = rest.split('/').next().unwrap_or("").rsplit_once('@') {
+                if let Some((_, raw)) = cred.split_once(':') {
+                    secrets.push(raw.to_string());
+                }
+            }
+        }
+    }
+    if let Some(p) = password {
+        secrets.push(p.to_string());
+    }
+    secrets
+}
+
+/// The status of a job starting (`dirs`: its directions).
+fn new_status(
+    id: String,
+    a: &StartArgs,
+    remote: &str,
+    user: Option<String>,
+    dirs: &[Direction],
+) -> JobStatus {
+    JobStatus {
+        id,
+        db: a.db.clone(),
+        remote: mask_url(remote),
+        direction: a.direction,
+        live: a.live,
+        user,
+        state: JobState::Running,
+        cancelling: false,
+        started: now_ms(),
+        ended: None,
+        current: 0,
+        total: 0,
+        docs_read: 0,
+        docs_written: 0,
+        legs: dirs
+            .iter()
+            .map(|d| Leg {
+                direction: *d,
+                state: JobState::Running,
+                docs_read: 0,
+                docs_written: 0,
+                doc_write_failures: 0,
+                current: 0,
+                total: 0,
+                waiting: false,
+                message: "starting".into(),
+                retry_at: None,
+            })
+            .collect(),
+        errors: vec![],
+    }
+}
+
 impl Replications {
     /// Starts a job and answers its status (with its id).
     pub fn start(
@@ -297,20 +354,7 @@ impl Replications {
     ) -> Result<JobStatus, ApiError> {
         let remote = a.remote.trim().to_string();
         let (clean, url_auth) = fullsync_replicate::peer::split_credentials(&remote);
-        let mut secrets: Vec<String> = vec![];
-        if let Some(au) = &url_auth {
-            secrets.push(au.password.clone());
-            if let Some((_, rest)) = remote.split_once("://") {
-                if let Some((cred, _)) = rest.split('/').next().unwrap_or("").rsplit_once('@') {
-                    if let Some((_, raw)) = cred.split_once(':') {
-                        secrets.push(raw.to_string());
-                    }
-                }
-            }
-        }
-        if let Some(p) = &a.password {
-            secrets.push(p.clone());
-        }
+        let secrets = secrets_of(&remote, url_auth.as_ref(), a.password.as_deref());
         let bad = |msg: String| ApiError::new(ErrorCode::BadRequest, scrub(&msg, &secrets));
         if !clean.starts_with("http://") && !clean.starts_with("https://") {
             return Err(bad(format!(
@@ -324,8 +368,8 @@ impl Replications {
                 a.db
             ))
         })?;
-        let user = a.user.filter(|u| !u.trim().is_empty());
-        let auth = match (&user, a.password) {
+        let user = a.user.clone().filter(|u| !u.trim().is_empty());
+        let auth = match (&user, a.password.clone()) {
             (Some(u), Some(p)) => Some(Auth {
                 user: u.clone(),
                 password: p,
@@ -345,44 +389,13 @@ impl Replications {
         let local_peer =
             fullsync_replicate::endpoint(&a.db, engine, Some(views.clone()), None, timeout)
                 .map_err(|e| bad(e.to_string()))?;
-        let id = format!("r{}", self.next.fetch_add(1, Ordering::SeqCst) + 1);
+        let id = self.jobs.next_id();
         let dirs: &[Direction] = match a.direction {
             Mode::Push => &[Direction::Push],
             Mode::Pull => &[Direction::Pull],
             Mode::Sync => &[Direction::Push, Direction::Pull],
         };
-        let status = Arc::new(Mutex::new(JobStatus {
-            id: id.clone(),
-            db: a.db.clone(),
-            remote: mask_url(&remote),
-            direction: a.direction,
-            live: a.live,
-            user,
-            state: "running",
-            cancelling: false,
-            started: now_ms(),
-            ended: None,
-            current: 0,
-            total: 0,
-            docs_read: 0,
-            docs_written: 0,
-            legs: dirs
-                .iter()
-                .map(|d| Leg {
-                    direction: *d,
-                    state: "running",
-                    docs_read: 0,
-                    docs_written: 0,
-                    doc_write_failures: 0,
-                    current: 0,
-                    total: 0,
-                    waiting: false,
-                    message: "starting".into(),
-                    retry_at: None,
-                })
-                .collect(),
-            errors: vec![],
-        }));
+        let status = Arc::new(Mutex::new(new_status(id, &a, &remote, user, dirs)));
         let opts = fullsync_replicate::Options {
             live: a.live,
             // A live job keeps going while offline; a one-shot reports the error at once.
@@ -417,41 +430,21 @@ impl Replications {
                 vec![push, pull]
             }
         };
-        let snapshot = lock(&status).clone();
-        let mut jobs = lock(&self.jobs);
-        jobs.push(Job { status, handles });
-        Ok(snapshot)
+        Ok(self.jobs.insert(status, handles))
     }
 
     /// Every job, oldest first.
     pub fn status(&self) -> Vec<JobStatus> {
-        lock(&self.jobs)
-            .iter()
-            .map(|j| lock(&j.status).clone())
-            .collect()
-    }
-
-    fn find<R>(&self, id: &str, f: impl FnOnce(&Job) -> R) -> Result<R, ApiError> {
-        let jobs = lock(&self.jobs);
-        let j = jobs
-            .iter()
-            .find(|j| lock(&j.status).id == id)
-            .ok_or_else(|| {
-                ApiError::new(
-                    ErrorCode::NotFound,
-                    format!("no replication job `{id}`: it was dismissed, or the studio restarted; refresh the list"),
-                )
-            })?;
-        Ok(f(j))
+        self.jobs.status()
     }
 
     /// Asks a running job to stop; it ends as `cancelled` (after checkpointing what it copied).
     pub fn cancel(&self, id: &str) -> Result<JobStatus, ApiError> {
-        self.find(id, |j| {
-            let mut s = lock(&j.status);
-            if s.state == "running" {
+        self.jobs.with(id, |status, handles| {
+            let mut s = lock(status);
+            if s.state == JobState::Running {
                 s.cancelling = true;
-                for h in &j.handles {
+                for h in handles {
                     h.cancel();
                 }
             }
@@ -461,25 +454,17 @@ impl Replications {
 
     /// Removes a finished job (and its errors) from the list.
     pub fn dismiss(&self, id: &str) -> Result<(), ApiError> {
-        let running = self.find(id, |j| lock(&j.status).state == "running")?;
-        if running {
-            return Err(ApiError::new(
-                ErrorCode::Conflict,
-                format!("replication `{id}` is still running: cancel it first, then dismiss it"),
-            ));
-        }
-        lock(&self.jobs).retain(|j| lock(&j.status).id != id);
-        Ok(())
+        self.jobs.dismiss(id)
     }
 }
 
 impl Drop for Replications {
     fn drop(&mut self) {
-        for j in lock(&self.jobs).iter() {
-            for h in &j.handles {
+        self.jobs.for_each_kept(|handles| {
+            for h in handles {
                 h.cancel();
             }
-        }
+        });
     }
 }
 

@@ -8,8 +8,8 @@ use fullsync_engine::Engine;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::error::invalid_project;
-use crate::{deploy, listeners, replication, workspace, ApiError, ErrorCode, Request};
+use crate::error::{invalid_project, refuse_escapes};
+use crate::{deploy, listeners, project_ops, replication, workspace, ApiError, ErrorCode, Request};
 
 /// The studio backend.
 pub struct Studio {
@@ -23,6 +23,21 @@ pub struct Studio {
     pub(crate) deploys: deploy::Deploys,
     /// The commit the running binary was built from (`studio_info`, the About dialog).
     commit: String,
+}
+
+/// The answer of `studio_info` (the About dialog, Settings, the Open dialog's start folder).
+#[derive(Clone, Debug, Serialize, ts_rs::TS)]
+pub struct StudioInfo {
+    /// The engine's data folder (`None`: in memory).
+    pub data_dir: Option<String>,
+    /// The open project's folder.
+    pub project: Option<String>,
+    /// The configuration folder (server profiles, recent projects, the local admin).
+    pub config_dir: String,
+    /// This build's version.
+    pub version: String,
+    /// The commit this build was made from (`unknown` when not known).
+    pub commit: String,
 }
 
 /// A node of the project explorer.
@@ -197,16 +212,26 @@ impl Studio {
         Ok(t)
     }
 
+    /// `project_edit`: an explorer edit (create, rename, delete...), then the reloaded tree.
+    pub(crate) fn project_edit(&self, e: project_ops::Edit) -> Result<Value, ApiError> {
+        let root = self.root()?;
+        refuse_escapes(&root)?;
+        project_ops::edit(&root, e)?;
+        Ok(self.reload(&root, None)?.0)
+    }
+
     /// `studio_info`: the data and configuration folders, the open project, the version and
     /// the commit of this build.
-    pub(crate) fn info(&self) -> Value {
-        json!({
-            "data_dir": self.engine.dir().map(|d| d.display().to_string()),
-            "project": self.root().ok().map(|r| r.display().to_string()),
-            "config_dir": fullsync_deploy::profiles::config_dir().display().to_string(),
-            "version": env!("CARGO_PKG_VERSION"),
-            "commit": self.commit,
-        })
+    pub fn info(&self) -> StudioInfo {
+        StudioInfo {
+            data_dir: self.engine.dir().map(|d| d.display().to_string()),
+            project: self.root().ok().map(|r| r.display().to_string()),
+            config_dir: fullsync_deploy::profiles::config_dir()
+                .display()
+                .to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            commit: self.commit.clone(),
+        }
     }
 
     /// `listener_activity`: log entries after `after`, and the state of the listener runner.

@@ -3,7 +3,7 @@
 //! `UPDATE_TS_TYPES=1 cargo test -p fullsync-api --test ts_types` rewrites it.
 
 use fullsync_api::{
-    browse, deploy, project_ops, replication, sheets, ApiError, ErrorCode, Request,
+    browse, deploy, project_ops, replication, sheets, ApiError, ErrorCode, Request, StudioInfo,
 };
 use ts_rs::TS;
 
@@ -26,6 +26,7 @@ fn generated() -> String {
         replication::StartArgs::decl(),
         deploy::SaveArgs::decl(),
         sheets::SheetKind::decl(),
+        StudioInfo::decl(),
         browse::DocsPageArgs::decl(),
         browse::FnTestArgs::decl(),
         browse::TestKind::decl(),

@@ -60,7 +60,7 @@ fn is_gz(path: &Path) -> bool {
 /// `path`. Returns the number of revisions written.
 pub fn backup(source: &dyn Peer, path: &Path, progress: Progress<'_>) -> Result<u64, BackupError> {
     let (_, seq) = source.info(false)?;
-    let total = fullsync_replicate::replicate::seq_num(&seq);
+    let total = fullsync_engine::seq::seq_num(&seq);
     let tmp = path.with_extension(format!(
         "{}.partial",
         path.extension().and_then(|e| e.to_str()).unwrap_or("json")
@@ -107,7 +107,7 @@ pub fn backup(source: &dyn Peer, path: &Path, progress: Progress<'_>) -> Result<
             .last()
             .map(|r| r.seq.clone())
             .unwrap_or(batch.last_seq);
-        progress(fullsync_replicate::replicate::seq_num(&since), total);
+        progress(fullsync_engine::seq::seq_num(&since), total);
     }
     w(&mut out, b"\n]}\n")?;
     out.flush().map_err(io_err(&tmp))?;

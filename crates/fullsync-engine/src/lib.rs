@@ -23,6 +23,7 @@ mod error;
 pub mod privacy;
 pub mod rev;
 pub mod selector;
+pub mod seq;
 mod store;
 pub mod tree;
 

@@ -90,29 +90,101 @@ fn parse(ctx: &Ctx, db: &Database) -> Result<Req, ApiError> {
             )))
         }
     };
-    let now = db.update_seq();
-    let since = match q.get("since").or(q.get("last-event-id")) {
-        Some(s) => parse_seq(s, now)?,
-        None => match ctx
-            .headers
-            .get("last-event-id")
-            .and_then(|v| v.to_str().ok())
-        {
-            Some(s) => parse_seq(s, now)?,
-            None => 0,
-        },
-    };
+    let since = parse_since(ctx, db.update_seq())?;
     let style = q.get("style").unwrap_or("main_only");
     if style != "main_only" && style != "all_docs" {
         return Err(ApiError::bad_request(
             "Supported `style` values: main_only, all_docs",
         ));
     }
-    let mut doc_ids: Option<HashSet<String>> = None;
-    let mut design_only = false;
-    let mut selector = None;
-    let mut doc_filter: Option<DocFilter> = None;
-    let mut filter_error = None;
+    let mut filters = parse_filter(ctx, db, body)?;
+    let heartbeat = match q.get("heartbeat") {
+        None => None,
+        Some("true") => Some(Duration::from_millis(60_000)),
+        Some(v) => Some(Duration::from_millis(
+            v.parse::<u64>()
+                .map_err(|_| {
+                    ApiError::bad_request("heartbeat must be a number of milliseconds or true")
+                })?
+                .max(100),
+        )),
+    };
+    let timeout = Duration::from_millis(q.uint("timeout")?.unwrap_or(60_000).max(10));
+    if ctx.access.filtered() {
+        filters.restrict_to(ctx.access.clone());
+    }
+    Ok(Req {
+        feed,
+        since,
+        limit: q.uint("limit")?.map(|l| l.max(1) as usize),
+        descending: q.flag("descending")?,
+        include_docs: q.flag("include_docs")?,
+        all_docs: style == "all_docs",
+        conflicts: q.flag("conflicts")?,
+        attachments: q.flag("attachments")?,
+        doc_ids: filters.doc_ids,
+        design_only: filters.design_only,
+        selector: filters.selector,
+        doc_filter: filters.doc_filter,
+        heartbeat,
+        timeout,
+        access: ctx.access.clone(),
+        filter_error: filters.filter_error,
+    })
+}
+
+/// `since` (or `last-event-id`, as a parameter or an EventSource header); `now` for `now`.
+fn parse_since(ctx: &Ctx, now: u64) -> Result<u64, ApiError> {
+    let q = &ctx.query;
+    match q.get("since").or(q.get("last-event-id")) {
+        Some(s) => parse_seq(s, now),
+        None => match ctx
+            .headers
+            .get("last-event-id")
+            .and_then(|v| v.to_str().ok())
+        {
+            Some(s) => parse_seq(s, now),
+            None => Ok(0),
+        },
+    }
+}
+
+/// The `filter` of a `_changes` request, parsed.
+#[derive(Default)]
+struct Filters {
+    doc_ids: Option<HashSet<String>>,
+    design_only: bool,
+    selector: Option<fullsync_engine::Selector>,
+    doc_filter: Option<DocFilter>,
+    filter_error: Option<fullsync_views::validate::FilterError>,
+}
+
+impl Filters {
+    /// For a FullSync user: a change is listed only if the user may see the document (and it
+    /// passes the filter asked for), so a device never learns another user's doc ids.
+    fn restrict_to(&mut self, access: crate::auth::Access) {
+        let (ids, sel, f, design) = (
+            self.doc_ids.take(),
+            self.selector.take(),
+            self.doc_filter.take(),
+            self.design_only,
+        );
+        self.design_only = false;
+        self.doc_filter = Some(Arc::new(move |d: &Value| {
+            let id = d.get("_id").and_then(Value::as_str).unwrap_or_default();
+            access.can_see(d)
+                && ids.as_ref().is_none_or(|ids| ids.contains(id))
+                && (!design || id.starts_with("_design/"))
+                && sel.as_ref().is_none_or(|s| s.matches(d))
+                && f.as_ref().is_none_or(|f| f(d))
+        }));
+    }
+}
+
+/// `filter=_doc_ids|_design|_selector|_view|ddoc/name`.
+fn parse_filter(ctx: &Ctx, db: &Database, body: Value) -> Result<Filters, ApiError> {
+    let q = &ctx.query;
+    let mut out = Filters::default();
     match q.get("filter") {
         None => {}
         Some("_doc_ids") => {
@@ -123,19 +195,19 @@ fn parse(ctx: &Ctx, db: &Database) -> Result<Req, ApiError> {
             let ids = ids.as_array().ok_or_else(|| {
                 ApiError::bad_request("`doc_ids` filter parameter is not a list of doc ids.")
             })?;
-            doc_ids = Some(
+            out.doc_ids = Some(
                 ids.iter()
                     .filter_map(Value::as_str)
                     .map(str::to_string)
                     .collect(),
             );
         }
-        Some("_design") => design_only = true,
+        Some("_design") => out.design_only = true,
         Some("_selector") => {
             let sel = body.get("selector").cloned().ok_or_else(|| {
                 ApiError::bad_request("Selector must be specified in POST payload")
             })?;
-            selector = Some(fullsync_engine::Selector::new(sel)?);
+            out.selector = Some(fullsync_engine::Selector::new(sel)?);
         }
         Some("_view") => {
             let spec = q
@@ -143,7 +215,7 @@ fn parse(ctx: &Ctx, db: &Database) -> Result<Req, ApiError> {
                 .ok_or_else(|| ApiError::bad_request("`view` filter parameter is not provided."))?;
             let f = fullsync_views::validate::view_filter(ctx.state.views.pool().clone(), db, spec)
                 .map_err(crate::ctx::view_err)?;
-            doc_filter = Some(f);
+            out.doc_filter = Some(f);
         }
         Some(f) => {
             let req = json!({
@@ -160,60 +232,11 @@ fn parse(ctx: &Ctx, db: &Database) -> Result<Req, ApiError> {
                 req,
             )
             .map_err(crate::ctx::view_err)?;
-            doc_filter = Some(f);
-            filter_error = Some(err);
+            out.doc_filter = Some(f);
+            out.filter_error = Some(err);
         }
     }
-    let heartbeat = match q.get("heartbeat") {
-        None => None,
-        Some("true") => Some(Duration::from_millis(60_000)),
-        Some(v) => Some(Duration::from_millis(
-            v.parse::<u64>()
-                .map_err(|_| {
-                    ApiError::bad_request("heartbeat must be a number of milliseconds or true")
-                })?
-                .max(100),
-        )),
-    };
-    let timeout = Duration::from_millis(q.uint("timeout")?.unwrap_or(60_000).max(10));
-    if ctx.access.filtered() {
-        // FullSync users: a change is listed only if the user may see the document, so a
-        // device never learns another user's doc ids.
-        let access = ctx.access.clone();
-        let (ids, sel, f, design) = (
-            doc_ids.take(),
-            selector.take(),
-            doc_filter.take(),
-            design_only,
-        );
-        design_only = false;
-        doc_filter = Some(Arc::new(move |d: &Value| {
-            let id = d.get("_id").and_then(Value::as_str).unwrap_or_default();
-            access.can_see(d)
-                && ids.as_ref().is_none_or(|ids| ids.contains(id))
-                && (!design || id.starts_with("_design/"))
-                && sel.as_ref().is_none_or(|s| s.matches(d))
-                && f.as_ref().is_none_or(|f| f(d))
-        }));
-    }
-    Ok(Req {
-        feed,
-        since,
-        limit: q.uint("limit")?.map(|l| l.max(1) as usize),
-        descending: q.flag("descending")?,
-        include_docs: q.flag("include_docs")?,
-        all_docs: style == "all_docs",
-        conflicts: q.flag("conflicts")?,
-        attachments: q.flag("attachments")?,
-        doc_ids,
-        design_only,
-        selector,
-        doc_filter,
-        heartbeat,
-        timeout,
-        access: ctx.access.clone(),
-        filter_error,
-    })
+    Ok(out)
 }
 
 async fn read(

@@ -16,6 +16,7 @@ mod ctx;
 mod handlers;
 mod multipart;
 pub mod stream;
+pub mod studio_web;
 pub mod util;
 mod views;
 
@@ -112,6 +113,18 @@ pub fn router_with_views(
     Router::new().fallback(entry).with_state(state)
 }
 
+/// The CouchDB API with the studio's web mode ([`studio_web`]) at `/_studio/`, both behind
+/// the same `Host` check (`cfg.allowed_hosts`).
+pub fn router_with_studio(
+    engine: Arc<Engine>,
+    views: Arc<fullsync_views::Views>,
+    cfg: ServerConfig,
+    studio: studio_web::WebMode,
+) -> Router {
+    let hosts = cfg.allowed_hosts.clone();
+    studio_web::router(studio, hosts).merge(router_with_views(engine, views, cfg))
+}
+
 /// Serves an already built router (the CouchDB API merged with other routes, such as the
 /// studio's web mode) on `bind` until `shutdown` resolves.
 pub async fn serve_router(
@@ -175,8 +188,9 @@ pub async fn serve(
     serve_router(router(engine, cfg), bind, on_bound, shutdown).await
 }
 
-/// Whether a `Host` header value names this machine.
-fn host_allowed(host: &str, extra: &[String]) -> bool {
+/// Whether a `Host` header value names this machine (a loopback name, any case) or one of
+/// `extra` (`--allow-host`).
+pub(crate) fn host_allowed(host: &str, extra: &[String]) -> bool {
     let name = if let Some(rest) = host.strip_prefix('[') {
         rest.split(']').next().unwrap_or("")
     } else {
@@ -267,7 +281,9 @@ impl AppState {
     }
 }
 
-fn constant_eq(a: &[u8], b: &[u8]) -> bool {
+/// Whether `a == b`, in a time that depends on their lengths only (passwords, the studio
+/// token): a small fold rather than a crate, as the comparison is the whole need.
+pub(crate) fn constant_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

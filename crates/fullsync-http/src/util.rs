@@ -88,37 +88,9 @@ pub fn ok(v: Value) -> ApiResult {
     Ok(json_response(200, &v))
 }
 
-/// Decodes `%XX` escapes (and `+` as space when `plus` is set).
+/// Decodes `%XX` escapes (and `+` as space when `plus` is set); a bad escape is a 400.
 pub fn percent_decode(s: &str, plus: bool) -> Result<String, ApiError> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'%' if i + 2 < b.len() => {
-                let h = std::str::from_utf8(&b[i + 1..i + 3])
-                    .ok()
-                    .and_then(|h| u8::from_str_radix(h, 16).ok());
-                match h {
-                    Some(v) => {
-                        out.push(v);
-                        i += 3;
-                    }
-                    None => return Err(ApiError::bad_request("Invalid URL encoding")),
-                }
-            }
-            b'%' => return Err(ApiError::bad_request("Invalid URL encoding")),
-            b'+' if plus => {
-                out.push(b' ');
-                i += 1;
-            }
-            c => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).map_err(|_| ApiError::bad_request("URL is not valid UTF-8"))
+    fullsync_url::percent_decode(s, plus).map_err(|e| ApiError::bad_request(e.to_string()))
 }
 
 /// Parsed query string.
@@ -268,8 +240,7 @@ pub fn parse_seq(v: &str, now: u64) -> Result<u64, ApiError> {
     if v == "now" {
         return Ok(now);
     }
-    let num = v.split('-').next().unwrap_or("");
-    num.parse().map_err(|_| {
+    fullsync_engine::seq::parse_seq(v).ok_or_else(|| {
         ApiError::bad_request(format!(
             "Malformed sequence supplied in 'since' parameter: {v}"
         ))

@@ -6,14 +6,9 @@
 //! Users: alice (group `team.a`), bob (groups `team.a`, `team.b`), carol (no group).
 //! Database `fs` is a FullSync database that allows anonymous clients.
 
-use std::sync::Arc;
-
-use axum::body::Body;
-use axum::http::Request;
-use fullsync_engine::Engine;
-use fullsync_http::{router, ServerConfig};
+use fullsync_http::ServerConfig;
+use fullsync_testkit::TestServer;
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
 const ADMIN: Option<(&str, &str)> = Some(("admin", "secret"));
 const ALICE: Option<(&str, &str)> = Some(("alice", "pw-a"));
@@ -21,7 +16,7 @@ const BOB: Option<(&str, &str)> = Some(("bob", "pw-b"));
 const CAROL: Option<(&str, &str)> = Some(("carol", "pw-c"));
 
 struct Server {
-    app: axum::Router,
+    s: TestServer,
 }
 
 impl Server {
@@ -34,7 +29,7 @@ impl Server {
             ..Default::default()
         };
         let s = Server {
-            app: router(Arc::new(Engine::in_memory()), cfg),
+            s: TestServer::in_memory(cfg),
         };
         s.call("PUT", "/_users", ADMIN, None).await;
         for (u, pw, roles) in [
@@ -82,14 +77,7 @@ impl Server {
         user: Option<(&str, &str)>,
         body: Option<Value>,
     ) -> (u16, Value) {
-        self.raw(
-            method,
-            path,
-            user,
-            "application/json",
-            body.map(|b| b.to_string().into_bytes()),
-        )
-        .await
+        self.s.json_as(user, method, path, body).await
     }
 
     async fn raw(
@@ -100,30 +88,17 @@ impl Server {
         ctype: &str,
         body: Option<Vec<u8>>,
     ) -> (u16, Value) {
-        use base64::Engine as _;
-        let mut b = Request::builder()
-            .method(method)
-            .uri(path)
-            .header("host", "127.0.0.1")
-            .header("content-type", ctype);
-        if let Some((u, p)) = user {
-            let basic = base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"));
-            b = b.header("authorization", format!("Basic {basic}"));
-        }
-        let resp = self
-            .app
-            .clone()
-            .oneshot(b.body(Body::from(body.unwrap_or_default())).unwrap())
-            .await
-            .unwrap();
-        let status = resp.status().as_u16();
-        let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
-            .await
-            .unwrap();
-        (
-            status,
-            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        )
+        let r = self
+            .s
+            .request_as(
+                user,
+                method,
+                path,
+                &[("content-type", ctype)],
+                body.unwrap_or_default(),
+            )
+            .await;
+        (r.status, r.json())
     }
 
     /// The access keys of the winning revision of `fs/id`, read as admin (deleted or not).

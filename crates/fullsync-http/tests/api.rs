@@ -1,31 +1,31 @@
 //! HTTP API behaviour, through the router (no socket).
 
-use std::sync::Arc;
-
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use fullsync_engine::Engine;
-use fullsync_http::{router, ServerConfig};
+use fullsync_http::ServerConfig;
+use fullsync_testkit::TestServer;
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
 struct T {
-    app: axum::Router,
-    /// The admin `json` authenticates as.
-    admin: Option<(String, String)>,
+    s: TestServer,
 }
 
 impl T {
     /// A server on a fresh in-memory engine; unless `cfg` names an admin, the admin is
-    /// `admin`/`secret` (FullSync databases need one even in admin party).
+    /// `admin`/`secret` (FullSync databases need one even in admin party). Requests
+    /// authenticate as the admin.
     fn new(mut cfg: ServerConfig) -> T {
         if cfg.admin.is_none() {
             cfg.admin = Some(("admin".into(), "secret".into()));
         }
         T {
-            admin: cfg.admin.clone(),
-            app: router(Arc::new(Engine::in_memory()), cfg),
+            s: TestServer::in_memory(cfg),
         }
+    }
+
+    fn app(&self) -> &axum::Router {
+        self.s.app()
     }
 
     async fn req(
@@ -36,44 +36,30 @@ impl T {
         body: Vec<u8>,
         host: &str,
     ) -> (u16, Vec<u8>, axum::http::HeaderMap) {
-        let mut b = Request::builder()
-            .method(method)
-            .uri(path)
-            .header("host", host);
+        let mut headers = vec![("host", host)];
         if let Some(ct) = ctype {
-            b = b.header("content-type", ct);
+            headers.push(("content-type", ct));
         }
-        if let Some((u, p)) = &self.admin {
-            use base64::Engine as _;
-            let basic = base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"));
-            b = b.header("authorization", format!("Basic {basic}"));
-        }
-        let resp = self
-            .app
-            .clone()
-            .oneshot(b.body(Body::from(body)).unwrap())
-            .await
-            .unwrap();
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
-            .await
-            .unwrap();
-        (status, bytes.to_vec(), headers)
+        let r = self.s.request(method, path, &headers, body).await;
+        (r.status, r.body, r.headers)
     }
 
     async fn json(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        self.s.json(method, path, body).await
+    }
+
+    /// A JSON request as `user` (no credentials for `None`).
+    async fn as_user(
+        &self,
+        method: &str,
+        path: &str,
+        user: Option<(&str, &str)>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let data = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
-        let (s, b, _) = self
-            .req(
-                method,
-                path,
-                Some("application/json"),
-                data,
-                "127.0.0.1:5984",
-            )
-            .await;
-        (s, serde_json::from_slice(&b).unwrap_or(Value::Null))
+        let headers = [("host", "localhost"), ("content-type", "application/json")];
+        let r = self.s.request_as(user, method, path, &headers, data).await;
+        (r.status, r.json())
     }
 }
 
@@ -169,7 +155,7 @@ async fn couchdb_errors() {
         .body(Body::empty())
         .unwrap();
     assert_eq!(
-        t.app.clone().oneshot(req).await.unwrap().status(),
+        t.app().clone().oneshot(req).await.unwrap().status(),
         StatusCode::NOT_MODIFIED
     );
 }
@@ -241,7 +227,7 @@ async fn multipart_put_and_open_revs() {
         .header("accept", "multipart/mixed")
         .body(Body::empty())
         .unwrap();
-    let resp = t.app.clone().oneshot(req).await.unwrap();
+    let resp = t.app().clone().oneshot(req).await.unwrap();
     assert!(resp.headers()["content-type"]
         .to_str()
         .unwrap()
@@ -531,47 +517,6 @@ async fn mango_over_http() {
         )
         .await;
     assert_eq!((s, v["error"].as_str()), (400, Some("invalid_operator")));
-}
-
-impl T {
-    async fn as_user(
-        &self,
-        method: &str,
-        path: &str,
-        user: Option<(&str, &str)>,
-        body: Option<Value>,
-    ) -> (u16, Value) {
-        use base64::Engine as _;
-        let mut b = Request::builder()
-            .method(method)
-            .uri(path)
-            .header("host", "localhost")
-            .header("content-type", "application/json");
-        if let Some((u, p)) = user {
-            b = b.header(
-                "authorization",
-                format!(
-                    "Basic {}",
-                    base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"))
-                ),
-            );
-        }
-        let data = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
-        let resp = self
-            .app
-            .clone()
-            .oneshot(b.body(Body::from(data)).unwrap())
-            .await
-            .unwrap();
-        let status = resp.status().as_u16();
-        let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
-            .await
-            .unwrap();
-        (
-            status,
-            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        )
-    }
 }
 
 #[tokio::test]

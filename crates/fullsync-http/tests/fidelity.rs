@@ -4,21 +4,24 @@
 
 use std::sync::Arc;
 
-use axum::body::Body;
-use axum::http::Request;
 use fullsync_engine::Engine;
-use fullsync_http::{router, ServerConfig};
+use fullsync_http::ServerConfig;
+use fullsync_testkit::TestServer;
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
 struct T {
-    app: axum::Router,
+    s: TestServer,
 }
 
 impl T {
+    /// A server on a fresh in-memory engine, in admin party (no credentials sent).
     fn new() -> T {
+        T::over(Arc::new(Engine::in_memory()))
+    }
+
+    fn over(engine: Arc<Engine>) -> T {
         T {
-            app: router(Arc::new(Engine::in_memory()), ServerConfig::default()),
+            s: TestServer::new(engine, ServerConfig::default()).with_host("localhost"),
         }
     }
 
@@ -29,45 +32,16 @@ impl T {
         headers: &[(&str, &str)],
         body: Vec<u8>,
     ) -> (u16, axum::http::HeaderMap, Vec<u8>) {
-        let mut b = Request::builder()
-            .method(method)
-            .uri(uri)
-            .header("host", "localhost");
-        for (k, v) in headers {
-            b = b.header(*k, *v);
-        }
-        let resp = self
-            .app
-            .clone()
-            .oneshot(b.body(Body::from(body)).unwrap())
-            .await
-            .unwrap();
-        let status = resp.status().as_u16();
-        let h = resp.headers().clone();
-        let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
-            .await
-            .unwrap();
-        (status, h, bytes.to_vec())
+        let r = self.s.request(method, uri, headers, body).await;
+        (r.status, r.headers, r.body)
     }
 
     async fn json(&self, method: &str, uri: &str, body: Option<Value>) -> (u16, Value) {
-        let data = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
-        let (s, _, b) = self
-            .raw(method, uri, &[("content-type", "application/json")], data)
-            .await;
-        (s, serde_json::from_slice(&b).unwrap_or(Value::Null))
+        self.s.json(method, uri, body).await
     }
 
     async fn seed(&self, db: &str, docs: Value) {
-        assert_eq!(self.json("PUT", &format!("/{db}"), None).await.0, 201);
-        let (s, v) = self
-            .json(
-                "POST",
-                &format!("/{db}/_bulk_docs"),
-                Some(json!({ "docs": docs })),
-            )
-            .await;
-        assert_eq!(s, 201, "{v}");
+        self.s.seed(db, docs).await
     }
 }
 
@@ -409,12 +383,7 @@ async fn changes_pending_and_local_docs() {
 #[tokio::test]
 async fn compact_running_while_compacting() {
     let dir = tempfile::tempdir().unwrap();
-    let t = T {
-        app: router(
-            Arc::new(Engine::open(dir.path()).unwrap()),
-            ServerConfig::default(),
-        ),
-    };
+    let t = T::over(Arc::new(Engine::open(dir.path()).unwrap()));
     let docs: Vec<Value> = (0..3000)
         .map(|i| json!({"_id": format!("d{i}"), "pad": "x".repeat(200)}))
         .collect();

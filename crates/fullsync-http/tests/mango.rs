@@ -11,55 +11,25 @@
 //!   mango_error.erl` and `mango_cursor.erl`, the `error`/`reason` pairs the pages above send
 //!   their readers to).
 
-use std::sync::Arc;
-
-use axum::body::Body;
-use axum::http::Request;
-use fullsync_engine::Engine;
-use fullsync_http::{router, ServerConfig};
+use fullsync_testkit::TestServer;
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
 /// A server on a fresh in-memory engine, queried as the admin.
 struct T {
-    app: axum::Router,
+    s: TestServer,
 }
 
 const NO_INDEX: &str = "No matching index found, create an index to optimize query time.";
 
 impl T {
     fn new() -> T {
-        let cfg = ServerConfig {
-            admin: Some(("admin".into(), "secret".into())),
-            ..ServerConfig::default()
-        };
         T {
-            app: router(Arc::new(Engine::in_memory()), cfg),
+            s: TestServer::with_admin(),
         }
     }
 
     async fn json(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-        use base64::Engine as _;
-        let basic = base64::engine::general_purpose::STANDARD.encode("admin:secret");
-        let req = Request::builder()
-            .method(method)
-            .uri(path)
-            .header("host", "127.0.0.1:5984")
-            .header("content-type", "application/json")
-            .header("authorization", format!("Basic {basic}"))
-            .body(Body::from(
-                body.map(|b| b.to_string().into_bytes()).unwrap_or_default(),
-            ))
-            .unwrap();
-        let resp = self.app.clone().oneshot(req).await.unwrap();
-        let status = resp.status().as_u16();
-        let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
-            .await
-            .unwrap();
-        (
-            status,
-            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        )
+        self.s.json(method, path, body).await
     }
 
     /// A database `db` holding `docs`.

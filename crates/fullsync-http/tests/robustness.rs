@@ -5,44 +5,31 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use axum::body::Body;
-use axum::http::Request;
 use fullsync_engine::Engine;
-use fullsync_http::{router, ServerConfig};
+use fullsync_http::ServerConfig;
+use fullsync_testkit::TestServer;
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
 /// One request through the router; answers status and JSON body, and checks that the body
 /// names neither the data folder nor the temporary folder holding it.
 async fn call(
-    app: &axum::Router,
+    app: &TestServer,
     data: &Path,
     method: &str,
     path: &str,
     body: Option<Value>,
 ) -> (u16, Value) {
-    let req = Request::builder()
-        .method(method)
-        .uri(path)
-        .header("host", "127.0.0.1:5984")
-        .header("content-type", "application/json")
-        .body(Body::from(body.map(|b| b.to_string()).unwrap_or_default()))
-        .unwrap();
-    let resp = app.clone().oneshot(req).await.unwrap();
-    let status = resp.status().as_u16();
-    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
-        .await
-        .unwrap();
-    let text = String::from_utf8_lossy(&bytes);
+    let body = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
+    let r = app
+        .request(method, path, &[("content-type", "application/json")], body)
+        .await;
+    let text = r.text();
     let parent = data.parent().unwrap().to_string_lossy().to_string();
     assert!(
         !text.contains(&parent),
         "{method} {path} shows a server path: {text}"
     );
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
+    (r.status, r.json())
 }
 
 #[tokio::test]
@@ -54,7 +41,7 @@ async fn a_legal_name_with_many_slashes_is_a_database_like_any_other() {
     assert_eq!(name.len(), 238);
     let other = format!("a{}c", "/b".repeat(118));
     let url = format!("/{}", name.replace('/', "%2F"));
-    let app = router(
+    let app = TestServer::new(
         Arc::new(Engine::open(&data).unwrap()),
         ServerConfig::default(),
     );
@@ -91,7 +78,7 @@ async fn a_legal_name_with_many_slashes_is_a_database_like_any_other() {
     assert_eq!(info["db_name"], json!(name));
     // After a restart, both are listed under their own names and keep their documents.
     drop(app);
-    let app = router(
+    let app = TestServer::new(
         Arc::new(Engine::open(&data).unwrap()),
         ServerConfig::default(),
     );
@@ -113,7 +100,7 @@ async fn a_legal_name_with_many_slashes_is_a_database_like_any_other() {
 async fn a_reduce_overflow_is_reported_in_the_rows_as_couchdb_does() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let app = router(
+    let app = TestServer::new(
         Arc::new(Engine::open(&data).unwrap()),
         ServerConfig::default(),
     );
@@ -171,7 +158,7 @@ async fn a_reduce_overflow_is_reported_in_the_rows_as_couchdb_does() {
 async fn a_validate_doc_update_that_never_returns_refuses_the_write_and_names_itself() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let app = router(
+    let app = TestServer::new(
         Arc::new(Engine::open(&data).unwrap()),
         ServerConfig::default(),
     );

@@ -498,133 +498,13 @@ pub fn load(root: &Path) -> (Option<Project>, Vec<Diagnostic>) {
 /// Cross-file rules: references between listeners, transactions and views; builtin reduce
 /// names; duplicates.
 fn validate(p: &Project, d: &mut Diags) {
-    const BUILTINS: &[&str] = &["_sum", "_count", "_stats", "_approx_count_distinct"];
     for c in &p.connectors {
-        for dd in &c.design_docs {
-            for v in &dd.views {
-                if let Some(r) = &v.reduce {
-                    let t = r.text.trim();
-                    if t.starts_with('_') && !BUILTINS.contains(&t) {
-                        let close = BUILTINS
-                            .iter()
-                            .min_by_key(|b| distance(b, t))
-                            .copied()
-                            .unwrap_or("_count");
-                        d.error(
-                            &r.path,
-                            Some(1),
-                            format!("`{t}` is not a builtin reduce"),
-                            format!("did you mean `{close}`? Builtins: {}", BUILTINS.join(", ")),
-                        );
-                    }
-                }
-            }
-        }
+        validate_reduces(c, d);
         for l in &c.listeners {
-            match (&l.view, &l.filter) {
-                (Some(v), _) if c.find_view(v).is_none() => d.error(
-                    &l.file,
-                    line_in_file(&l.file, "view"),
-                    format!(
-                        "listener `{}` uses view `{v}`, which does not exist in connector `{}`",
-                        l.name, c.name
-                    ),
-                    "create the view, or fix the name as ddoc/view",
-                ),
-                (None, Some(f)) if !c.find_filter(f) => d.error(
-                    &l.file,
-                    line_in_file(&l.file, "filter"),
-                    format!(
-                        "listener `{}` uses filter `{f}`, which does not exist in connector `{}`",
-                        l.name, c.name
-                    ),
-                    "create filters/<name>.js in the design document, or use _doc_ids",
-                ),
-                (None, None) => d.error(
-                    &l.file,
-                    None,
-                    format!("listener `{}` has neither view nor filter", l.name),
-                    "add view = \"ddoc/view\" or filter = \"ddoc/filter\"",
-                ),
-                (Some(v), _) => {
-                    if let Some((_, view)) =
-                        c.find_view(v).filter(|(_, x)| !emits_doc_id(&x.map.text))
-                    {
-                        d.warn(
-                            &l.file,
-                            format!("listener `{}` uses view `{v}`, whose map does not emit(doc._id, ...): the listener never fires", l.name),
-                            format!("Convertigo queries the view with keys=<changed doc ids>: emit the document id as key in {}", view.map.path.display()),
-                        );
-                    }
-                }
-                _ => {}
-            }
-            if let Some(s) = &l.target.sequence {
-                if !p.sequences.is_empty() && !p.sequences.contains(s) {
-                    d.error(
-                        &l.file,
-                        line_in_file(&l.file, "sequence"),
-                        format!(
-                            "listener `{}` calls sequence `{s}`, which the project does not have",
-                            l.name
-                        ),
-                        closest_sequence(&p.sequences, s),
-                    );
-                }
-            }
-            if let Some(h) = &l.target.handler {
-                if let Err(e) = crate::confine::check(&p.root, Path::new(h)) {
-                    d.error(&l.file, line_in_file(&l.file, "handler"), e.to_string(), "");
-                } else if !p.root.join(h).exists() {
-                    d.error(
-                        &l.file,
-                        line_in_file(&l.file, "handler"),
-                        format!("handler file `{h}` does not exist"),
-                        "the path is relative to the project root",
-                    );
-                }
-            }
+            validate_listener(p, c, l, d);
         }
-        for t in &c.transactions {
-            if let Some(vn) = t.properties.get("viewname").and_then(|v| v.as_str()) {
-                if c.find_view(vn).is_none() {
-                    d.error(&t.file, line_in_file(&t.file, "viewname"), format!("transaction `{}` uses view `{vn}`, which does not exist in connector `{}`", t.name, c.name), "create the view or fix viewname (ddoc/view)");
-                }
-            }
-            let mut seen = HashSet::new();
-            for v in &t.variables {
-                if !seen.insert(v.name.clone()) {
-                    d.error(
-                        &t.file,
-                        None,
-                        format!(
-                            "variable `{}` is declared twice in transaction `{}`",
-                            v.name, t.name
-                        ),
-                        "remove or rename one",
-                    );
-                }
-            }
-        }
-        let mut seen = HashSet::new();
-        for ix in &c.indexes {
-            if ix.fields.is_empty() {
-                d.error(
-                    &c.dir.join("indexes").join(format!("{}.json", ix.name)),
-                    None,
-                    "a Mango index needs at least one field",
-                    "write {\"fields\": [\"type\"]}",
-                );
-            }
-            if !seen.insert(ix.name.clone()) {
-                d.error(
-                    &c.dir,
-                    None,
-                    format!("index `{}` is defined twice", ix.name),
-                    "rename one",
-                );
-            }
-        }
+        validate_transactions(c, d);
+        validate_indexes(c, d);
     }
     for t in &p.tests {
         match p.connector(&t.connector) {
@@ -647,6 +527,152 @@ fn validate(p: &Project, d: &mut Diags) {
                 "fix `view` (ddoc/view)",
             ),
             _ => {}
+        }
+    }
+}
+
+/// Reduces that name a builtin (`_...`) must name one that exists.
+fn validate_reduces(c: &Connector, d: &mut Diags) {
+    const BUILTINS: &[&str] = &["_sum", "_count", "_stats", "_approx_count_distinct"];
+    for dd in &c.design_docs {
+        for v in &dd.views {
+            if let Some(r) = &v.reduce {
+                let t = r.text.trim();
+                if t.starts_with('_') && !BUILTINS.contains(&t) {
+                    let close = BUILTINS
+                        .iter()
+                        .min_by_key(|b| distance(b, t))
+                        .copied()
+                        .unwrap_or("_count");
+                    d.error(
+                        &r.path,
+                        Some(1),
+                        format!("`{t}` is not a builtin reduce"),
+                        format!("did you mean `{close}`? Builtins: {}", BUILTINS.join(", ")),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// A listener's view or filter, its target sequence and its handler file must exist.
+fn validate_listener(p: &Project, c: &Connector, l: &Listener, d: &mut Diags) {
+    match (&l.view, &l.filter) {
+        (Some(v), _) if c.find_view(v).is_none() => d.error(
+            &l.file,
+            line_in_file(&l.file, "view"),
+            format!(
+                "listener `{}` uses view `{v}`, which does not exist in connector `{}`",
+                l.name, c.name
+            ),
+            "create the view, or fix the name as ddoc/view",
+        ),
+        (None, Some(f)) if !c.find_filter(f) => d.error(
+            &l.file,
+            line_in_file(&l.file, "filter"),
+            format!(
+                "listener `{}` uses filter `{f}`, which does not exist in connector `{}`",
+                l.name, c.name
+            ),
+            "create filters/<name>.js in the design document, or use _doc_ids",
+        ),
+        (None, None) => d.error(
+            &l.file,
+            None,
+            format!("listener `{}` has neither view nor filter", l.name),
+            "add view = \"ddoc/view\" or filter = \"ddoc/filter\"",
+        ),
+        (Some(v), _) => {
+            if let Some((_, view)) = c.find_view(v).filter(|(_, x)| !emits_doc_id(&x.map.text)) {
+                d.warn(
+                    &l.file,
+                    format!("listener `{}` uses view `{v}`, whose map does not emit(doc._id, ...): the listener never fires", l.name),
+                    format!("Convertigo queries the view with keys=<changed doc ids>: emit the document id as key in {}", view.map.path.display()),
+                );
+            }
+        }
+        _ => {}
+    }
+    if let Some(s) = &l.target.sequence {
+        if !p.sequences.is_empty() && !p.sequences.contains(s) {
+            d.error(
+                &l.file,
+                line_in_file(&l.file, "sequence"),
+                format!(
+                    "listener `{}` calls sequence `{s}`, which the project does not have",
+                    l.name
+                ),
+                closest_sequence(&p.sequences, s),
+            );
+        }
+    }
+    if let Some(h) = &l.target.handler {
+        if let Err(e) = crate::confine::check(&p.root, Path::new(h)) {
+            d.error(&l.file, line_in_file(&l.file, "handler"), e.to_string(), "");
+        } else if !p.root.join(h).exists() {
+            d.error(
+                &l.file,
+                line_in_file(&l.file, "handler"),
+                format!("handler file `{h}` does not exist"),
+                "the path is relative to the project root",
+            );
+        }
+    }
+}
+
+/// A transaction's view must exist, and its variables be declared once.
+fn validate_transactions(c: &Connector, d: &mut Diags) {
+    for t in &c.transactions {
+        if let Some(vn) = t.properties.get("viewname").and_then(|v| v.as_str()) {
+            if c.find_view(vn).is_none() {
+                d.error(
+                    &t.file,
+                    line_in_file(&t.file, "viewname"),
+                    format!(
+                        "transaction `{}` uses view `{vn}`, which does not exist in connector `{}`",
+                        t.name, c.name
+                    ),
+                    "create the view or fix viewname (ddoc/view)",
+                );
+            }
+        }
+        let mut seen = HashSet::new();
+        for v in &t.variables {
+            if !seen.insert(v.name.clone()) {
+                d.error(
+                    &t.file,
+                    None,
+                    format!(
+                        "variable `{}` is declared twice in transaction `{}`",
+                        v.name, t.name
+                    ),
+                    "remove or rename one",
+                );
+            }
+        }
+    }
+}
+
+/// Mango indexes need fields and distinct names.
+fn validate_indexes(c: &Connector, d: &mut Diags) {
+    let mut seen = HashSet::new();
+    for ix in &c.indexes {
+        if ix.fields.is_empty() {
+            d.error(
+                &c.dir.join("indexes").join(format!("{}.json", ix.name)),
+                None,
+                "a Mango index needs at least one field",
+                "write {\"fields\": [\"type\"]}",
+            );
+        }
+        if !seen.insert(ix.name.clone()) {
+            d.error(
+                &c.dir,
+                None,
+                format!("index `{}` is defined twice", ix.name),
+                "rename one",
+            );
         }
     }
 }

@@ -15,6 +15,8 @@ use fullsync_engine::Engine;
 pub use error::ReplError;
 /// The FullSync access rule, from its own crate (kept here for callers that name it so).
 pub use fullsync_acl as acl;
+/// URL pieces (percent-encoding, credentials in URLs), from their own crate.
+pub use fullsync_url as url;
 pub use peer::{Auth, Filter, HttpPeer, LocalPeer, Peer};
 pub use replicate::{
     run, start, Backoff, Direction, Event, Listener, Options, Replication, Summary,

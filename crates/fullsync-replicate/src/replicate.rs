@@ -16,6 +16,9 @@ use serde_json::{json, Map, Value};
 use crate::error::ReplError;
 use crate::peer::{Filter, Peer};
 
+/// The number inside an opaque sequence (kept here for callers that name it so).
+pub use fullsync_engine::seq::seq_num;
+
 /// Direction of a replication, as seen from the local side (`sync` runs both).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -315,19 +318,6 @@ fn unix_ms(t: std::time::SystemTime) -> u64 {
         .unwrap_or(0)
 }
 
-/// The number inside an opaque sequence (`13`, `"13-g1AA..."`).
-pub fn seq_num(v: &Value) -> u64 {
-    match v {
-        Value::Number(n) => n.as_u64().unwrap_or(0),
-        Value::String(s) => s
-            .split('-')
-            .next()
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0),
-        _ => 0,
-    }
-}
-
 /// The replication id: stable for the same source, target and filter.
 pub fn replication_id(
     src_uuid: &str,
@@ -407,6 +397,14 @@ fn checkpoint(
     Ok(())
 }
 
+/// What the reader stage hands the writer stage.
+enum Item {
+    /// Revisions the target misses, and the sequence they take the replication to.
+    Batch { docs: Vec<Value>, last: Value },
+    /// The source has nothing more after this sequence (for now).
+    CaughtUp(Value),
+}
+
 #[allow(clippy::too_many_arguments)]
 fn session(
     source: &dyn Peer,
@@ -425,220 +423,288 @@ fn session(
     );
     let src_cp = source.get_local(&id)?;
     let tgt_cp = target.get_local(&id)?;
-    let mut since = match &opts.since {
+    let since = match &opts.since {
         Some(s) if stats.last_seq.is_null() => s.clone(),
         _ if !stats.last_seq.is_null() => stats.last_seq.clone(),
         _ => resume_from(src_cp.as_ref(), tgt_cp.as_ref()),
     };
-    let mut history: Vec<Value> = tgt_cp
+    let history: Vec<Value> = tgt_cp
         .as_ref()
         .and_then(|c| c.get("history"))
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
-    let session_id = fullsync_engine::doc::new_uuid();
-    let mut total = seq_num(&src_seq);
+    let mut writer = Writer {
+        source,
+        target,
+        direction,
+        opts,
+        listener,
+        id,
+        session_id: fullsync_engine::doc::new_uuid(),
+        history,
+        total: seq_num(&src_seq),
+        since,
+    };
     listener(Event::Active { direction });
     // Two stages run side by side: a reader thread reads the source's changes, asks the
     // target what it is missing and fetches those revisions (up to `batches_limit` batches
     // ahead), while this thread writes them to the target and checkpoints.
-    enum Item {
-        Batch { docs: Vec<Value>, last: Value },
-        CaughtUp(Value),
-    }
     let ahead = opts.batches_limit.max(1);
     let stop = AtomicBool::new(false);
-    let start_since = since.clone();
+    let start_since = writer.since.clone();
     std::thread::scope(|scope| -> Result<(), ReplError> {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Item, ReplError>>(ahead);
         let stop_ref = &stop;
-        scope.spawn(move || {
-            let mut since = start_since;
-            let mut caught_up = false;
-            while !stop_ref.load(Ordering::SeqCst) && !cancel.load(Ordering::SeqCst) {
-                let wait = if caught_up && opts.live {
-                    Some(opts.heartbeat)
-                } else {
-                    None
-                };
-                let item = (|| -> Result<Item, ReplError> {
-                    let batch = source.changes(&since, opts.batch_size, &opts.filter, wait)?;
-                    if batch.rows.is_empty() {
-                        return Ok(Item::CaughtUp(batch.last_seq));
-                    }
-                    let mut req: Map<String, Value> = Map::new();
-                    for ch in &batch.rows {
-                        let e = req.entry(ch.id.clone()).or_insert_with(|| json!([]));
-                        if let Some(a) = e.as_array_mut() {
-                            for r in &ch.revs {
-                                if !a.contains(&json!(r)) {
-                                    a.push(json!(r));
-                                }
-                            }
-                        }
-                    }
-                    let missing = target.revs_diff(&req)?;
-                    let mut wanted = vec![];
-                    for (id, m) in &missing {
-                        let anc: Vec<String> = m
-                            .get("possible_ancestors")
-                            .and_then(Value::as_array)
-                            .map(|a| {
-                                a.iter()
-                                    .filter_map(|x| x.as_str().map(str::to_string))
-                                    .collect()
-                            })
-                            .unwrap_or_default();
-                        for r in m
-                            .get("missing")
-                            .and_then(Value::as_array)
-                            .into_iter()
-                            .flatten()
-                        {
-                            if let Some(r) = r.as_str() {
-                                wanted.push((id.clone(), r.to_string(), anc.clone()));
-                            }
-                        }
-                    }
-                    let docs = if wanted.is_empty() {
-                        vec![]
-                    } else {
-                        source.get_revs(&wanted)?
-                    };
-                    let mut last = batch
-                        .rows
-                        .last()
-                        .map(|r| r.seq.clone())
-                        .unwrap_or(batch.last_seq.clone());
-                    if batch.rows.len() < opts.batch_size
-                        && seq_num(&batch.last_seq) >= seq_num(&last)
-                    {
-                        // Filtered feeds may have skipped ahead.
-                        last = batch.last_seq.clone();
-                    }
-                    Ok(Item::Batch { docs, last })
-                })();
-                match &item {
-                    Ok(Item::Batch { last, .. }) => {
-                        since = last.clone();
-                        caught_up = false;
-                    }
-                    Ok(Item::CaughtUp(last)) => {
-                        if seq_num(last) >= seq_num(&since) {
-                            since = last.clone();
-                        }
-                        caught_up = true;
-                    }
-                    Err(_) => {}
-                }
-                let done = item.is_err() || (matches!(item, Ok(Item::CaughtUp(_))) && !opts.live);
-                if tx.send(item).is_err() || done {
-                    return;
-                }
-            }
-        });
-        let result = (|| -> Result<(), ReplError> {
-            let mut paused = false;
-            let mut wrote_checkpoint = false;
-            loop {
-                if cancel.load(Ordering::SeqCst) {
-                    return Err(ReplError::Cancelled);
-                }
-                let item = match rx.recv_timeout(Duration::from_millis(200)) {
-                    Ok(item) => item?,
-                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => continue,
-                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
-                        return Err(ReplError::Cancelled)
-                    }
-                };
-                match item {
-                    Item::CaughtUp(last) => {
-                        let moved = last != since && seq_num(&last) >= seq_num(&since);
-                        if moved {
-                            since = last;
-                        }
-                        stats.last_seq = since.clone();
-                        if moved || (!wrote_checkpoint && tgt_cp.is_none()) {
-                            checkpoint(
-                                source,
-                                target,
-                                &id,
-                                &session_id,
-                                &since,
-                                &mut history,
-                                stats,
-                            )?;
-                            wrote_checkpoint = true;
-                        }
-                        if !opts.live {
-                            return Ok(());
-                        }
-                        if !paused {
-                            paused = true;
-                            listener(Event::Paused {
-                                direction,
-                                error: None,
-                                retry_in_ms: None,
-                                retry_at: None,
-                            });
-                        }
-                    }
-                    Item::Batch { docs, last } => {
-                        if paused {
-                            paused = false;
-                            listener(Event::Active { direction });
-                        }
-                        if !docs.is_empty() {
-                            stats.docs_read += docs.len() as u64;
-                            let n = docs.len() as u64;
-                            let failures = target.write_revs(docs)?;
-                            stats.doc_write_failures += failures.len() as u64;
-                            stats.docs_written += n - failures.len() as u64;
-                            for f in failures.iter().take(20) {
-                                stats.errors.push(format!(
-                                    "{} was refused by {}: {} {}",
-                                    f.get("id").and_then(Value::as_str).unwrap_or("?"),
-                                    target.describe(),
-                                    f.get("error").and_then(Value::as_str).unwrap_or(""),
-                                    f.get("reason").and_then(Value::as_str).unwrap_or("")
-                                ));
-                            }
-                        }
-                        since = last;
-                        stats.last_seq = since.clone();
-                        checkpoint(
-                            source,
-                            target,
-                            &id,
-                            &session_id,
-                            &since,
-                            &mut history,
-                            stats,
-                        )?;
-                        wrote_checkpoint = true;
-                        let current = seq_num(&since);
-                        total = total.max(current);
-                        listener(Event::Change {
-                            direction,
-                            docs_read: stats.docs_read,
-                            docs_written: stats.docs_written,
-                            doc_write_failures: stats.doc_write_failures,
-                            current,
-                            total,
-                            progress: if total == 0 {
-                                100
-                            } else {
-                                ((current as f64 / total as f64) * 100.0).min(100.0) as u8
-                            },
-                        });
-                    }
-                }
-            }
-        })();
+        scope.spawn(move || read_stage(source, target, opts, start_since, stop_ref, cancel, tx));
+        let result = writer.run(&rx, cancel, tgt_cp.is_none(), stats);
         stop.store(true, Ordering::SeqCst);
         drop(rx);
         result
     })
+}
+
+/// The reader stage: reads the source's changes from `since` and sends what the target misses
+/// until it is stopped, cancelled, fails, or (one-shot) catches up.
+fn read_stage(
+    source: &dyn Peer,
+    target: &dyn Peer,
+    opts: &Options,
+    mut since: Value,
+    stop: &AtomicBool,
+    cancel: &AtomicBool,
+    tx: std::sync::mpsc::SyncSender<Result<Item, ReplError>>,
+) {
+    let mut caught_up = false;
+    while !stop.load(Ordering::SeqCst) && !cancel.load(Ordering::SeqCst) {
+        let wait = if caught_up && opts.live {
+            Some(opts.heartbeat)
+        } else {
+            None
+        };
+        let item = read_batch(source, target, opts, &since, wait);
+        match &item {
+            Ok(Item::Batch { last, .. }) => {
+                since = last.clone();
+                caught_up = false;
+            }
+            Ok(Item::CaughtUp(last)) => {
+                if seq_num(last) >= seq_num(&since) {
+                    since = last.clone();
+                }
+                caught_up = true;
+            }
+            Err(_) => {}
+        }
+        let done = item.is_err() || (matches!(item, Ok(Item::CaughtUp(_))) && !opts.live);
+        if tx.send(item).is_err() || done {
+            return;
+        }
+    }
+}
+
+/// One batch of the source's changes after `since`, and the revisions of it the target misses.
+fn read_batch(
+    source: &dyn Peer,
+    target: &dyn Peer,
+    opts: &Options,
+    since: &Value,
+    wait: Option<Duration>,
+) -> Result<Item, ReplError> {
+    let batch = source.changes(since, opts.batch_size, &opts.filter, wait)?;
+    if batch.rows.is_empty() {
+        return Ok(Item::CaughtUp(batch.last_seq));
+    }
+    let mut req: Map<String, Value> = Map::new();
+    for ch in &batch.rows {
+        let e = req.entry(ch.id.clone()).or_insert_with(|| json!([]));
+        if let Some(a) = e.as_array_mut() {
+            for r in &ch.revs {
+                if !a.contains(&json!(r)) {
+                    a.push(json!(r));
+                }
+            }
+        }
+    }
+    let wanted = wanted_revs(&target.revs_diff(&req)?);
+    let docs = if wanted.is_empty() {
+        vec![]
+    } else {
+        source.get_revs(&wanted)?
+    };
+    let mut last = batch
+        .rows
+        .last()
+        .map(|r| r.seq.clone())
+        .unwrap_or(batch.last_seq.clone());
+    if batch.rows.len() < opts.batch_size && seq_num(&batch.last_seq) >= seq_num(&last) {
+        // Filtered feeds may have skipped ahead.
+        last = batch.last_seq.clone();
+    }
+    Ok(Item::Batch { docs, last })
+}
+
+/// The `(id, rev, possible ancestors)` to fetch, from a `_revs_diff` answer.
+fn wanted_revs(missing: &Map<String, Value>) -> Vec<(String, String, Vec<String>)> {
+    let mut wanted = vec![];
+    for (id, m) in missing {
+        let anc: Vec<String> = m
+            .get("possible_ancestors")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for r in m
+            .get("missing")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(r) = r.as_str() {
+                wanted.push((id.clone(), r.to_string(), anc.clone()));
+            }
+        }
+    }
+    wanted
+}
+
+/// The writer stage of one session: writes what the reader sends, checkpoints, reports.
+struct Writer<'a> {
+    source: &'a dyn Peer,
+    target: &'a dyn Peer,
+    direction: Direction,
+    opts: &'a Options,
+    listener: &'a Listener,
+    /// The checkpoint document id (`_local/<replication id>`).
+    id: String,
+    session_id: String,
+    history: Vec<Value>,
+    /// The source's sequence when the session began, or the furthest reached since.
+    total: u64,
+    /// How far the target has everything.
+    since: Value,
+}
+
+impl Writer<'_> {
+    /// Writes until the reader catches up (one-shot), fails, or the session is cancelled.
+    /// `no_checkpoint`: the target has none yet, so one is written even without progress.
+    fn run(
+        &mut self,
+        rx: &std::sync::mpsc::Receiver<Result<Item, ReplError>>,
+        cancel: &AtomicBool,
+        no_checkpoint: bool,
+        stats: &mut Summary,
+    ) -> Result<(), ReplError> {
+        let mut paused = false;
+        let mut wrote_checkpoint = false;
+        loop {
+            if cancel.load(Ordering::SeqCst) {
+                return Err(ReplError::Cancelled);
+            }
+            let item = match rx.recv_timeout(Duration::from_millis(200)) {
+                Ok(item) => item?,
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => continue,
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                    return Err(ReplError::Cancelled)
+                }
+            };
+            match item {
+                Item::CaughtUp(last) => {
+                    let moved = last != self.since && seq_num(&last) >= seq_num(&self.since);
+                    if moved {
+                        self.since = last;
+                    }
+                    stats.last_seq = self.since.clone();
+                    if moved || (!wrote_checkpoint && no_checkpoint) {
+                        self.checkpoint(stats)?;
+                        wrote_checkpoint = true;
+                    }
+                    if !self.opts.live {
+                        return Ok(());
+                    }
+                    if !paused {
+                        paused = true;
+                        (self.listener)(Event::Paused {
+                            direction: self.direction,
+                            error: None,
+                            retry_in_ms: None,
+                            retry_at: None,
+                        });
+                    }
+                }
+                Item::Batch { docs, last } => {
+                    if paused {
+                        paused = false;
+                        (self.listener)(Event::Active {
+                            direction: self.direction,
+                        });
+                    }
+                    self.write(docs, last, stats)?;
+                    wrote_checkpoint = true;
+                }
+            }
+        }
+    }
+
+    fn checkpoint(&mut self, stats: &Summary) -> Result<(), ReplError> {
+        checkpoint(
+            self.source,
+            self.target,
+            &self.id,
+            &self.session_id,
+            &self.since,
+            &mut self.history,
+            stats,
+        )
+    }
+
+    /// Writes one batch, checkpoints at `last` and reports the progress.
+    fn write(
+        &mut self,
+        docs: Vec<Value>,
+        last: Value,
+        stats: &mut Summary,
+    ) -> Result<(), ReplError> {
+        if !docs.is_empty() {
+            stats.docs_read += docs.len() as u64;
+            let n = docs.len() as u64;
+            let failures = self.target.write_revs(docs)?;
+            stats.doc_write_failures += failures.len() as u64;
+            stats.docs_written += n - failures.len() as u64;
+            for f in failures.iter().take(20) {
+                stats.errors.push(format!(
+                    "{} was refused by {}: {} {}",
+                    f.get("id").and_then(Value::as_str).unwrap_or("?"),
+                    self.target.describe(),
+                    f.get("error").and_then(Value::as_str).unwrap_or(""),
+                    f.get("reason").and_then(Value::as_str).unwrap_or("")
+                ));
+            }
+        }
+        self.since = last;
+        stats.last_seq = self.since.clone();
+        self.checkpoint(stats)?;
+        let current = seq_num(&self.since);
+        self.total = self.total.max(current);
+        let total = self.total;
+        (self.listener)(Event::Change {
+            direction: self.direction,
+            docs_read: stats.docs_read,
+            docs_written: stats.docs_written,
+            doc_write_failures: stats.doc_write_failures,
+            current,
+            total,
+            progress: if total == 0 {
+                100
+            } else {
+                ((current as f64 / total as f64) * 100.0).min(100.0) as u8
+            },
+        });
+        Ok(())
+    }
 }
 
 #[cfg(test)]

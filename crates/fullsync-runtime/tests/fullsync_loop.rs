@@ -31,12 +31,7 @@ fn two_users_server_write_pull_edit_push_listener() {
             .unwrap();
     }
     // The local server, as a FullSync server.
-    let port = fullsync_http::serve_in_background(
-        fullsync_http::router(engine.clone(), Default::default()),
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .unwrap()
-    .port();
+    let port = fullsync_testkit::serve_loopback(engine.clone(), Default::default());
     let url = format!("http://127.0.0.1:{port}/orders");
     let views = fullsync_views::Views::new(engine.clone());
     let orders = p.connector("orders").unwrap();

@@ -34,16 +34,10 @@ pub fn user_ctx_json(db: &str, user: &UserCtx) -> Value {
 
 /// Loads every design document of a database.
 pub fn design_docs(db: &Database) -> Result<Vec<DesignDoc>, Error> {
-    let (_, _, rows) = db.all_docs(&fullsync_engine::AllDocsOptions {
-        start: Some("_design/".into()),
-        end: Some("_design0".into()),
-        inclusive_end: false,
-        include_docs: true,
-        ..Default::default()
-    })?;
-    Ok(rows
+    Ok(db
+        .design_docs()?
         .iter()
-        .filter_map(|r| DesignDoc::from_json(&r["doc"]).ok())
+        .filter_map(|d| DesignDoc::from_json(d).ok())
         .collect())
 }
 

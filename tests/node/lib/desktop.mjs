@@ -68,6 +68,32 @@ export class WebDriver {
   }
 }
 
+/** Whether `cmd` is a program on the PATH. */
+function onPath(cmd) {
+  try {
+    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * What keeps the desktop window test from running, each with what to do (empty: nothing):
+ * `app` (FULLSYNC_STUDIO_BIN) and `driver` (TAURI_DRIVER) set and present, Xvfb and
+ * WebKitWebDriver installed.
+ */
+export function desktopProblems(app, driver) {
+  const problems = [];
+  if (!app) problems.push('TAURI_DRIVER is set but FULLSYNC_STUDIO_BIN is not: set it to the desktop app (target/debug/fullsync-studio), as scripts/test.sh does');
+  else if (!existsSync(app)) problems.push(`FULLSYNC_STUDIO_BIN: ${app} is not built: cargo build -p fullsync-studio`);
+  if (!driver) problems.push('FULLSYNC_STUDIO_BIN is set but TAURI_DRIVER is not: set it to tauri-driver, as scripts/test.sh does');
+  else if (!existsSync(driver)) problems.push(`TAURI_DRIVER: ${driver} does not exist: install tauri-driver there (scripts/test.sh does: cargo install tauri-driver --version 2.1.0 --locked --root target/tools)`);
+  if (!onPath('Xvfb')) problems.push('Xvfb is not installed: run scripts/system-deps.sh (apt-get install xvfb)');
+  if (!onPath('WebKitWebDriver')) problems.push('WebKitWebDriver is not installed: run scripts/system-deps.sh (apt-get install webkit2gtk-driver)');
+  return problems;
+}
+
 /**
  * Starts the desktop app `app` on a copy of projects/sample (loaded into a fresh data folder)
  * under an Xvfb of its own, through tauri-driver `driver`; resolves with {wd, display, work,

@@ -63,19 +63,24 @@ export function launchChromium() {
   });
 }
 
+/** The default project of `openStudio`: a copy of projects/sample at `project`. */
+export function copySample(project) {
+  cpSync(join(REPO_ROOT, 'projects', 'sample'), project, { recursive: true });
+}
+
 /**
- * A studio on a fresh copy of projects/sample in a temporary folder, and a Chromium page on it
- * with the explorer rendered; everything is cleaned up after the test `t`. `project(work)`
- * chooses where the copy goes, `env(work)` adds environment variables, `prepare(project)` changes
- * the copy before the studio opens it, `viewport` sets the page's size (default 1400x850) and
+ * The one way the end-to-end tests start the studio: a project in a fresh temporary folder,
+ * `fullsync serve --studio` on it and a Chromium page with the explorer rendered; everything is
+ * cleaned up after the test `t`. `project(work)` chooses where the project goes, `create(project)`
+ * makes it (default: a copy of projects/sample; e.g. `fullsync project import-c8o`), `env(work)`
+ * adds environment variables, `viewport` sets the page's size (default 1400x850) and
  * `colorScheme` its scheme (default dark).
  */
-export async function openStudio(t, { project: where = (w) => join(w, 'sample'), env = () => ({}), prepare = () => {}, viewport = { width: 1400, height: 850 }, colorScheme = 'dark' } = {}) {
+export async function openStudio(t, { project: where = (w) => join(w, 'sample'), create = copySample, env = () => ({}), viewport = { width: 1400, height: 850 }, colorScheme = 'dark' } = {}) {
   const work = mkdtempSync(join(tmpdir(), 'fullsync-studio-'));
   const project = where(work);
   mkdirSync(dirname(project), { recursive: true });
-  cpSync(join(REPO_ROOT, 'projects', 'sample'), project, { recursive: true });
-  await prepare(project);
+  create(project);
   const studio = await startStudio(project, join(work, 'data'), env(work));
   const browser = await launchChromium();
   t.after(async () => {

@@ -2,9 +2,9 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use anyhow::Context;
+use fullsync_http::studio_web::UiFiles;
 
 /// The arguments of `fullsync serve`.
 #[derive(clap::Args)]
@@ -57,20 +57,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         project,
         ui_dir,
     } = args;
-    let ui = match ui_dir {
-        Some(dir) => fullsync_api::web::UiFiles::Dir(dir),
+    let web_ui = match ui_dir {
+        Some(dir) => Some(UiFiles::Dir(dir)),
         None if studio && crate::ui::UI_FILES.is_empty() => anyhow::bail!(
             "this fullsync was built without the studio's UI (ui/dist was not built when it was compiled): build the UI (cd ui && npm ci && npm run build) and rebuild fullsync, or pass --ui-dir ui/dist"
         ),
-        None => fullsync_api::web::UiFiles::Embedded(crate::ui::UI_FILES),
-    };
+        None => Some(UiFiles::Embedded(crate::ui::UI_FILES)),
+    }
+    .filter(|_| studio);
     let admin_party = admin.is_none();
     let admin = admin_credentials(admin)?;
-    let engine = Arc::new(
-        fullsync_engine::Engine::open(&data)
-            .with_context(|| format!("cannot open data directory {}", data.display()))?,
-    );
-    let cfg = fullsync_http::ServerConfig {
+    let http = fullsync_http::ServerConfig {
         bind: SocketAddr::new(bind, port),
         allowed_hosts: allow_hosts,
         cors_origins,
@@ -78,55 +75,33 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         admin_party,
         ..Default::default()
     };
+    let bind = http.bind;
+    // The same startup as the desktop app: without --project, the studio reopens the last
+    // project opened (that still exists).
+    let host = fullsync_host::assemble(fullsync_host::Options {
+        data,
+        http,
+        project: project.filter(|_| studio),
+        reopen_last: studio,
+        commit: crate::COMMIT.to_string(),
+        web_ui,
+    })?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    rt.block_on(async move {
-        let shutdown = shutdown_signal();
-        let views = Arc::new(fullsync_views::Views::new(engine.clone()));
-        let bind = cfg.bind;
-        let mut app = fullsync_http::router_with_views(engine.clone(), views.clone(), cfg);
-        let mut token = String::new();
-        if studio {
-            let backend = Arc::new(
-                fullsync_api::Studio::new(engine.clone(), views.clone()).with_commit(crate::COMMIT),
-            );
-            if let Some(p) = &project {
-                let b = backend.clone();
-                let path = p.display().to_string();
-                tokio::task::spawn_blocking(move || {
-                    b.handle(fullsync_api::Request::ProjectOpen {
-                        path,
-                        remember: true,
-                    })
-                })
-                .await
-                .map_err(std::io::Error::other)?
-                .map_err(|e| std::io::Error::other(format!("cannot open the project: {e}")))?;
+    rt.block_on(fullsync_http::serve_router(
+        host.router,
+        bind,
+        |addr| {
+            println!("FullSync listening on http://{addr}/");
+            if let Some(token) = &host.token {
+                println!("Studio (web mode): http://{addr}/_studio/#token={token}");
             }
-            token = fullsync_engine::doc::new_uuid();
-            let web = fullsync_api::web::router(fullsync_api::web::WebMode {
-                studio: backend,
-                token: token.clone(),
-                ui,
-            });
-            app = web.merge(app);
-        }
-        fullsync_http::serve_router(
-            app,
-            bind,
-            |addr| {
-                println!("FullSync listening on http://{addr}/");
-                if studio {
-                    println!("Studio (web mode): http://{addr}/_studio/#token={token}");
-                }
-                use std::io::Write;
-                let _ = std::io::stdout().flush();
-            },
-            shutdown,
-        )
-        .await
-    })?;
+            use std::io::Write;
+            let _ = std::io::stdout().flush();
+        },
+        shutdown_signal(),
+    ))?;
     Ok(())
 }
 

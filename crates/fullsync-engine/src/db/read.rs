@@ -14,6 +14,19 @@ use crate::store::{Reader, Writer, T};
 use crate::tree::{AttMeta, Body, BodyState, RevTree};
 
 impl Database {
+    /// Every design document of the database with its body, in id order: what views, Mango
+    /// and validators load (`_all_docs` from `_design/` to `_design0`).
+    pub fn design_docs(&self) -> Result<Vec<Value>> {
+        let (_, _, rows) = self.all_docs(&AllDocsOptions {
+            start: Some("_design/".into()),
+            end: Some("_design0".into()),
+            inclusive_end: false,
+            include_docs: true,
+            ..Default::default()
+        })?;
+        Ok(rows.into_iter().map(|mut r| r["doc"].take()).collect())
+    }
+
     /// The stored record of a document (revision tree with leaf bodies).
     pub fn record(&self, id: &str) -> Result<Option<DocRecord>> {
         self.store.read(|r| {
@@ -191,121 +204,11 @@ impl Database {
                 attachments: opts.attachments,
                 ..Default::default()
             };
-            let mut rows = vec![];
             if let Some(keys) = &opts.keys {
-                let iter: Box<dyn Iterator<Item = &Value>> = if opts.descending {
-                    Box::new(keys.iter().rev())
-                } else {
-                    Box::new(keys.iter())
-                };
-                for key in iter.skip(opts.skip) {
-                    if opts.limit.is_some_and(|l| rows.len() >= l) {
-                        break;
-                    }
-                    let rec = match key.as_str() {
-                        Some(id) => r
-                            .get(T::Docs, id.as_bytes())?
-                            .map(|b| decode_record(&b))
-                            .transpose()?,
-                        None => None,
-                    };
-                    let Some(rec) = rec else {
-                        rows.push(json!({"key": key, "error": "not_found"}));
-                        continue;
-                    };
-                    let id = key.as_str().unwrap_or_default();
-                    let win = rec.tree.winner();
-                    let rev = rec.tree.nodes[win].rev().to_string();
-                    if rec.tree.nodes[win].deleted {
-                        let mut row =
-                            json!({"id": id, "key": id, "value": {"rev": rev, "deleted": true}});
-                        if opts.include_docs {
-                            row["doc"] = Value::Null;
-                        }
-                        rows.push(row);
-                    } else {
-                        let mut row = json!({"id": id, "key": id, "value": {"rev": rev}});
-                        if opts.include_docs {
-                            row["doc"] = render(&WOrR::R(r), id, &rec.tree, win, &dopts)?;
-                        }
-                        rows.push(row);
-                    }
-                }
-                return Ok((total, 0, rows));
+                return Ok((total, 0, all_docs_keys(r, keys, opts, &dopts)?));
             }
-            let (lo, hi, hi_incl) = if opts.descending {
-                (opts.end.as_deref(), opts.start.as_deref(), true)
-            } else {
-                (
-                    opts.start.as_deref(),
-                    opts.end.as_deref(),
-                    opts.inclusive_end,
-                )
-            };
-            // With descending, `end` is the low bound and inclusive_end applies to it.
-            let lo_excl = opts.descending && !opts.inclusive_end;
-            let mut offset = 0u64;
-            // offset = live docs before the first row in iteration order.
-            if opts.descending {
-                if let Some(h) = hi {
-                    r.scan(T::Docs, Some(h.as_bytes()), None, false, false, |k, v| {
-                        if k != h.as_bytes() && !record_deleted(v) {
-                            offset += 1;
-                        }
-                        Ok(true)
-                    })?;
-                }
-            } else if let Some(l) = lo {
-                r.scan(T::Docs, None, Some(l.as_bytes()), false, false, |_, v| {
-                    if !record_deleted(v) {
-                        offset += 1;
-                    }
-                    Ok(true)
-                })?;
-            }
-            let mut skipped = 0usize;
-            r.scan(
-                T::Docs,
-                lo.map(str::as_bytes),
-                hi.map(str::as_bytes),
-                hi_incl,
-                opts.descending,
-                |k, v| {
-                    if record_deleted(v) {
-                        return Ok(true);
-                    }
-                    if lo_excl && Some(k) == lo.map(str::as_bytes) {
-                        return Ok(true);
-                    }
-                    if skipped < opts.skip {
-                        skipped += 1;
-                        return Ok(true);
-                    }
-                    if opts.limit.is_some_and(|l| rows.len() >= l) {
-                        return Ok(false);
-                    }
-                    let id =
-                        std::str::from_utf8(k).map_err(|_| Error::Corrupt("doc key".into()))?;
-                    let rec = decode_record(v)?;
-                    let win = rec.tree.winner();
-                    let mut row = Map::new();
-                    row.insert("id".into(), json!(id));
-                    row.insert("key".into(), json!(id));
-                    row.insert(
-                        "value".into(),
-                        json!({"rev": rec.tree.nodes[win].rev().to_string()}),
-                    );
-                    if opts.include_docs {
-                        row.insert(
-                            "doc".into(),
-                            render(&WOrR::R(r), id, &rec.tree, win, &dopts)?,
-                        );
-                    }
-                    rows.push(Value::Object(row));
-                    Ok(true)
-                },
-            )?;
-            Ok((total, offset + skipped as u64, rows))
+            let (offset, rows) = all_docs_range(r, opts, &dopts)?;
+            Ok((total, offset, rows))
         })
     }
 
@@ -389,97 +292,252 @@ pub(super) fn render(
         out.insert("_deleted".into(), Value::Bool(true));
     }
     if !body.atts.is_empty() {
-        let since = if opts.atts_since.is_empty() {
-            None
-        } else {
-            let path = tree.path(i);
-            Some(
-                opts.atts_since
-                    .iter()
-                    .filter_map(|r| {
-                        tree.find_rev(r)
-                            .filter(|j| path.contains(j))
-                            .map(|j| tree.nodes[j].pos)
-                    })
-                    .max()
-                    .unwrap_or(0),
-            )
-        };
-        let mut atts = Map::new();
-        for a in &body.atts {
-            let inline = match since {
-                Some(p) => a.revpos > p,
-                None => opts.attachments,
-            };
-            let mut m = Map::new();
-            m.insert("content_type".into(), json!(a.content_type));
-            m.insert("revpos".into(), json!(a.revpos));
-            m.insert("digest".into(), json!(a.digest));
-            if inline {
-                let data = r.get(T::Atts, a.digest.as_bytes())?.ok_or_else(|| {
-                    Error::Corrupt(format!("attachment {} of {id} has no stored data", a.name))
-                })?;
-                m.insert(
-                    "data".into(),
-                    json!(base64::engine::general_purpose::STANDARD.encode(data)),
-                );
-            } else {
-                m.insert("length".into(), json!(a.length));
-                m.insert("stub".into(), Value::Bool(true));
-            }
-            atts.insert(a.name.clone(), Value::Object(m));
-        }
-        out.insert("_attachments".into(), Value::Object(atts));
+        let atts = render_attachments(r, id, tree, i, &body.atts, opts)?;
+        out.insert("_attachments".into(), atts);
     }
     if opts.local_seq {
         out.insert("_local_seq".into(), json!(node.seq));
     }
     if opts.conflicts || opts.deleted_conflicts {
-        let win = tree.winner();
-        let others: Vec<usize> = tree.leaves().into_iter().filter(|&l| l != win).collect();
-        if opts.conflicts {
-            let c: Vec<Value> = others
-                .iter()
-                .filter(|&&l| !tree.nodes[l].deleted)
-                .map(|&l| json!(tree.nodes[l].rev().to_string()))
-                .collect();
-            if !c.is_empty() && i == win {
-                out.insert("_conflicts".into(), Value::Array(c));
-            }
-        }
-        if opts.deleted_conflicts {
-            let c: Vec<Value> = others
-                .iter()
-                .filter(|&&l| tree.nodes[l].deleted)
-                .map(|&l| json!(tree.nodes[l].rev().to_string()))
-                .collect();
-            if !c.is_empty() && i == win {
-                out.insert("_deleted_conflicts".into(), Value::Array(c));
-            }
-        }
+        add_conflicts(&mut out, tree, i, opts);
     }
     if opts.revs_info {
-        let mut info = vec![];
-        for j in tree.path(i) {
-            let n = &tree.nodes[j];
-            let status = if n.deleted {
-                "deleted"
-            } else {
-                match &n.body {
-                    BodyState::Inline(_) => "available",
-                    BodyState::Archived if r.get(T::Revs, &revs_key(id, &n.rev()))?.is_some() => {
-                        "available"
-                    }
-                    _ => "missing",
-                }
-            };
-            info.push(json!({"rev": n.rev().to_string(), "status": status}));
-        }
-        out.insert("_revs_info".into(), Value::Array(info));
+        out.insert("_revs_info".into(), revs_info(r, id, tree, i)?);
     }
     if opts.revs {
         let (start, ids) = tree.revisions(i, None);
         out.insert("_revisions".into(), json!({"start": start, "ids": ids}));
     }
     Ok(Value::Object(out))
+}
+
+/// The `_attachments` of revision `i`: stubs, or data for those asked (`attachments`, or
+/// newer than `atts_since`).
+fn render_attachments(
+    r: &WOrR<'_, '_>,
+    id: &str,
+    tree: &RevTree,
+    i: usize,
+    body_atts: &[AttMeta],
+    opts: &ReadOptions,
+) -> Result<Value> {
+    let since = if opts.atts_since.is_empty() {
+        None
+    } else {
+        let path = tree.path(i);
+        Some(
+            opts.atts_since
+                .iter()
+                .filter_map(|r| {
+                    tree.find_rev(r)
+                        .filter(|j| path.contains(j))
+                        .map(|j| tree.nodes[j].pos)
+                })
+                .max()
+                .unwrap_or(0),
+        )
+    };
+    let mut atts = Map::new();
+    for a in body_atts {
+        let inline = match since {
+            Some(p) => a.revpos > p,
+            None => opts.attachments,
+        };
+        let mut m = Map::new();
+        m.insert("content_type".into(), json!(a.content_type));
+        m.insert("revpos".into(), json!(a.revpos));
+        m.insert("digest".into(), json!(a.digest));
+        if inline {
+            let data = r.get(T::Atts, a.digest.as_bytes())?.ok_or_else(|| {
+                Error::Corrupt(format!("attachment {} of {id} has no stored data", a.name))
+            })?;
+            m.insert(
+                "data".into(),
+                json!(base64::engine::general_purpose::STANDARD.encode(data)),
+            );
+        } else {
+            m.insert("length".into(), json!(a.length));
+            m.insert("stub".into(), Value::Bool(true));
+        }
+        atts.insert(a.name.clone(), Value::Object(m));
+    }
+    Ok(Value::Object(atts))
+}
+
+/// `_conflicts` / `_deleted_conflicts` of the winning revision `i`.
+fn add_conflicts(out: &mut Map<String, Value>, tree: &RevTree, i: usize, opts: &ReadOptions) {
+    let win = tree.winner();
+    let others: Vec<usize> = tree.leaves().into_iter().filter(|&l| l != win).collect();
+    if opts.conflicts {
+        let c: Vec<Value> = others
+            .iter()
+            .filter(|&&l| !tree.nodes[l].deleted)
+            .map(|&l| json!(tree.nodes[l].rev().to_string()))
+            .collect();
+        if !c.is_empty() && i == win {
+            out.insert("_conflicts".into(), Value::Array(c));
+        }
+    }
+    if opts.deleted_conflicts {
+        let c: Vec<Value> = others
+            .iter()
+            .filter(|&&l| tree.nodes[l].deleted)
+            .map(|&l| json!(tree.nodes[l].rev().to_string()))
+            .collect();
+        if !c.is_empty() && i == win {
+            out.insert("_deleted_conflicts".into(), Value::Array(c));
+        }
+    }
+}
+
+/// `_revs_info` of revision `i`: each ancestor's availability.
+fn revs_info(r: &WOrR<'_, '_>, id: &str, tree: &RevTree, i: usize) -> Result<Value> {
+    let mut info = vec![];
+    for j in tree.path(i) {
+        let n = &tree.nodes[j];
+        let status = if n.deleted {
+            "deleted"
+        } else {
+            match &n.body {
+                BodyState::Inline(_) => "available",
+                BodyState::Archived if r.get(T::Revs, &revs_key(id, &n.rev()))?.is_some() => {
+                    "available"
+                }
+                _ => "missing",
+            }
+        };
+        info.push(json!({"rev": n.rev().to_string(), "status": status}));
+    }
+    Ok(Value::Array(info))
+}
+
+/// `_all_docs` rows for `keys` (in their order, reversed when descending): one row per key,
+/// `not_found` for an unknown id, deleted documents marked so.
+fn all_docs_keys(
+    r: &Reader,
+    keys: &[Value],
+    opts: &AllDocsOptions,
+    dopts: &ReadOptions,
+) -> Result<Vec<Value>> {
+    let mut rows = vec![];
+    let iter: Box<dyn Iterator<Item = &Value>> = if opts.descending {
+        Box::new(keys.iter().rev())
+    } else {
+        Box::new(keys.iter())
+    };
+    for key in iter.skip(opts.skip) {
+        if opts.limit.is_some_and(|l| rows.len() >= l) {
+            break;
+        }
+        let rec = match key.as_str() {
+            Some(id) => r
+                .get(T::Docs, id.as_bytes())?
+                .map(|b| decode_record(&b))
+                .transpose()?,
+            None => None,
+        };
+        let Some(rec) = rec else {
+            rows.push(json!({"key": key, "error": "not_found"}));
+            continue;
+        };
+        let id = key.as_str().unwrap_or_default();
+        let win = rec.tree.winner();
+        let rev = rec.tree.nodes[win].rev().to_string();
+        if rec.tree.nodes[win].deleted {
+            let mut row = json!({"id": id, "key": id, "value": {"rev": rev, "deleted": true}});
+            if opts.include_docs {
+                row["doc"] = Value::Null;
+            }
+            rows.push(row);
+        } else {
+            let mut row = json!({"id": id, "key": id, "value": {"rev": rev}});
+            if opts.include_docs {
+                row["doc"] = render(&WOrR::R(r), id, &rec.tree, win, dopts)?;
+            }
+            rows.push(row);
+        }
+    }
+    Ok(rows)
+}
+
+/// `_all_docs` rows of the id range of `opts` (live documents only), and the offset of the
+/// first row.
+fn all_docs_range(
+    r: &Reader,
+    opts: &AllDocsOptions,
+    dopts: &ReadOptions,
+) -> Result<(u64, Vec<Value>)> {
+    let mut rows = vec![];
+    let (lo, hi, hi_incl) = if opts.descending {
+        (opts.end.as_deref(), opts.start.as_deref(), true)
+    } else {
+        (
+            opts.start.as_deref(),
+            opts.end.as_deref(),
+            opts.inclusive_end,
+        )
+    };
+    // With descending, `end` is the low bound and inclusive_end applies to it.
+    let lo_excl = opts.descending && !opts.inclusive_end;
+    let mut offset = 0u64;
+    // offset = live docs before the first row in iteration order.
+    if opts.descending {
+        if let Some(h) = hi {
+            r.scan(T::Docs, Some(h.as_bytes()), None, false, false, |k, v| {
+                if k != h.as_bytes() && !record_deleted(v) {
+                    offset += 1;
+                }
+                Ok(true)
+            })?;
+        }
+    } else if let Some(l) = lo {
+        r.scan(T::Docs, None, Some(l.as_bytes()), false, false, |_, v| {
+            if !record_deleted(v) {
+                offset += 1;
+            }
+            Ok(true)
+        })?;
+    }
+    let mut skipped = 0usize;
+    r.scan(
+        T::Docs,
+        lo.map(str::as_bytes),
+        hi.map(str::as_bytes),
+        hi_incl,
+        opts.descending,
+        |k, v| {
+            if record_deleted(v) {
+                return Ok(true);
+            }
+            if lo_excl && Some(k) == lo.map(str::as_bytes) {
+                return Ok(true);
+            }
+            if skipped < opts.skip {
+                skipped += 1;
+                return Ok(true);
+            }
+            if opts.limit.is_some_and(|l| rows.len() >= l) {
+                return Ok(false);
+            }
+            let id = std::str::from_utf8(k).map_err(|_| Error::Corrupt("doc key".into()))?;
+            let rec = decode_record(v)?;
+            let win = rec.tree.winner();
+            let mut row = Map::new();
+            row.insert("id".into(), json!(id));
+            row.insert("key".into(), json!(id));
+            row.insert(
+                "value".into(),
+                json!({"rev": rec.tree.nodes[win].rev().to_string()}),
+            );
+            if opts.include_docs {
+                row.insert(
+                    "doc".into(),
+                    render(&WOrR::R(r), id, &rec.tree, win, dopts)?,
+                );
+            }
+            rows.push(Value::Object(row));
+            Ok(true)
+        },
+    )?;
+    Ok((offset + skipped as u64, rows))
 }

@@ -162,22 +162,7 @@ impl Database {
         user: &UserCtx,
     ) -> Result<String> {
         let existing = self.load(w, &doc.id)?;
-        let parent = match (&existing, &doc.rev) {
-            (None, None) => None,
-            (None, Some(_)) => return Err(Error::Conflict),
-            (Some(rec), None) => {
-                let win = rec.tree.winner();
-                if rec.tree.nodes[win].deleted {
-                    Some(win)
-                } else {
-                    return Err(Error::Conflict);
-                }
-            }
-            (Some(rec), Some(r)) => match rec.tree.find_rev(r) {
-                Some(i) if rec.tree.is_leaf(i) => Some(i),
-                _ => return Err(Error::Conflict),
-            },
-        };
+        let parent = edit_parent(existing.as_ref(), doc.rev.as_ref())?;
         self.run_validators(validators, w, &doc, existing.as_ref(), user)?;
         let parent_body = match (parent, &existing) {
             (Some(p), Some(rec)) => match &rec.tree.nodes[p].body {
@@ -201,41 +186,7 @@ impl Database {
                     )
                 })?,
         };
-        let mut atts = Vec::with_capacity(doc.atts.len());
-        for a in doc.atts {
-            match a {
-                AttIn::Stub { name, .. } => {
-                    let found = parent_body
-                        .as_ref()
-                        .and_then(|b| b.atts.iter().find(|m| m.name == name));
-                    match found {
-                        Some(m) => atts.push(m.clone()),
-                        None => {
-                            return Err(Error::MissingStub(format!(
-                                "Invalid attachment stub in {} for {name}",
-                                doc.id
-                            )))
-                        }
-                    }
-                }
-                AttIn::Data {
-                    name,
-                    content_type,
-                    data,
-                    digest,
-                    ..
-                } => {
-                    store_att(w, &digest, &data)?;
-                    atts.push(AttMeta {
-                        name,
-                        content_type,
-                        length: data.len() as u64,
-                        digest,
-                        revpos: new_pos,
-                    });
-                }
-            }
-        }
+        let atts = edit_attachments(w, &doc.id, doc.atts, parent_body.as_ref(), new_pos)?;
         let pairs: Vec<(&str, &str)> = atts
             .iter()
             .map(|a| (a.name.as_str(), a.digest.as_str()))
@@ -534,4 +485,70 @@ pub(super) fn remove_branch(
         }
     }
     Ok(())
+}
+
+/// The leaf an interactive edit with `rev` continues (`None`: a new document, or one that was
+/// deleted); a conflict when `rev` is not a leaf, or is missing for a live document.
+fn edit_parent(existing: Option<&DocRecord>, rev: Option<&Rev>) -> Result<Option<usize>> {
+    Ok(match (existing, rev) {
+        (None, None) => None,
+        (None, Some(_)) => return Err(Error::Conflict),
+        (Some(rec), None) => {
+            let win = rec.tree.winner();
+            if rec.tree.nodes[win].deleted {
+                Some(win)
+            } else {
+                return Err(Error::Conflict);
+            }
+        }
+        (Some(rec), Some(r)) => match rec.tree.find_rev(r) {
+            Some(i) if rec.tree.is_leaf(i) => Some(i),
+            _ => return Err(Error::Conflict),
+        },
+    })
+}
+
+/// The attachments of a new revision at `new_pos`: stubs taken from the parent's body, data
+/// stored.
+fn edit_attachments(
+    w: &mut Writer<'_>,
+    id: &str,
+    atts_in: Vec<AttIn>,
+    parent_body: Option<&Body>,
+    new_pos: u64,
+) -> Result<Vec<AttMeta>> {
+    let mut atts = Vec::with_capacity(atts_in.len());
+    for a in atts_in {
+        match a {
+            AttIn::Stub { name, .. } => {
+                let found = parent_body.and_then(|b| b.atts.iter().find(|m| m.name == name));
+                match found {
+                    Some(m) => atts.push(m.clone()),
+                    None => {
+                        return Err(Error::MissingStub(format!(
+                            "Invalid attachment stub in {} for {name}",
+                            id
+                        )))
+                    }
+                }
+            }
+            AttIn::Data {
+                name,
+                content_type,
+                data,
+                digest,
+                ..
+            } => {
+                store_att(w, &digest, &data)?;
+                atts.push(AttMeta {
+                    name,
+                    content_type,
+                    length: data.len() as u64,
+                    digest,
+                    revpos: new_pos,
+                });
+            }
+        }
+    }
+    Ok(atts)
 }

@@ -3,12 +3,13 @@
 use std::sync::Arc;
 
 use axum::http::Method;
-use fullsync_engine::{AllDocsOptions, Database, Error, OpenRev, OpenRevs, Rev};
+use fullsync_engine::{AllDocsOptions, Database, Error, OpenRev, OpenRevs, Rev, UserCtx};
 use serde_json::{json, Map, Value};
 
 use super::doc::*;
+use crate::auth::Access;
 use crate::ctx::*;
-use crate::util::{json_response, ok, parse_json, require_json, ApiError, ApiResult};
+use crate::util::{json_response, ok, parse_json, require_json, ApiError, ApiResult, Query};
 
 pub(crate) fn str_key(v: Option<Value>, name: &str) -> Result<Option<String>, ApiError> {
     match v {
@@ -54,6 +55,36 @@ pub(crate) async fn all_docs(
     } else if ctx.method != Method::GET && ctx.method != Method::HEAD {
         return Err(ApiError::method("GET,HEAD,POST"));
     }
+    let opts = all_docs_options(&ctx.query, keys, prefix)?;
+    let update_seq = q.flag("update_seq")?;
+    let access = ctx.access.clone();
+    let permit = crate::stream::permit(&ctx.state).await;
+    let (total, offset, rows, seq) = blocking(move || {
+        let seq = db.update_seq();
+        if access.filtered() {
+            let (off, rows) = all_docs_visible(&db, &access, &opts)?;
+            return Ok((rows.len() as u64 + off, off, rows, seq));
+        }
+        let (t, o, r) = db.all_docs(&opts)?;
+        Ok((t, o, r, seq))
+    })
+    .await?;
+    let mut out = Map::new();
+    out.insert("total_rows".into(), json!(total));
+    out.insert("offset".into(), json!(offset));
+    out.insert("rows".into(), Value::Array(rows));
+    if update_seq {
+        out.insert("update_seq".into(), json!(seq));
+    }
+    crate::stream::json(permit, Value::Object(out))
+}
+
+/// The `_all_docs` options of a request (`keys` from the body or query), within `prefix`.
+fn all_docs_options(
+    q: &Query,
+    keys: Option<Vec<Value>>,
+    prefix: Option<&'static str>,
+) -> Result<AllDocsOptions, ApiError> {
     let key = str_key(q.json("key")?, "key")?;
     let mut start = str_key(q.json("startkey")?.or(q.json("start_key")?), "startkey")?;
     let mut end = str_key(q.json("endkey")?.or(q.json("end_key")?), "endkey")?;
@@ -80,7 +111,7 @@ pub(crate) async fn all_docs(
             end = end.or(Some(format!("{p}\u{10ffff}")));
         }
     }
-    let opts = AllDocsOptions {
+    Ok(AllDocsOptions {
         start,
         end,
         inclusive_end,
@@ -91,57 +122,47 @@ pub(crate) async fn all_docs(
         conflicts: q.flag("conflicts")?,
         attachments: q.flag("attachments")?,
         keys,
-    };
-    let update_seq = q.flag("update_seq")?;
-    let access = ctx.access.clone();
-    let permit = crate::stream::permit(&ctx.state).await;
-    let (total, offset, rows, seq) = blocking(move || {
-        let seq = db.update_seq();
-        if access.filtered() {
-            let wanted_docs = opts.include_docs;
-            let mut o2 = opts.clone();
-            o2.include_docs = true;
-            let (_, off, rows) = db.all_docs(&o2)?;
-            let rows: Vec<Value> = rows
-                .into_iter()
-                .map(|mut r| {
-                    let visible = match r.get("doc") {
-                        Some(Value::Null) | None => {
-                            r.get("error").is_some() || r["value"].get("deleted").is_none()
-                        }
-                        Some(d) => access.can_see(d),
-                    };
-                    if !visible {
-                        return json!({"key": r["key"], "error": "not_found"});
-                    }
-                    if let Some(d) = r.get_mut("doc") {
-                        if d.is_object() && crate::auth::scrub_conflicts(&db, &access, d).is_err() {
-                            return json!({"key": r["key"], "error": "not_found"});
-                        }
-                    }
-                    if !wanted_docs {
-                        if let Some(m) = r.as_object_mut() {
-                            m.remove("doc");
-                        }
-                    }
-                    r
-                })
-                .filter(|r| o2.keys.is_some() || r.get("error").is_none())
-                .collect();
-            return Ok((rows.len() as u64 + off, off, rows, seq));
-        }
-        let (t, o, r) = db.all_docs(&opts)?;
-        Ok((t, o, r, seq))
     })
-    .await?;
-    let mut out = Map::new();
-    out.insert("total_rows".into(), json!(total));
-    out.insert("offset".into(), json!(offset));
-    out.insert("rows".into(), Value::Array(rows));
-    if update_seq {
-        out.insert("update_seq".into(), json!(seq));
-    }
-    crate::stream::json(permit, Value::Object(out))
+}
+
+/// `_all_docs` as a FullSync user sees it: documents he may not see are `not_found` (and
+/// left out unless asked for by `keys`); offset and rows.
+fn all_docs_visible(
+    db: &Database,
+    access: &Access,
+    opts: &AllDocsOptions,
+) -> Result<(u64, Vec<Value>), ApiError> {
+    let wanted_docs = opts.include_docs;
+    let mut o2 = opts.clone();
+    o2.include_docs = true;
+    let (_, off, rows) = db.all_docs(&o2)?;
+    let rows: Vec<Value> = rows
+        .into_iter()
+        .map(|mut r| {
+            let visible = match r.get("doc") {
+                Some(Value::Null) | None => {
+                    r.get("error").is_some() || r["value"].get("deleted").is_none()
+                }
+                Some(d) => access.can_see(d),
+            };
+            if !visible {
+                return json!({"key": r["key"], "error": "not_found"});
+            }
+            if let Some(d) = r.get_mut("doc") {
+                if d.is_object() && crate::auth::scrub_conflicts(db, access, d).is_err() {
+                    return json!({"key": r["key"], "error": "not_found"});
+                }
+            }
+            if !wanted_docs {
+                if let Some(m) = r.as_object_mut() {
+                    m.remove("doc");
+                }
+            }
+            r
+        })
+        .filter(|r| o2.keys.is_some() || r.get("error").is_none())
+        .collect();
+    Ok((off, rows))
 }
 
 /// `GET|POST /db/_local_docs`: the `_local` documents (a FullSync user's own only), as
@@ -218,6 +239,33 @@ pub(crate) async fn bulk_docs(ctx: Ctx, db: Arc<Database>) -> ApiResult {
         // What CouchDB refuses for the whole request (400), before anything is written.
         fullsync_engine::check_bulk_doc(d, new_edits).map_err(ApiError::from)?;
     }
+    let (docs, local_ids, refused) = prepare_bulk(&ctx, &db, docs, new_edits)?;
+    let max = ctx.state.cfg.max_document_bytes;
+    let user = ctx.user.clone();
+    let results = blocking(move || write_bulk(&db, docs, new_edits, &user, max, &refused)).await?;
+    let mut results = results;
+    for r in &mut results {
+        let stored = r.get("id").and_then(Value::as_str).unwrap_or_default();
+        if let Some((_, asked)) = local_ids.iter().find(|(s, _)| s == stored) {
+            r["id"] = json!(asked);
+        }
+    }
+    Ok(json_response(201, &Value::Array(results)))
+}
+
+/// A document `_bulk_docs` refused before writing: its position, id and the refusal.
+type Refused = Vec<(usize, String, ApiError)>;
+
+/// Prepares the documents of a `_bulk_docs`: `_local` ids in the caller's namespace (with the
+/// ids asked, to answer with), and the write rules, which may refuse some (a placeholder
+/// stands in their place). Fails the whole request on what CouchDB fails it for.
+#[allow(clippy::type_complexity)]
+fn prepare_bulk(
+    ctx: &Ctx,
+    db: &Database,
+    docs: Vec<Value>,
+    new_edits: bool,
+) -> Result<(Vec<Value>, Vec<(String, String)>, Refused), ApiError> {
     let mut docs = docs;
     let mut local_ids: Vec<(String, String)> = vec![];
     for d in docs.iter_mut() {
@@ -232,7 +280,7 @@ pub(crate) async fn bulk_docs(ctx: Ctx, db: Arc<Database>) -> ApiResult {
     }
     let mut refused: Vec<(usize, String, ApiError)> = vec![];
     for (i, d) in docs.iter_mut().enumerate() {
-        if let Err(e) = prepare_write(&ctx, &db, d, new_edits) {
+        if let Err(e) = prepare_write(ctx, db, d, new_edits) {
             if !ctx.access.filtered() && e.status != 403 {
                 return Err(e);
             }
@@ -258,76 +306,74 @@ pub(crate) async fn bulk_docs(ctx: Ctx, db: Arc<Database>) -> ApiResult {
             }
         })
         .collect();
-    let max = ctx.state.cfg.max_document_bytes;
-    let user = ctx.user.clone();
-    let results = blocking(move || {
-        let mut too_big = vec![];
-        let mut keep = Vec::with_capacity(docs.len());
-        for (i, d) in docs.into_iter().enumerate() {
-            // Cheap size check: serialized length of each doc.
-            let len = serde_json::to_vec(&d).map(|b| b.len()).unwrap_or(0);
-            if d.get("__refused").is_some() {
-                keep.push(None);
-            } else if len > max {
-                too_big.push((
-                    i,
-                    d.get("_id")
-                        .and_then(Value::as_str)
-                        .unwrap_or("")
-                        .to_string(),
-                ));
-                keep.push(None);
-            } else {
-                keep.push(Some(d));
-            }
-        }
-        let valid: Vec<Value> = keep.iter().flatten().cloned().collect();
-        let mut written = db.bulk_docs_json(valid, new_edits, &user)?.into_iter();
-        let mut out = vec![];
-        for (i, slot) in keep.into_iter().enumerate() {
-            match slot {
-                Some(_) => {
-                    let r = written.next().expect("one result per doc");
-                    match r.result {
-                        Ok(rev) if new_edits => {
-                            out.push(json!({"ok": true, "id": r.id, "rev": rev}))
-                        }
-                        Ok(_) => {}
-                        Err(e) => {
-                            let mut row =
-                                json!({"id": r.id, "error": e.error_name(), "reason": e.reason()});
-                            if matches!(e, Error::Conflict) {
-                                row["reason"] = json!("Document update conflict.");
-                            }
-                            out.push(row)
-                        }
-                    }
-                }
-                None => {
-                    if let Some((_, id, e)) = refused.iter().find(|(j, _, _)| *j == i) {
-                        out.push(json!({"id": id, "error": e.error, "reason": e.reason}));
-                        continue;
-                    }
-                    let id = too_big
-                        .iter()
-                        .find(|(j, _)| *j == i)
-                        .map(|(_, id)| id.clone())
-                        .unwrap_or_default();
-                    out.push(json!({"id": id, "error": "document_too_large", "reason": id}));
-                }
-            }
-        }
-        Ok(out)
-    })
-    .await?;
-    let mut results = results;
-    for r in &mut results {
-        let stored = r.get("id").and_then(Value::as_str).unwrap_or_default();
-        if let Some((_, asked)) = local_ids.iter().find(|(s, _)| s == stored) {
-            r["id"] = json!(asked);
+    Ok((docs, local_ids, refused))
+}
+
+/// Writes the documents of a `_bulk_docs` (placeholders and documents over `max` bytes
+/// are answered as refused, without writing); one answer row per document.
+fn write_bulk(
+    db: &Database,
+    docs: Vec<Value>,
+    new_edits: bool,
+    user: &UserCtx,
+    max: usize,
+    refused: &Refused,
+) -> Result<Vec<Value>, ApiError> {
+    let mut too_big = vec![];
+    let mut keep = Vec::with_capacity(docs.len());
+    for (i, d) in docs.into_iter().enumerate() {
+        // Cheap size check: serialized length of each doc.
+        let len = serde_json::to_vec(&d).map(|b| b.len()).unwrap_or(0);
+        if d.get("__refused").is_some() {
+            keep.push(None);
+        } else if len > max {
+            too_big.push((
+                i,
+                d.get("_id")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
+            ));
+            keep.push(None);
+        } else {
+            keep.push(Some(d));
         }
     }
-    Ok(json_response(201, &Value::Array(results)))
+    let valid: Vec<Value> = keep.iter().flatten().cloned().collect();
+    let mut written = db.bulk_docs_json(valid, new_edits, user)?.into_iter();
+    let mut out = vec![];
+    for (i, slot) in keep.into_iter().enumerate() {
+        match slot {
+            Some(_) => {
+                let r = written.next().expect("one result per doc");
+                match r.result {
+                    Ok(rev) if new_edits => out.push(json!({"ok": true, "id": r.id, "rev": rev})),
+                    Ok(_) => {}
+                    Err(e) => {
+                        let mut row =
+                            json!({"id": r.id, "error": e.error_name(), "reason": e.reason()});
+                        if matches!(e, Error::Conflict) {
+                            row["reason"] = json!("Document update conflict.");
+                        }
+                        out.push(row)
+                    }
+                }
+            }
+            None => {
+                if let Some((_, id, e)) = refused.iter().find(|(j, _, _)| *j == i) {
+                    out.push(json!({"id": id, "error": e.error, "reason": e.reason}));
+                    continue;
+                }
+                let id = too_big
+                    .iter()
+                    .find(|(j, _)| *j == i)
+                    .map(|(_, id)| id.clone())
+                    .unwrap_or_default();
+                out.push(json!({"id": id, "error": "document_too_large", "reason": id}));
+            }
+        }
+    }
+    Ok(out)
 }
 
 pub(crate) async fn bulk_get(ctx: Ctx, db: Arc<Database>) -> ApiResult {

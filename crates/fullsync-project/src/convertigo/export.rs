@@ -276,25 +276,10 @@ pub fn export_c8o(project_dir: &Path, out_dir: &Path) -> Result<ExportReport, C8
         warnings: in_copy.iter().map(|d| d.to_string()).collect(),
         ..Default::default()
     };
-    let mut root_dirty = false;
-    let mut orig_files = BTreeMap::new();
-    let mut root = if orig_dir.join("c8oProject.yaml").exists() {
-        let orig = read_c8o(&orig_dir)?;
-        let oname = orig
-            .project()
-            .map(|b| b.name().to_string())
-            .unwrap_or_default();
-        copy_tree(&orig_dir, out_dir, &oname)?;
-        orig_files = orig.files;
-        orig.root
-    } else {
-        root_dirty = true;
-        Elem {
-            key: "convertigo".into(),
-            attrs: vec![("convertigo".into(), DEFAULT_C8O_VERSION.into())],
-            children: vec![Node::Elem(Elem::new_bean(&p.name, "core.Project", None))],
-            ..Default::default()
-        }
+    let (mut root, orig_files, root_dirty) = original_root(&orig_dir, out_dir, &p)?;
+    let mut dirty = Dirty {
+        root: root_dirty,
+        files: BTreeSet::new(),
     };
     let mut prio = max_priority(&root).max(1_700_000_000_000);
     let Some(Node::Elem(pb)) = root
@@ -304,98 +289,13 @@ pub fn export_c8o(project_dir: &Path, out_dir: &Path) -> Result<ExportReport, C8
     else {
         return Err(C8oError::Invalid("no core.Project bean".into()));
     };
-    let oname = pb.name().to_string();
-    let split = pb.beans().any(|b| b.file.is_some()) || pb.beans().next().is_none();
-    // Original FullSync connectors, as import saw them.
-    let mut orig: BTreeMap<String, Extracted> = BTreeMap::new();
-    for b in pb.beans() {
-        if b.class() == FULLSYNC_CONNECTOR
-            && fullsync_engine::db::check_db_name(b.name()).is_ok()
-            && safe_name(b.name())
-            && !orig.contains_key(b.name())
-        {
-            orig.insert(b.name().into(), extract_connector(b, &oname, Path::new("")));
-        }
-    }
-    let mut dirty_files: BTreeSet<String> = BTreeSet::new();
-    let renamed = oname != p.name;
-    for c in &p.connectors {
-        let pos = pb.children.iter().position(|n| {
-            matches!(n, Node::Elem(e) if e.bean && e.class() == FULLSYNC_CONNECTOR && e.name() == c.name)
-        });
-        match (pos, orig.get(&c.name)) {
-            (Some(i), Some(ex)) => {
-                if !renamed && canonical_connector(&ex.connector) == canonical_connector(c) {
-                    rep.unchanged.push(c.name.clone());
-                    continue;
-                }
-                let Node::Elem(old) = &pb.children[i] else {
-                    continue;
-                };
-                let new = connector_bean(Some(old), c, &ex.managed, &p.name, &mut prio);
-                match &new.file {
-                    Some(f) => drop(dirty_files.insert(format!("_c8oProject/{f}"))),
-                    None => root_dirty = true,
-                }
-                pb.children[i] = Node::Elem(new);
-                rep.regenerated.push(c.name.clone());
-            }
-            _ => {
-                let mut new = connector_bean(None, c, &BTreeSet::new(), &p.name, &mut prio);
-                if split {
-                    new.file = Some(format!("connectors/{}.yaml", c.name));
-                    dirty_files.insert(format!("_c8oProject/connectors/{}.yaml", c.name));
-                }
-                let at = pb
-                    .children
-                    .iter()
-                    .rposition(|n| matches!(n, Node::Elem(e) if e.bean && e.class().starts_with("connectors.")))
-                    .map(|i| i + 1)
-                    .or_else(|| pb.children.iter().position(|n| matches!(n, Node::Elem(e) if e.bean)))
-                    .unwrap_or(pb.children.len());
-                pb.children.insert(at, Node::Elem(new));
-                root_dirty = true;
-                rep.regenerated.push(c.name.clone());
-            }
-        }
-    }
-    for name in orig.keys() {
-        if p.connector(name).is_none() {
-            if let Some(i) = pb.children.iter().position(|n| {
-                matches!(n, Node::Elem(e) if e.bean && e.class() == FULLSYNC_CONNECTOR && e.name() == name)
-            }) {
-                if let Node::Elem(e) = pb.children.remove(i) {
-                    if let Some(f) = e.file {
-                        let path = out_dir.join("_c8oProject").join(f);
-                        let _ = std::fs::remove_file(path);
-                    }
-                }
-                root_dirty = true;
-                rep.removed.push(name.clone());
-            }
-        }
-    }
-    if renamed {
-        pb.key = Elem::new_bean(&p.name, "core.Project", pb.priority()).key;
-        root_dirty = true;
-    }
-    let version = pb.prop("version").unwrap_or_else(|| "0.1.0".into());
-    if version != p.version {
-        pb.set_prop("version", Some(&p.version));
-        root_dirty = true;
-    }
-    if pb.prop("comment").unwrap_or_default() != p.description {
-        pb.set_prop(
-            "comment",
-            Some(p.description.as_str()).filter(|d| !d.is_empty()),
-        );
-        root_dirty = true;
-    }
-    if root_dirty {
-        dirty_files.insert("c8oProject.yaml".into());
+    sync_connectors(pb, &p, out_dir, &mut prio, &mut rep, &mut dirty);
+    dirty.root |= sync_project(pb, &p);
+    if dirty.root {
+        dirty.files.insert("c8oProject.yaml".into());
     }
     let files = write_c8o(&root);
-    for f in &dirty_files {
+    for f in &dirty.files {
         if let Some(text) = files.get(f) {
             // Line endings as read (a 7.x project on Windows keeps its CRLF).
             let like = orig_files
@@ -411,4 +311,149 @@ pub fn export_c8o(project_dir: &Path, out_dir: &Path) -> Result<ExportReport, C8
         }
     }
     Ok(rep)
+}
+
+/// What an export must write again: the root file, and the files of split beans.
+struct Dirty {
+    root: bool,
+    files: BTreeSet<String>,
+}
+
+/// The tree to export into: the verbatim copy (copied to `out_dir`, with its files' texts),
+/// or a new project; `true` when the root file is new.
+fn original_root(
+    orig_dir: &Path,
+    out_dir: &Path,
+    p: &Project,
+) -> Result<(Elem, BTreeMap<String, String>, bool), C8oError> {
+    if !orig_dir.join("c8oProject.yaml").exists() {
+        let root = Elem {
+            key: "convertigo".into(),
+            attrs: vec![("convertigo".into(), DEFAULT_C8O_VERSION.into())],
+            children: vec![Node::Elem(Elem::new_bean(&p.name, "core.Project", None))],
+            ..Default::default()
+        };
+        return Ok((root, BTreeMap::new(), true));
+    }
+    let orig = read_c8o(orig_dir)?;
+    let oname = orig
+        .project()
+        .map(|b| b.name().to_string())
+        .unwrap_or_default();
+    copy_tree(orig_dir, out_dir, &oname)?;
+    Ok((orig.root, orig.files, false))
+}
+
+fn is_fullsync_connector(n: &Node, name: &str) -> bool {
+    matches!(n, Node::Elem(e) if e.bean && e.class() == FULLSYNC_CONNECTOR && e.name() == name)
+}
+
+/// Brings the FullSync connectors of project bean `pb` in line with `p`: unchanged ones keep
+/// their bytes, changed ones are regenerated, new ones added, removed ones deleted.
+fn sync_connectors(
+    pb: &mut Elem,
+    p: &Project,
+    out_dir: &Path,
+    prio: &mut u64,
+    rep: &mut ExportReport,
+    dirty: &mut Dirty,
+) {
+    let oname = pb.name().to_string();
+    let split = pb.beans().any(|b| b.file.is_some()) || pb.beans().next().is_none();
+    // Original FullSync connectors, as import saw them.
+    let mut orig: BTreeMap<String, Extracted> = BTreeMap::new();
+    for b in pb.beans() {
+        if b.class() == FULLSYNC_CONNECTOR
+            && fullsync_engine::db::check_db_name(b.name()).is_ok()
+            && safe_name(b.name())
+            && !orig.contains_key(b.name())
+        {
+            orig.insert(b.name().into(), extract_connector(b, &oname, Path::new("")));
+        }
+    }
+    let renamed = oname != p.name;
+    for c in &p.connectors {
+        let pos = pb
+            .children
+            .iter()
+            .position(|n| is_fullsync_connector(n, &c.name));
+        match (pos, orig.get(&c.name)) {
+            (Some(i), Some(ex)) => {
+                if !renamed && canonical_connector(&ex.connector) == canonical_connector(c) {
+                    rep.unchanged.push(c.name.clone());
+                    continue;
+                }
+                let Node::Elem(old) = &pb.children[i] else {
+                    continue;
+                };
+                let new = connector_bean(Some(old), c, &ex.managed, &p.name, prio);
+                match &new.file {
+                    Some(f) => drop(dirty.files.insert(format!("_c8oProject/{f}"))),
+                    None => dirty.root = true,
+                }
+                pb.children[i] = Node::Elem(new);
+                rep.regenerated.push(c.name.clone());
+            }
+            _ => {
+                let mut new = connector_bean(None, c, &BTreeSet::new(), &p.name, prio);
+                if split {
+                    new.file = Some(format!("connectors/{}.yaml", c.name));
+                    dirty
+                        .files
+                        .insert(format!("_c8oProject/connectors/{}.yaml", c.name));
+                }
+                let at = pb
+                    .children
+                    .iter()
+                    .rposition(|n| matches!(n, Node::Elem(e) if e.bean && e.class().starts_with("connectors.")))
+                    .map(|i| i + 1)
+                    .or_else(|| pb.children.iter().position(|n| matches!(n, Node::Elem(e) if e.bean)))
+                    .unwrap_or(pb.children.len());
+                pb.children.insert(at, Node::Elem(new));
+                dirty.root = true;
+                rep.regenerated.push(c.name.clone());
+            }
+        }
+    }
+    for name in orig.keys() {
+        if p.connector(name).is_some() {
+            continue;
+        }
+        if let Some(i) = pb
+            .children
+            .iter()
+            .position(|n| is_fullsync_connector(n, name))
+        {
+            if let Node::Elem(e) = pb.children.remove(i) {
+                if let Some(f) = e.file {
+                    let path = out_dir.join("_c8oProject").join(f);
+                    let _ = std::fs::remove_file(path);
+                }
+            }
+            dirty.root = true;
+            rep.removed.push(name.clone());
+        }
+    }
+}
+
+/// The project bean's name, version and comment from `p`; `true` when one changed.
+fn sync_project(pb: &mut Elem, p: &Project) -> bool {
+    let mut changed = false;
+    if pb.name() != p.name {
+        pb.key = Elem::new_bean(&p.name, "core.Project", pb.priority()).key;
+        changed = true;
+    }
+    let version = pb.prop("version").unwrap_or_else(|| "0.1.0".into());
+    if version != p.version {
+        pb.set_prop("version", Some(&p.version));
+        changed = true;
+    }
+    if pb.prop("comment").unwrap_or_default() != p.description {
+        pb.set_prop(
+            "comment",
+            Some(p.description.as_str()).filter(|d| !d.is_empty()),
+        );
+        changed = true;
+    }
+    changed
 }

@@ -35,71 +35,8 @@ pub struct HttpPeer {
 
 /// Splits `http://user:pass@host/db` into a clean URL and credentials.
 pub fn split_credentials(url: &str) -> (String, Option<Auth>) {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return (url.to_string(), None);
-    };
-    let (authority, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, ""),
-    };
-    match authority.rsplit_once('@') {
-        Some((cred, host)) => {
-            let (u, p) = cred.split_once(':').unwrap_or((cred, ""));
-            let dec = |s: &str| fullsync_percent_decode(s);
-            (
-                format!("{scheme}://{host}{path}"),
-                Some(Auth {
-                    user: dec(u),
-                    password: dec(p),
-                }),
-            )
-        }
-        None => (url.to_string(), None),
-    }
-}
-
-fn fullsync_percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 3 <= b.len() {
-            if let Some(v) = std::str::from_utf8(&b[i + 1..i + 3])
-                .ok()
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-            {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).to_string()
-}
-
-fn enc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
-fn doc_path(id: &str) -> String {
-    if let Some(rest) = id.strip_prefix("_design/") {
-        format!("_design/{}", enc(rest))
-    } else if let Some(rest) = id.strip_prefix("_local/") {
-        format!("_local/{}", enc(rest))
-    } else {
-        enc(id)
-    }
+    let (clean, cred) = fullsync_url::split_credentials(url);
+    (clean, cred.map(|(user, password)| Auth { user, password }))
 }
 
 impl HttpPeer {
@@ -263,7 +200,7 @@ impl HttpPeer {
     /// A peer for another database of the same server, with the same credentials.
     pub fn sibling(&self, db: &str) -> Result<HttpPeer, ReplError> {
         HttpPeer::new(
-            &format!("{}/{}", self.server_url, enc(db)),
+            &format!("{}/{}", self.server_url, fullsync_url::encode_component(db)),
             self.auth.clone(),
             self.timeout,
         )
@@ -280,7 +217,7 @@ impl HttpPeer {
     }
 
     fn redact(&self, url: &str) -> String {
-        split_credentials(url).0
+        fullsync_url::without_credentials(url)
     }
 
     fn check(&self, what: &str, status: u16, v: &Value) -> Result<(), ReplError> {
@@ -331,7 +268,7 @@ impl Peer for HttpPeer {
     fn get_local(&self, id: &str) -> Result<Option<Value>, ReplError> {
         let (s, v) = self.request(
             "GET",
-            &format!("{}/{}", self.db_url, doc_path(id)),
+            &format!("{}/{}", self.db_url, fullsync_url::doc_path(id)),
             None,
             None,
         )?;
@@ -350,7 +287,7 @@ impl Peer for HttpPeer {
         }
         let (s, v) = self.request(
             "PUT",
-            &format!("{}/{}", self.db_url, doc_path(id)),
+            &format!("{}/{}", self.db_url, fullsync_url::doc_path(id)),
             Some(&doc),
             None,
         )?;
@@ -371,7 +308,7 @@ impl Peer for HttpPeer {
         let mut url = format!(
             "{}/_changes?style=all_docs&since={}&limit={limit}",
             self.db_url,
-            enc(&since_s)
+            fullsync_url::encode_component(&since_s)
         );
         let mut body = None;
         match filter {
@@ -385,16 +322,23 @@ impl Peer for HttpPeer {
                 body = Some(json!({ "selector": s }));
             }
             Filter::Function { name, query_params } => {
-                url.push_str(&format!("&filter={}", enc(name)));
+                url.push_str(&format!("&filter={}", fullsync_url::encode_component(name)));
                 for (k, v) in query_params {
                     let v = v
                         .as_str()
                         .map(str::to_string)
                         .unwrap_or_else(|| v.to_string());
-                    url.push_str(&format!("&{}={}", enc(k), enc(&v)));
+                    url.push_str(&format!(
+                        "&{}={}",
+                        fullsync_url::encode_component(k),
+                        fullsync_url::encode_component(&v)
+                    ));
                 }
             }
-            Filter::View(v) => url.push_str(&format!("&filter=_view&view={}", enc(v))),
+            Filter::View(v) => url.push_str(&format!(
+                "&filter=_view&view={}",
+                fullsync_url::encode_component(v)
+            )),
         }
         let read_timeout = match wait {
             Some(w) => {
@@ -488,13 +432,16 @@ impl Peer for HttpPeer {
             let mut url = format!(
                 "{}/{}?revs=true&latest=true&open_revs={}",
                 self.db_url,
-                doc_path(id),
-                enc(&json!([rev]).to_string())
+                fullsync_url::doc_path(id),
+                fullsync_url::encode_component(&json!([rev]).to_string())
             );
             if since.is_empty() {
                 url.push_str("&attachments=true");
             } else {
-                url.push_str(&format!("&atts_since={}", enc(&json!(since).to_string())));
+                url.push_str(&format!(
+                    "&atts_since={}",
+                    fullsync_url::encode_component(&json!(since).to_string())
+                ));
             }
             let (s, v) = self.request("GET", &url, None, None)?;
             self.check("GET open_revs", s, &v)?;

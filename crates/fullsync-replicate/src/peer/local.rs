@@ -89,7 +89,7 @@ impl Peer for LocalPeer {
         wait: Option<Duration>,
     ) -> Result<ChangesBatch, ReplError> {
         let db = self.db()?;
-        let since_n = seq_num(since);
+        let since_n = fullsync_engine::seq::seq_num(since);
         let pred: Option<fullsync_views::validate::DocPredicate> = match filter {
             Filter::Function { name, query_params } => {
                 let views = self.views.as_ref().ok_or_else(|| {
@@ -189,17 +189,5 @@ impl Peer for LocalPeer {
                     .map(|e| json!({"id": r.id, "error": e.error_name(), "reason": e.reason()}))
             })
             .collect())
-    }
-}
-
-fn seq_num(v: &Value) -> u64 {
-    match v {
-        Value::Number(n) => n.as_u64().unwrap_or(0),
-        Value::String(s) => s
-            .split('-')
-            .next()
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0),
-        _ => 0,
     }
 }
