@@ -11,6 +11,8 @@ const NS = 'http://www.w3.org/2000/svg';
 const DX = 70;
 const DY = 36;
 const PAD = 16;
+/** Room on the left for the first label (centred under its node). */
+const LEFT = 40;
 
 function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>, ...kids: (globalThis.Node | string)[]): SVGElementTagNameMap[K] {
   const e = document.createElementNS(NS, tag);
@@ -58,9 +60,9 @@ export async function showRevTree(db: string, id: string, shown: string, open: (
   for (const root of kids.get(null) ?? []) place(root, lanes++);
   const minGen = Math.min(...tree.revs.map((n) => gen(n.rev)));
   const maxGen = Math.max(...tree.revs.map((n) => gen(n.rev)));
-  const x = (n: RevNode) => PAD + (gen(n.rev) - minGen) * DX;
+  const x = (n: RevNode) => LEFT + (gen(n.rev) - minGen) * DX;
   const y = (n: RevNode) => PAD + lane.get(n.rev)! * DY;
-  const w = PAD * 2 + (maxGen - minGen) * DX + 40;
+  const w = LEFT * 2 + (maxGen - minGen) * DX;
   const h = PAD * 2 + (lanes - 1) * DY + 14;
   const g = svg('svg', { width: w, height: h, viewBox: `0 0 ${w} ${h}`, role: 'group', 'aria-label': `Revision tree of ${id}` });
   for (const n of tree.revs) {
