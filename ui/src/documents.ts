@@ -13,10 +13,10 @@ import { activate, closeTab, findTab, openTab, retitle, showTitle, tabDirty, typ
 /** Opens the documents table of a database in a tab (and follows its changes below). */
 export async function openDocs(db: string) {
   state.docsDb = db;
-  const t = openTab({ key: `docs:${db}`, kind: 'docs', label: `${db} · documents`, title: `${db} › documents`, db, ctx: ['docs'], ctxTitle: 'Documents', onShow: docsShown });
+  openTab({ key: `docs:${db}`, kind: 'docs', label: `${db} · documents`, title: `${db} › documents`, db, ctx: ['docs'], ctxTitle: 'Documents', onShow: docsShown });
   await showTable(db);
   await startChanges(db);
-  if (t) showBottomTab('changes', false);
+  showBottomTab('changes', false);
 }
 
 function docsShown(t: Tab) {

@@ -100,16 +100,6 @@ monaco.languages.registerHoverProvider('javascript', {
 /** Switches Monaco's theme (the settings' theme applier). */
 export const editorTheme = (dark: boolean) => monaco.editor.setTheme(dark ? 'vs-dark' : 'vs');
 
-/** Whether the editor holds unsaved edits of what is open. */
-export function isDirty(): boolean {
-  return !!state.current && editor.getValue() !== state.current.saved;
-}
-
-/** True when nothing unsaved would be lost, or the user agreed to discard it. */
-export function mayDiscard(): boolean {
-  return !isDirty() || confirm(`Discard unsaved changes to ${state.current!.path}?`);
-}
-
 /** A QuickJS compile error as a marker on its line in the editor (none: clears it). */
 export function markProblem(p: { line: number; message: string } | null) {
   const model = editor.getModel();

@@ -50,8 +50,12 @@ export function tabDirty(t: Tab): boolean {
   return !!t.item && !!t.model && !t.item.readOnly && t.model.getValue() !== t.item.saved;
 }
 
+/** The editor language of a tab: documents and .json are JSON, project .js files JavaScript. */
 function language(t: Tab) {
-  return t.kind === 'doc' || t.item?.path.endsWith('.json') ? 'json' : t.item?.path.endsWith('.js') || t.kind === 'file' && !/\.(toml|ya?ml|md|txt)$/.test(t.item?.path ?? '') ? 'javascript' : 'plaintext';
+  const path = t.item?.path ?? '';
+  if (t.kind === 'doc' || path.endsWith('.json') || path.endsWith('.jsonl')) return 'json';
+  if (path.endsWith('.js')) return 'javascript';
+  return 'plaintext';
 }
 
 /** Opens a tab (or activates the one with the same key, answered instead). */
