@@ -7,9 +7,23 @@
 import { applier, attachMenu, openMenuOf, runMenuAction, setUsedBy, type NodeCtx } from './explorer-menu';
 import { showProblems } from './problems';
 import { quickOpen } from './quick-open';
-import { openDocs } from './documents';
-import { openFile } from './files';
 import { $, backend, state, status } from './state';
+
+// What opening a node does is set by the studio once its chunk (Monaco, the editor) has loaded
+// (`setOpeners`): the explorer is shown before that, and a click meanwhile waits for it.
+type Openers = { openFile: (path: string) => unknown; openDocs: (db: string) => unknown };
+let openers: Openers | null = null;
+let waiting: ((o: Openers) => void) | null = null;
+const later = (f: (o: Openers) => void) => (openers ? f(openers) : (waiting = f));
+const openFile = (path: string) => later((o) => void o.openFile(path));
+const openDocs = (db: string) => later((o) => void o.openDocs(db));
+
+/** Sets how the explorer opens files and documents (and runs a click made before). */
+export function setOpeners(o: Openers) {
+  openers = o;
+  waiting?.(o);
+  waiting = null;
+}
 
 /** A node of the project's tree (`project_tree`). */
 export interface TreeNode { name: string; kind: string; path?: string; children?: TreeNode[] }
