@@ -413,7 +413,7 @@ test('tester: filter and validate_doc_update report pass or fail per document, a
   assert.deepEqual(await pass(), { p1: 'false', o1: 'true' });
   // validate_doc_update, with the editor's unsaved text, as a user without the role.
   await page.click('#explorer span[data-path="connectors/orders/design/app/validate_doc_update.js"]');
-  await page.waitForSelector('[data-testid="tester-run"]');
+  await page.waitForSelector('[data-tab="file:connectors/orders/design/app/validate_doc_update.js"].active');
   await page.evaluate(() => { const ed = window.studioEditor; ed.setValue(ed.getValue().replace('if (newDoc._deleted) return;', "if (newDoc._deleted) return;\n  if (userCtx.roles.indexOf('writer') < 0) throw({ unauthorized: 'only writers, not ' + userCtx.name });")); });
   await page.fill('[data-testid="tester-ids"]', '');
   await page.fill('[data-testid="tester-doc"]', '[{"_id": "x", "type": "order", "total": "3"}, {"_id": "y", "type": "order", "total": 3}]');

@@ -92,6 +92,8 @@ export async function openStudio(t, { project: where = (w) => join(w, 'sample'),
   const page = await browser.newPage({ viewport, colorScheme });
   await page.goto(studio.studio);
   await page.waitForSelector('#explorer span.file');
+  // The explorer shows before the studio's chunk (Monaco, the screens) has loaded: wait for it.
+  await page.waitForFunction(() => window.studioEditor);
   return { work, project, studio, browser, page };
 }
 
@@ -170,6 +172,7 @@ export async function openEmbeddedStudio(t, { bin = fullsyncBin(), copy = true }
   await recordCspViolations(page);
   await page.goto(studio.studio);
   await page.waitForSelector('#explorer span.file');
+  await page.waitForFunction(() => window.studioEditor);
   // The sample's databases follow the FullSync access rules: writes go as the local admin.
   const { username, password } = studio.admin;
   const asAdmin = { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` };
