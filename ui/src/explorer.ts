@@ -7,6 +7,7 @@
 import { applier, attachMenu, openMenuOf, runMenuAction, setUsedBy, type NodeCtx } from './explorer-menu';
 import { showProblems } from './problems';
 import { quickOpen } from './quick-open';
+import { connectionsBox } from './servers';
 import { $, backend, state, status } from './state';
 
 // What opening a node does is set by the studio once its chunk (Monaco, the editor) has loaded
@@ -256,7 +257,7 @@ export function showProject(p: ProjectInfo) {
   state.projectDbs = p.tree.filter((n) => n.kind === 'connector').map((n) => n.name);
   $('project-name').textContent = `${p.name} ${p.version}`;
   const ex = $('explorer');
-  ex.replaceChildren(renderTree(p.tree));
+  ex.replaceChildren(renderTree(p.tree), connectionsBox());
   // A "documents" entry under each connector opens its database.
   ex.querySelectorAll(':scope > ul > li').forEach((li, i) => {
     const db = p.tree[i]?.name;

@@ -15,6 +15,7 @@
 //   tester.ts      filter / validate_doc_update tester
 //   problems.ts    the project's diagnostics (Problems tab)
 //   palette.ts     the command palette (Ctrl-Shift-P)
+//   servers.ts     connections (engine + server profiles) and a server's workspace
 
 import { editor, closeCompare, editorTheme, monaco } from './editor';
 import { BackendError, HttpBackend } from './backend';
@@ -26,6 +27,7 @@ import { mountOps, openScreen, screens } from './ops';
 import { focusExplorer, setOpeners, showProject, showQuickOpen, type ProjectInfo } from './explorer';
 import { menuActions } from './explorer-menu';
 import { hideExternal, openFile, reopenCurrent, saveFile } from './files';
+import { mountConnections, refreshConnections } from './servers';
 import { openDoc, openDocs, saveDoc } from './documents';
 import { reload as reloadTable } from './docs-table';
 import { schedulePreview } from './preview';
@@ -79,6 +81,11 @@ async function save() {
   }
   await (state.current.doc ? saveDoc() : saveFile());
 }
+
+// Connections (the engine and the server profiles) under the explorer; a server's workspace.
+mountConnections(backend, $('explorer'));
+// (the explorer may have been shown before this chunk loaded, with the box still empty)
+void refreshConnections();
 
 // The operations screens: listener activity (bottom panel), replication, deploy.
 const host = {

@@ -364,6 +364,9 @@ pub enum Request {
     /// Every diagnostic of `fullsync project check` for the open project (loading it, and
     /// compiling each function), with paths relative to the project: the Problems panel.
     ProjectCheck,
+    /// The screens on a real server (connections, documents, conflicts, changes, views,
+    /// Mango, preview on a sample, compare, pull a sample): see [`crate::remote::RemoteOp`].
+    Remote(crate::remote::RemoteOp),
 }
 
 fn fifty() -> usize {

@@ -3,7 +3,8 @@
 //! `UPDATE_TS_TYPES=1 cargo test -p fullsync-api --test ts_types` rewrites it.
 
 use fullsync_api::{
-    browse, deploy, project_ops, replication, sheets, ApiError, ErrorCode, Request, StudioInfo,
+    browse, deploy, project_ops, remote, replication, sheets, ApiError, ErrorCode, Request,
+    StudioInfo,
 };
 use ts_rs::TS;
 
@@ -30,6 +31,8 @@ fn generated() -> String {
         browse::DocsPageArgs::decl(),
         browse::FnTestArgs::decl(),
         browse::TestKind::decl(),
+        remote::RemoteOp::decl(),
+        remote::Endpoint::decl(),
     ] {
         out.push_str("export ");
         out.push_str(&decl);
