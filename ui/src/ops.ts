@@ -7,7 +7,7 @@ import { listenersScreen } from './listeners';
 import { replicationScreen } from './replication';
 import { deployScreen } from './deploy';
 import { el, type OpsHost, type Screen } from './ops-kit';
-import { registerBottomTab, showBottomTab } from './layout';
+import { registerBottomTab, showBottomTab, togglePane } from './layout';
 import './ops.css';
 
 export type { OpsHost } from './ops-kit';
@@ -78,7 +78,10 @@ function inBottom(backend: Backend, host: OpsHost, s: (typeof SCREENS)[number]) 
     },
   });
   page.dataset.testid = `${s.id}-screen`;
-  page.append(body);
+  // Its Close hides the bottom panel (the button that opened it shows it again).
+  const close = el('button', { class: 'bottom-close', 'data-testid': `${s.id}-close`, title: 'Hide the bottom panel (Ctrl-J)' }, 'Close');
+  close.addEventListener('click', () => togglePane('bottom', false));
+  page.append(close, body);
 }
 
 /** Opens a screen (in the bottom panel when it lives there); the command palette lists them. */
