@@ -52,7 +52,35 @@ query?: JsonValue,
  * The design document the function belongs to (its `views.lib` is available to
  * `require`).
  */
-ddoc?: string | null, } } | { "cmd": "view_query", "args": { 
+ddoc?: string | null, } } | { "cmd": "sample_data" } | { "cmd": "sample_data_load", "args": { 
+/**
+ * Database (connector).
+ */
+db: string, } } | { "cmd": "transactions_list" } | { "cmd": "transaction_run", "args": { 
+/**
+ * Connector.
+ */
+connector: string, 
+/**
+ * Transaction.
+ */
+name: string, 
+/**
+ * Variable values (missing ones take their defaults).
+ */
+vars?: { [key in string]?: JsonValue }, 
+/**
+ * The FullSync user it runs as.
+ */
+user?: string | null, } } | { "cmd": "transaction_history" } | { "cmd": "mango_query", "args": { 
+/**
+ * Database.
+ */
+db: string, 
+/**
+ * The `_find` body (`selector`, `fields`, `sort`, `limit`, ...).
+ */
+query: JsonValue, } } | { "cmd": "sync_status" } | { "cmd": "view_query", "args": { 
 /**
  * Database.
  */
@@ -180,7 +208,12 @@ server: string,
 /**
  * A deploy id of `deploy_history` (`0`: before the first deploy).
  */
-rollback_to?: number | null, } } | { "cmd": "deploy_apply", "args": { 
+rollback_to?: number | null, 
+/**
+ * The server's password for this request only (the Deploy screen's session field;
+ * never stored), instead of the keyring's or the environment's.
+ */
+password?: string | null, } } | { "cmd": "deploy_apply", "args": { 
 /**
  * Server profile name.
  */
@@ -193,7 +226,11 @@ staged?: boolean,
  * Restore the design documents of this deploy id (see `deploy_history`; `0`: before
  * the first deploy) instead of deploying the project.
  */
-rollback_to?: number | null, } } | { "cmd": "deploy_history", "args": { 
+rollback_to?: number | null, 
+/**
+ * The server's password for this deploy only (never stored).
+ */
+password?: string | null, } } | { "cmd": "deploy_history", "args": { 
 /**
  * Server profile name.
  */
@@ -209,7 +246,15 @@ db: string,
 /**
  * The document (with `_rev` to update).
  */
-doc: JsonValue, } } | { "cmd": "project_edit", "args": Edit } | { "cmd": "used_by", "args": Target } | { "cmd": "git", "args": GitOp } | { "cmd": "projects_recent" } | { "cmd": "dir_list", "args": { 
+doc: JsonValue, } } | { "cmd": "project_edit", "args": Edit } | { "cmd": "part_edit", "args": PartEdit } | { "cmd": "tests_run", "args": { 
+/**
+ * Only the tests of this connector.
+ */
+connector?: string | null, 
+/**
+ * Only this test.
+ */
+name?: string | null, } } | { "cmd": "used_by", "args": Target } | { "cmd": "git", "args": GitOp } | { "cmd": "projects_recent" } | { "cmd": "dir_list", "args": { 
 /**
  * Folder.
  */
@@ -403,6 +448,109 @@ author?: string | null,
  * Author e-mail; defaults to the repository's `user.email`.
  */
 email?: string | null, } | { "op": "discard", 
+/**
+ * Project-relative path.
+ */
+path: string, };
+
+export type PartEdit = { "op": "set_reduce", 
+/**
+ * Connector.
+ */
+connector: string, 
+/**
+ * Design document.
+ */
+ddoc: string, 
+/**
+ * View.
+ */
+view: string, 
+/**
+ * Builtin name, `custom`, or none.
+ */
+reduce?: string | null, } | { "op": "filter", 
+/**
+ * Connector.
+ */
+connector: string, 
+/**
+ * Design document.
+ */
+ddoc: string, 
+/**
+ * Name.
+ */
+name: string, } | { "op": "validate", 
+/**
+ * Connector.
+ */
+connector: string, 
+/**
+ * Design document.
+ */
+ddoc: string, } | { "op": "lib", 
+/**
+ * Connector.
+ */
+connector: string, 
+/**
+ * Design document.
+ */
+ddoc: string, 
+/**
+ * Name.
+ */
+name: string, } | { "op": "index", 
+/**
+ * Connector.
+ */
+connector: string, 
+/**
+ * Name.
+ */
+name: string, 
+/**
+ * Fields.
+ */
+fields: Array<string>, } | { "op": "handler", 
+/**
+ * Name.
+ */
+name: string, } | { "op": "test", 
+/**
+ * Connector.
+ */
+connector: string, 
+/**
+ * Design document.
+ */
+ddoc: string, 
+/**
+ * View.
+ */
+view: string, 
+/**
+ * Test name.
+ */
+name: string, 
+/**
+ * Input documents.
+ */
+docs?: Array<JsonValue> | null, 
+/**
+ * Query options.
+ */
+query?: JsonValue | null, 
+/**
+ * Expected answer (`{"rows": [...]}`).
+ */
+expect?: JsonValue | null, 
+/**
+ * Every document of the local database is the input (what the live preview ran
+ * over: "save the preview as a test"); refused above [`PREVIEW_TEST_DOCS`].
+ */
+all_docs?: boolean, } | { "op": "delete", 
 /**
  * Project-relative path.
  */

@@ -4,7 +4,8 @@
 // prefix or Mango selector, "conflicted only", and a conflict marker on each row.
 
 import { el } from './dom';
-import { $, backend } from './state';
+import { offerSampleData } from './sample-data';
+import { $, backend, status } from './state';
 
 const ROW = 24;
 const PAGE = 100;
@@ -95,6 +96,14 @@ export async function reload() {
   }
   inferColumns(first.rows);
   showCount(first);
+  // No data yet (design documents only): offer the project's sample data for this database.
+  if (!filtered && first.rows.every((r) => r.id.startsWith('_design/'))) {
+    const shown = db;
+    void offerSampleData(backend, shown, $('docs-count'), (msg, error) => {
+      status(msg, error);
+      if (db === shown) void reload();
+    });
+  }
   ($('docs-scroll') as HTMLElement).scrollTop = 0;
   selected = Math.min(selected, Math.max(0, count - 1));
   render();

@@ -4,7 +4,7 @@
 // from the keyboard alone (tree-keys in this module): arrows, Enter, F2 rename, Delete, the
 // context-menu key (or Shift-F10), Home/End; Tab leaves it.
 
-import { applier, attachMenu, openMenuOf, runMenuAction, setUsedBy, type NodeCtx } from './explorer-menu';
+import { applier, attachMenu, openMenuOf, runMenuAction, setPartApply, setUsedBy, type NodeCtx } from './explorer-menu';
 import { showProblems } from './problems';
 import { quickOpen } from './quick-open';
 import { connectionsBox } from './servers';
@@ -29,9 +29,19 @@ export function setOpeners(o: Openers) {
 /** A node of the project's tree (`project_tree`). */
 export interface TreeNode { name: string; kind: string; path?: string; children?: TreeNode[] }
 /** The open project: its tree and problems (`project_tree`, and the answer of every edit). */
-export interface ProjectInfo { name: string; version: string; root?: string; tree: TreeNode[]; diagnostics: { message: string; file: string; line?: number }[] }
+export interface ProjectInfo { name: string; version: string; root?: string; description?: string; tree: TreeNode[]; files?: TreeNode[]; diagnostics: { message: string; file: string; line?: number }[] }
 
 const applyEdit = applier<ProjectInfo>(backend, (p) => showProject(p), status);
+setPartApply(async (args, what) => {
+  try {
+    const r = await backend.call<{ path: string; project: ProjectInfo }>('part_edit', args);
+    showProject(r.project);
+    status(what);
+    if (args.op !== 'delete' && !(args.op === 'set_reduce' && !args.reduce)) await openFile(r.path);
+  } catch (e) {
+    status((e as Error).message, true);
+  }
+});
 setUsedBy(async (n) => {
   if (n.kind !== 'transaction' && n.kind !== 'connector') return [];
   try {
@@ -59,7 +69,14 @@ function renderTree(nodes: TreeNode[], parent: { connector?: string; ddoc?: stri
       label.title = n.path;
       label.addEventListener('click', () => void openFile(n.path!));
     }
-    const ctx: NodeCtx = { kind: n.kind, name: n.name, ...parent };
+    const ctx: NodeCtx = {
+      kind: n.kind,
+      name: n.name,
+      ...parent,
+      path: n.path,
+      hasReduce: n.kind === 'view' && !!n.children?.some((k) => k.name === 'reduce'),
+      hasValidate: n.kind === 'ddoc' && !!n.children?.some((k) => k.kind === 'validate'),
+    };
     attachMenu(label, ctx, applyEdit);
     li.append(label);
     const inner = n.kind === 'connector' ? { connector: n.name } : n.kind === 'ddoc' ? { ...parent, ddoc: n.name } : n.kind === 'view' ? { ...parent } : parent;
@@ -253,13 +270,19 @@ export function showProject(p: ProjectInfo) {
     }
   }
   const focused = (document.activeElement as HTMLElement | null)?.closest?.('#explorer li')?.getAttribute('data-key');
-  state.projectFiles = collectFiles(p.tree);
+  state.projectFiles = collectFiles([...p.tree, ...(p.files ?? [])]);
   state.projectDbs = p.tree.filter((n) => n.kind === 'connector').map((n) => n.name);
   $('project-name').textContent = `${p.name} ${p.version}`;
+  $('project-desc').textContent = p.description ?? '';
+  $('project-desc').title = p.description ?? '';
   const ex = $('explorer');
-  ex.replaceChildren(renderTree(p.tree), connectionsBox());
+  const connectors = renderTree(p.tree);
+  ex.replaceChildren(connectors);
+  // fullsync.toml, handlers/, tests/, data/.
+  if (p.files?.length) ex.append(renderTree(p.files));
+  ex.append(connectionsBox());
   // A "documents" entry under each connector opens its database.
-  ex.querySelectorAll(':scope > ul > li').forEach((li, i) => {
+  connectors.querySelectorAll(':scope > li').forEach((li, i) => {
     const db = p.tree[i]?.name;
     if (!db) return;
     const entry = document.createElement('li');

@@ -38,6 +38,9 @@ import { registerBottomTab, setStatusItem, showBottomTab, togglePane } from './l
 import { activate, activeTab, allTabs, closeAll, closeTab, cycleTab, holdPersist, onTabChange, restoreFor, showTitle, type Tab } from './tabs';
 import { setupDataCompletions } from './completions';
 import { $, backend, state, status } from './state';
+import { watchSync } from './sync-status';
+import { loadableSeeds } from './sample-data';
+import './preview-test';
 
 registerBottomTab({ id: 'results', label: 'Results' });
 registerBottomTab({ id: 'changes', label: 'Changes' });
@@ -89,6 +92,7 @@ void refreshConnections();
 
 // The operations screens: listener activity (bottom panel), replication, deploy.
 const host = {
+  openFile: (path: string) => openFile(path),
   async openDoc(db: string, id: string) {
     await openDoc(db, id).catch((e) => status((e as Error).message, true));
   },
@@ -242,7 +246,6 @@ async function showOpened(p: ProjectInfo) {
   showProject(p);
   setProblemRoot(p.root ?? '');
   setStatusItem('project', `${p.name} ${p.version}`, { title: p.root ?? p.name });
-  setStatusItem('sync', 'design documents synced', { title: 'The project\'s design documents are in the engine (every save syncs them)', state: 'ok' });
   const saved = restoreFor(p.name);
   if (!saved.tabs.length) return;
   await holdPersist(async () => {
@@ -270,9 +273,22 @@ export async function start(first: Promise<ProjectInfo> | null) {
     status('No studio token in the URL: open the address printed by `fullsync serve --studio`.', true);
     return;
   }
+  // Every applied change (the studio's or another program's): new files appear in the explorer.
+  watchSync(backend, $('sync'), () => {
+    void backend
+      .call<ProjectInfo>('project_tree')
+      .then((p) => {
+        showProject(p);
+        const open = state.current;
+        if (open && !open.doc) document.querySelector(`#explorer span[data-path="${CSS.escape(open.path)}"]`)?.classList.add('active');
+      })
+      .catch(() => {});
+  });
   try {
     await showOpened(await first);
     status('ready · Ctrl-P goes to a file · Ctrl-Shift-P lists every action');
+    const seeds = await loadableSeeds(backend);
+    if (seeds.length) status(`${seeds.map((s) => s.db).join(', ')} ${seeds.length > 1 ? 'have' : 'has'} no documents yet: open "documents" in the explorer to load the project's sample data`);
   } catch (e) {
     status((e as Error).message, true);
     if (e instanceof BackendError && e.code === 'invalid_project') showOpenDialog();

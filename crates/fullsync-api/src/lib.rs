@@ -16,6 +16,7 @@
 //! | `check` | the Problems panel: `project check`'s diagnostics |
 //! | [`browse`] | the documents table's pages, revision trees, document fields, the function tester |
 //! | [`project_ops`], [`sheets`], [`workspace`] | project edits and git, property sheets, recent projects and import |
+//! | [`live`], [`parts`], [`view_tests`], [`sample_data`], [`tx_runs`], [`mango_panel`] | the one sync path (watcher, engine, listeners, status), creating parts, running view tests, loading seed data, running transactions, Mango queries |
 //! | [`jobs`], [`replication`], [`deploy`] | one job table (ids, states, dismiss) for replication and deploy jobs; servers and deploys |
 //! | [`attachments`], [`listeners`] | attachments, the listener runner |
 //! | [`remote`] | the screens on a real server: connections, documents, views, Mango, preview on a sample, compare, pull a sample |
@@ -29,17 +30,23 @@ mod editor;
 pub mod error;
 pub mod jobs;
 pub mod listeners;
+pub mod live;
+pub mod mango_panel;
+pub mod parts;
 pub mod project_ops;
 pub mod remote;
 pub mod replication;
 pub mod request;
+pub mod sample_data;
 pub mod sheets;
 mod studio;
+pub mod tx_runs;
+pub mod view_tests;
 pub mod workspace;
 
 use serde_json::{json, Value};
 
-pub(crate) use error::{invalid_project, without_private_dirs};
+pub(crate) use error::{invalid_project, refuse_escapes, without_private_dirs};
 pub use error::{ApiError, ErrorCode};
 pub use request::Request;
 pub(crate) use studio::rel;
@@ -80,6 +87,38 @@ impl Studio {
             R::ProjectOpen { path, remember } => self.project_open(&path, remember),
             R::ProjectTree => self.tree(&self.root()?),
             R::ProjectEdit(e) => self.project_edit(e),
+            R::SampleData => sample_data::list(&self.root()?, &self.engine),
+            R::SampleDataLoad { db } => sample_data::load(&self.root()?, &self.engine, &db),
+            R::TransactionsList => tx_runs::list(&self.root()?),
+            R::TransactionRun {
+                connector,
+                name,
+                vars,
+                user,
+            } => Ok(json!(self.tx_runs.run(
+                &self.root()?,
+                &self.engine,
+                &self.views,
+                &connector,
+                &name,
+                vars,
+                user
+            )?)),
+            R::TransactionHistory => Ok(json!({"runs": self.tx_runs.history()})),
+            R::MangoQuery { db, query } => mango_panel::query(&self.engine, &db, &query),
+            R::SyncStatus => Ok(json!(self.live.status())),
+            R::PartEdit(e) => {
+                let root = self.root()?;
+                refuse_escapes(&root)?;
+                let path = parts::edit(&root, &self.engine, &self.views, e)?;
+                Ok(json!({"path": path, "project": self.reload(&root)?.0}))
+            }
+            R::TestsRun { connector, name } => view_tests::run(
+                &self.root()?,
+                &self.views,
+                connector.as_deref().filter(|c| !c.is_empty()),
+                name.as_deref().filter(|n| !n.is_empty()),
+            ),
             R::UsedBy(t) => project_ops::used_by(&self.root()?, &t),
             R::Git(op) => project_ops::git_op(&self.root()?, op),
             R::ProjectsRecent => Ok(workspace::recent()),
@@ -108,8 +147,23 @@ impl Studio {
             R::SeeAs { db, user, groups } => self.see_as(&db, user, groups),
             R::ServersList => deploy::servers_list(),
             R::ServerSave(args) => deploy::server_save(args),
-            R::DeployPlan { server, rollback_to } => deploy::plan(&self.root()?, &server, rollback_to),
-            R::DeployApply { server, staged, rollback_to } => Ok(json!(self.deploys.start(self.root()?, server, staged, rollback_to)?)),
+            R::DeployPlan {
+                server,
+                rollback_to,
+                password,
+            } => deploy::plan(&self.root()?, &server, rollback_to, password.as_deref()),
+            R::DeployApply {
+                server,
+                staged,
+                rollback_to,
+                password,
+            } => Ok(json!(self.deploys.start(
+                self.root()?,
+                server,
+                staged,
+                rollback_to,
+                password
+            )?)),
             R::DeployHistory { server } => deploy::history(&self.root()?, &server),
             R::DeployStatus => Ok(json!(self.deploys.status())),
             R::DeployDismiss { id } => self.deploys.dismiss(&id).map(ok),

@@ -3,7 +3,7 @@
 //! `UPDATE_TS_TYPES=1 cargo test -p fullsync-api --test ts_types` rewrites it.
 
 use fullsync_api::{
-    browse, deploy, project_ops, remote, replication, sheets, ApiError, ErrorCode, Request,
+    browse, deploy, parts, project_ops, remote, replication, sheets, ApiError, ErrorCode, Request,
     StudioInfo,
 };
 use ts_rs::TS;
@@ -23,6 +23,7 @@ fn generated() -> String {
         project_ops::Target::decl(),
         project_ops::Edit::decl(),
         project_ops::GitOp::decl(),
+        parts::PartEdit::decl(),
         replication::Mode::decl(),
         replication::StartArgs::decl(),
         deploy::SaveArgs::decl(),
