@@ -350,7 +350,23 @@ rev: string,
 /**
  * Attachment name.
  */
-name: string, } } | { "cmd": "remote", "args": RemoteOp };
+name: string, } } | { "cmd": "docs_page", "args": DocsPageArgs } | { "cmd": "doc_tree", "args": { 
+/**
+ * Database.
+ */
+db: string, 
+/**
+ * Id.
+ */
+id: string, } } | { "cmd": "doc_fields", "args": { 
+/**
+ * Database.
+ */
+db: string, 
+/**
+ * How many documents to look at.
+ */
+sample?: number, } } | { "cmd": "fn_test", "args": FnTestArgs } | { "cmd": "project_check" } | { "cmd": "remote", "args": RemoteOp };
 
 export type ErrorCode = "not_found" | "conflict" | "forbidden" | "bad_request" | "invalid_project" | "js_error" | "internal" | "unavailable" | "unauthorized" | "confirm_required";
 
@@ -623,6 +639,72 @@ version: string,
  * The commit this build was made from (`unknown` when not known).
  */
 commit: string, };
+
+export type DocsPageArgs = { 
+/**
+ * Database.
+ */
+db: string, 
+/**
+ * Only ids starting with this.
+ */
+prefix?: string, 
+/**
+ * Start after this id (the `next` of the previous page); none: from the first id.
+ */
+after?: string | null, 
+/**
+ * Rows to skip first (jumping into the middle of an unfiltered list).
+ */
+skip?: number, 
+/**
+ * At most this many rows.
+ */
+limit?: number, 
+/**
+ * Ids in descending order.
+ */
+descending?: boolean, 
+/**
+ * Only documents matching this Mango selector.
+ */
+selector?: JsonValue | null, 
+/**
+ * Only documents with conflicting revisions.
+ */
+conflicted?: boolean, };
+
+export type FnTestArgs = { 
+/**
+ * Database (the documents' current revisions are the `oldDoc` of `validate_doc_update`).
+ */
+db: string, 
+/**
+ * `filter` or `validate`.
+ */
+kind: TestKind, 
+/**
+ * The function's source (the editor's text, saved or not).
+ */
+source: string, 
+/**
+ * The documents to try (typed or picked).
+ */
+docs: Array<JsonValue>, 
+/**
+ * For `validate`: the user's name (none: anonymous).
+ */
+user?: string | null, 
+/**
+ * For `validate`: the user's roles.
+ */
+roles?: Array<string>, 
+/**
+ * For `filter`: the request's query parameters (`req.query`).
+ */
+query?: JsonValue, };
+
+export type TestKind = "filter" | "validate";
 
 export type RemoteOp = { "op": "connections" } | { "op": "login", 
 /**

@@ -13,6 +13,8 @@
 //! | `studio` | [`Studio`]: the open project, open/tree/import/info, listener activity |
 //! | `editor` | files, live preview, view queries, property-sheet saves |
 //! | `documents` | documents, conflicts, `_changes`, what a user sees |
+//! | `check` | the Problems panel: `project check`'s diagnostics |
+//! | [`browse`] | the documents table's pages, revision trees, document fields, the function tester |
 //! | [`project_ops`], [`sheets`], [`workspace`] | project edits and git, property sheets, recent projects and import |
 //! | [`live`], [`parts`], [`view_tests`], [`sample_data`], [`tx_runs`], [`mango_panel`] | the one sync path (watcher, engine, listeners, status), creating parts, running view tests, loading seed data, running transactions, Mango queries |
 //! | [`jobs`], [`replication`], [`deploy`] | one job table (ids, states, dismiss) for replication and deploy jobs; servers and deploys |
@@ -20,6 +22,8 @@
 //! | [`remote`] | the screens on a real server: connections, documents, views, Mango, preview on a sample, compare, pull a sample |
 
 pub mod attachments;
+pub mod browse;
+mod check;
 pub mod deploy;
 mod documents;
 mod editor;
@@ -163,6 +167,11 @@ impl Studio {
             R::DeployHistory { server } => deploy::history(&self.root()?, &server),
             R::DeployStatus => Ok(json!(self.deploys.status())),
             R::DeployDismiss { id } => self.deploys.dismiss(&id).map(ok),
+            R::ProjectCheck => self.project_check(),
+            R::DocsPage(a) => self.docs_page(a),
+            R::DocTree { db, id } => self.doc_tree(&db, &id),
+            R::DocFields { db, sample } => self.doc_fields(&db, sample),
+            R::FnTest(a) => self.fn_test(a),
             R::AttachmentPut { db, id, rev, name, content_type, data } => attachments::put(&self.engine, &db, &id, &rev, &name, content_type.as_deref(), &data),
             R::AttachmentGet { db, id, name, rev } => attachments::get(&self.engine, &db, &id, &name, rev.as_deref()),
             R::AttachmentDelete { db, id, rev, name } => attachments::delete(&self.engine, &db, &id, &rev, &name),

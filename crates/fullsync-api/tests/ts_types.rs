@@ -3,7 +3,7 @@
 //! `UPDATE_TS_TYPES=1 cargo test -p fullsync-api --test ts_types` rewrites it.
 
 use fullsync_api::{
-    deploy, parts, project_ops, remote, replication, sheets, ApiError, ErrorCode, Request,
+    browse, deploy, parts, project_ops, remote, replication, sheets, ApiError, ErrorCode, Request,
     StudioInfo,
 };
 use ts_rs::TS;
@@ -29,6 +29,9 @@ fn generated() -> String {
         deploy::SaveArgs::decl(),
         sheets::SheetKind::decl(),
         StudioInfo::decl(),
+        browse::DocsPageArgs::decl(),
+        browse::FnTestArgs::decl(),
+        browse::TestKind::decl(),
         remote::RemoteOp::decl(),
         remote::Endpoint::decl(),
     ] {
