@@ -275,6 +275,9 @@ export async function start(first: Promise<ProjectInfo> | null) {
   }
   // Every applied change (the studio's or another program's): new files appear in the explorer.
   watchSync(backend, $('sync'), () => {
+    // Never redraw the explorer under a name being typed in place or an open menu: that would
+    // throw away what the user typed; the change is applied once they are done.
+    if (document.querySelector('[data-testid="explorer-name"], [data-testid="context-menu"]')) return false;
     void backend
       .call<ProjectInfo>('project_tree')
       .then((p) => {

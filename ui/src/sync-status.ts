@@ -19,9 +19,11 @@ export interface SyncStatus {
 
 /**
  * Polls `sync_status` every second while the page is visible, shows it in `box`, and calls
- * `changed` with the status whenever the generation moves.
+ * `changed` with the status whenever the generation moves. When `changed` answers `false`
+ * (the user is busy: typing a name in place, a menu open), the change is offered again at the
+ * next poll instead of being dropped.
  */
-export function watchSync(backend: Backend, box: HTMLElement, changed: (s: SyncStatus) => void) {
+export function watchSync(backend: Backend, box: HTMLElement, changed: (s: SyncStatus) => boolean | void) {
   let seen = -1;
   const show = (s: SyncStatus) => {
     box.dataset.state = s.state;
@@ -37,8 +39,8 @@ export function watchSync(backend: Backend, box: HTMLElement, changed: (s: SyncS
       try {
         const s = await backend.call<SyncStatus>('sync_status');
         show(s);
-        if (seen >= 0 && s.generation !== seen) changed(s);
-        seen = s.generation;
+        const taken = seen >= 0 && s.generation !== seen ? changed(s) !== false : true;
+        if (taken) seen = s.generation;
       } catch (e) {
         box.dataset.state = 'error';
         box.classList.add('error');
