@@ -4,6 +4,863 @@
 /** Any JSON value (documents, keys, query options). */
 export type JsonValue = unknown;
 
+export type Activity = { 
+/**
+ * Entries after the one asked, oldest first.
+ */
+entries: Array<ActivityEntry>, 
+/**
+ * The index of the newest entry (poll with `after` = this).
+ */
+last: number, 
+/**
+ * Whether the listener runner is running.
+ */
+running: boolean, 
+/**
+ * Runner threads alive.
+ */
+runner_threads: number, 
+/**
+ * The open project's listeners.
+ */
+listeners: Array<ListenerInfo>, };
+
+export type ActivityEntry = { 
+/**
+ * Position in the log since the project was opened (1, 2, ...): poll with `after`.
+ */
+index: number, 
+/**
+ * When the call ended (milliseconds since the Unix epoch).
+ */
+time: number, 
+/**
+ * Database (connector).
+ */
+db: string, 
+/**
+ * Listener name.
+ */
+listener: string, 
+/**
+ * Ids of the documents passed to the target.
+ */
+docs: Array<string>, 
+/**
+ * Milliseconds the target took.
+ */
+ms: number, 
+/**
+ * Whether the call succeeded.
+ */
+ok: boolean, 
+/**
+ * `ok`, or the error.
+ */
+result: string, };
+
+export type ApiError = { 
+/**
+ * Code.
+ */
+code: ErrorCode, 
+/**
+ * Message.
+ */
+message: string, 
+/**
+ * For JavaScript that does not compile: the 1-based line in the function's source (the
+ * editor marks it).
+ */
+line?: number, };
+
+export type Attachment = { 
+/**
+ * Attachment name.
+ */
+name: string, 
+/**
+ * MIME type.
+ */
+content_type: string, 
+/**
+ * Bytes.
+ */
+length: number, 
+/**
+ * `md5-...` digest.
+ */
+digest: string, 
+/**
+ * The revision position it was added at.
+ */
+revpos: number, 
+/**
+ * The bytes, base64.
+ */
+data: string, };
+
+export type ChangesPage = { 
+/**
+ * `_changes` rows.
+ */
+results: Array<{ seq: number; id: string; changes: Array<{ rev: string }>; deleted?: boolean }>, 
+/**
+ * Where the next poll resumes.
+ */
+last_seq: number, };
+
+export type CommitInfo = { 
+/**
+ * Full id.
+ */
+id: string, 
+/**
+ * First line of the message.
+ */
+summary: string, 
+/**
+ * Author name.
+ */
+author: string, 
+/**
+ * Seconds since the epoch.
+ */
+time: number, };
+
+export type CreateDb = { 
+/**
+ * Database.
+ */
+db: string, 
+/**
+ * Its `_revs_limit`.
+ */
+revs_limit: number, };
+
+export type DatabaseInfo = { 
+/**
+ * Name.
+ */
+name: string, 
+/**
+ * Live documents.
+ */
+doc_count: number, 
+/**
+ * Update sequence.
+ */
+update_seq: number, };
+
+export type DeployStatus = { 
+/**
+ * Job id (`d1`, `d2`, ...).
+ */
+id: string, 
+/**
+ * Server profile.
+ */
+server: string, 
+/**
+ * `running`, `done` or `error`.
+ */
+state: JobState, 
+/**
+ * Steps done.
+ */
+current: number, 
+/**
+ * Steps in total (known once the plan is computed).
+ */
+total: number, 
+/**
+ * What is happening, or what happened.
+ */
+message: string, 
+/**
+ * Started (milliseconds since the Unix epoch).
+ */
+started: number, 
+/**
+ * Ended, once it has.
+ */
+ended: number | null, 
+/**
+ * Design documents written or deleted (`create db/_design/x`, ...).
+ */
+applied: Array<string>, 
+/**
+ * Databases created.
+ */
+created_dbs: Array<string>, 
+/**
+ * What stopped it, and what to do.
+ */
+error: string | null, 
+/**
+ * Whether views are built in staging design documents first.
+ */
+staged: boolean, 
+/**
+ * For a rollback: the deploy id it restores.
+ */
+rollback_to: number | null, 
+/**
+ * Staged deploys: changes indexed so far by the latest index build (kept once it ends).
+ */
+index_done: number | null, 
+/**
+ * Staged deploys: changes the latest index build had to index.
+ */
+index_total: number | null, };
+
+export type Diagnostic = { 
+/**
+ * Error or warning.
+ */
+severity: Severity, 
+/**
+ * File concerned.
+ */
+file: string, 
+/**
+ * 1-based line, when it applies.
+ */
+line: number | null, 
+/**
+ * What is wrong.
+ */
+message: string, 
+/**
+ * How to fix it.
+ */
+hint: string, };
+
+export type DirEntry = { 
+/**
+ * Folder name.
+ */
+name: string, 
+/**
+ * Full path.
+ */
+path: string, 
+/**
+ * Whether it is a FullSync project (has `fullsync.toml`).
+ */
+project: boolean, 
+/**
+ * Whether it is a Convertigo project (has `c8oProject.yaml`).
+ */
+c8o: boolean, };
+
+export type DirListing = { 
+/**
+ * The folder listed.
+ */
+path: string, 
+/**
+ * Its parent, if any.
+ */
+parent: string | null, 
+/**
+ * Whether it is a FullSync project.
+ */
+project: boolean, 
+/**
+ * Whether it is a Convertigo project.
+ */
+c8o: boolean, 
+/**
+ * Its sub-folders (hidden ones left out), by name.
+ */
+entries: Array<DirEntry>, };
+
+export type DocsList = { 
+/**
+ * Documents in the database.
+ */
+total: number, 
+/**
+ * `_all_docs` rows.
+ */
+rows: Array<{ id: string; key: string; value: { rev: string; deleted?: boolean } }>, };
+
+export type Document = Record<string, JsonValue>;
+
+export type Done = { 
+/**
+ * Always `true`.
+ */
+ok: boolean, };
+
+export type Edit = { "op": "create" } & Target | { "op": "rename", 
+/**
+ * New name.
+ */
+new_name: string, 
+/**
+ * Kind.
+ */
+kind: ItemKind, 
+/**
+ * Connector (for everything but a connector).
+ */
+connector?: string, 
+/**
+ * Design document (for a view).
+ */
+ddoc?: string, 
+/**
+ * Name (of the new item, for a create).
+ */
+name: string, } | { "op": "delete" } & Target;
+
+export type ErrorCode = "not_found" | "conflict" | "forbidden" | "bad_request" | "invalid_project" | "js_error" | "internal";
+
+export type FileStatus = { 
+/**
+ * Path relative to the project root.
+ */
+path: string, 
+/**
+ * `new`, `modified`, `deleted`, `renamed` or `conflicted`.
+ */
+status: string, 
+/**
+ * Whether the change is staged.
+ */
+staged: boolean, };
+
+export type FileText = { 
+/**
+ * The path asked (relative to the project root).
+ */
+path: string, 
+/**
+ * The file's text.
+ */
+text: string, };
+
+export type GitAnswer = GitStatus | GitDiff | GitCommit;
+
+export type GitCommit = { 
+/**
+ * The new commit's id.
+ */
+id: string, 
+/**
+ * Files committed.
+ */
+files: number, };
+
+export type GitDiff = { 
+/**
+ * The file.
+ */
+path: string, 
+/**
+ * Its unified diff against the last commit.
+ */
+diff: string, };
+
+export type GitOp = { "op": "init" } | { "op": "status" } | { "op": "diff", 
+/**
+ * Project-relative path.
+ */
+path: string, } | { "op": "commit", 
+/**
+ * Commit message.
+ */
+message: string, 
+/**
+ * Files to commit; all changes when empty.
+ */
+paths?: Array<string>, 
+/**
+ * Author name; defaults to the repository's `user.name`.
+ */
+author?: string | null, 
+/**
+ * Author e-mail; defaults to the repository's `user.email`.
+ */
+email?: string | null, } | { "op": "discard", 
+/**
+ * Project-relative path.
+ */
+path: string, };
+
+export type GitStatus = { 
+/**
+ * Whether the project is a Git repository (when not, the rest is empty).
+ */
+repo: boolean, 
+/**
+ * Changed files.
+ */
+files: Array<FileStatus>, 
+/**
+ * The latest commits, newest first.
+ */
+log: Array<CommitInfo>, 
+/**
+ * The current branch.
+ */
+branch: string | null, };
+
+export type History = { 
+/**
+ * Server profile.
+ */
+server: string, 
+/**
+ * Newest first.
+ */
+deploys: Array<HistoryEntry>, };
+
+export type HistoryEntry = { 
+/**
+ * Deploy id (for `rollback_to`).
+ */
+id: number, 
+/**
+ * When it started (UTC).
+ */
+time: string, 
+/**
+ * `deploy`, `staged deploy` or `rollback`.
+ */
+kind: string, 
+/**
+ * The deploy id a rollback restored.
+ */
+rollback_to: number | null, 
+/**
+ * Whether it finished.
+ */
+complete: boolean, 
+/**
+ * What stopped it.
+ */
+error: string | null, 
+/**
+ * The `fullsync deploy --history` line.
+ */
+summary: string, 
+/**
+ * `update orders/_design/app`, ...
+ */
+applied: Array<string>, };
+
+export type ImportReport = { 
+/**
+ * Project name.
+ */
+project: string, 
+/**
+ * Convertigo version header.
+ */
+c8o_version: string, 
+/**
+ * Imported FullSync connectors.
+ */
+connectors: Array<string>, 
+/**
+ * Sequences (`Project.Sequence`).
+ */
+sequences: Array<string>, 
+/**
+ * Beans kept verbatim.
+ */
+read_only: Array<ReadOnlyBean>, 
+/**
+ * Diagnostics of loading the imported project (warnings only when all went well).
+ */
+diagnostics: Array<string>, };
+
+export type ItemKind = "connector" | "ddoc" | "view" | "listener" | "transaction";
+
+export type JobState = "running" | "done" | "error" | "cancelled";
+
+export type JobStatus = { 
+/**
+ * Job id (`r1`, `r2`, ...).
+ */
+id: string, 
+/**
+ * Local database.
+ */
+db: string, 
+/**
+ * Remote URL with its password masked.
+ */
+remote: string, 
+/**
+ * Push, pull or sync.
+ */
+direction: Mode, 
+/**
+ * Live.
+ */
+live: boolean, 
+/**
+ * The FullSync user it replicates as.
+ */
+user: string | null, 
+/**
+ * `running`, `done`, `error` or `cancelled` (the worst of its directions).
+ */
+state: JobState, 
+/**
+ * Cancel was asked and the job is stopping.
+ */
+cancelling: boolean, 
+/**
+ * Started (milliseconds since the Unix epoch).
+ */
+started: number, 
+/**
+ * Ended, once it has.
+ */
+ended: number | null, 
+/**
+ * Sum over directions, for one progress bar.
+ */
+current: number, 
+/**
+ * Sum over directions, for one progress bar.
+ */
+total: number, 
+/**
+ * Sum over directions.
+ */
+docs_read: number, 
+/**
+ * Sum over directions.
+ */
+docs_written: number, 
+/**
+ * Each direction.
+ */
+legs: Array<Leg>, 
+/**
+ * Fatal errors and refused documents (kept until the job is dismissed).
+ */
+errors: Array<string>, };
+
+export type KeptProperty = { 
+/**
+ * What it belongs to: `connector`, or `variable <name>` of a transaction.
+ */
+owner: string, 
+/**
+ * Convertigo property name.
+ */
+key: string, 
+/**
+ * Its value as written (a complex value is summarised).
+ */
+value: string, };
+
+export type Leg = { 
+/**
+ * `push` or `pull`.
+ */
+direction: 'push' | 'pull', 
+/**
+ * `running`, `done`, `error` or `cancelled`.
+ */
+state: JobState, 
+/**
+ * Revisions read from the source.
+ */
+docs_read: number, 
+/**
+ * Revisions written to the target.
+ */
+docs_written: number, 
+/**
+ * Revisions the target refused.
+ */
+doc_write_failures: number, 
+/**
+ * Source sequence reached.
+ */
+current: number, 
+/**
+ * Source sequence to reach.
+ */
+total: number, 
+/**
+ * Live: up to date and waiting for changes, or waiting to retry (then `message` says why).
+ */
+waiting: boolean, 
+/**
+ * What it is doing or waiting for.
+ */
+message: string, 
+/**
+ * When waiting to retry: when the next attempt starts (milliseconds since the Unix epoch).
+ */
+retry_at: number | null, };
+
+export type ListenerInfo = { 
+/**
+ * Database (connector).
+ */
+db: string, 
+/**
+ * Listener name.
+ */
+name: string, 
+/**
+ * Update or delete.
+ */
+kind: ListenerKind, 
+/**
+ * `ddoc/view` selecting the changed docs (the view must `emit(doc._id, ...)`).
+ */
+view?: string, 
+/**
+ * `ddoc/filter` (or `_doc_ids`) selecting the changed docs.
+ */
+filter?: string, 
+/**
+ * Documents per call (0 or less disables the listener).
+ */
+chunk: number, 
+/**
+ * Whether it runs.
+ */
+enabled: boolean, 
+/**
+ * What it calls.
+ */
+target: ListenerTarget, };
+
+export type ListenerKind = "update" | "delete";
+
+export type ListenerTarget = { 
+/**
+ * A Convertigo sequence (`Project.Sequence`), when deployed to Convertigo.
+ */
+sequence?: string, 
+/**
+ * An HTTP endpoint (POST of the docs as JSON), for local runs.
+ */
+http?: string, 
+/**
+ * A JavaScript handler file in the project, for local runs.
+ */
+handler?: string, 
+/**
+ * Only log the activity.
+ */
+log?: boolean, };
+
+export type MapError = { 
+/**
+ * Document id.
+ */
+id: string, 
+/**
+ * View name.
+ */
+view: string, 
+/**
+ * What the function threw.
+ */
+error: string, };
+
+export type Mode = "push" | "pull" | "sync";
+
+export type PlanAnswer = { 
+/**
+ * Server profile.
+ */
+server: string, 
+/**
+ * Server URL.
+ */
+url: string, 
+/**
+ * Whether nothing would change.
+ */
+noop: boolean, 
+/**
+ * Databases created.
+ */
+create_dbs: Array<CreateDb>, 
+/**
+ * The deploy id restored, for a rollback.
+ */
+rollback_to: number | null, 
+/**
+ * Each design document.
+ */
+items: Array<PlanItem>, 
+/**
+ * Design documents per action.
+ */
+counts: PlanCounts, 
+/**
+ * The readable diff `fullsync deploy --dry-run` prints.
+ */
+rendered: string, };
+
+export type PlanCounts = { 
+/**
+ * Created.
+ */
+create: number, 
+/**
+ * Updated.
+ */
+update: number, 
+/**
+ * Deleted.
+ */
+delete: number, 
+/**
+ * Left as they are.
+ */
+unchanged: number, };
+
+export type PlanItem = { 
+/**
+ * Database.
+ */
+db: string, 
+/**
+ * Design document id.
+ */
+id: string, 
+/**
+ * `create`, `update`, `delete` or `unchanged`.
+ */
+action: 'create' | 'update' | 'delete' | 'unchanged', 
+/**
+ * Every view the server rebuilds.
+ */
+reindex: Array<string>, 
+/**
+ * The documents of the database.
+ */
+doc_count: number | null, 
+/**
+ * Conflicting revisions the deploy deletes.
+ */
+conflicts: Array<string>, };
+
+export type PreviewAnswer = { 
+/**
+ * The rows of the unsaved map/reduce.
+ */
+result: ViewRows, 
+/**
+ * Documents the map function threw on.
+ */
+errors: Array<MapError>, 
+/**
+ * Documents mapped.
+ */
+docs: number, 
+/**
+ * Milliseconds taken.
+ */
+ms: number, };
+
+export type ProjectTree = { 
+/**
+ * Project name.
+ */
+name: string, 
+/**
+ * Project version.
+ */
+version: string, 
+/**
+ * The project folder.
+ */
+root: string, 
+/**
+ * One node per connector.
+ */
+tree: Array<TreeNode>, 
+/**
+ * Problems found while loading the project.
+ */
+diagnostics: Array<Diagnostic>, 
+/**
+ * The project's view tests.
+ */
+tests: Array<string>, 
+/**
+ * What syncing the project into the engine changed (commands that reload the project).
+ */
+sync?: SyncReport, 
+/**
+ * What the import did (`project_import_c8o`).
+ */
+import?: ImportReport, };
+
+export type PropertySpec = { 
+/**
+ * Property name in the transaction file (`q_limit`, `policy`...).
+ */
+name: string, 
+/**
+ * `string`, `bool`, `number`, `json`, `view` or `choice`.
+ */
+kind: string, 
+/**
+ * The allowed values of a `choice`.
+ */
+choices: Array<string>, 
+/**
+ * The variable that overrides it at run time.
+ */
+variable: string, 
+/**
+ * The schema type of that variable.
+ */
+schema_type: string, };
+
+export type ReadOnlyBean = { 
+/**
+ * `Project/child` or `Project/connector/child`.
+ */
+path: string, 
+/**
+ * Bean class (without `com.twinsoft.convertigo.beans.`).
+ */
+class: string, 
+/**
+ * Why it is read-only.
+ */
+reason: string, };
+
+export type RecentProject = { 
+/**
+ * Its folder.
+ */
+path: string, 
+/**
+ * Whether it still holds a FullSync project.
+ */
+exists: boolean, 
+/**
+ * `name version`, when it loads.
+ */
+name: string | null, };
+
+export type RecentProjects = { 
+/**
+ * Newest first.
+ */
+projects: Array<RecentProject>, };
+
 export type Request = { "cmd": "project_open", "args": { 
 /**
  * Folder.
@@ -307,92 +1164,207 @@ rev: string,
  */
 name: string, } };
 
-export type ErrorCode = "not_found" | "conflict" | "forbidden" | "bad_request" | "invalid_project" | "js_error" | "internal";
+export type Resolved = { 
+/**
+ * Always `true`.
+ */
+ok: boolean, 
+/**
+ * Document id.
+ */
+id: string, 
+/**
+ * The revision kept (or the merge written on top of it).
+ */
+rev: string, 
+/**
+ * The revisions deleted.
+ */
+deleted: Array<string>, };
 
-export type ApiError = { 
+export type SaveArgs = { 
 /**
- * Code.
+ * Profile name (letters, digits, `-`, `_`).
  */
-code: ErrorCode, 
+name: string, 
 /**
- * Message.
+ * Base URL of the server (`https://couch.example.com:6984`), without credentials.
  */
-message: string, 
+url: string, 
 /**
- * For JavaScript that does not compile: the 1-based line in the function's source (the
- * editor marks it).
+ * `couchdb` (default) or `convertigo`.
  */
-line?: number, };
+kind?: string | null, 
+/**
+ * User name, if the server needs one.
+ */
+user?: string | null, 
+/**
+ * The user's password: stored in the OS keyring, never in a file.
+ */
+password?: string | null, 
+/**
+ * A PEM file of extra trusted CA certificates.
+ */
+ca_file?: string | null, };
 
-export type ItemKind = "connector" | "ddoc" | "view" | "listener" | "transaction";
+export type SeeAs = { 
+/**
+ * Database.
+ */
+db: string, 
+/**
+ * The user (none: an anonymous device).
+ */
+user: string | null, 
+/**
+ * The user's groups.
+ */
+groups: Array<string>, 
+/**
+ * Documents the user receives.
+ */
+count: number, 
+/**
+ * Documents in the database.
+ */
+doc_count: number, 
+/**
+ * Ids of the documents the user receives.
+ */
+ids: Array<string>, };
 
-export type Target = { 
+export type SeqRef = { 
 /**
- * Kind.
+ * The sequence holding the step (`Project.Sequence`).
  */
-kind: ItemKind, 
+sequence: string, 
 /**
- * Connector (for everything but a connector).
+ * The step, as a path of bean names inside the sequence (`Block/Call_Get`).
  */
-connector?: string, 
+step: string, 
 /**
- * Design document (for a view).
+ * `sourceTransaction` or `sourceSequence`.
  */
-ddoc?: string, 
+key: string, 
 /**
- * Name (of the new item, for a create).
+ * The reference (`Project.connector.transaction`, `Project.Sequence`).
  */
-name: string, };
+value: string, 
+/**
+ * File holding it, relative to the Convertigo project folder.
+ */
+file: string, };
 
-export type Edit = { "op": "create" } & Target | { "op": "rename", 
+export type ServerInfo = { 
 /**
- * New name.
+ * Profile name.
  */
-new_name: string, 
+name: string, 
 /**
- * Kind.
+ * `couchdb` or `convertigo`.
  */
-kind: ItemKind, 
+kind: 'couchdb' | 'convertigo', 
 /**
- * Connector (for everything but a connector).
+ * Server URL (no credentials).
  */
-connector?: string, 
+url: string, 
 /**
- * Design document (for a view).
+ * User name.
  */
-ddoc?: string, 
+user: string | null, 
 /**
- * Name (of the new item, for a create).
+ * CA certificate file trusted for this server.
  */
-name: string, } | { "op": "delete" } & Target;
+ca_file: string | null, 
+/**
+ * Where the password comes from: `not needed`, `environment`, `keyring` or `missing`.
+ */
+password: string, 
+/**
+ * The environment variable that gives the password.
+ */
+password_var: string, };
 
-export type GitOp = { "op": "init" } | { "op": "status" } | { "op": "diff", 
+export type ServerList = { 
 /**
- * Project-relative path.
+ * Where the profiles are kept.
  */
-path: string, } | { "op": "commit", 
+config_dir: string, 
 /**
- * Commit message.
+ * Every profile, by name.
  */
-message: string, 
-/**
- * Files to commit; all changes when empty.
- */
-paths?: Array<string>, 
-/**
- * Author name; defaults to the repository's `user.name`.
- */
-author?: string | null, 
-/**
- * Author e-mail; defaults to the repository's `user.email`.
- */
-email?: string | null, } | { "op": "discard", 
-/**
- * Project-relative path.
- */
-path: string, };
+servers: Array<ServerInfo>, };
 
-export type Mode = "push" | "pull" | "sync";
+export type ServerSaved = { 
+/**
+ * The profile name saved.
+ */
+saved: string, 
+/**
+ * Whether a password went to the OS keyring.
+ */
+password_stored: boolean, 
+/**
+ * Why the password was not stored, and how to give it instead.
+ */
+warning?: string, };
+
+export type Severity = "error" | "warning";
+
+export type Sheet = { 
+/**
+ * The item as its file holds it (a connector's settings, a listener, a transaction).
+ */
+item: Record<string, JsonValue>, 
+/**
+ * Listener and transaction: the connector's views (`ddoc/view`).
+ */
+views?: Array<string>, 
+/**
+ * Listener: the connector's filters (`ddoc/filter`) and `_doc_ids`.
+ */
+filters?: Array<string>, 
+/**
+ * Listener: the project's handler files.
+ */
+handlers?: Array<string>, 
+/**
+ * Listener: the project's sequences.
+ */
+sequences?: Array<string>, 
+/**
+ * Transaction: each transaction type with the properties it reads.
+ */
+catalog?: { [key in string]?: Array<PropertySpec> }, 
+/**
+ * Connector and transaction: Convertigo properties kept but not edited.
+ */
+kept?: Array<KeptProperty>, 
+/**
+ * Connector and transaction: `Sequence (step)` of every sequence step calling the item.
+ */
+used_by?: Array<string>, };
+
+export type SheetKind = "connector" | "listener" | "transaction";
+
+export type SheetSaved = { 
+/**
+ * The item's file (project-relative).
+ */
+file: string, 
+/**
+ * The project's diagnostics about that file.
+ */
+diagnostics: Array<Diagnostic>, 
+/**
+ * What syncing the project into the engine changed.
+ */
+sync: SyncReport, 
+/**
+ * The reloaded project (without `sync`).
+ */
+project: ProjectTree, };
 
 export type StartArgs = { 
 /**
@@ -426,34 +1398,6 @@ password?: string | null,
  */
 max_backoff_secs?: number | null, };
 
-export type SaveArgs = { 
-/**
- * Profile name (letters, digits, `-`, `_`).
- */
-name: string, 
-/**
- * Base URL of the server (`https://couch.example.com:6984`), without credentials.
- */
-url: string, 
-/**
- * `couchdb` (default) or `convertigo`.
- */
-kind?: string | null, 
-/**
- * User name, if the server needs one.
- */
-user?: string | null, 
-/**
- * The user's password: stored in the OS keyring, never in a file.
- */
-password?: string | null, 
-/**
- * A PEM file of extra trusted CA certificates.
- */
-ca_file?: string | null, };
-
-export type SheetKind = "connector" | "listener" | "transaction";
-
 export type StudioInfo = { 
 /**
  * The engine's data folder (`None`: in memory).
@@ -476,11 +1420,143 @@ version: string,
  */
 commit: string, };
 
+export type SyncReport = { 
+/**
+ * Databases created.
+ */
+created_dbs: Array<string>, 
+/**
+ * Design documents written: `(db, ddoc id, views whose index must rebuild)`.
+ */
+updated: Array<[string, string, Array<string>]>, 
+/**
+ * Design documents already up to date.
+ */
+unchanged: number, 
+/**
+ * Errors (a design document the engine refused, with why).
+ */
+errors: Array<string>, };
+
+export type Target = { 
+/**
+ * Kind.
+ */
+kind: ItemKind, 
+/**
+ * Connector (for everything but a connector).
+ */
+connector?: string, 
+/**
+ * Design document (for a view).
+ */
+ddoc?: string, 
+/**
+ * Name (of the new item, for a create).
+ */
+name: string, };
+
+export type TreeNode = { 
+/**
+ * Label.
+ */
+name: string, 
+/**
+ * `project`, `connector`, `ddoc`, `view`, `file`, `folder`, `listener`, `transaction`, `filter`.
+ */
+kind: string, 
+/**
+ * Project-relative file path, for nodes that open a file.
+ */
+path?: string, 
+/**
+ * Children.
+ */
+children?: Array<TreeNode>, };
+
+export type UsedBy = { 
+/**
+ * The sequence steps calling the item.
+ */
+used_by: Array<SeqRef>, };
+
+export type ViewQueryAnswer = { 
+/**
+ * The view's rows.
+ */
+result: ViewRows, 
+/**
+ * Milliseconds the query took.
+ */
+ms: number, };
+
+export type ViewRows = { rows: Array<{ id?: string; key: JsonValue; value: JsonValue; doc?: JsonValue }>; total_rows?: number; offset?: number; update_seq?: JsonValue };
+
+export type Written = { 
+/**
+ * Always `true`.
+ */
+ok: boolean, 
+/**
+ * Document id.
+ */
+id: string, 
+/**
+ * The new revision.
+ */
+rev: string, };
+
+/** The answer of each command. */
+export interface Answers {
+  project_open: ProjectTree;
+  project_tree: ProjectTree;
+  project_edit: ProjectTree;
+  used_by: UsedBy;
+  git: GitAnswer;
+  projects_recent: RecentProjects;
+  dir_list: DirListing;
+  project_import_c8o: ProjectTree;
+  studio_info: StudioInfo;
+  sheet_get: Sheet;
+  sheet_save: SheetSaved;
+  file_read: FileText;
+  file_write: ProjectTree;
+  preview: PreviewAnswer;
+  view_query: ViewQueryAnswer;
+  databases: Array<DatabaseInfo>;
+  docs_list: DocsList;
+  doc_get: Document;
+  doc_put: Written;
+  doc_delete: Written;
+  changes: ChangesPage;
+  doc_revisions: Array<Document>;
+  doc_resolve: Resolved;
+  listener_activity: Activity;
+  replication_start: JobStatus;
+  replication_status: Array<JobStatus>;
+  replication_cancel: JobStatus;
+  replication_dismiss: Done;
+  see_as: SeeAs;
+  servers_list: ServerList;
+  server_save: ServerSaved;
+  deploy_plan: PlanAnswer;
+  deploy_apply: DeployStatus;
+  deploy_history: History;
+  deploy_status: Array<DeployStatus>;
+  deploy_dismiss: Done;
+  attachment_put: Written;
+  attachment_get: Attachment;
+  attachment_delete: Written;
+}
+
 /** A command's name. */
 export type Command = Request['cmd'];
 
 /** The arguments of command `C` (`undefined` for commands without any). */
 export type ArgsOf<C extends Command> = Extract<Request, { cmd: C }> extends { args: infer A } ? A : undefined;
 
-/** `(cmd, args)` of every command; `args` may be left out when none of its fields is required. */
-export type CallArgs = { [K in Command]: ArgsOf<K> extends undefined ? [cmd: K] : {} extends ArgsOf<K> ? [cmd: K, args?: ArgsOf<K>] : [cmd: K, args: ArgsOf<K>] }[Command];
+/** The answer of command `C`. */
+export type AnswerOf<C extends Command> = Answers[C];
+
+/** What follows the name of command `C` in a call: nothing, its arguments, or its optional arguments. */
+export type ArgsRest<C extends Command> = ArgsOf<C> extends undefined ? [] : {} extends ArgsOf<C> ? [args?: ArgsOf<C>] : [args: ArgsOf<C>];
