@@ -1,6 +1,7 @@
 // Documents of a database: list with id search and counts, edit as JSON, create, delete, the
 // revision history, attachments and the live `_changes` feed of the database.
 
+import type { ChangesPage } from './api-types';
 import { mountAttachments, type AttachmentStub } from './attachments';
 import { showConflicts } from './conflicts';
 import { editor, mayDiscard } from './editor';
@@ -16,7 +17,8 @@ export async function openDocs(db: string) {
 }
 
 // ---- Live `_changes` of the open database: the newest 50, then polled every second.
-type Change = { seq: number; id: string; changes: { rev: string }[]; deleted?: boolean };
+/** One row of the `_changes` feed. */
+type Change = ChangesPage['results'][number];
 let changesTimer: number | undefined;
 let changesGen = 0;
 
@@ -35,7 +37,7 @@ async function startChanges(db: string) {
   const list = $('changes-list');
   let since = 0;
   try {
-    const first = await backend.call<{ results: Change[]; last_seq: number }>('changes', { db, latest: true, limit: 50 });
+    const first = await backend.call('changes', { db, latest: true, limit: 50 });
     list.replaceChildren(...first.results.map((c) => changeRow(db, c)));
     since = first.last_seq;
   } catch (e) {
@@ -45,7 +47,7 @@ async function startChanges(db: string) {
   const poll = async () => {
     if (gen !== changesGen) return;
     try {
-      const next = await backend.call<{ results: Change[]; last_seq: number }>('changes', { db, since, limit: 100 });
+      const next = await backend.call('changes', { db, since, limit: 100 });
       if (gen !== changesGen) return;
       for (const c of next.results) list.prepend(changeRow(db, c));
       while (list.children.length > 100) list.lastElementChild?.remove();
@@ -65,7 +67,7 @@ export async function listDocs() {
   if (!state.docsDb) return;
   const prefix = ($('docs-search') as HTMLInputElement).value;
   try {
-    const r = await backend.call<{ total: number; rows: { id: string; value: { rev: string } }[] }>('docs_list', { db: state.docsDb, prefix, limit: 200 });
+    const r = await backend.call('docs_list', { db: state.docsDb, prefix, limit: 200 });
     $('docs-count').textContent = `${r.rows.length} shown of ${r.total} document(s)`;
     $('docs-list').replaceChildren(
       ...r.rows.map((row) => {
@@ -84,7 +86,7 @@ export async function listDocs() {
 /** Opens a document in the editor (`rev`: an older revision, read-only; `force`: drop unsaved edits). */
 export async function openDoc(db: string, id: string, force = false, rev?: string) {
   if (!force && !mayDiscard()) return;
-  const doc = await backend.call<Record<string, unknown>>('doc_get', rev ? { db, id, rev } : { db, id });
+  const doc = await backend.call('doc_get', rev ? { db, id, rev } : { db, id });
   const history = (doc._revs_info as { rev: string; status: string }[] | undefined) ?? [];
   const conflicts = (doc._conflicts as string[] | undefined) ?? [];
   delete doc._revs_info;
@@ -175,7 +177,7 @@ export async function saveDoc() {
     return;
   }
   try {
-    const r = await backend.call<{ id: string; rev: string }>('doc_put', { db: open.doc.db, doc });
+    const r = await backend.call('doc_put', { db: open.doc.db, doc });
     $('problems').textContent = '';
     await openDoc(open.doc.db, r.id, true);
     status(`saved ${r.id} as ${r.rev}`);

@@ -1,22 +1,18 @@
 // The project explorer: the project's tree (files, connectors, design documents, each with its
 // context menu), a "documents" entry per database, and quick open (Ctrl-P) over every file.
 
+import type { ProjectTree, TreeNode } from './api-types';
 import { applier, attachMenu, setUsedBy, type NodeCtx } from './explorer-menu';
 import { quickOpen } from './quick-open';
 import { openDocs } from './documents';
 import { openFile } from './files';
 import { $, backend, state, status } from './state';
 
-/** A node of the project's tree (`project_tree`). */
-export interface TreeNode { name: string; kind: string; path?: string; children?: TreeNode[] }
-/** The open project: its tree and problems (`project_tree`, and the answer of every edit). */
-export interface ProjectInfo { name: string; version: string; tree: TreeNode[]; diagnostics: { message: string; file: string; line?: number }[] }
-
-const applyEdit = applier<ProjectInfo>(backend, (p) => showProject(p), status);
+const applyEdit = applier(backend, (p) => showProject(p), status);
 setUsedBy(async (n) => {
   if (n.kind !== 'transaction' && n.kind !== 'connector') return [];
   try {
-    const r = await backend.call<{ used_by: { sequence: string; step: string }[] }>('used_by', { kind: n.kind, name: n.name, connector: n.connector ?? '' });
+    const r = await backend.call('used_by', { kind: n.kind, name: n.name, connector: n.connector ?? '' });
     return r.used_by.map((u) => `${u.sequence} (${u.step})`);
   } catch {
     return [];
@@ -64,7 +60,7 @@ export function showQuickOpen() {
 }
 
 /** Shows a project in the explorer (after opening it and after every edit). */
-export function showProject(p: ProjectInfo) {
+export function showProject(p: ProjectTree) {
   state.projectFiles = collectFiles(p.tree);
   $('project-name').textContent = `${p.name} ${p.version}`;
   const ex = $('explorer');

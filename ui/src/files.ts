@@ -5,7 +5,7 @@
 
 import { BackendError } from './backend';
 import { closeCompare, editor, mayDiscard, showCompare } from './editor';
-import { showProject, type ProjectInfo } from './explorer';
+import { showProject } from './explorer';
 import { schedulePreview, viewOf } from './preview';
 import { showRunner } from './runner';
 import { openSheet } from './sheets';
@@ -17,7 +17,7 @@ let diskText: string | null = null;
 export async function reopenCurrent() {
   if (!state.current || state.current.doc || state.current.readOnly) return;
   const path = state.current.path;
-  const f = await backend.call<{ text: string }>('file_read', { path }).catch(() => null);
+  const f = await backend.call('file_read', { path }).catch(() => null);
   if (!f) return;
   if (editor.getValue() === state.current.saved) {
     state.current.saved = f.text;
@@ -29,7 +29,7 @@ export async function reopenCurrent() {
 export async function openFile(path: string) {
   if (!mayDiscard()) return;
   try {
-    const f = await backend.call<{ text: string }>('file_read', { path });
+    const f = await backend.call('file_read', { path });
     hideExternal();
     state.current = { path, saved: f.text };
     editor.updateOptions({ readOnly: false });
@@ -44,7 +44,7 @@ export async function openFile(path: string) {
     else $('runner').hidden = true;
     void openSheet(backend, $('sheet'), path, {
       saved(project, file) {
-        showProject(project as ProjectInfo);
+        showProject(project);
         if (state.current?.path === file) void reopenCurrent();
       },
       status,
@@ -60,7 +60,7 @@ export async function saveFile() {
   if (!open || open.doc) return;
   const text = editor.getValue();
   try {
-    const p = await backend.call<ProjectInfo>('file_write', { path: open.path, text, base: open.saved });
+    const p = await backend.call('file_write', { path: open.path, text, base: open.saved });
     open.saved = text;
     $('tab-title').classList.remove('dirty');
     showProject(p);
@@ -79,7 +79,7 @@ async function checkExternal() {
   const path = state.current.path;
   let disk: string;
   try {
-    disk = (await backend.call<{ text: string }>('file_read', { path })).text;
+    disk = (await backend.call('file_read', { path })).text;
   } catch {
     return; // deleted or unreadable: a save recreates it
   }

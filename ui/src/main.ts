@@ -4,10 +4,9 @@
 
 import './style.css';
 import { HttpBackend } from './backend';
-import type { ProjectInfo } from './explorer';
 import { $, backend } from './state';
 
-const first = backend instanceof HttpBackend && !backend.hasToken() ? null : backend.call<ProjectInfo>('project_tree');
+const first = backend instanceof HttpBackend && !backend.hasToken() ? null : backend.call('project_tree');
 first?.catch(() => {}); // reported by the studio once it has loaded
 
 import('./studio').then(

@@ -16,7 +16,8 @@ import { openProjectDialog } from './open-project';
 import { applyTheme, openSettings, savedTheme } from './settings';
 import { openAbout } from './about';
 import { mountOps } from './ops';
-import { showProject, showQuickOpen, type ProjectInfo } from './explorer';
+import type { ProjectTree } from './api-types';
+import { showProject, showQuickOpen } from './explorer';
 import { hideExternal, reopenCurrent, saveFile } from './files';
 import { openDoc, openDocs, saveDoc } from './documents';
 import { schedulePreview } from './preview';
@@ -29,7 +30,6 @@ function showOpenDialog() {
   void openProjectDialog(
     backend,
     (p) => {
-      const info = p as ProjectInfo & { import?: { read_only?: unknown[] } };
       state.current = null;
       editor.updateOptions({ readOnly: false });
       editor.setValue('');
@@ -38,9 +38,9 @@ function showOpenDialog() {
       for (const id of ['runner', 'docs', 'sheet']) $(id).hidden = true;
       hideExternal();
       closeCompare();
-      showProject(info);
-      const kept = info.import?.read_only?.length;
-      status(`opened ${info.name}${kept ? ` (imported; ${kept} Convertigo object(s) kept read-only)` : ''}`);
+      showProject(p);
+      const kept = p.import?.read_only.length;
+      status(`opened ${p.name}${kept ? ` (imported; ${kept} Convertigo object(s) kept read-only)` : ''}`);
     },
     mayDiscard,
   );
@@ -90,7 +90,7 @@ window.addEventListener('beforeunload', (e) => {
  * Shows the project once its tree arrives: `first` is the `project_tree` call main.ts started
  * before this chunk loaded (null: a web page without a token in its URL).
  */
-export async function start(first: Promise<ProjectInfo> | null) {
+export async function start(first: Promise<ProjectTree> | null) {
   if (!first) {
     status('No studio token in the URL: open the address printed by `fullsync serve --studio`.', true);
     return;
