@@ -16,6 +16,10 @@
 //!    runs and the first one (ms).
 //!
 //! `--lookup-docs 0` skips the lookup part. Progress goes to stderr.
+//!
+//! `fullsync-bench queries ...`: `_find` on a JSON index and reduce queries (see `queries.rs`).
+
+mod queries;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -110,6 +114,120 @@ fn ms(t: Instant) -> f64 {
     t.elapsed().as_secs_f64() * 1000.0
 }
 
+/// Part 3 of `views`: key lookups on a `lookup_n`-row index of `emit(doc.n)`.
+fn views_lookups(
+    engine: &Engine,
+    views: &Views,
+    lookup_n: u64,
+    samples: usize,
+    batch: u64,
+    out: &mut serde_json::Map<String, Value>,
+) -> anyhow::Result<()> {
+    eprintln!("views bench: inserting {lookup_n} docs for lookups");
+    let db = engine.create_db("lookup")?;
+    let t = Instant::now();
+    insert_docs(&db, lookup_n, batch)?;
+    out.insert(
+        "lookup_insert_docs_per_sec".into(),
+        json!(lookup_n as f64 / t.elapsed().as_secs_f64()),
+    );
+    put_view(&db, "n", N_MAP)?;
+    eprintln!("views bench: building the {lookup_n}-row index");
+    let t = Instant::now();
+    views.build("lookup", "n", &mut |_, _| {})?;
+    out.insert(
+        "lookup_build_docs_per_sec".into(),
+        json!(lookup_n as f64 / t.elapsed().as_secs_f64()),
+    );
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut times = Vec::with_capacity(samples);
+    for _ in 0..samples {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let k = x % lookup_n;
+        let q = ViewQuery::from_json(&json!({"key": k}))?;
+        let t = Instant::now();
+        let r = views.query("lookup", "n", "n", &q)?;
+        times.push(ms(t));
+        ensure!(
+            rows(&r) == 1 && r["rows"][0]["key"] == json!(k),
+            "lookup of {k}: {r}"
+        );
+    }
+    // The same lookups as `keys=[k]` (CouchDB answers offset 0 for them here, so this
+    // isolates the cost of computing `offset` for a `key` query).
+    let mut keys_times = Vec::with_capacity(samples);
+    for _ in 0..samples {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let k = x % lookup_n;
+        let q = ViewQuery::from_json(&json!({"keys": [k]}))?;
+        let t = Instant::now();
+        let r = views.query("lookup", "n", "n", &q)?;
+        keys_times.push(ms(t));
+        ensure!(
+            rows(&r) == 1 && r["rows"][0]["key"] == json!(k),
+            "lookup of [{k}]: {r}"
+        );
+    }
+    keys_times.sort_by(f64::total_cmp);
+    out.insert(
+        "lookup_keys_p50_ms".into(),
+        json!(percentile(&keys_times, 0.50)),
+    );
+    out.insert(
+        "lookup_keys_p99_ms".into(),
+        json!(percentile(&keys_times, 0.99)),
+    );
+    times.sort_by(f64::total_cmp);
+    out.insert("lookup_docs".into(), json!(lookup_n));
+    out.insert("lookup_samples".into(), json!(samples));
+    out.insert("lookup_p50_ms".into(), json!(percentile(&times, 0.50)));
+    out.insert("lookup_p99_ms".into(), json!(percentile(&times, 0.99)));
+    out.insert(
+        "lookup_max_ms".into(),
+        json!(times.last().copied().unwrap_or(f64::NAN)),
+    );
+    Ok(())
+}
+
+/// Part 4 of `views`: preview of an unsaved map over `preview_n` docs.
+fn views_preview(
+    engine: &Engine,
+    views: &Views,
+    preview_n: u64,
+    batch: u64,
+    out: &mut serde_json::Map<String, Value>,
+) -> anyhow::Result<()> {
+    eprintln!("views bench: preview over {preview_n} docs");
+    let db = engine.create_db("preview")?;
+    insert_docs(&db, preview_n, batch)?;
+    let q = ViewQuery::from_json(&json!({"limit": 100}))?;
+    let mut times = vec![];
+    for _ in 0..5 {
+        let t = Instant::now();
+        let p = views.preview("preview", TYPE_MAP, None, &q)?;
+        times.push(ms(t));
+        ensure!(
+            p.docs == preview_n && p.errors.is_empty(),
+            "preview: {} docs, {} errors",
+            p.docs,
+            p.errors.len()
+        );
+        ensure!(
+            rows(&p.result) == 100usize.min(preview_n as usize),
+            "preview rows {}",
+            rows(&p.result)
+        );
+    }
+    out.insert("preview_docs".into(), json!(preview_n));
+    out.insert("preview_first_ms".into(), json!(times[0]));
+    times.sort_by(f64::total_cmp);
+    out.insert("preview_ms".into(), json!(times[times.len() / 2]));
+    Ok(())
+}
 fn views_bench(args: &[String]) -> anyhow::Result<()> {
     let n: u64 = arg(args, "--docs", "100000").parse().context("--docs")?;
     let changed: u64 = arg(args, "--changed", "1000")
@@ -199,102 +317,11 @@ fn views_bench(args: &[String]) -> anyhow::Result<()> {
 
     // 3. Key lookups on a lookup_n-row index of emit(doc.n).
     if lookup_n > 0 {
-        eprintln!("views bench: inserting {lookup_n} docs for lookups");
-        let db = engine.create_db("lookup")?;
-        let t = Instant::now();
-        insert_docs(&db, lookup_n, batch)?;
-        out.insert(
-            "lookup_insert_docs_per_sec".into(),
-            json!(lookup_n as f64 / t.elapsed().as_secs_f64()),
-        );
-        put_view(&db, "n", N_MAP)?;
-        eprintln!("views bench: building the {lookup_n}-row index");
-        let t = Instant::now();
-        views.build("lookup", "n", &mut |_, _| {})?;
-        out.insert(
-            "lookup_build_docs_per_sec".into(),
-            json!(lookup_n as f64 / t.elapsed().as_secs_f64()),
-        );
-        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-        let mut times = Vec::with_capacity(samples);
-        for _ in 0..samples {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            let k = x % lookup_n;
-            let q = ViewQuery::from_json(&json!({"key": k}))?;
-            let t = Instant::now();
-            let r = views.query("lookup", "n", "n", &q)?;
-            times.push(ms(t));
-            ensure!(
-                rows(&r) == 1 && r["rows"][0]["key"] == json!(k),
-                "lookup of {k}: {r}"
-            );
-        }
-        // The same lookups as `keys=[k]` (CouchDB answers offset 0 for them here, so this
-        // isolates the cost of computing `offset` for a `key` query).
-        let mut keys_times = Vec::with_capacity(samples);
-        for _ in 0..samples {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            let k = x % lookup_n;
-            let q = ViewQuery::from_json(&json!({"keys": [k]}))?;
-            let t = Instant::now();
-            let r = views.query("lookup", "n", "n", &q)?;
-            keys_times.push(ms(t));
-            ensure!(
-                rows(&r) == 1 && r["rows"][0]["key"] == json!(k),
-                "lookup of [{k}]: {r}"
-            );
-        }
-        keys_times.sort_by(f64::total_cmp);
-        out.insert(
-            "lookup_keys_p50_ms".into(),
-            json!(percentile(&keys_times, 0.50)),
-        );
-        out.insert(
-            "lookup_keys_p99_ms".into(),
-            json!(percentile(&keys_times, 0.99)),
-        );
-        times.sort_by(f64::total_cmp);
-        out.insert("lookup_docs".into(), json!(lookup_n));
-        out.insert("lookup_samples".into(), json!(samples));
-        out.insert("lookup_p50_ms".into(), json!(percentile(&times, 0.50)));
-        out.insert("lookup_p99_ms".into(), json!(percentile(&times, 0.99)));
-        out.insert(
-            "lookup_max_ms".into(),
-            json!(times.last().copied().unwrap_or(f64::NAN)),
-        );
+        views_lookups(&engine, &views, lookup_n, samples, batch, &mut out)?;
     }
-
     // 4. Preview of an unsaved map over preview_n docs.
     if preview_n > 0 {
-        eprintln!("views bench: preview over {preview_n} docs");
-        let db = engine.create_db("preview")?;
-        insert_docs(&db, preview_n, batch)?;
-        let q = ViewQuery::from_json(&json!({"limit": 100}))?;
-        let mut times = vec![];
-        for _ in 0..5 {
-            let t = Instant::now();
-            let p = views.preview("preview", TYPE_MAP, None, &q)?;
-            times.push(ms(t));
-            ensure!(
-                p.docs == preview_n && p.errors.is_empty(),
-                "preview: {} docs, {} errors",
-                p.docs,
-                p.errors.len()
-            );
-            ensure!(
-                rows(&p.result) == 100usize.min(preview_n as usize),
-                "preview rows {}",
-                rows(&p.result)
-            );
-        }
-        out.insert("preview_docs".into(), json!(preview_n));
-        out.insert("preview_first_ms".into(), json!(times[0]));
-        times.sort_by(f64::total_cmp);
-        out.insert("preview_ms".into(), json!(times[times.len() / 2]));
+        views_preview(&engine, &views, preview_n, batch, &mut out)?;
     }
     out.insert("rss_kib".into(), json!(rss_kib("VmRSS:")));
     out.insert("peak_rss_kib".into(), json!(rss_kib("VmHWM:")));
@@ -341,11 +368,13 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         "views" => views_bench(&args),
+        "queries" => queries::queries_bench(&args),
         "backup" => backup_bench(&args),
         "project" => project_bench(&args),
         _ => bail!(
             "usage: fullsync-bench insert --docs N --batch B --dir DIR\n       \
-             fullsync-bench views --docs N --changed C --lookup-docs M --samples S --preview-docs P --dir DIR"
+             fullsync-bench views --docs N --changed C --lookup-docs M --samples S --preview-docs P --dir DIR\n       \
+             fullsync-bench queries --docs N --samples S --find-samples F --dir DIR"
         ),
     }
 }

@@ -317,7 +317,17 @@ ddoc?: string,
  */
 name: string, } | { "op": "delete" } & Target;
 
-export type ErrorCode = "not_found" | "conflict" | "forbidden" | "bad_request" | "invalid_project" | "js_error" | "internal";
+export type Endpoint = { 
+/**
+ * `engine` or a server profile name.
+ */
+conn: string, 
+/**
+ * Database.
+ */
+db: string, };
+
+export type ErrorCode = "not_found" | "conflict" | "forbidden" | "bad_request" | "invalid_project" | "js_error" | "internal" | "unavailable" | "unauthorized" | "confirm_required";
 
 export type FileStatus = { 
 /**
@@ -861,6 +871,381 @@ export type RecentProjects = {
  */
 projects: Array<RecentProject>, };
 
+export type RemoteOp = { "op": "connections" } | { "op": "login", 
+/**
+ * Profile.
+ */
+conn: string, 
+/**
+ * Password.
+ */
+password: string, } | { "op": "logout", 
+/**
+ * Profile.
+ */
+conn: string, } | { "op": "databases", 
+/**
+ * Profile.
+ */
+conn: string, } | { "op": "db_info", 
+/**
+ * Profile.
+ */
+conn: string, 
+/**
+ * Database.
+ */
+db: string, } | { "op": "docs_list", 
+/**
+ * Profile.
+ */
+conn: string, 
+/**
+ * Database.
+ */
+db: string, 
+/**
+ * Id prefix.
+ */
+prefix?: string, 
+/**
+ * Page size.
+ */
+limit?: number, 
+/**
+ * Rows to skip (paging).
+ */
+skip?: number, } | { "op": "doc_get", 
+/**
+ * Profile.
+ */
+conn: string, 
+/**
+ * Database.
+ */
+db: string, 
+/**
+ * Id.
+ */
+id: string, 
+/**
+ * An older revision.
+ */
+rev?: string | null, } | { "op": "doc_put", 
+/**
+ * Profile.
+ */
+conn: string, 
+/**
+ * Database.
+ */
+db: string, 
+/**
+ * The document.
+ */
+doc: JsonValue, 
+/**
+ * The user confirmed writing to this server.
+ */
+confirm?: boolean, } | { "op": "doc_delete", 
+/**
+ * Profile.
+ */
+conn: string, 
+/**
+ * Database.
+ */
+db: string, 
+/**
+ * Id.
+ */
+id: string, 
+/**
+ * Revision.
+ */
+rev: string, 
+/**
+ * The user confirmed writing to this server.
+ */
+confirm?: boolean, } | { "op": "doc_revisions", 
+/**
+ * Profile.
+ */
+conn: string, 
+/**
+ * Database.
+ */
+db: string, 
+/**
+ * Id.
+ */
+id: string, } | { "op": "doc_resolve", 
+/**
+ * Profile.
+ */
+conn: string, 
+/**
+ * Database.
+ */
+db: string, 
+/**
+ * Id.
+ */
+id: string, 
+/**
+ * The revision that stays.
+ */
+keep: string, 
+/**
+ * The revisions deleted (all the other live leaves).
+ */
+delete: Array<string>, 
+/**
+ * A merged body written on top of `keep`.
+ */
+body?: JsonValue | null, 
+/**
+ * The user confirmed writing to this server.
+ */
+confirm?: boolean, } | { "op": "attachment_get", 
+/**
+ * Profile.
+ */
+conn: string, 
+/**
+ * Database.
+ */
+db: string, 
+/**
+ * Document id.
+ */
+id: string, 
+/**
+ * Attachment name.
+ */
+name: string, 
+/**
+ * An older revision.
+ */
+rev?: string | null, } | { "op": "attachment_put", 
+/**
+ * Profile.
+ */
+conn: string, 
+/**
+ * Database.
+ */
+db: string, 
+/**
+ * Document id.
+ */
+id: string, 
+/**
+ * Revision.
+ */
+rev: string, 
+/**
+ * Attachment name.
+ */
+name: string, 
+/**
+ * MIME type.
+ */
+content_type?: string | null, 
+/**
+ * The bytes, base64.
+ */
+data: string, 
+/**
+ * The user confirmed writing to this server.
+ */
+confirm?: boolean, } | { "op": "attachment_delete", 
+/**
+ * Profile.
+ */
+conn: string, 
+/**
+ * Database.
+ */
+db: string, 
+/**
+ * Document id.
+ */
+id: string, 
+/**
+ * Revision.
+ */
+rev: string, 
+/**
+ * Attachment name.
+ */
+name: string, 
+/**
+ * The user confirmed writing to this server.
+ */
+confirm?: boolean, } | { "op": "changes", 
+/**
+ * Profile.
+ */
+conn: string, 
+/**
+ * Database.
+ */
+db: string, 
+/**
+ * Sequence to start after (CouchDB sequences are strings).
+ */
+since?: JsonValue, 
+/**
+ * Most rows.
+ */
+limit?: number, 
+/**
+ * The newest changes, newest first.
+ */
+latest?: boolean, 
+/**
+ * Longpoll: wait up to this many milliseconds for a change.
+ */
+wait_ms?: number | null, } | { "op": "design_docs", 
+/**
+ * `engine` or a profile.
+ */
+conn: string, 
+/**
+ * Database.
+ */
+db: string, } | { "op": "view_query", 
+/**
+ * `engine` or a profile.
+ */
+conn: string, 
+/**
+ * Database.
+ */
+db: string, 
+/**
+ * Design document (without `_design/`).
+ */
+ddoc: string, 
+/**
+ * View.
+ */
+view: string, 
+/**
+ * Query options.
+ */
+query?: JsonValue, } | { "op": "find", 
+/**
+ * `engine` or a profile.
+ */
+conn: string, 
+/**
+ * Database.
+ */
+db: string, 
+/**
+ * The Mango query (`selector`, `fields`, `sort`, `limit`...).
+ */
+query: JsonValue, } | { "op": "explain", 
+/**
+ * `engine` or a profile.
+ */
+conn: string, 
+/**
+ * Database.
+ */
+db: string, 
+/**
+ * The Mango query.
+ */
+query: JsonValue, } | { "op": "preview_sample", 
+/**
+ * Profile.
+ */
+conn: string, 
+/**
+ * Database.
+ */
+db: string, 
+/**
+ * Map source.
+ */
+map: string, 
+/**
+ * Reduce source.
+ */
+reduce?: string | null, 
+/**
+ * Query options.
+ */
+query?: JsonValue, 
+/**
+ * Sample size (default 100).
+ */
+size?: number, 
+/**
+ * A random sample instead of the first documents by id.
+ */
+random?: boolean, 
+/**
+ * The server design document whose `views.lib` the map may `require`.
+ */
+ddoc?: string | null, } | { "op": "compare", 
+/**
+ * Left side (usually `engine`).
+ */
+left: Endpoint, 
+/**
+ * Right side (usually a server).
+ */
+right: Endpoint, 
+/**
+ * Design document of the view (with `view`).
+ */
+ddoc?: string | null, 
+/**
+ * View.
+ */
+view?: string | null, 
+/**
+ * View query options.
+ */
+query?: JsonValue, 
+/**
+ * A Mango query instead of a view.
+ */
+mango?: JsonValue | null, 
+/**
+ * Most differences listed (default 500).
+ */
+limit?: number | null, } | { "op": "pull_sample", 
+/**
+ * Profile.
+ */
+conn: string, 
+/**
+ * Server database.
+ */
+db: string, 
+/**
+ * Local database.
+ */
+target: string, 
+/**
+ * Only these document ids.
+ */
+doc_ids?: Array<string>, 
+/**
+ * Only documents matching this Mango selector (now: the ids `_find` answers).
+ */
+selector?: JsonValue | null, 
+/**
+ * Only the first N documents by id (design documents included when they are
+ * among them).
+ */
+first_n?: number | null, };
+
 export type Request = { "cmd": "project_open", "args": { 
 /**
  * Folder.
@@ -1162,7 +1547,7 @@ rev: string,
 /**
  * Attachment name.
  */
-name: string, } };
+name: string, } } | { "cmd": "remote", "args": RemoteOp };
 
 export type Resolved = { 
 /**
@@ -1547,6 +1932,7 @@ export interface Answers {
   attachment_put: Written;
   attachment_get: Attachment;
   attachment_delete: Written;
+  remote: JsonValue;
 }
 
 /** A command's name. */

@@ -5,6 +5,7 @@
 // so the editor's `_rev` and `_attachments` are current. An older revision is read-only:
 // download only.
 
+import type { Attachment } from './api-types';
 import type { Backend } from './backend';
 import { el, messageLine } from './ops-kit';
 import './attachments.css';
@@ -69,6 +70,12 @@ function bytesOf(base64: string): Uint8Array<ArrayBuffer> {
  * a download in the browser; answers what happened. */
 async function saveAttachment(backend: Backend, doc: { db: string; id: string; rev: string }, name: string): Promise<string> {
   const a = await backend.call('attachment_get', { ...doc, name });
+  return saveBytes(backend, name, a);
+}
+
+/** Saves an attachment's bytes (base64): the native Save dialog in the desktop app, a download
+ * in the browser. Answers what happened, for the status line. */
+export async function saveBytes(backend: Backend, name: string, a: Pick<Attachment, 'content_type' | 'length' | 'data'>): Promise<string> {
   if (backend.saveFile) {
     // The desktop app: the native Save dialog (a webview has no downloads folder).
     const where = await backend.saveFile(name, a.data);

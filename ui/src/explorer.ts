@@ -6,6 +6,7 @@ import { applier, attachMenu, setUsedBy, type NodeCtx } from './explorer-menu';
 import { quickOpen } from './quick-open';
 import { openDocs } from './documents';
 import { openFile } from './files';
+import { connectionsBox } from './servers';
 import { $, backend, state, status } from './state';
 
 const applyEdit = applier(backend, (p) => showProject(p), status);
@@ -64,7 +65,7 @@ export function showProject(p: ProjectTree) {
   state.projectFiles = collectFiles(p.tree);
   $('project-name').textContent = `${p.name} ${p.version}`;
   const ex = $('explorer');
-  ex.replaceChildren(renderTree(p.tree));
+  ex.replaceChildren(renderTree(p.tree), connectionsBox());
   // A "documents" entry under each connector opens its database.
   ex.querySelectorAll(':scope > ul > li').forEach((li, i) => {
     const db = p.tree[i]?.name;

@@ -8,6 +8,7 @@
 //   runner.ts      view runner (query options, curl)
 //   documents.ts   documents of a database: list, edit, history, attachments, _changes
 //   conflicts.ts   conflicting revisions: compare, keep, merge
+//   servers.ts     connections (engine + server profiles) and a server's workspace
 
 import { editor, closeCompare, editorTheme, isDirty, mayDiscard, monaco } from './editor';
 import { BackendError } from './backend';
@@ -17,6 +18,7 @@ import { applyTheme, openSettings, savedTheme } from './settings';
 import { openAbout } from './about';
 import { mountOps } from './ops';
 import type { ProjectTree } from './api-types';
+import { mountConnections } from './servers';
 import { showProject, showQuickOpen } from './explorer';
 import { hideExternal, reopenCurrent, saveFile } from './files';
 import { openDoc, openDocs, saveDoc } from './documents';
@@ -60,6 +62,9 @@ async function save() {
   }
   await (state.current.doc ? saveDoc() : saveFile());
 }
+
+// Connections (the engine and the server profiles) under the explorer; a server's workspace.
+mountConnections(backend, $('explorer'));
 
 // The operations screens: listener activity, replication, deploy.
 mountOps(backend, {

@@ -23,6 +23,12 @@ pub enum ErrorCode {
     JsError,
     /// Anything else.
     Internal,
+    /// A server is down, too slow, or answers something that is not CouchDB.
+    Unavailable,
+    /// A server refused the credentials, or needs a password (ask for it).
+    Unauthorized,
+    /// The first write to a server in this session: ask the user, then send `confirm`.
+    ConfirmRequired,
 }
 
 /// An API error: a code and a message that says what to do.

@@ -16,6 +16,7 @@
 //! | [`project_ops`], [`sheets`], [`workspace`] | project edits and git, property sheets, recent projects and import |
 //! | [`jobs`], [`replication`], [`deploy`] | one job table (ids, states, dismiss) for replication and deploy jobs; servers and deploys |
 //! | [`attachments`], [`listeners`] | attachments, the listener runner |
+//! | [`remote`] | the screens on a real server: connections, documents, views, Mango, preview on a sample, compare, pull a sample |
 
 pub mod attachments;
 pub mod deploy;
@@ -25,6 +26,7 @@ pub mod error;
 pub mod jobs;
 pub mod listeners;
 pub mod project_ops;
+pub mod remote;
 pub mod replication;
 pub mod request;
 pub mod sheets;
@@ -151,6 +153,8 @@ commands! { self;
     "attachment_put" => documents::Written: R::AttachmentPut { db, id, rev, name, content_type, data } => attachments::put(&self.engine, &db, &id, &rev, &name, content_type.as_deref(), &data),
     "attachment_get" => attachments::Attachment: R::AttachmentGet { db, id, name, rev } => attachments::get(&self.engine, &db, &id, &name, rev.as_deref()),
     "attachment_delete" => documents::Written: R::AttachmentDelete { db, id, rev, name } => attachments::delete(&self.engine, &db, &id, &rev, &name),
+    // Untyped for now (`JsonValue` in TypeScript): each `RemoteOp` answers its own shape.
+    "remote" => Value: R::Remote(op) => self.remote.handle(&self.engine, &self.views, &self.replications, op),
 }
 
 /// The answer of commands that only succeed or fail (`replication_dismiss`, `deploy_dismiss`).

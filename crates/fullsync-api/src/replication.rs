@@ -365,6 +365,18 @@ impl Replications {
         views: &Arc<fullsync_views::Views>,
         a: StartArgs,
     ) -> Result<JobStatus, ApiError> {
+        self.start_filtered(engine, views, a, fullsync_replicate::Filter::None)
+    }
+
+    /// [`Replications::start`] replicating only what `filter` lets through (doc ids, a Mango
+    /// selector...): the "pull a sample" of a server database.
+    pub fn start_filtered(
+        &self,
+        engine: &Arc<Engine>,
+        views: &Arc<fullsync_views::Views>,
+        a: StartArgs,
+        filter: fullsync_replicate::Filter,
+    ) -> Result<JobStatus, ApiError> {
         let remote = a.remote.trim().to_string();
         let (clean, url_auth) = fullsync_replicate::peer::split_credentials(&remote);
         let secrets = secrets_of(&remote, url_auth.as_ref(), a.password.as_deref());
@@ -417,6 +429,7 @@ impl Replications {
                 .max_backoff_secs
                 .map(|s| std::time::Duration::from_secs(u64::from(s.max(1))))
                 .unwrap_or(fullsync_replicate::Options::default().max_backoff),
+            filter,
             ..Default::default()
         };
         let st = status.clone();

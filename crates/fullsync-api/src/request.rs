@@ -336,6 +336,9 @@ pub enum Request {
         /// Attachment name.
         name: String,
     },
+    /// The screens on a real server (connections, documents, conflicts, changes, views,
+    /// Mango, preview on a sample, compare, pull a sample): see [`crate::remote::RemoteOp`].
+    Remote(crate::remote::RemoteOp),
 }
 
 fn fifty() -> usize {

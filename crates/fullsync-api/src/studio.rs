@@ -20,6 +20,8 @@ pub struct Studio {
     listener_threads: Arc<std::sync::atomic::AtomicUsize>,
     pub(crate) replications: replication::Replications,
     pub(crate) deploys: deploy::Deploys,
+    /// Session passwords and write confirmations of servers.
+    pub(crate) remote: crate::remote::Session,
     /// The commit the running binary was built from (`studio_info`, the About dialog).
     commit: String,
 }
@@ -101,6 +103,7 @@ impl Studio {
             listener_threads: Arc::default(),
             replications: replication::Replications::default(),
             deploys: deploy::Deploys::default(),
+            remote: crate::remote::Session::default(),
             commit: "unknown".to_string(),
         }
     }

@@ -41,11 +41,25 @@ pub(crate) struct Cli {
 enum Cmd {
     /// Serve the local engine over a CouchDB-compatible HTTP API (loopback only by default).
     Serve(cmd::serve::Args),
-    /// Query a view of a local database and print its rows (one JSON row per line).
+    /// Query a view of a local database or a server and print its rows (one JSON row per line).
     ///
     /// Options are CouchDB query parameters, JSON values where CouchDB expects JSON:
-    /// `fullsync view mydb app/by_type startkey='"a"' limit=10 group=true`
+    /// `fullsync view mydb app/by_type startkey='"a"' limit=10 group=true`, or on a server:
+    /// `fullsync view https://couch.example.com/orders app/by_status group=true --user bob`
     View(cmd::view::Args),
+    /// Run a Mango query (`_find`) on a local database or a server and print the documents
+    /// (one JSON document per line).
+    ///
+    /// `fullsync find orders '{"status": "paid"}'` (a selector), or a whole query:
+    /// `fullsync find https://couch.example.com/orders '{"selector": {"total": {"$gt": 10}},
+    /// "sort": [{"_id": "asc"}], "limit": 20}' --user bob`
+    Find(cmd::find::Args),
+    /// Run the same view (or Mango query) on SOURCE and TARGET, local names or URLs, and print
+    /// the differences row by row (missing rows, other values, other order). Exit status: 0
+    /// when equal, 1 when there are differences, 2 when a side could not be queried.
+    ///
+    /// `fullsync compare orders https://couch.example.com/orders app/by_status group=true --user bob`
+    Compare(cmd::compare::Args),
     /// Work with a FullSync project folder (check, test, sync).
     Project(cmd::project::Args),
     /// Back up a database (local name or URL) to FILE (.json, or .json.gz for gzip): every
@@ -68,7 +82,8 @@ enum Cmd {
     Server(cmd::server::Args),
     /// Empty a local database (FullSync's fs://db.reset), keeping its revs_limit and _security.
     Reset(cmd::reset::Args),
-    /// List the documents a FullSync user (with groups) would receive from a local database.
+    /// List the documents a FullSync user (with groups) would receive from a local database
+    /// or a server database (URL).
     SeeAs(cmd::see_as::Args),
     /// Replicate SOURCE to TARGET: local database names or URLs (http(s)://host:port/db).
     ///
@@ -109,6 +124,8 @@ fn run() -> anyhow::Result<()> {
     match Cli::parse().cmd {
         Cmd::Serve(args) => cmd::serve::run(args),
         Cmd::View(args) => cmd::view::run(args),
+        Cmd::Find(args) => cmd::find::run(args),
+        Cmd::Compare(args) => cmd::compare::run(args),
         Cmd::Project(args) => cmd::project::run(args),
         Cmd::Backup(args) => cmd::backup::run(args),
         Cmd::Restore(args) => cmd::restore::run(args),

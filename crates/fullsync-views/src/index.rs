@@ -12,11 +12,12 @@
 //! in one transaction together with the new `seq`, so the index is always consistent with some
 //! database sequence and a crash only costs re-mapping the last batches.
 
+use std::collections::BTreeSet;
 use std::ops::Bound;
 use std::path::Path;
 use std::sync::Mutex;
 
-use fullsync_engine::{ChangesOptions, Database};
+use fullsync_engine::Database;
 use redb::{ReadableDatabase, ReadableTable, TableDefinition};
 use serde_json::{json, Value};
 
@@ -24,6 +25,9 @@ use crate::collate;
 use crate::ddoc::DesignDoc;
 use crate::error::ViewError;
 use crate::js::{JsPool, MapOut};
+pub use crate::mapper::Mapper;
+use crate::mapper::{map_batches, read_changes, JsMapper, Mapped};
+use crate::rtree::{self, Reducer};
 
 const ROWS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("rows");
 const BY_DOC: TableDefinition<&str, &[u8]> = TableDefinition::new("by_doc");
@@ -87,6 +91,19 @@ pub fn row_key(view: u8, key_sort: &[u8], id: &str, value: &Value, n: u32) -> Ve
     k
 }
 
+/// A stored row: JSON `[id, key, value]`, written without building a JSON value.
+fn stored_row(id: &str, key: &Value, value: &Value) -> Vec<u8> {
+    let mut out = Vec::with_capacity(id.len() + 64);
+    out.push(b'[');
+    serde_json::to_writer(&mut out, id).expect("JSON serializes");
+    out.push(b',');
+    serde_json::to_writer(&mut out, key).expect("JSON serializes");
+    out.push(b',');
+    serde_json::to_writer(&mut out, value).expect("JSON serializes");
+    out.push(b']');
+    out
+}
+
 fn encode_keys(keys: &[Vec<u8>]) -> Vec<u8> {
     let mut out = Vec::new();
     for k in keys {
@@ -132,6 +149,7 @@ impl ViewIndex {
         txn.open_table(BY_DOC)?;
         txn.open_table(ERRORS)?;
         txn.open_table(META)?;
+        txn.open_table(rtree::REDUCE)?;
         txn.commit()?;
         Ok(ViewIndex {
             store,
@@ -149,8 +167,9 @@ impl ViewIndex {
             .unwrap_or(0))
     }
 
-    /// Brings the index up to the database's current sequence. Returns the indexed sequence.
-    /// `progress(done, total)` is called after each batch.
+    /// Brings the index up to the database's current sequence with the design document's
+    /// JavaScript map functions. Returns the indexed sequence. `progress(done, total)` is called
+    /// after each batch.
     pub fn update(
         &self,
         db: &Database,
@@ -158,61 +177,54 @@ impl ViewIndex {
         pool: &JsPool,
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<u64, ViewError> {
-        let _guard = self.update_lock.lock().unwrap_or_else(|e| e.into_inner());
-        let set = ddoc.map_set(db.name());
-        let mut since = self.seq()?;
-        let target = db.update_seq();
-        loop {
-            if since >= db.update_seq() {
-                break;
-            }
-            let ch = db.changes(&ChangesOptions {
-                since,
-                limit: Some(BATCH),
-                include_docs: true,
-                conflicts: true,
-                ..Default::default()
-            })?;
-            if ch.results.is_empty() {
-                since = ch.last_seq.max(since);
-                self.set_seq(since)?;
-                break;
-            }
-            let mut plan: Vec<(String, Option<usize>)> = Vec::with_capacity(ch.results.len());
-            let mut to_map = Vec::with_capacity(ch.results.len());
-            for row in &ch.results {
-                let id = row["id"].as_str().unwrap_or_default().to_string();
-                let deleted = row.get("deleted").and_then(Value::as_bool).unwrap_or(false);
-                let skip = deleted || (id.starts_with("_design/") && !ddoc.include_design);
-                if skip {
-                    plan.push((id, None));
-                } else {
-                    plan.push((id, Some(to_map.len())));
-                    to_map.push(row["doc"].to_string());
-                }
-            }
-            let outputs = if to_map.is_empty() {
-                vec![]
-            } else {
-                pool.map(&set, to_map)?.0
-            };
-            self.write_batch(ddoc, &plan, &outputs, ch.last_seq, ch.last_seq >= target)?;
-            since = ch.last_seq;
-            progress(since, target);
-        }
-        Ok(since)
+        let mapper = JsMapper::new(ddoc, db.name(), pool);
+        self.update_with(db, &mapper, progress)
     }
 
-    fn set_seq(&self, seq: u64) -> Result<(), ViewError> {
-        let txn = self.store.begin_write()?;
-        txn.open_table(META)?.insert("seq", seq)?;
-        txn.commit()?;
-        Ok(())
+    /// Brings the index up to the database's current sequence with any [`Mapper`] (JavaScript
+    /// map functions, or the native mapper of a Mango JSON index).
+    ///
+    /// A pipeline of three stages: a thread reads `_changes` in batches, a second maps them (on
+    /// every JS worker at once), and this thread writes each mapped batch in one transaction,
+    /// so reading, mapping and writing overlap.
+    pub fn update_with(
+        &self,
+        db: &Database,
+        mapper: &dyn Mapper,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<u64, ViewError> {
+        let _guard = self.update_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let reducers = mapper.reducers();
+        let mut since = self.seq()?;
+        let target = db.update_seq();
+        if since >= target {
+            self.build_trees(&reducers)?;
+            return Ok(since);
+        }
+        let start = since;
+        std::thread::scope(|s| -> Result<(), ViewError> {
+            let (tx_read, rx_read) = std::sync::mpsc::sync_channel(1);
+            let (tx, rx) = std::sync::mpsc::sync_channel(1);
+            s.spawn(move || read_changes(db, mapper, start, &tx_read));
+            s.spawn(move || map_batches(mapper, rx_read, &tx));
+            for batch in rx {
+                let b: Mapped = batch?;
+                let last = b.last_seq >= target;
+                let names = mapper.names();
+                self.write_batch(names, &reducers, &b.plan, &b.outputs, b.last_seq, last)?;
+                since = b.last_seq;
+                progress(since, target);
+            }
+            Ok(())
+        })?;
+        self.build_trees(&reducers)?;
+        Ok(since)
     }
 
     fn write_batch(
         &self,
-        ddoc: &DesignDoc,
+        names: &[String],
+        reducers: &[Option<Reducer>],
         plan: &[(String, Option<usize>)],
         outputs: &[Vec<MapOut>],
         seq: u64,
@@ -230,10 +242,26 @@ impl ViewIndex {
             let mut by_doc = txn.open_table(BY_DOC)?;
             let mut errors = txn.open_table(ERRORS)?;
             let mut meta = txn.open_table(META)?;
-            let mut deltas = vec![0i64; ddoc.views.len()];
+            let mut deltas = vec![0i64; names.len()];
+            // Most indexes record no map error: skip the lookups then.
+            let mut had_errors = errors.first()?.is_some();
+            // Row keys changed per view whose reduction tree is built (kept up to date below).
+            let mut changed: Vec<Option<BTreeSet<Vec<u8>>>> = (0..reducers.len())
+                .map(|v| -> Result<_, ViewError> {
+                    let built =
+                        reducers[v].is_some() && meta.get(format!("tree/{v}").as_str())?.is_some();
+                    Ok(built.then(BTreeSet::new))
+                })
+                .collect::<Result<_, _>>()?;
+            let mut note = |k: &[u8]| {
+                if let Some(Some(set)) = changed.get_mut(k[0] as usize) {
+                    set.insert(k.to_vec());
+                }
+            };
             for (id, slot) in plan {
                 if let Some(old) = by_doc.remove(id.as_str())?.map(|v| decode_keys(v.value())) {
                     for k in old {
+                        note(&k);
                         if rows.remove(k.as_slice())?.is_some() {
                             if let Some(d) = deltas.get_mut(k[0] as usize) {
                                 *d -= 1;
@@ -241,7 +269,9 @@ impl ViewIndex {
                         }
                     }
                 }
-                errors.remove(id.as_str())?;
+                if had_errors {
+                    errors.remove(id.as_str())?;
+                }
                 let Some(i) = slot else { continue };
                 let mut keys = vec![];
                 let mut errs = vec![];
@@ -250,20 +280,21 @@ impl ViewIndex {
                         MapOut::Rows(emitted) => {
                             for (n, (k, val)) in emitted.iter().enumerate() {
                                 let rk = row_key(v as u8, &collate::sort_key(k), id, val, n as u32);
-                                let stored = serde_json::to_vec(&json!([id, k, val]))
-                                    .expect("JSON serializes");
+                                let stored = stored_row(id, k, val);
                                 rows.insert(rk.as_slice(), stored.as_slice())?;
+                                note(&rk);
                                 keys.push(rk);
                                 deltas[v] += 1;
                             }
                         }
-                        MapOut::Error(e) => errs.push(json!([ddoc.views[v].name, e])),
+                        MapOut::Error(e) => errs.push(json!([names[v], e])),
                     }
                 }
                 if !keys.is_empty() {
                     by_doc.insert(id.as_str(), encode_keys(&keys).as_slice())?;
                 }
                 if !errs.is_empty() {
+                    had_errors = true;
                     errors.insert(id.as_str(), Value::Array(errs).to_string().as_str())?;
                 }
             }
@@ -275,9 +306,91 @@ impl ViewIndex {
                 }
             }
             meta.insert("seq", seq)?;
+            let mut nodes = txn.open_table(rtree::REDUCE)?;
+            for (v, set) in changed.iter().enumerate() {
+                if let (Some(set), Some(red)) = (set, &reducers[v]) {
+                    rtree::update(&rows, &mut nodes, v as u8, set, red)?;
+                }
+            }
         }
         txn.commit()?;
         Ok(())
+    }
+
+    /// Fills an empty index from documents already read (the preview: `texts[i]` is the JSON of
+    /// document `ids[i]`), mapped on every JS worker at once and written in one transaction,
+    /// at sequence `seq`.
+    pub(crate) fn load_texts(
+        &self,
+        mapper: &JsMapper,
+        ids: &[String],
+        texts: Vec<String>,
+        seq: u64,
+    ) -> Result<(), ViewError> {
+        let outputs = mapper.map_texts(texts)?;
+        let plan: Vec<(String, Option<usize>)> = (ids.iter().enumerate())
+            .map(|(i, id)| (id.clone(), Some(i)))
+            .collect();
+        let reducers = mapper.reducers();
+        self.write_batch(mapper.names(), &reducers, &plan, &outputs, seq, true)?;
+        self.build_trees(&reducers)
+    }
+
+    /// Builds the reduction tree of every view that has a stored reducer and no tree yet
+    /// (invariant 4 of [`rtree`]), in one write transaction per view.
+    fn build_trees(&self, reducers: &[Option<Reducer>]) -> Result<(), ViewError> {
+        for (v, red) in reducers.iter().enumerate() {
+            let Some(red) = red else { continue };
+            let name = format!("tree/{v}");
+            if self
+                .store
+                .begin_read()?
+                .open_table(META)?
+                .get(name.as_str())?
+                .is_some()
+            {
+                continue;
+            }
+            let txn = self.store.begin_write()?;
+            {
+                let rows = txn.open_table(ROWS)?;
+                let mut nodes = txn.open_table(rtree::REDUCE)?;
+                rtree::build(&rows, &mut nodes, v as u8, red)?;
+                txn.open_table(META)?.insert(name.as_str(), 1)?;
+            }
+            txn.commit()?;
+        }
+        Ok(())
+    }
+
+    /// Runs `f` on the reduction tree of view `v` in a read transaction, or answers `None`
+    /// when the tree is not built yet.
+    pub(crate) fn with_tree<T>(
+        &self,
+        v: u8,
+        f: impl FnOnce(
+            &rtree::Tree<
+                '_,
+                redb::ReadOnlyTable<&'static [u8], &'static [u8]>,
+                redb::ReadOnlyTable<&'static [u8], &'static [u8]>,
+            >,
+        ) -> Result<T, ViewError>,
+    ) -> Result<Option<T>, ViewError> {
+        let r = self.store.begin_read()?;
+        if r.open_table(META)?
+            .get(format!("tree/{v}").as_str())?
+            .is_none()
+        {
+            return Ok(None);
+        }
+        let rows = r.open_table(ROWS)?;
+        let nodes = r.open_table(rtree::REDUCE)?;
+        f(&rtree::Tree {
+            rows: &rows,
+            nodes: &nodes,
+            view: v,
+        })
+        .map(Some)
     }
 
     /// Number of rows of view `v`.

@@ -545,11 +545,8 @@ impl JsPool {
         key: &str,
         f: impl FnOnce(&mut Worker) -> R + Send + 'static,
     ) -> Result<R, JsError> {
-        let h = key
-            .bytes()
-            .fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(b as usize));
         let (tx, rx) = mpsc::channel();
-        self.senders[h % self.senders.len()]
+        self.senders[self.worker_of(key)]
             .send(Box::new(move |w: &mut Worker| {
                 let _ = tx.send(f(w));
             }))
@@ -566,6 +563,58 @@ impl JsPool {
     ) -> Result<(Vec<Vec<MapOut>>, Vec<String>), JsError> {
         let set2 = set.clone();
         self.run(&set.key, move |w| w.map_batch(&set2, &docs))?
+    }
+
+    /// Maps documents on every worker at once (each with its own context for `set`): the
+    /// documents are cut into one run per worker, and the outputs come back in document order.
+    pub fn map_parallel(
+        &self,
+        set: &FnSet,
+        docs: Vec<String>,
+    ) -> Result<(Vec<Vec<MapOut>>, Vec<String>), JsError> {
+        self.map_parallel_with(set, docs, |d| d)
+    }
+
+    /// [`JsPool::map_parallel`] of documents of any form: each worker turns its run into JSON
+    /// texts with `to_json` (so encoding runs in parallel too, off the caller's thread).
+    pub fn map_parallel_with<T: Send + 'static>(
+        &self,
+        set: &FnSet,
+        docs: Vec<T>,
+        to_json: fn(Vec<T>) -> Vec<String>,
+    ) -> Result<(Vec<Vec<MapOut>>, Vec<String>), JsError> {
+        let workers = self.senders.len().min(docs.len() / 64).max(1);
+        let first = self.worker_of(&set.key);
+        let per = docs.len().div_ceil(workers);
+        let mut docs = docs.into_iter();
+        let mut pending = Vec::with_capacity(workers);
+        for i in 0..workers {
+            let part: Vec<T> = docs.by_ref().take(per).collect();
+            let set2 = set.clone();
+            let (tx, rx) = mpsc::channel();
+            self.senders[(first + i) % self.senders.len()]
+                .send(Box::new(move |w: &mut Worker| {
+                    let _ = tx.send(w.map_batch(&set2, &to_json(part)));
+                }))
+                .map_err(|_| JsError::Runtime("JS worker stopped".into()))?;
+            pending.push(rx);
+        }
+        let (mut outs, mut logs) = (vec![], vec![]);
+        for rx in pending {
+            let (o, l) = rx
+                .recv()
+                .map_err(|_| JsError::Runtime("JS worker stopped (crashed?)".into()))??;
+            outs.extend(o);
+            logs.extend(l);
+        }
+        Ok((outs, logs))
+    }
+
+    fn worker_of(&self, key: &str) -> usize {
+        let h = key
+            .bytes()
+            .fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(b as usize));
+        h % self.senders.len()
     }
 
     /// Compiles a function set (reporting the first compile error) without running it.

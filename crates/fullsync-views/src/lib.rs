@@ -14,11 +14,15 @@
 pub mod collate;
 pub mod ddoc;
 pub mod error;
+mod grouped;
 pub mod index;
 pub mod js;
 pub mod mango;
+pub mod mapper;
+mod preview;
 pub mod query;
 pub mod reduce;
+pub mod rtree;
 pub mod validate;
 
 use std::collections::HashMap;
@@ -46,6 +50,7 @@ pub struct Views {
     engine: Arc<Engine>,
     pool: Arc<JsPool>,
     indexes: Mutex<HashMap<(String, String), Arc<ViewIndex>>>,
+    preview_docs: Mutex<Option<Arc<preview::PreviewDocs>>>,
 }
 
 /// Result of a preview: rows of an unsaved map/reduce and the per-document errors.
@@ -63,10 +68,10 @@ pub struct Preview {
 
 const HI: [u8; 5] = [0xFF; 5];
 
-/// The layout of stored rows: the collation (ICU4X root, `collate`) and the row key (key, doc
-/// id, value, emit number). An index file of another format is never opened: it is rebuilt,
+/// The layout of stored rows: the collation (ICU4X root, `collate`), the row key (key, doc
+/// id, value, emit number) and, since 3, the stored reductions ([`rtree`]). An index file of another format is never opened: it is rebuilt,
 /// and `_view_cleanup` removes the old one.
-pub const INDEX_FORMAT: u32 = 2;
+pub const INDEX_FORMAT: u32 = 3;
 
 /// The file name (without `.redb`) of a design document's index: its signature, the database
 /// instance and purge sequence (a recreated or purged database rebuilds), and `INDEX_FORMAT`.
@@ -168,13 +173,19 @@ impl Views {
         // orders strings with ICU, as `_find` does and as CouchDB does.
         fullsync_engine::selector::set_default_string_order(mango::icu_string_order);
         let p = pool.clone();
+        let root = engine.dir().map(|d| d.join(".views"));
         engine.add_open_hook(Arc::new(move |db: &Arc<Database>| {
             db.add_validator(Arc::new(validate::DdocValidator::new(db, p.clone())));
+            if let Some(r) = &root {
+                // JSON indexes are kept next to the database's view indexes.
+                mango::register_dir(db, r.join(fullsync_engine::engine::file_stem(db.name())));
+            }
         }));
         Views {
             engine,
             pool,
             indexes: Mutex::new(HashMap::new()),
+            preview_docs: Mutex::new(None),
         }
     }
 
@@ -422,6 +433,20 @@ impl Views {
         q: &ViewQuery,
         group: Group,
     ) -> Result<Map<String, Value>, ViewError> {
+        let stored = dd.views[v]
+            .reduce
+            .as_ref()
+            .and_then(|r| rtree::Reducer::of(r, &self.pool, || dd.reduce_set(db.name()), v));
+        if let Some(red) = stored {
+            let label = format!("{}/{}/{}", db.name(), dd.id, dd.views[v].name);
+            let from_tree = ix.with_tree(v as u8, |t| grouped::rows(t, q, group, &red, &label))?;
+            if let Some(rows) = from_tree {
+                let mut out = Map::new();
+                out.insert("rows".into(), Value::Array(rows));
+                return Ok(out);
+            }
+        }
+        // Without a tree (`_approx_count_distinct`, or not built yet): reduce the rows.
         // Collect groups: (group key, sort key of group key, rows).
         let mut groups: Vec<(Value, Vec<u8>, Vec<index::Row>)> = vec![];
         let mut push = |r: index::Row| -> Result<bool, ViewError> {
@@ -523,6 +548,13 @@ impl Views {
                 live.insert(index_name(&dd, &dbh, purge_seq));
             }
         }
+        for ix in mango::list_indexes(&dbh)?
+            .iter()
+            .filter(|i| i.ddoc.is_some())
+        {
+            live.insert(mango::index_file_name(&dbh, ix, purge_seq));
+        }
+        mango::retain(db, &live);
         let mut removed = 0;
         self.indexes
             .lock()
@@ -548,6 +580,7 @@ impl Views {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .retain(|(d, _), _| d != db);
+        mango::forget_db(db);
         if let Some(dir) = self.views_dir(db) {
             let _ = std::fs::remove_dir_all(dir);
         }
@@ -587,7 +620,9 @@ impl Views {
         }
         let dd = DesignDoc::from_json(&json!({"_id": "_design/_preview", "views": views_obj}))?;
         let ix = Arc::new(ViewIndex::open(None)?);
-        ix.update(&dbh, &dd, &self.pool, &mut |_, _| {})?;
+        let docs = preview::docs(&self.preview_docs, &dbh)?;
+        let mapper = mapper::JsMapper::new(&dd, dbh.name(), &self.pool);
+        ix.load_texts(&mapper, &docs.ids, docs.texts.clone(), docs.seq)?;
         let (reduce_on, group) = q.validate(dd.views[0].reduce.is_some())?;
         let result = if reduce_on {
             Value::Object(self.run_reduce(&dbh, &dd, &ix, 0, q, group)?)

@@ -405,6 +405,34 @@ fn preview_of_an_unsaved_map() {
     assert!(v
         .preview("db", "function (doc) { emit(doc.x; }", None, &q(json!({})))
         .is_err());
+    // The documents are kept between previews, and read again after a write or a delete.
+    let count = |v: &Views| {
+        let p = v
+            .preview(
+                "db",
+                "function (doc) { if (doc.type) emit(doc.type, 1); }",
+                Some("_count"),
+                &q(json!({})),
+            )
+            .unwrap();
+        p.result["rows"][0]["value"].clone()
+    };
+    assert_eq!(count(&v), json!(10));
+    _db.bulk_docs_json(
+        vec![json!({"_id": "new", "type": "odd"})],
+        true,
+        &UserCtx::default(),
+    )
+    .unwrap();
+    assert_eq!(count(&v), json!(11));
+    let d1 = _db.get("d1", None, &Default::default()).unwrap();
+    _db.bulk_docs_json(
+        vec![json!({"_id": "d1", "_rev": d1["_rev"], "_deleted": true})],
+        true,
+        &UserCtx::default(),
+    )
+    .unwrap();
+    assert_eq!(count(&v), json!(10));
 }
 
 #[test]
@@ -583,5 +611,48 @@ fn deleting_a_design_document_keeps_the_index_another_with_its_signature_uses() 
         r["rows"].as_array().unwrap().len(),
         1500,
         "still there after a restart"
+    );
+}
+
+#[test]
+fn first_build_scan_gives_maps_the_documents_changes_gives() {
+    // `seen` is built once before the documents exist (then updated from `_changes`), `fresh`
+    // after (its first build scans the stored bodies): both must hand map functions the same
+    // documents, attachments stubs and `_conflicts` included.
+    let map = "function (doc) { emit(doc._id, doc); }";
+    let dd = |name: &str| json!({"_id": format!("_design/{name}"), "views": {"all": {"map": map}}});
+    let (v, db) = setup(vec![], dd("seen"));
+    v.query("db", "seen", "all", &q(json!({}))).unwrap();
+    let u = UserCtx::default();
+    db.bulk_docs_json(
+        vec![
+            json!({"_id": "plain", "n": 1.5, "s": "é\"x", "o": {"a": [1, {}]}}),
+            json!({"_id": "empty"}),
+            json!({"_id": "att", "_attachments": {"a.txt": {"content_type": "text/plain", "data": "aGVsbG8="}}}),
+        ],
+        true,
+        &u,
+    )
+    .unwrap();
+    db.bulk_docs_json(
+        vec![
+            json!({"_id": "c", "v": 1, "_rev": "1-aaa"}),
+            json!({"_id": "c", "v": 2, "_rev": "1-bbb"}),
+        ],
+        false,
+        &u,
+    )
+    .unwrap();
+    db.bulk_docs_json(vec![dd("fresh")], true, &u).unwrap();
+    let seen = v.query("db", "seen", "all", &q(json!({}))).unwrap();
+    let fresh = v.query("db", "fresh", "all", &q(json!({}))).unwrap();
+    assert_eq!(seen["rows"].as_array().unwrap().len(), 4);
+    assert_eq!(seen["rows"], fresh["rows"]);
+    let c = &fresh["rows"][1];
+    assert_eq!(c["id"], "c");
+    assert_eq!(c["value"]["_conflicts"], json!(["1-aaa"]));
+    assert_eq!(
+        fresh["rows"][0]["value"]["_attachments"]["a.txt"]["stub"],
+        true
     );
 }

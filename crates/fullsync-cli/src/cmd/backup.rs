@@ -41,7 +41,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         progress_bar("backup", done, total)
     })?;
     eprintln!(
-        "\nbacked up {n} revisions of {source} to {} in {:.1} s",
+        "\nbacked up {n} revisions of {} to {} in {:.1} s",
+        fullsync_replicate::peer::split_credentials(&source).0,
         file.display(),
         t.elapsed().as_secs_f64()
     );

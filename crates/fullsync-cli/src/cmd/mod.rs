@@ -4,10 +4,13 @@
 use anyhow::Context;
 
 pub mod backup;
+pub mod compare;
 pub mod completions;
 pub mod deploy;
+pub mod find;
 pub mod listen;
 pub mod project;
+pub mod remote;
 pub mod replicate;
 pub mod reset;
 pub mod restore;

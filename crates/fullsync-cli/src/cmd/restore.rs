@@ -47,7 +47,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     )?;
     if recreate && !yes {
         use std::io::{BufRead, Write};
-        eprint!("This deletes every document of {target} before restoring {}. Type the database name to confirm: ", file.display());
+        eprint!("This deletes every document of {} before restoring {}. Type the database name to confirm: ", fullsync_replicate::peer::split_credentials(&target).0, file.display());
         std::io::stderr().flush()?;
         let mut line = String::new();
         std::io::stdin().lock().read_line(&mut line)?;
@@ -82,7 +82,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         progress_bar("restore", done, total)
     })?;
     eprintln!(
-        "\nrestored {n} revisions into {target} in {:.1} s",
+        "\nrestored {n} revisions into {} in {:.1} s",
+        fullsync_replicate::peer::split_credentials(&target).0,
         t.elapsed().as_secs_f64()
     );
     Ok(())

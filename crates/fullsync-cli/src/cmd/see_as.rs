@@ -1,4 +1,4 @@
-//! `fullsync see-as`: list the documents a FullSync user (with groups) would receive from a local database.
+//! `fullsync see-as`: list the documents a FullSync user (with groups) would receive from a local database or a server database (URL).
 
 use std::path::PathBuf;
 
@@ -10,8 +10,12 @@ pub struct Args {
     /// Data directory.
     #[arg(long, default_value = "fullsync-data")]
     pub data: PathBuf,
-    /// Database name.
+    /// Database name, or URL (http(s)://host:port/db).
     pub db: String,
+    /// Authenticate to the server as this user (password from the server profile with this
+    /// URL, FULLSYNC_PASSWORD, or a prompt).
+    #[arg(long)]
+    pub login: Option<String>,
     /// User name (omit for an anonymous device).
     #[arg(long)]
     pub user: Option<String>,
@@ -25,9 +29,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let Args {
         data,
         db,
+        login,
         user,
         groups,
     } = args;
+    if super::remote::is_url(&db) {
+        return super::remote::see_as_remote(&db, login.as_deref(), user.as_deref(), &groups);
+    }
     let engine = fullsync_engine::Engine::open(&data)?;
     let dbh = engine
         .db(&db)

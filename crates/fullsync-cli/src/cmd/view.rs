@@ -1,4 +1,4 @@
-//! `fullsync view`: query a view of a local database and print its rows (one JSON row per line).
+//! `fullsync view`: query a view of a local database or a server and print its rows (one JSON row per line).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -11,7 +11,7 @@ pub struct Args {
     /// Data directory.
     #[arg(long, default_value = "fullsync-data")]
     pub data: PathBuf,
-    /// Database name.
+    /// Database name, or URL (http(s)://host:port/db).
     pub db: String,
     /// DDOC/VIEW (the design document name without `_design/`).
     pub view: String,
@@ -20,6 +20,10 @@ pub struct Args {
     /// Print the whole CouchDB response instead of one row per line.
     #[arg(long)]
     pub json: bool,
+    /// Authenticate to the server as this user (password from the server profile with this
+    /// URL, FULLSYNC_PASSWORD, or a prompt; never on the command line).
+    #[arg(long)]
+    pub user: Option<String>,
 }
 
 /// Runs `fullsync view`.
@@ -30,7 +34,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         view,
         options,
         json,
+        user,
     } = args;
+    if super::remote::is_url(&db) {
+        return super::remote::view_remote(&db, &view, &options, json, user.as_deref());
+    }
     view_cmd(&data, &db, &view, &options, json)
 }
 
@@ -41,10 +49,7 @@ fn view_cmd(
     options: &[String],
     json: bool,
 ) -> anyhow::Result<()> {
-    let (ddoc, name) = view
-        .split_once('/')
-        .with_context(|| format!("`{view}` is not DDOC/VIEW (for example app/by_type)"))?;
-    let ddoc = ddoc.strip_prefix("_design/").unwrap_or(ddoc);
+    let (ddoc, name) = super::remote::split_view(view)?;
     let mut params = vec![];
     for o in options {
         let (k, v) = o.split_once('=').with_context(|| {

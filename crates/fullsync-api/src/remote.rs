@@ -1,0 +1,949 @@
+//! The studio on real servers: connections (the embedded engine and every server profile),
+//! and the documents, conflicts, changes, view runner, Mango, database info, preview-on-sample,
+//! compare and pull-a-sample screens on a server ([`RemoteOp`], the `remote` command).
+//!
+//! Passwords come from the environment, the OS keyring, or are typed once for the session
+//! ([`RemoteOp::Login`], kept in memory only); they never appear in an answer or a message.
+//! Every write to a server needs a confirmation naming the server once per session: a write
+//! without `confirm: true` is refused with [`ErrorCode::ConfirmRequired`] until one was
+//! confirmed.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use base64::Engine as _;
+use fullsync_deploy::profiles::{self, ServerProfile};
+use fullsync_engine::Engine;
+use fullsync_remote::{RemoteError, Server, Target};
+use fullsync_replicate::Auth;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::replication::{Mode, Replications, StartArgs};
+use crate::{ApiError, ErrorCode};
+
+/// The connection name of the embedded engine.
+pub const ENGINE: &str = "engine";
+
+/// One side of a compare: a connection (`engine` or a profile) and a database.
+#[derive(Clone, Debug, Deserialize, ts_rs::TS)]
+pub struct Endpoint {
+    /// `engine` or a server profile name.
+    pub conn: String,
+    /// Database.
+    pub db: String,
+}
+
+/// A command of the remote screens (`{"cmd": "remote", "args": {"op": ..., ...}}`).
+#[derive(Debug, Deserialize, ts_rs::TS)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum RemoteOp {
+    /// The connections: the embedded engine, then every server profile with where its
+    /// password comes from (`none`, `env`, `keyring`, `session`, `missing`) and whether writes
+    /// were confirmed this session.
+    Connections,
+    /// Checks a password for a profile and keeps it for this session (memory only).
+    Login {
+        /// Profile.
+        conn: String,
+        /// Password.
+        password: String,
+    },
+    /// Forgets the session password and the write confirmation of a profile.
+    Logout {
+        /// Profile.
+        conn: String,
+    },
+    /// The server's welcome (version, vendor) and its databases.
+    Databases {
+        /// Profile.
+        conn: String,
+    },
+    /// Database info.
+    DbInfo {
+        /// Profile.
+        conn: String,
+        /// Database.
+        db: String,
+    },
+    /// A page of documents whose id starts with `prefix`.
+    DocsList {
+        /// Profile.
+        conn: String,
+        /// Database.
+        db: String,
+        /// Id prefix.
+        #[serde(default)]
+        #[ts(as = "Option<String>", optional)]
+        prefix: String,
+        /// Page size.
+        #[serde(default = "fifty")]
+        #[ts(as = "Option<f64>", optional)]
+        limit: usize,
+        /// Rows to skip (paging).
+        #[serde(default)]
+        #[ts(as = "Option<f64>", optional)]
+        skip: usize,
+    },
+    /// One document with `_conflicts` and `_revs_info` (or the revision `rev`).
+    DocGet {
+        /// Profile.
+        conn: String,
+        /// Database.
+        db: String,
+        /// Id.
+        id: String,
+        /// An older revision.
+        #[serde(default)]
+        #[ts(optional = nullable)]
+        rev: Option<String>,
+    },
+    /// Writes a document (`_rev` to update; a stale one is a conflict).
+    DocPut {
+        /// Profile.
+        conn: String,
+        /// Database.
+        db: String,
+        /// The document.
+        doc: Value,
+        /// The user confirmed writing to this server.
+        #[serde(default)]
+        #[ts(as = "Option<bool>", optional)]
+        confirm: bool,
+    },
+    /// Deletes a revision.
+    DocDelete {
+        /// Profile.
+        conn: String,
+        /// Database.
+        db: String,
+        /// Id.
+        id: String,
+        /// Revision.
+        rev: String,
+        /// The user confirmed writing to this server.
+        #[serde(default)]
+        #[ts(as = "Option<bool>", optional)]
+        confirm: bool,
+    },
+    /// Every live leaf revision, the winner first.
+    DocRevisions {
+        /// Profile.
+        conn: String,
+        /// Database.
+        db: String,
+        /// Id.
+        id: String,
+    },
+    /// Resolves a conflict (see the local `doc_resolve`).
+    DocResolve {
+        /// Profile.
+        conn: String,
+        /// Database.
+        db: String,
+        /// Id.
+        id: String,
+        /// The revision that stays.
+        keep: String,
+        /// The revisions deleted (all the other live leaves).
+        delete: Vec<String>,
+        /// A merged body written on top of `keep`.
+        #[serde(default)]
+        #[ts(optional = nullable)]
+        body: Option<Value>,
+        /// The user confirmed writing to this server.
+        #[serde(default)]
+        #[ts(as = "Option<bool>", optional)]
+        confirm: bool,
+    },
+    /// An attachment (base64) with its content type.
+    AttachmentGet {
+        /// Profile.
+        conn: String,
+        /// Database.
+        db: String,
+        /// Document id.
+        id: String,
+        /// Attachment name.
+        name: String,
+        /// An older revision.
+        #[serde(default)]
+        #[ts(optional = nullable)]
+        rev: Option<String>,
+    },
+    /// Adds or replaces an attachment on top of `rev`.
+    AttachmentPut {
+        /// Profile.
+        conn: String,
+        /// Database.
+        db: String,
+        /// Document id.
+        id: String,
+        /// Revision.
+        rev: String,
+        /// Attachment name.
+        name: String,
+        /// MIME type.
+        #[serde(default)]
+        #[ts(optional = nullable)]
+        content_type: Option<String>,
+        /// The bytes, base64.
+        data: String,
+        /// The user confirmed writing to this server.
+        #[serde(default)]
+        #[ts(as = "Option<bool>", optional)]
+        confirm: bool,
+    },
+    /// Removes an attachment on top of `rev`.
+    AttachmentDelete {
+        /// Profile.
+        conn: String,
+        /// Database.
+        db: String,
+        /// Document id.
+        id: String,
+        /// Revision.
+        rev: String,
+        /// Attachment name.
+        name: String,
+        /// The user confirmed writing to this server.
+        #[serde(default)]
+        #[ts(as = "Option<bool>", optional)]
+        confirm: bool,
+    },
+    /// The changes feed: after `since` (opaque), the newest first with `latest`, or a longpoll
+    /// of up to `wait_ms` that answers at the first change.
+    Changes {
+        /// Profile.
+        conn: String,
+        /// Database.
+        db: String,
+        /// Sequence to start after (CouchDB sequences are strings).
+        #[serde(default)]
+        #[ts(as = "Option<serde_json::Value>", optional)]
+        since: Value,
+        /// Most rows.
+        #[serde(default = "fifty")]
+        #[ts(as = "Option<f64>", optional)]
+        limit: usize,
+        /// The newest changes, newest first.
+        #[serde(default)]
+        #[ts(as = "Option<bool>", optional)]
+        latest: bool,
+        /// Longpoll: wait up to this many milliseconds for a change.
+        #[serde(default)]
+        #[ts(optional = nullable)]
+        wait_ms: Option<u32>,
+    },
+    /// The design documents of a database and their views (the view runner's choices).
+    DesignDocs {
+        /// `engine` or a profile.
+        conn: String,
+        /// Database.
+        db: String,
+    },
+    /// Queries a saved view with any CouchDB option.
+    ViewQuery {
+        /// `engine` or a profile.
+        conn: String,
+        /// Database.
+        db: String,
+        /// Design document (without `_design/`).
+        ddoc: String,
+        /// View.
+        view: String,
+        /// Query options.
+        #[serde(default)]
+        #[ts(as = "Option<serde_json::Value>", optional)]
+        query: Value,
+    },
+    /// A Mango query (`_find`).
+    Find {
+        /// `engine` or a profile.
+        conn: String,
+        /// Database.
+        db: String,
+        /// The Mango query (`selector`, `fields`, `sort`, `limit`...).
+        query: Value,
+    },
+    /// How a Mango query runs (`_explain`).
+    Explain {
+        /// `engine` or a profile.
+        conn: String,
+        /// Database.
+        db: String,
+        /// The Mango query.
+        query: Value,
+    },
+    /// An unsaved map/reduce over a sample of the server's documents (read-only).
+    PreviewSample {
+        /// Profile.
+        conn: String,
+        /// Database.
+        db: String,
+        /// Map source.
+        map: String,
+        /// Reduce source.
+        #[serde(default)]
+        #[ts(optional = nullable)]
+        reduce: Option<String>,
+        /// Query options.
+        #[serde(default)]
+        #[ts(as = "Option<serde_json::Value>", optional)]
+        query: Value,
+        /// Sample size (default 100).
+        #[serde(default = "hundred")]
+        #[ts(as = "Option<f64>", optional)]
+        size: usize,
+        /// A random sample instead of the first documents by id.
+        #[serde(default)]
+        #[ts(as = "Option<bool>", optional)]
+        random: bool,
+        /// The server design document whose `views.lib` the map may `require`.
+        #[serde(default)]
+        #[ts(optional = nullable)]
+        ddoc: Option<String>,
+    },
+    /// The same view or Mango request on two sides (usually the engine and a server), and
+    /// the differences row by row.
+    Compare {
+        /// Left side (usually `engine`).
+        left: Endpoint,
+        /// Right side (usually a server).
+        right: Endpoint,
+        /// Design document of the view (with `view`).
+        #[serde(default)]
+        #[ts(optional = nullable)]
+        ddoc: Option<String>,
+        /// View.
+        #[serde(default)]
+        #[ts(optional = nullable)]
+        view: Option<String>,
+        /// View query options.
+        #[serde(default)]
+        #[ts(as = "Option<serde_json::Value>", optional)]
+        query: Value,
+        /// A Mango query instead of a view.
+        #[serde(default)]
+        #[ts(optional = nullable)]
+        mango: Option<Value>,
+        /// Most differences listed (default 500).
+        #[serde(default)]
+        #[ts(optional = nullable)]
+        limit: Option<u32>,
+    },
+    /// Copies a server database, or part of it, into a local database of the engine (created
+    /// when missing) with the replicator; answers the replication job (progress in
+    /// `replication_status`).
+    PullSample {
+        /// Profile.
+        conn: String,
+        /// Server database.
+        db: String,
+        /// Local database.
+        target: String,
+        /// Only these document ids.
+        #[serde(default)]
+        #[ts(as = "Option<Vec<String>>", optional)]
+        doc_ids: Vec<String>,
+        /// Only documents matching this Mango selector (now: the ids `_find` answers).
+        #[serde(default)]
+        #[ts(optional = nullable)]
+        selector: Option<Value>,
+        /// Only the first N documents by id (design documents included when they are
+        /// among them).
+        #[serde(default)]
+        #[ts(optional = nullable)]
+        first_n: Option<u32>,
+    },
+}
+
+fn fifty() -> usize {
+    50
+}
+
+fn hundred() -> usize {
+    100
+}
+
+/// The studio's remote session: passwords typed for this session and the servers whose
+/// writes were confirmed. Memory only.
+#[derive(Default)]
+pub struct Session {
+    passwords: Mutex<HashMap<String, String>>,
+    confirmed: Mutex<HashSet<String>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The read time limit for servers (`FULLSYNC_REMOTE_TIMEOUT_SECS`, default 30 s).
+pub fn timeout() -> Duration {
+    std::env::var("FULLSYNC_REMOTE_TIMEOUT_SECS")
+        .ok()
+        .and_then(|s| s.parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .map(Duration::from_secs_f64)
+        .unwrap_or(Duration::from_secs(30))
+}
+
+impl From<RemoteError> for ApiError {
+    fn from(e: RemoteError) -> Self {
+        let code = match &e {
+            RemoteError::Unreachable { .. }
+            | RemoteError::Timeout { .. }
+            | RemoteError::Garbage { .. } => ErrorCode::Unavailable,
+            RemoteError::Unauthorized { .. } => ErrorCode::Unauthorized,
+            RemoteError::Forbidden { .. } => ErrorCode::Forbidden,
+            RemoteError::NotFound { .. } => ErrorCode::NotFound,
+            RemoteError::Conflict { .. } => ErrorCode::Conflict,
+            RemoteError::Http { status: 400, .. } | RemoteError::Config(_) => ErrorCode::BadRequest,
+            _ => ErrorCode::Internal,
+        };
+        ApiError::new(code, e.to_string())
+    }
+}
+
+fn bad(msg: impl Into<String>) -> ApiError {
+    ApiError::new(ErrorCode::BadRequest, msg)
+}
+
+impl Session {
+    fn profile(&self, conn: &str) -> Result<ServerProfile, ApiError> {
+        if conn == ENGINE {
+            return Err(bad(
+                "this screen works on a server: pick a server connection, not the embedded engine",
+            ));
+        }
+        let p =
+            profiles::get(conn).map_err(|e| ApiError::new(ErrorCode::NotFound, e.to_string()))?;
+        if p.kind == profiles::ServerKind::Convertigo {
+            return Err(bad(format!(
+                "`{conn}` is a Convertigo profile (its admin API, for .car deploys): to browse the data, add a CouchDB profile with the URL of the CouchDB behind that Convertigo server (Deploy screen, or `fullsync server add NAME --url http://host:5984 --user NAME`)"
+            )));
+        }
+        Ok(p)
+    }
+
+    /// Where a profile's password comes from.
+    fn password_source(&self, p: &ServerProfile) -> &'static str {
+        if p.user.is_none() {
+            "none"
+        } else if lock(&self.passwords).contains_key(&p.name) {
+            "session"
+        } else if std::env::var(profiles::password_var(&p.name)).is_ok() {
+            "env"
+        } else if profiles::password(p).is_ok() {
+            "keyring"
+        } else {
+            "missing"
+        }
+    }
+
+    fn server_for(&self, p: &ServerProfile, password: Option<String>) -> Result<Server, ApiError> {
+        let password = match (password, &p.user) {
+            (_, None) => None,
+            (Some(pw), Some(_)) => Some(pw),
+            (None, Some(u)) => match lock(&self.passwords).get(&p.name).cloned() {
+                Some(pw) => Some(pw),
+                None => Some(profiles::password(p).map_err(|_| {
+                    ApiError::new(
+                        ErrorCode::Unauthorized,
+                        format!(
+                            "server `{}` needs the password of `{u}`: type it (kept for this session only), store it in the keyring, or set {}",
+                            p.name,
+                            profiles::password_var(&p.name)
+                        ),
+                    )
+                })?.unwrap_or_default()),
+            },
+        };
+        let auth = p
+            .user
+            .clone()
+            .zip(password)
+            .map(|(user, password)| Auth { user, password });
+        let ca = match &p.ca_file {
+            Some(f) => Some(std::fs::read(f).map_err(|e| {
+                bad(format!(
+                    "cannot read the CA file {} of server `{}`: {e}",
+                    f.display(),
+                    p.name
+                ))
+            })?),
+            None => None,
+        };
+        Ok(Server::new(
+            &p.url,
+            Some(&p.name),
+            auth,
+            timeout(),
+            ca.as_deref(),
+        )?)
+    }
+
+    /// The server of a profile, with its password.
+    pub fn server(&self, conn: &str) -> Result<Server, ApiError> {
+        let p = self.profile(conn)?;
+        self.server_for(&p, None)
+    }
+
+    /// Runs `f` on the server of `conn`; a refused password typed for this session is
+    /// forgotten, so the studio asks again.
+    fn with<T>(
+        &self,
+        conn: &str,
+        f: impl FnOnce(&Server) -> Result<T, RemoteError>,
+    ) -> Result<T, ApiError> {
+        let s = self.server(conn)?;
+        f(&s).map_err(|e| {
+            if matches!(e, RemoteError::Unauthorized { .. }) {
+                lock(&self.passwords).remove(conn);
+            }
+            e.into()
+        })
+    }
+
+    fn confirm_write(&self, conn: &str, confirm: bool) -> Result<(), ApiError> {
+        let mut c = lock(&self.confirmed);
+        if c.contains(conn) {
+            return Ok(());
+        }
+        if confirm {
+            c.insert(conn.to_string());
+            return Ok(());
+        }
+        let url = profiles::get(conn).map(|p| p.url).unwrap_or_default();
+        Err(ApiError::new(
+            ErrorCode::ConfirmRequired,
+            format!("this writes to server `{conn}` ({url}), not to your local engine: confirm once for this session"),
+        ))
+    }
+
+    fn target(&self, views: &Arc<fullsync_views::Views>, e: &Endpoint) -> Result<Target, ApiError> {
+        Ok(if e.conn == ENGINE {
+            Target::Local {
+                views: views.clone(),
+                db: e.db.clone(),
+            }
+        } else {
+            Target::Remote {
+                server: Arc::new(self.server(&e.conn)?),
+                db: e.db.clone(),
+            }
+        })
+    }
+
+    /// Handles one remote command.
+    pub fn handle(
+        &self,
+        engine: &Arc<Engine>,
+        views: &Arc<fullsync_views::Views>,
+        replications: &Replications,
+        op: RemoteOp,
+    ) -> Result<Value, ApiError> {
+        match op {
+            RemoteOp::Connections => {
+                let mut out =
+                    vec![json!({"name": ENGINE, "kind": "engine", "label": "Embedded engine"})];
+                let all = profiles::load().map_err(|e| bad(e.to_string()))?;
+                let confirmed = lock(&self.confirmed).clone();
+                for (name, p) in all {
+                    out.push(json!({
+                        "name": name,
+                        "kind": p.kind,
+                        "url": p.url,
+                        "user": p.user,
+                        "password": self.password_source(&p),
+                        "writes_confirmed": confirmed.contains(&name),
+                    }));
+                }
+                Ok(Value::Array(out))
+            }
+            RemoteOp::Login { conn, password } => {
+                let p = self.profile(&conn)?;
+                if p.user.is_none() {
+                    return Err(bad(format!(
+                        "server `{conn}` has no user: add one to the profile (Deploy screen or `fullsync server add {conn} --user NAME`)"
+                    )));
+                }
+                let s = self.server_for(&p, Some(password.clone()))?;
+                let welcome = s.check_login()?;
+                lock(&self.passwords).insert(conn, password);
+                Ok(json!({"ok": true, "server": welcome}))
+            }
+            RemoteOp::Logout { conn } => {
+                lock(&self.passwords).remove(&conn);
+                lock(&self.confirmed).remove(&conn);
+                Ok(json!({"ok": true}))
+            }
+            RemoteOp::Databases { conn } => self.with(&conn, |s| {
+                let welcome = s.welcome()?;
+                let (dbs, note) = match s.all_dbs() {
+                    Ok(d) => (d, None),
+                    Err(e @ RemoteError::Forbidden { .. }) => (vec![], Some(e.to_string())),
+                    Err(e) => return Err(e),
+                };
+                Ok(json!({"server": welcome, "databases": dbs, "note": note, "url": s.url()}))
+            }),
+            RemoteOp::DbInfo { conn, db } => self.with(&conn, |s| s.db_info(&db)),
+            RemoteOp::DocsList {
+                conn,
+                db,
+                prefix,
+                limit,
+                skip,
+            } => self.with(&conn, |s| s.docs_page(&db, &prefix, limit, skip)),
+            RemoteOp::DocGet { conn, db, id, rev } => {
+                self.with(&conn, |s| s.get_doc(&db, &id, rev.as_deref()))
+            }
+            RemoteOp::DocPut {
+                conn,
+                db,
+                doc,
+                confirm,
+            } => {
+                self.confirm_write(&conn, confirm)?;
+                self.with(&conn, |s| s.put_doc(&db, &doc))
+            }
+            RemoteOp::DocDelete {
+                conn,
+                db,
+                id,
+                rev,
+                confirm,
+            } => {
+                self.confirm_write(&conn, confirm)?;
+                self.with(&conn, |s| s.delete_doc(&db, &id, &rev))
+            }
+            RemoteOp::DocRevisions { conn, db, id } => {
+                Ok(Value::Array(self.with(&conn, |s| s.live_leaves(&db, &id))?))
+            }
+            RemoteOp::DocResolve {
+                conn,
+                db,
+                id,
+                keep,
+                delete,
+                body,
+                confirm,
+            } => {
+                self.confirm_write(&conn, confirm)?;
+                self.with(&conn, |s| s.resolve(&db, &id, &keep, &delete, body))
+            }
+            RemoteOp::AttachmentGet {
+                conn,
+                db,
+                id,
+                name,
+                rev,
+            } => {
+                let (bytes, ctype) =
+                    self.with(&conn, |s| s.get_attachment(&db, &id, &name, rev.as_deref()))?;
+                Ok(json!({
+                    "name": name,
+                    "content_type": ctype,
+                    "length": bytes.len(),
+                    "data": base64::engine::general_purpose::STANDARD.encode(&bytes),
+                }))
+            }
+            RemoteOp::AttachmentPut {
+                conn,
+                db,
+                id,
+                rev,
+                name,
+                content_type,
+                data,
+                confirm,
+            } => {
+                self.confirm_write(&conn, confirm)?;
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(data.as_bytes())
+                    .map_err(|e| bad(format!("the attachment is not valid base64: {e}")))?;
+                let ctype = content_type
+                    .filter(|c| !c.trim().is_empty())
+                    .unwrap_or_else(|| "application/octet-stream".into());
+                self.with(&conn, |s| {
+                    s.put_attachment(&db, &id, &rev, &name, &ctype, bytes)
+                })
+            }
+            RemoteOp::AttachmentDelete {
+                conn,
+                db,
+                id,
+                rev,
+                name,
+                confirm,
+            } => {
+                self.confirm_write(&conn, confirm)?;
+                self.with(&conn, |s| s.delete_attachment(&db, &id, &rev, &name))
+            }
+            RemoteOp::Changes {
+                conn,
+                db,
+                since,
+                limit,
+                latest,
+                wait_ms,
+            } => self.with(&conn, |s| {
+                let wait = wait_ms.map(|w| Duration::from_millis(u64::from(w.min(60_000))));
+                let since = if latest { json!("now") } else { since };
+                if latest {
+                    // The newest `limit` rows, newest first; resume from the current seq.
+                    let now = s.changes(&db, &since, 1, false, None)?;
+                    let rows = s.changes(&db, &json!(0), limit, true, None)?;
+                    return Ok(json!({"results": rows["results"], "last_seq": now["last_seq"]}));
+                }
+                s.changes(&db, &since, limit, false, wait)
+            }),
+            RemoteOp::DesignDocs { conn, db } => {
+                let docs: Vec<Value> = if conn == ENGINE {
+                    let dbh = engine.db(&db)?;
+                    let (_, _, rows) = dbh.all_docs(&fullsync_engine::AllDocsOptions {
+                        start: Some("_design/".into()),
+                        end: Some("_design0".into()),
+                        include_docs: true,
+                        ..Default::default()
+                    })?;
+                    rows.into_iter()
+                        .filter_map(|r| r.get("doc").cloned())
+                        .collect()
+                } else {
+                    self.with(&conn, |s| s.design_docs(&db))?
+                };
+                Ok(Value::Array(
+                    docs.iter()
+                        .map(|d| {
+                            let views: Vec<Value> = d["views"]
+                                .as_object()
+                                .into_iter()
+                                .flatten()
+                                .filter(|(k, v)| *k != "lib" && v.get("map").is_some())
+                                .map(|(k, v)| json!({"name": k, "map": v["map"], "reduce": v.get("reduce")}))
+                                .collect();
+                            json!({"id": d["_id"], "name": d["_id"].as_str().unwrap_or("").trim_start_matches("_design/"), "views": views})
+                        })
+                        .collect(),
+                ))
+            }
+            RemoteOp::ViewQuery {
+                conn,
+                db,
+                ddoc,
+                view,
+                query,
+            } => {
+                let t = self.target(
+                    views,
+                    &Endpoint {
+                        conn: conn.clone(),
+                        db,
+                    },
+                )?;
+                let started = std::time::Instant::now();
+                let r = self.with_target(&conn, || t.view(&ddoc, &view, &query))?;
+                Ok(json!({"result": r, "ms": started.elapsed().as_secs_f64() * 1000.0}))
+            }
+            RemoteOp::Find { conn, db, query } => {
+                let t = self.target(
+                    views,
+                    &Endpoint {
+                        conn: conn.clone(),
+                        db,
+                    },
+                )?;
+                let started = std::time::Instant::now();
+                let r = self.with_target(&conn, || t.find(&query))?;
+                Ok(json!({"result": r, "ms": started.elapsed().as_secs_f64() * 1000.0}))
+            }
+            RemoteOp::Explain { conn, db, query } => {
+                let t = self.target(
+                    views,
+                    &Endpoint {
+                        conn: conn.clone(),
+                        db,
+                    },
+                )?;
+                self.with_target(&conn, || t.explain(&query))
+            }
+            RemoteOp::PreviewSample {
+                conn,
+                db,
+                map,
+                reduce,
+                query,
+                size,
+                random,
+                ddoc,
+            } => {
+                if size == 0 || size > 10_000 {
+                    return Err(bad("the sample size must be between 1 and 10000 documents"));
+                }
+                self.with(&conn, |s| {
+                    let lib = match &ddoc {
+                        Some(d) => s
+                            .get_doc(
+                                &db,
+                                &format!("_design/{}", d.trim_start_matches("_design/")),
+                                None,
+                            )
+                            .ok()
+                            .and_then(|dd| dd["views"].get("lib").cloned()),
+                        None => None,
+                    };
+                    fullsync_remote::preview_sample(
+                        s,
+                        &db,
+                        &map,
+                        reduce.as_deref(),
+                        &query,
+                        fullsync_remote::target::Sample { size, random },
+                        lib.as_ref(),
+                        Some(views.pool().clone()),
+                    )
+                })
+            }
+            RemoteOp::Compare {
+                left,
+                right,
+                ddoc,
+                view,
+                query,
+                mango,
+                limit,
+            } => {
+                let l = self.target(views, &left)?;
+                let r = self.target(views, &right)?;
+                // CouchDB's default limit (25) sent to both sides: some servers
+                // (pouchdb-server) have none, a difference of defaults, not of data.
+                let mango = mango.map(|mut m| {
+                    if m.get("limit").is_none() && m.is_object() {
+                        m["limit"] = json!(25);
+                    }
+                    m
+                });
+                let run = |t: &Target, e: &Endpoint| -> Result<Value, ApiError> {
+                    self.with_target(&e.conn, || match (&mango, &ddoc, &view) {
+                        (Some(m), _, _) => t.find(m),
+                        (None, Some(d), Some(v)) => t.view(d, v, &query),
+                        _ => Err(RemoteError::Config(
+                            "compare needs a view (ddoc and view) or a Mango query".into(),
+                        )),
+                    })
+                };
+                let a = run(&l, &left)?;
+                let b = run(&r, &right)?;
+                let c = fullsync_remote::compare_rows(
+                    &fullsync_remote::compare::rows_of(&a),
+                    &fullsync_remote::compare::rows_of(&b),
+                    mango.is_some(),
+                    limit.unwrap_or(500) as usize,
+                );
+                Ok(json!({
+                    "left": l.describe(),
+                    "right": r.describe(),
+                    "comparison": c,
+                    "left_result": a,
+                    "right_result": b,
+                }))
+            }
+            RemoteOp::PullSample {
+                conn,
+                db,
+                target,
+                doc_ids,
+                selector,
+                first_n,
+            } => {
+                let p = self.profile(&conn)?;
+                let s = self.server_for(&p, None)?;
+                let filter = if !doc_ids.is_empty() {
+                    fullsync_replicate::Filter::DocIds(doc_ids)
+                } else if let Some(sel) = selector {
+                    if !sel.is_object() {
+                        return Err(bad("the selector must be a JSON object"));
+                    }
+                    // The ids matching the selector now (`_find`), replicated by id: servers
+                    // without the `_selector` changes filter (pouchdb-server, CouchDB 1.x)
+                    // work too.
+                    let mut ids = vec![];
+                    const PAGE: usize = 10_000;
+                    loop {
+                        let page = self.with(&conn, |s| {
+                            s.find(
+                                &db,
+                                &json!({"selector": sel, "fields": ["_id"], "limit": PAGE, "skip": ids.len()}),
+                            )
+                        })?;
+                        let got: Vec<String> = page["docs"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .filter_map(|d| d["_id"].as_str().map(str::to_string))
+                            .collect();
+                        let n = got.len();
+                        ids.extend(got);
+                        if n < PAGE {
+                            break;
+                        }
+                    }
+                    if ids.is_empty() {
+                        return Err(ApiError::new(
+                            ErrorCode::NotFound,
+                            format!(
+                                "no document of {conn}/{db} matches the selector: nothing to pull"
+                            ),
+                        ));
+                    }
+                    fullsync_replicate::Filter::DocIds(ids)
+                } else if let Some(n) = first_n {
+                    let v = self.with(&conn, |s| s.all_docs(&db, &json!({"limit": n})))?;
+                    let ids: Vec<String> = v["rows"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|r| r["id"].as_str().map(str::to_string))
+                        .collect();
+                    fullsync_replicate::Filter::DocIds(ids)
+                } else {
+                    fullsync_replicate::Filter::None
+                };
+                if engine.db(&target).is_err() {
+                    engine.create_db(&target)?;
+                }
+                let auth = s.auth().cloned();
+                let job = replications.start_filtered(
+                    engine,
+                    views,
+                    StartArgs {
+                        db: target,
+                        remote: s.db_url(&db),
+                        direction: Mode::Pull,
+                        live: false,
+                        user: auth.as_ref().map(|a| a.user.clone()),
+                        password: auth.map(|a| a.password),
+                        max_backoff_secs: None,
+                    },
+                    filter,
+                )?;
+                Ok(json!(job))
+            }
+        }
+    }
+
+    fn with_target<T>(
+        &self,
+        conn: &str,
+        f: impl FnOnce() -> Result<T, RemoteError>,
+    ) -> Result<T, ApiError> {
+        f().map_err(|e| {
+            if matches!(e, RemoteError::Unauthorized { .. }) {
+                lock(&self.passwords).remove(conn);
+            }
+            e.into()
+        })
+    }
+}
