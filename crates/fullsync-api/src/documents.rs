@@ -66,7 +66,9 @@ impl Written {
 #[derive(Debug, Serialize, ts_rs::TS)]
 pub struct ChangesPage {
     /// `_changes` rows.
-    #[ts(type = "Array<{ seq: number; id: string; changes: Array<{ rev: string }>; deleted?: boolean }>")]
+    #[ts(
+        type = "Array<{ seq: number; id: string; changes: Array<{ rev: string }>; deleted?: boolean }>"
+    )]
     pub results: Vec<Value>,
     /// Where the next poll resumes.
     #[ts(type = "number")]

@@ -21,7 +21,9 @@ pub struct FileText {
 #[derive(Debug, Serialize, ts_rs::TS)]
 #[serde(transparent)]
 pub struct ViewRows(
-    #[ts(type = "{ rows: Array<{ id?: string; key: JsonValue; value: JsonValue; doc?: JsonValue }>; total_rows?: number; offset?: number; update_seq?: JsonValue }")]
+    #[ts(
+        type = "{ rows: Array<{ id?: string; key: JsonValue; value: JsonValue; doc?: JsonValue }>; total_rows?: number; offset?: number; update_seq?: JsonValue }"
+    )]
     pub Value,
 );
 

@@ -66,7 +66,6 @@ impl Studio {
         })?;
         self.handle(req)
     }
-
 }
 
 /// The command table: each command's name (as on the wire), its answer type and the module

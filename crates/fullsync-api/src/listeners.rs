@@ -16,7 +16,6 @@ use fullsync_project::Project;
 use fullsync_runtime::listeners::Runner;
 use serde::Serialize;
 
-
 /// How many activity entries the studio keeps (older ones are dropped).
 pub const ACTIVITY_CAPACITY: usize = 500;
 

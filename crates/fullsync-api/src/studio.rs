@@ -269,8 +269,13 @@ impl Studio {
             entries: log.after(after),
             last: log.last(),
             running: slot.as_ref().is_some_and(|l| l.running()),
-            runner_threads: self.listener_threads.load(std::sync::atomic::Ordering::SeqCst),
-            listeners: slot.as_ref().map(|l| l.listeners().to_vec()).unwrap_or_default(),
+            runner_threads: self
+                .listener_threads
+                .load(std::sync::atomic::Ordering::SeqCst),
+            listeners: slot
+                .as_ref()
+                .map(|l| l.listeners().to_vec())
+                .unwrap_or_default(),
         }
     }
 }

@@ -4,8 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
 use crate::{ApiError, ErrorCode};
+use serde::{Deserialize, Serialize};
 
 /// One recently opened project.
 #[derive(Debug, Serialize, ts_rs::TS)]

@@ -24,7 +24,11 @@ impl TypeVisitor for Decls {
         // by hand (`JsonValue = unknown`): documents, keys and options are any JSON.
         if T::output_path().is_some() && T::ident() != "JsonValue" {
             let old = self.decls.insert(T::ident(), T::decl());
-            assert!(old.is_none(), "two types are named {} in TypeScript: rename one", T::ident());
+            assert!(
+                old.is_none(),
+                "two types are named {} in TypeScript: rename one",
+                T::ident()
+            );
         }
         T::visit_dependencies(self);
         T::visit_generics(self);
@@ -81,7 +85,10 @@ fn every_command_has_an_answer_type() {
         .into_iter()
         .map(|(c, _)| c.to_string())
         .collect();
-    assert!(want.len() > 30, "cannot read the commands of Request: {want:?}");
+    assert!(
+        want.len() > 30,
+        "cannot read the commands of Request: {want:?}"
+    );
     want.sort();
     have.sort();
     assert_eq!(
