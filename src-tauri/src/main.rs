@@ -209,6 +209,7 @@ fn serve_http(router: axum::Router, port: u16) -> anyhow::Result<SocketAddr> {
 
 /// Fewer malloc arenas: glibc gives each thread (HTTP workers, QuickJS pool, GTK) its own, which
 /// multiplies the resident memory of a studio that is mostly idle.
+#[allow(unsafe_code)] // `mallopt`: allocator tuning only (SAFETY below)
 fn limit_malloc_arenas() {
     #[cfg(target_env = "gnu")]
     // SAFETY: mallopt only changes allocator tuning; called before any thread is started.

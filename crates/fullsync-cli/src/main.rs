@@ -102,6 +102,7 @@ enum Cmd {
 /// arena per thread (HTTP workers, blocking threads) and, after the first large free, serves
 /// even 14 MB buffers from those arenas, so a burst of large answers left gigabytes resident.
 /// Fewer arenas, and blocks of 1 MB or more always mapped (and unmapped when freed).
+#[allow(unsafe_code)] // `mallopt`: allocator tuning only (SAFETY below)
 fn tune_malloc() {
     #[cfg(target_env = "gnu")]
     // SAFETY: mallopt only changes allocator tuning; called first in main, before any thread.

@@ -169,7 +169,7 @@ pub struct LoadedData {
 fn write_batch(
     db: &fullsync_engine::Database,
     batch: &mut Vec<(usize, Value)>,
-    file: &std::path::Path,
+    file: &Path,
     out: &mut LoadedData,
 ) -> Result<(), String> {
     let admin = UserCtx {

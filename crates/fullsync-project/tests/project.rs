@@ -54,7 +54,7 @@ fn the_sample_project_is_clean_and_its_tests_pass() {
     let p = p.expect("sample loads");
     assert!(errors(&diags).is_empty(), "{diags:?}");
     let pool = Arc::new(fullsync_views::JsPool::new(1, Default::default()));
-    assert!(fullsync_project::load::compile_check(&p, &pool).is_empty());
+    assert!(load::compile_check(&p, &pool).is_empty());
     let results = fullsync_project::testing::run_tests(&p, &pool, None);
     assert!(results.len() >= 4);
     for r in &results {
@@ -123,7 +123,7 @@ fn every_rule_gives_a_precise_diagnostic_and_the_rest_loads() {
     let p = p.expect("the project still loads");
     let pool = fullsync_views::JsPool::new(1, Default::default());
     let mut all = diags.clone();
-    all.extend(fullsync_project::load::compile_check(&p, &pool));
+    all.extend(load::compile_check(&p, &pool));
     let text: Vec<String> = all.iter().map(|d| d.to_string()).collect();
     let has = |needle: &str| text.iter().any(|t| t.contains(needle));
     assert!(has("`Bad Name` is not a valid database name"), "{text:#?}");

@@ -208,7 +208,7 @@ fn sample_project_transactions() {
         .find(|t| t.name == "GetOrdersByStatus")
         .unwrap();
     let run = |t: &Transaction, v: Value| {
-        fullsync_runtime::transactions::run(
+        run(
             &e.engine,
             &e.views,
             "orders",

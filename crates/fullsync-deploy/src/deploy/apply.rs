@@ -141,18 +141,7 @@ pub fn apply(
     let timeout = opts.staging_timeout.unwrap_or(Duration::from_secs(600));
     let result = (|| -> Result<(), DeployError> {
         for (db, limit) in &plan.create_dbs {
-            let peer = server.sibling(db)?;
-            let (s, v) = peer.call("PUT", "", None)?;
-            if !(200..300).contains(&s) && s != 412 {
-                return Err(ReplError::Http {
-                    status: s,
-                    error: v["error"].as_str().unwrap_or("").into(),
-                    reason: format!("creating database {db}"),
-                }
-                .into());
-            }
-            // pouchdb-server has no _revs_limit: not fatal.
-            let _ = peer.call("PUT", "_revs_limit", Some(&json!(limit)));
+            create_db(server, db, *limit)?;
             report.created_dbs.push(db.clone());
             current += 1;
             progress(Progress::step(
@@ -219,6 +208,23 @@ pub fn apply(
         save_report(&dir, &report)?;
     }
     result.map(|_| report)
+}
+
+/// Creates database `db` on the server (an existing one is fine) with its `revs_limit`.
+fn create_db(server: &HttpPeer, db: &str, limit: u64) -> Result<(), DeployError> {
+    let peer = server.sibling(db)?;
+    let (s, v) = peer.call("PUT", "", None)?;
+    if !(200..300).contains(&s) && s != 412 {
+        return Err(ReplError::Http {
+            status: s,
+            error: v["error"].as_str().unwrap_or("").into(),
+            reason: format!("creating database {db}"),
+        }
+        .into());
+    }
+    // pouchdb-server has no _revs_limit: not fatal.
+    let _ = peer.call("PUT", "_revs_limit", Some(&json!(limit)));
+    Ok(())
 }
 
 /// Whether a report changed design documents (no-ops and deploys that failed before writing

@@ -247,64 +247,7 @@ impl Database {
             }
         }
         self.run_validators(validators, w, &doc, existing.as_ref(), user)?;
-        let mut atts = Vec::with_capacity(doc.atts.len());
-        for a in doc.atts {
-            match a {
-                AttIn::Stub {
-                    name,
-                    digest,
-                    revpos,
-                    content_type,
-                    length,
-                } => {
-                    let meta = find_stub(
-                        w,
-                        &doc.id,
-                        existing.as_ref(),
-                        &path,
-                        &name,
-                        digest.as_deref(),
-                        revpos,
-                    )?;
-                    let meta = match meta {
-                        Some(m) => m,
-                        None => match (&digest, length) {
-                            (Some(d), Some(len)) if w.contains(T::Atts, d.as_bytes())? => AttMeta {
-                                name: name.clone(),
-                                content_type: content_type
-                                    .unwrap_or_else(|| "application/octet-stream".into()),
-                                digest: d.clone(),
-                                length: len,
-                                revpos: revpos.unwrap_or(rev.pos),
-                            },
-                            _ => {
-                                return Err(Error::MissingStub(format!(
-                                    "Invalid attachment stub in {} for {name}",
-                                    doc.id
-                                )))
-                            }
-                        },
-                    };
-                    atts.push(meta);
-                }
-                AttIn::Data {
-                    name,
-                    content_type,
-                    data,
-                    digest,
-                    revpos,
-                } => {
-                    store_att(w, &digest, &data)?;
-                    atts.push(AttMeta {
-                        name,
-                        content_type,
-                        length: data.len() as u64,
-                        digest,
-                        revpos: revpos.unwrap_or(rev.pos),
-                    });
-                }
-            }
-        }
+        let atts = replicated_attachments(w, &doc.id, doc.atts, existing.as_ref(), &path, &rev)?;
         let mut rec = existing.clone().unwrap_or_default();
         c.seq += 1;
         let out = rec.tree.merge_path(
@@ -546,6 +489,69 @@ fn edit_attachments(
                     length: data.len() as u64,
                     digest,
                     revpos: new_pos,
+                });
+            }
+        }
+    }
+    Ok(atts)
+}
+
+/// The attachments of a replicated revision `rev` (with ancestry `path`): stubs found in the
+/// stored revisions of `existing` (or by digest when the bytes are stored), data stored.
+fn replicated_attachments(
+    w: &mut Writer<'_>,
+    id: &str,
+    atts_in: Vec<AttIn>,
+    existing: Option<&DocRecord>,
+    path: &[Rev],
+    rev: &Rev,
+) -> Result<Vec<AttMeta>> {
+    let mut atts = Vec::with_capacity(atts_in.len());
+    for a in atts_in {
+        match a {
+            AttIn::Stub {
+                name,
+                digest,
+                revpos,
+                content_type,
+                length,
+            } => {
+                let meta = find_stub(w, id, existing, path, &name, digest.as_deref(), revpos)?;
+                let meta = match meta {
+                    Some(m) => m,
+                    None => match (&digest, length) {
+                        (Some(d), Some(len)) if w.contains(T::Atts, d.as_bytes())? => AttMeta {
+                            name: name.clone(),
+                            content_type: content_type
+                                .unwrap_or_else(|| "application/octet-stream".into()),
+                            digest: d.clone(),
+                            length: len,
+                            revpos: revpos.unwrap_or(rev.pos),
+                        },
+                        _ => {
+                            return Err(Error::MissingStub(format!(
+                                "Invalid attachment stub in {} for {name}",
+                                id
+                            )))
+                        }
+                    },
+                };
+                atts.push(meta);
+            }
+            AttIn::Data {
+                name,
+                content_type,
+                data,
+                digest,
+                revpos,
+            } => {
+                store_att(w, &digest, &data)?;
+                atts.push(AttMeta {
+                    name,
+                    content_type,
+                    length: data.len() as u64,
+                    digest,
+                    revpos: revpos.unwrap_or(rev.pos),
                 });
             }
         }

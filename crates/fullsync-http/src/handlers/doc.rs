@@ -113,7 +113,7 @@ pub(crate) async fn document(ctx: Ctx, db: Arc<Database>, id: String) -> ApiResu
 
 pub(crate) async fn get_document(ctx: Ctx, db: Arc<Database>, id: String) -> ApiResult {
     let q = &ctx.query;
-    let mut opts = read_options(q)?;
+    let opts = read_options(q)?;
     if id.starts_with("_local/") {
         let stored = local_id(&ctx.access, &id);
         let mut v = blocking(move || Ok(db.get_local(&stored)?)).await?;
@@ -123,55 +123,8 @@ pub(crate) async fn get_document(ctx: Ctx, db: Arc<Database>, id: String) -> Api
         return ok(v);
     }
     if let Some(open) = q.get("open_revs") {
-        // As CouchDB: a multipart answer always carries the attachment bodies (as parts),
-        // trimmed only by `atts_since`; the CouchDB replicator relies on it.
-        if accepts_multipart(&ctx.headers) {
-            opts.attachments = true;
-        }
-        let which = if open == "all" {
-            OpenRevs::All
-        } else {
-            let v: Value = serde_json::from_str(open).map_err(|_| {
-                ApiError::bad_request("open_revs must be \"all\" or a JSON array of revisions")
-            })?;
-            let arr = v.as_array().ok_or_else(|| {
-                ApiError::bad_request("open_revs must be \"all\" or a JSON array of revisions")
-            })?;
-            OpenRevs::List(
-                arr.iter()
-                    .map(|r| Rev::parse(r.as_str().unwrap_or("")))
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(ApiError::from)?,
-            )
-        };
-        let all = matches!(which, OpenRevs::All);
-        let access = ctx.access.clone();
-        let rows = blocking(move || {
-            let found = db.open_revs(&id, &which, &opts)?;
-            if access.filtered() && !crate::auth::winner_visible(&db, &access, &id)? {
-                // A hidden document looks absent; a hidden leaf of a visible one is not listed.
-                return Ok(vec![]);
-            }
-            let mut rows = vec![];
-            for r in found {
-                rows.push(match r {
-                    OpenRev::Ok(d) if access.can_see(&d) => {
-                        let mut d = d;
-                        crate::auth::scrub_conflicts(&db, &access, &mut d)?;
-                        json!({"ok": d})
-                    }
-                    OpenRev::Ok(_) if all => continue,
-                    OpenRev::Ok(d) => json!({"missing": d["_rev"]}),
-                    OpenRev::Missing(rev) => json!({"missing": rev}),
-                });
-            }
-            Ok(rows)
-        })
-        .await?;
-        if accepts_multipart(&ctx.headers) {
-            return Ok(crate::multipart::multipart_open_revs(rows));
-        }
-        return ok(Value::Array(rows));
+        let open = open.to_string();
+        return open_revs(&ctx, db, id, &open, opts).await;
     }
     let rev = q
         .get("rev")
@@ -211,6 +164,66 @@ pub(crate) async fn get_document(ctx: Ctx, db: Arc<Database>, id: String) -> Api
         return Ok(not_modified(&etag));
     }
     Ok(with_etag(json_response(200, &doc), &etag))
+}
+
+/// `GET /db/doc?open_revs=all|[...]`: the leaves asked for, as JSON rows or as
+/// `multipart/mixed` (what the CouchDB replicator asks for).
+async fn open_revs(
+    ctx: &Ctx,
+    db: Arc<Database>,
+    id: String,
+    open: &str,
+    mut opts: ReadOptions,
+) -> ApiResult {
+    // As CouchDB: a multipart answer always carries the attachment bodies (as parts),
+    // trimmed only by `atts_since`; the CouchDB replicator relies on it.
+    if accepts_multipart(&ctx.headers) {
+        opts.attachments = true;
+    }
+    let which = if open == "all" {
+        OpenRevs::All
+    } else {
+        let v: Value = serde_json::from_str(open).map_err(|_| {
+            ApiError::bad_request("open_revs must be \"all\" or a JSON array of revisions")
+        })?;
+        let arr = v.as_array().ok_or_else(|| {
+            ApiError::bad_request("open_revs must be \"all\" or a JSON array of revisions")
+        })?;
+        OpenRevs::List(
+            arr.iter()
+                .map(|r| Rev::parse(r.as_str().unwrap_or("")))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(ApiError::from)?,
+        )
+    };
+    let all = matches!(which, OpenRevs::All);
+    let access = ctx.access.clone();
+    let rows = blocking(move || {
+        let found = db.open_revs(&id, &which, &opts)?;
+        if access.filtered() && !crate::auth::winner_visible(&db, &access, &id)? {
+            // A hidden document looks absent; a hidden leaf of a visible one is not listed.
+            return Ok(vec![]);
+        }
+        let mut rows = vec![];
+        for r in found {
+            rows.push(match r {
+                OpenRev::Ok(d) if access.can_see(&d) => {
+                    let mut d = d;
+                    crate::auth::scrub_conflicts(&db, &access, &mut d)?;
+                    json!({"ok": d})
+                }
+                OpenRev::Ok(_) if all => continue,
+                OpenRev::Ok(d) => json!({"missing": d["_rev"]}),
+                OpenRev::Missing(rev) => json!({"missing": rev}),
+            });
+        }
+        Ok(rows)
+    })
+    .await?;
+    if accepts_multipart(&ctx.headers) {
+        return Ok(crate::multipart::multipart_open_revs(rows));
+    }
+    ok(Value::Array(rows))
 }
 
 /// Of the leaves descending from revision `rev` of `id`, the one that would win (live before

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use super::{Cx, RunError};
 
 /// `PutDocumentAttachment` (`put`) or `DeleteDocumentAttachment`.
-pub(super) fn put_or_delete_attachment(cx: &Cx, put: bool) -> Result<Value, RunError> {
+pub(super) fn put_or_delete_attachment(cx: &Cx<'_>, put: bool) -> Result<Value, RunError> {
     let id = cx
         .var_str("docid")
         .ok_or(RunError::MissingVariable("docid".into()))?;
@@ -49,7 +49,7 @@ pub(super) fn put_or_delete_attachment(cx: &Cx, put: bool) -> Result<Value, RunE
 }
 
 /// `GetDocumentAttachment`: its metadata and its content as text.
-pub(super) fn get_attachment(cx: &Cx) -> Result<Value, RunError> {
+pub(super) fn get_attachment(cx: &Cx<'_>) -> Result<Value, RunError> {
     let id = cx
         .var_str("docid")
         .ok_or(RunError::MissingVariable("docid".into()))?;

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use super::{as_json, Cx, RunError};
 
 /// `PostReplicate`: a one-shot push from `p_source` (default: the connector database) to `p_target`.
-pub(super) fn replicate(cx: &Cx) -> Result<Value, RunError> {
+pub(super) fn replicate(cx: &Cx<'_>) -> Result<Value, RunError> {
     let source = cx
         .prop("p_source")
         .or_else(|| cx.prop("source"))
@@ -47,7 +47,7 @@ pub(super) fn replicate(cx: &Cx) -> Result<Value, RunError> {
 }
 
 /// `PurgeDatabase`: `data = {"docid": ["rev", ...]}`.
-pub(super) fn purge(cx: &Cx) -> Result<Value, RunError> {
+pub(super) fn purge(cx: &Cx<'_>) -> Result<Value, RunError> {
     let req = cx
         .vars
         .get("data")

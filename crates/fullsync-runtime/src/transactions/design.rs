@@ -6,7 +6,7 @@ use serde_json::{json, Map, Value};
 use super::{Cx, RunError};
 
 /// `GetView`: `ddoc` + `view` (or `viewname = "ddoc/view"`), options from `q_*` properties and variables.
-pub(super) fn get_view(cx: &Cx) -> Result<Value, RunError> {
+pub(super) fn get_view(cx: &Cx<'_>) -> Result<Value, RunError> {
     let spec = match (cx.prop("ddoc"), cx.prop("view")) {
         (Some(d), Some(v)) => format!(
             "{}/{}",
@@ -42,7 +42,7 @@ pub(super) fn get_view(cx: &Cx) -> Result<Value, RunError> {
 
 /// `PostUpdate` or `PutUpdate` (`put`): a design document update function,
 /// `function (doc, req) { return [doc, response]; }`.
-pub(super) fn update(cx: &Cx, put: bool) -> Result<Value, RunError> {
+pub(super) fn update(cx: &Cx<'_>, put: bool) -> Result<Value, RunError> {
     // A design document update function: `function (doc, req) { return [doc, response]; }`.
     let spec = match (cx.prop("ddoc"), cx.prop("func")) {
         (Some(d), Some(f)) => format!(

@@ -9,7 +9,7 @@ use crate::postdoc::{self, AclPolicy, Policy};
 use fullsync_engine::UserCtx;
 
 /// `PostDocument` (one document) or `PostBulkDocuments` (`bulk`: one write per item of `data`).
-pub(super) fn post_documents(cx: &Cx, bulk: bool) -> Result<Value, RunError> {
+pub(super) fn post_documents(cx: &Cx<'_>, bulk: bool) -> Result<Value, RunError> {
     let policy = cx
         .prop("policy")
         .and_then(|p| p.as_str().and_then(Policy::parse))
@@ -63,7 +63,7 @@ pub(super) fn post_documents(cx: &Cx, bulk: bool) -> Result<Value, RunError> {
 }
 
 /// `GetDocument`, or `HeadDocument` (`head`: the id and revision only).
-pub(super) fn get_document(cx: &Cx, head: bool) -> Result<Value, RunError> {
+pub(super) fn get_document(cx: &Cx<'_>, head: bool) -> Result<Value, RunError> {
     let id = cx
         .var_str("docid")
         .or_else(|| cx.var_str("_id"))
@@ -85,7 +85,7 @@ pub(super) fn get_document(cx: &Cx, head: bool) -> Result<Value, RunError> {
 }
 
 /// `DeleteDocument`: the current revision unless `rev` is given.
-pub(super) fn delete_document(cx: &Cx) -> Result<Value, RunError> {
+pub(super) fn delete_document(cx: &Cx<'_>) -> Result<Value, RunError> {
     let id = cx
         .var_str("docid")
         .or_else(|| cx.var_str("_id"))
@@ -108,7 +108,7 @@ pub(super) fn delete_document(cx: &Cx) -> Result<Value, RunError> {
 }
 
 /// `CopyDocument`: `docid` to `destination` (over it when it exists).
-pub(super) fn copy_document(cx: &Cx) -> Result<Value, RunError> {
+pub(super) fn copy_document(cx: &Cx<'_>) -> Result<Value, RunError> {
     let id = cx
         .var_str("docid")
         .ok_or(RunError::MissingVariable("docid".into()))?;
@@ -139,7 +139,7 @@ pub(super) fn copy_document(cx: &Cx) -> Result<Value, RunError> {
 }
 
 /// `AllDocs`.
-pub(super) fn all_docs(cx: &Cx) -> Result<Value, RunError> {
+pub(super) fn all_docs(cx: &Cx<'_>) -> Result<Value, RunError> {
     let q = |name: &str| {
         cx.prop(&format!("q_{name}"))
             .or_else(|| cx.vars.get(name).cloned())
@@ -162,7 +162,7 @@ pub(super) fn all_docs(cx: &Cx) -> Result<Value, RunError> {
 }
 
 /// `PostFind`: a Mango query from the `q_`/`p_` properties and variables.
-pub(super) fn find(cx: &Cx) -> Result<Value, RunError> {
+pub(super) fn find(cx: &Cx<'_>) -> Result<Value, RunError> {
     let mut body = Map::new();
     for k in [
         "selector",
