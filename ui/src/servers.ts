@@ -12,17 +12,17 @@
 
 import type { Backend } from './backend';
 import { BackendError } from './backend';
-import type { RemoteOp } from './api-types';
+import type { JobStatus, RemoteOp, ViewRows } from './api-types';
 import { el } from './dom';
 import { saveBytes } from './attachments';
 import './ops.css';
 import './servers.css';
 
 interface Conn { name: string; kind: string; url?: string; user?: string | null; password?: string; writes_confirmed?: boolean }
-interface Row { id?: string; key: unknown; value: unknown; doc?: unknown }
+/** A view row, as every view answer has them. */
+type Row = ViewRows['rows'][number];
 interface Diff { kind: string; key: unknown; id?: string; left_index: number | null; right_index: number | null; left: unknown; right: unknown }
 interface Comparison { equal: boolean; left_rows: number; right_rows: number; differences: Diff[]; total_differences: number }
-interface Job { id: string; state: string; docs_read: number; docs_written: number; current: number; total: number; errors: string[] }
 interface DesignDoc { id: string; name: string; views: { name: string; map: string; reduce?: string | null }[] }
 
 const j = (v: unknown) => (v === undefined ? '' : JSON.stringify(v));
@@ -542,7 +542,7 @@ async function openServer(backend: Backend, conn: Conn) {
             : kind.value === 'ids' ? { ...base, doc_ids: a.split(',').map((s) => s.trim()).filter(Boolean) }
             : kind.value === 'selector' ? { ...base, selector: JSON.parse(a || '{}') }
             : base;
-          const job = await call<Job>(args);
+          const job = await call<JobStatus>(args);
           for (;;) {
             const all = await backend.call('replication_status');
             const s = all.find((x) => x.id === job.id);
