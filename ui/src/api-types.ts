@@ -685,6 +685,119 @@ error: string, };
 
 export type Mode = "push" | "pull" | "sync";
 
+export type PartEdit = { "op": "set_reduce", 
+/**
+ * Connector.
+ */
+connector: string, 
+/**
+ * Design document.
+ */
+ddoc: string, 
+/**
+ * View.
+ */
+view: string, 
+/**
+ * Builtin name, `custom`, or none.
+ */
+reduce?: string | null, } | { "op": "filter", 
+/**
+ * Connector.
+ */
+connector: string, 
+/**
+ * Design document.
+ */
+ddoc: string, 
+/**
+ * Name.
+ */
+name: string, } | { "op": "validate", 
+/**
+ * Connector.
+ */
+connector: string, 
+/**
+ * Design document.
+ */
+ddoc: string, } | { "op": "lib", 
+/**
+ * Connector.
+ */
+connector: string, 
+/**
+ * Design document.
+ */
+ddoc: string, 
+/**
+ * Name.
+ */
+name: string, } | { "op": "index", 
+/**
+ * Connector.
+ */
+connector: string, 
+/**
+ * Name.
+ */
+name: string, 
+/**
+ * Fields.
+ */
+fields: Array<string>, } | { "op": "handler", 
+/**
+ * Name.
+ */
+name: string, } | { "op": "test", 
+/**
+ * Connector.
+ */
+connector: string, 
+/**
+ * Design document.
+ */
+ddoc: string, 
+/**
+ * View.
+ */
+view: string, 
+/**
+ * Test name.
+ */
+name: string, 
+/**
+ * Input documents.
+ */
+docs?: Array<JsonValue> | null, 
+/**
+ * Query options.
+ */
+query?: JsonValue | null, 
+/**
+ * Expected answer (`{"rows": [...]}`).
+ */
+expect?: JsonValue | null, 
+/**
+ * Every document of the local database is the input (what the live preview ran
+ * over: "save the preview as a test"); refused above [`PREVIEW_TEST_DOCS`].
+ */
+all_docs?: boolean, } | { "op": "delete", 
+/**
+ * Project-relative path.
+ */
+path: string, };
+
+export type PartEdited = { 
+/**
+ * The part's file (project-relative).
+ */
+path: string, 
+/**
+ * The project, reloaded and synced.
+ */
+project: ProjectTree, };
+
 export type PlanAnswer = { 
 /**
  * Server profile.
@@ -761,7 +874,12 @@ doc_count: number | null,
 /**
  * Conflicting revisions the deploy deletes.
  */
-conflicts: Array<string>, };
+conflicts: Array<string>, 
+/**
+ * Every JavaScript source (or builtin reduce) that differs, by member path, with its text
+ * before and after (see [`changed_sources`]).
+ */
+functions: Array<{ path: string; before: string | null; after: string | null }>, };
 
 export type PreviewAnswer = { 
 /**
@@ -798,6 +916,15 @@ root: string,
  * One node per connector.
  */
 tree: Array<TreeNode>, 
+/**
+ * The project-level files: `fullsync.toml`, then the `handlers/`, `tests/` and `data/`
+ * folders with their files.
+ */
+files: Array<TreeNode>, 
+/**
+ * The project's description.
+ */
+description: string, 
 /**
  * Problems found while loading the project.
  */
@@ -1294,7 +1421,35 @@ query?: JsonValue,
  * The design document the function belongs to (its `views.lib` is available to
  * `require`).
  */
-ddoc?: string | null, } } | { "cmd": "view_query", "args": { 
+ddoc?: string | null, } } | { "cmd": "sample_data" } | { "cmd": "sample_data_load", "args": { 
+/**
+ * Database (connector).
+ */
+db: string, } } | { "cmd": "transactions_list" } | { "cmd": "transaction_run", "args": { 
+/**
+ * Connector.
+ */
+connector: string, 
+/**
+ * Transaction.
+ */
+name: string, 
+/**
+ * Variable values (missing ones take their defaults).
+ */
+vars?: { [key in string]?: JsonValue }, 
+/**
+ * The FullSync user it runs as.
+ */
+user?: string | null, } } | { "cmd": "transaction_history" } | { "cmd": "mango_query", "args": { 
+/**
+ * Database.
+ */
+db: string, 
+/**
+ * The `_find` body (`selector`, `fields`, `sort`, `limit`, ...).
+ */
+query: JsonValue, } } | { "cmd": "sync_status" } | { "cmd": "view_query", "args": { 
 /**
  * Database.
  */
@@ -1422,7 +1577,12 @@ server: string,
 /**
  * A deploy id of `deploy_history` (`0`: before the first deploy).
  */
-rollback_to?: number | null, } } | { "cmd": "deploy_apply", "args": { 
+rollback_to?: number | null, 
+/**
+ * The server's password for this request only (the Deploy screen's session field;
+ * never stored), instead of the keyring's or the environment's.
+ */
+password?: string | null, } } | { "cmd": "deploy_apply", "args": { 
 /**
  * Server profile name.
  */
@@ -1435,7 +1595,11 @@ staged?: boolean,
  * Restore the design documents of this deploy id (see `deploy_history`; `0`: before
  * the first deploy) instead of deploying the project.
  */
-rollback_to?: number | null, } } | { "cmd": "deploy_history", "args": { 
+rollback_to?: number | null, 
+/**
+ * The server's password for this deploy only (never stored).
+ */
+password?: string | null, } } | { "cmd": "deploy_history", "args": { 
 /**
  * Server profile name.
  */
@@ -1451,7 +1615,15 @@ db: string,
 /**
  * The document (with `_rev` to update).
  */
-doc: JsonValue, } } | { "cmd": "project_edit", "args": Edit } | { "cmd": "used_by", "args": Target } | { "cmd": "git", "args": GitOp } | { "cmd": "projects_recent" } | { "cmd": "dir_list", "args": { 
+doc: JsonValue, } } | { "cmd": "project_edit", "args": Edit } | { "cmd": "part_edit", "args": PartEdit } | { "cmd": "tests_run", "args": { 
+/**
+ * Only the tests of this connector.
+ */
+connector?: string | null, 
+/**
+ * Only this test.
+ */
+name?: string | null, } } | { "cmd": "used_by", "args": Target } | { "cmd": "git", "args": GitOp } | { "cmd": "projects_recent" } | { "cmd": "dir_list", "args": { 
 /**
  * Folder.
  */
@@ -1566,6 +1738,62 @@ rev: string,
  * The revisions deleted.
  */
 deleted: Array<string>, };
+
+export type Run = { 
+/**
+ * 1, 2, ... since the studio started.
+ */
+index: number, 
+/**
+ * When it ended (milliseconds since the Unix epoch).
+ */
+time: number, 
+/**
+ * Connector.
+ */
+connector: string, 
+/**
+ * Transaction.
+ */
+transaction: string, 
+/**
+ * Its type (`PostDocument`, ...).
+ */
+kind: string, 
+/**
+ * The values filled in.
+ */
+vars: { [key in string]?: JsonValue }, 
+/**
+ * The user it ran as (none: anonymous).
+ */
+user: string | null, 
+/**
+ * Whether it succeeded.
+ */
+ok: boolean, 
+/**
+ * What the client would receive.
+ */
+response: JsonValue, 
+/**
+ * Why it failed, and what to do.
+ */
+error: string | null, 
+/**
+ * Documents of the connector's database the run wrote (`id`, `rev`, `deleted`, `doc`).
+ */
+written: Array<{ id: string; rev: string; deleted: boolean; doc: JsonValue }>, 
+/**
+ * Milliseconds.
+ */
+ms: number, };
+
+export type RunHistory = { 
+/**
+ * The runs since the studio started.
+ */
+runs: Array<Run>, };
 
 export type SaveArgs = { 
 /**
@@ -1823,6 +2051,39 @@ unchanged: number,
  */
 errors: Array<string>, };
 
+export type SyncState = "idle" | "syncing" | "synced" | "error";
+
+export type SyncStatus = { 
+/**
+ * State.
+ */
+state: SyncState, 
+/**
+ * Increases by one with every applied change, whatever its source: a screen that saw
+ * another generation reloads the project tree.
+ */
+generation: number, 
+/**
+ * What went wrong (state `error`), else a short summary.
+ */
+message: string, 
+/**
+ * Where the last change came from: `open`, `studio` or `disk`.
+ */
+source: string, 
+/**
+ * Project-relative files of the last change seen on disk (empty for the studio's own).
+ */
+paths: Array<string>, 
+/**
+ * Design documents the last change wrote into the engine (`db/_design/x`).
+ */
+updated: Array<string>, 
+/**
+ * When the last change was applied (milliseconds since the Unix epoch).
+ */
+at: number, };
+
 export type Target = { 
 /**
  * Kind.
@@ -1847,7 +2108,9 @@ export type TreeNode = {
  */
 name: string, 
 /**
- * `project`, `connector`, `ddoc`, `view`, `file`, `folder`, `listener`, `transaction`, `filter`.
+ * `project`, `connector`, `ddoc`, `view`, `file`, `folder`, `listener`, `transaction`,
+ * `filter`, `validate`, `lib`, `index` (project-level files: `manifest`, `handler`,
+ * `test`, `data`).
  */
 kind: string, 
 /**
@@ -1896,6 +2159,15 @@ export interface Answers {
   project_open: ProjectTree;
   project_tree: ProjectTree;
   project_edit: ProjectTree;
+  part_edit: PartEdited;
+  sync_status: SyncStatus;
+  transaction_run: Run;
+  transaction_history: RunHistory;
+  sample_data: JsonValue;
+  sample_data_load: JsonValue;
+  transactions_list: JsonValue;
+  mango_query: JsonValue;
+  tests_run: JsonValue;
   used_by: UsedBy;
   git: GitAnswer;
   projects_recent: RecentProjects;

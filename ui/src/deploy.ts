@@ -8,9 +8,13 @@
 import type { DeployStatus, PlanAnswer } from './api-types';
 import type { Backend } from './backend';
 import { el, jobCards, messageLine, type Screen } from './ops-kit';
+import { codeDiff } from './code-diff';
 
 
 const SIGN: Record<string, string> = { create: '+', update: '~', delete: '−', unchanged: '=' };
+
+/** Session passwords by server: kept in this window's memory only, never saved or sent elsewhere. */
+const sessionPasswords = new Map<string, string>();
 
 export const deployScreen: Screen = (backend: Backend, body) => {
   const msg = messageLine('deploy-msg');
@@ -23,6 +27,12 @@ export const deployScreen: Screen = (backend: Backend, body) => {
   const save = el('button', { type: 'submit', 'data-testid': 'server-save' }, 'Save server');
   const form = el('form', { class: 'ops-form compact', 'data-testid': 'server-form' },
     el('label', {}, 'Name', name), el('label', { class: 'wide' }, 'URL', url), el('label', {}, 'Kind', kind), el('label', {}, 'User', user), el('label', {}, 'Password', password), save);
+  const sessionPw = el('input', { type: 'password', 'data-testid': 'deploy-session-password', placeholder: 'this session only, not stored', autocomplete: 'off' });
+  const sessionLabel = el('label', { class: 'session-pw', title: 'Used for the checked servers until the studio closes; never written to a file or the keyring. Without it, the keyring or FULLSYNC_SERVER_<NAME>_PASSWORD is used.' }, 'Password ', sessionPw);
+  const pw = (server: string) => {
+    if (sessionPw.value) sessionPasswords.set(server, sessionPw.value);
+    return sessionPasswords.get(server) ?? null;
+  };
   const showPlan = el('button', { class: 'primary', 'data-testid': 'deploy-plan' }, 'Show plan');
   const deploy = el('button', { 'data-testid': 'deploy-apply' }, 'Deploy');
   const staged = el('input', { type: 'checkbox', 'data-testid': 'deploy-staged' });
@@ -35,6 +45,7 @@ export const deployScreen: Screen = (backend: Backend, body) => {
   body.replaceChildren(
     el('div', { class: 'ops-col narrow' },
       el('h3', {}, 'Servers'), servers,
+      sessionLabel,
       el('div', { class: 'row' }, showPlan, deploy, stagedLabel, showHistory), msg.box,
       el('h3', {}, 'Add or update a server'), form,
       el('p', { class: 'hint' }, 'Profiles are saved in your configuration folder without secrets; passwords come from the OS keyring or FULLSYNC_SERVER_<NAME>_PASSWORD.')),
@@ -51,7 +62,7 @@ export const deployScreen: Screen = (backend: Backend, body) => {
       servers.replaceChildren(...r.servers.map((s) => {
         const box = el('input', { type: 'checkbox', value: s.name, 'aria-label': `deploy to ${s.name}` });
         box.checked = keep.has(s.name) || r.servers.length === 1;
-        const pw = s.password === 'missing' ? el('span', { class: 'badge error', title: `store it here, or set ${s.password_var}` }, 'no password') : s.password === 'not needed' ? '' : el('span', { class: 'badge' }, `password: ${s.password}`);
+        const pw = sessionPasswords.has(s.name) ? el('span', { class: 'badge', title: 'typed in this session; never stored' }, 'password: this session') : s.password === 'missing' ? el('span', { class: 'badge error', title: `store it here, or set ${s.password_var}` }, 'no password') : s.password === 'not needed' ? '' : el('span', { class: 'badge' }, `password: ${s.password}`);
         return el('li', { 'data-name': s.name }, el('label', {}, box, el('strong', {}, s.name)), el('span', { class: 'mono' }, s.url), s.user ? el('span', { class: 'hint' }, `as ${s.user}`) : '', s.kind === 'convertigo' ? el('span', { class: 'badge' }, 'convertigo') : '', pw);
       }));
       if (!r.servers.length) servers.append(el('li', { class: 'hint' }, `No server yet: add one below (saved in ${r.config_dir}).`));
@@ -90,7 +101,10 @@ export const deployScreen: Screen = (backend: Backend, body) => {
         i.reindex.length ? el('span', { class: 'reindex', 'data-testid': 'plan-reindex', 'data-views': i.reindex.join(','), title: i.reindex.length > 1 ? 'These views share one index: changing any of them rebuilds them all' : '' },
           `reindex: ${i.reindex.join(', ')}`,
           i.doc_count !== null ? ` · ${i.doc_count.toLocaleString('en')} documents` : '',
-          i.reindex.length > 1 ? ` · one index for ${i.reindex.length} views` : '') : '')));
+          i.reindex.length > 1 ? ` · one index for ${i.reindex.length} views` : '') : '',
+        i.functions?.length ? el('details', { class: 'functions', 'data-testid': 'plan-functions', ...(i.action === 'update' ? { open: '' } : {}) },
+          el('summary', {}, `${i.functions.length} function(s) ${i.action === 'update' ? 'changed' : i.action === 'create' ? 'added' : 'removed'}`),
+          ...i.functions.map((f) => codeDiff(f.path, f.before, f.after))) : '')));
     const diff = el('pre', { class: 'plan-diff', 'data-testid': 'plan-diff' },
       ...p.rendered.split('\n').filter(Boolean).map((line) => {
         const t = line.trimStart();
@@ -98,7 +112,7 @@ export const deployScreen: Screen = (backend: Backend, body) => {
         return el('span', cls ? { class: cls } : {}, line + '\n');
       }));
     const title = p.rollback_to === null ? '' : el('div', { class: 'hint' }, p.rollback_to === 0 ? 'Rollback to before the first deploy' : `Rollback to deploy ${p.rollback_to}`);
-    return el('section', { class: 'plan', 'data-server': p.server }, title, summary, items, el('details', { open: '' }, el('summary', {}, 'diff (as `fullsync deploy --dry-run` prints it)'), diff));
+    return el('section', { class: 'plan', 'data-server': p.server }, title, summary, items, el('details', {}, el('summary', {}, 'as `fullsync deploy --dry-run` prints it'), diff));
   }
 
   showPlan.addEventListener('click', async () => {
@@ -108,12 +122,13 @@ export const deployScreen: Screen = (backend: Backend, body) => {
     const out: HTMLElement[] = [];
     for (const s of picked) {
       try {
-        out.push(renderPlan(await backend.call('deploy_plan', { server: s })));
+        out.push(renderPlan(await backend.call('deploy_plan', { server: s, password: pw(s) })));
       } catch (e) {
         out.push(el('section', { class: 'plan', 'data-server': s }, el('strong', {}, s), el('div', { class: 'error' }, (e as Error).message)));
       }
     }
     plans.replaceChildren(...out);
+    if (sessionPw.value) void listServers();
   });
 
   deploy.addEventListener('click', async () => {
@@ -123,7 +138,7 @@ export const deployScreen: Screen = (backend: Backend, body) => {
     if (!confirm(`Deploy the project's design documents to ${picked.join(', ')}${how}?`)) return;
     for (const s of picked) {
       try {
-        await backend.call('deploy_apply', { server: s, staged: staged.checked });
+        await backend.call('deploy_apply', { server: s, staged: staged.checked, password: pw(s) });
       } catch (e) {
         msg.say(`${s}: ${(e as Error).message}`, true);
       }
@@ -162,7 +177,7 @@ export const deployScreen: Screen = (backend: Backend, body) => {
         back.addEventListener('click', async () => {
           if (!confirm(`Restore the design documents of ${server} as deploy ${d.id} (${d.time}) left them?`)) return;
           try {
-            await backend.call('deploy_apply', { server, rollback_to: d.id, staged: staged.checked });
+            await backend.call('deploy_apply', { server, rollback_to: d.id, staged: staged.checked, password: pw(server) });
             await refresh();
           } catch (e) {
             msg.say(`${server}: ${(e as Error).message}`, true);

@@ -6,6 +6,7 @@ import { mountAttachments, type AttachmentStub } from './attachments';
 import { showConflicts } from './conflicts';
 import { editor, mayDiscard } from './editor';
 import { $, backend, state, status } from './state';
+import { offerSampleData } from './sample-data';
 
 /** Opens the Documents panel on a database. */
 export async function openDocs(db: string) {
@@ -69,6 +70,13 @@ export async function listDocs() {
   try {
     const r = await backend.call('docs_list', { db: state.docsDb, prefix, limit: 200 });
     $('docs-count').textContent = `${r.rows.length} shown of ${r.total} document(s)`;
+    if (!prefix && r.rows.every((row) => row.id.startsWith('_design/'))) {
+      const db = state.docsDb;
+      void offerSampleData(backend, db, $('docs-count'), (msg, error) => {
+        status(msg, error);
+        if (state.docsDb === db) void listDocs();
+      });
+    }
     $('docs-list').replaceChildren(
       ...r.rows.map((row) => {
         const li = document.createElement('li');

@@ -3,13 +3,27 @@
 // asks first and says what goes. Every edit is one `project_edit` command that answers the new
 // project tree.
 
-import type { Edit, ItemKind, ProjectTree } from './api-types';
+import type { Edit, ItemKind, PartEdit, ProjectTree } from './api-types';
 import type { Backend } from './backend';
+import { runTransaction } from './run-panel';
 
 /** Where a node sits in the project. */
-export interface NodeCtx { kind: string; name: string; connector?: string; ddoc?: string }
+export interface NodeCtx { kind: string; name: string; connector?: string; ddoc?: string; path?: string; hasReduce?: boolean; hasValidate?: boolean }
 
 type Apply = (args: Edit, what: string) => Promise<void>;
+
+/** Creates (or deletes) a part that lives in its own file: `part_edit`, then opens the file. */
+type PartApply = (args: PartEdit, what: string) => Promise<void>;
+let applyPart: PartApply = async () => {};
+
+/** Sets how the menu applies a `part_edit` (the explorer shows the new tree and opens the file). */
+export function setPartApply(f: PartApply) {
+  applyPart = f;
+}
+
+const REDUCES = ['_count', '_sum', '_stats', '_approx_count_distinct'];
+/** Files of parts that `part_edit` deletes (the rest go with their parent). */
+const PART_FILE = /(\/filters\/[^/]+\.js|\/validate_doc_update\.js|\/views\/lib\/[^/]+\.js|\/views\/[^/]+\/reduce\.js|^connectors\/[^/]+\/indexes\/[^/]+\.json|^handlers\/[^/]+\.js|^tests\/[^/]+\.test\.json)$/;
 
 const EDITABLE = new Set(['connector', 'ddoc', 'view', 'listener', 'transaction']);
 const LABEL: Record<string, string> = { connector: 'connector', ddoc: 'design document', view: 'view', listener: 'listener', transaction: 'transaction' };
@@ -81,13 +95,61 @@ function items(n: NodeCtx, label: HTMLElement, apply: Apply): [string, () => voi
     row.remove();
     if (name) await apply({ op: 'create', kind, name, ...ctx }, `Created ${LABEL[kind]} ${name}`);
   };
+  /** Asks a name in place (a scratch row under the node); null when cancelled. */
+  const ask = async (placeholder: string) => {
+    const row = document.createElement('span');
+    row.className = 'pending';
+    label.after(row);
+    const name = await askName(row, '', placeholder);
+    row.remove();
+    return name;
+  };
+  const named = (placeholder: string, make: (name: string) => PartEdit, what: (name: string) => string) => async () => {
+    const name = await ask(placeholder);
+    if (name) await applyPart(make(name), what(name));
+  };
+  const c = n.connector ?? '';
   if (n.kind === 'project') out.push(['New connector', create('connector', {})]);
   if (n.kind === 'connector') {
     out.push(['New design document', create('ddoc', { connector: n.name })]);
     out.push(['New listener', create('listener', { connector: n.name })]);
     out.push(['New transaction', create('transaction', { connector: n.name })]);
+    out.push([
+      'New Mango index',
+      async () => {
+        const name = await ask('new index name');
+        if (!name) return;
+        const fields = await ask('fields, separated by commas (e.g. type, date)');
+        if (fields === null) return;
+        await applyPart({ op: 'index', connector: n.name, name, fields: fields.split(',').map((f) => f.trim()).filter(Boolean) }, `Created Mango index ${name}`);
+      },
+    ]);
   }
-  if (n.kind === 'ddoc') out.push(['New view', create('view', { connector: n.connector ?? '', ddoc: n.name })]);
+  if (n.kind === 'ddoc') {
+    out.push(['New view', create('view', { connector: c, ddoc: n.name })]);
+    out.push(['New filter', named('new filter name', (name) => ({ op: 'filter', connector: c, ddoc: n.name, name }), (x) => `Created filter ${x}`)]);
+    if (!n.hasValidate) out.push(['New validate_doc_update', () => void applyPart({ op: 'validate', connector: c, ddoc: n.name }, `Created validate_doc_update of ${n.name}`)]);
+    out.push(['New lib module', named('new module name (require views/lib/NAME)', (name) => ({ op: 'lib', connector: c, ddoc: n.name, name }), (x) => `Created views/lib/${x}`)]);
+  }
+  if (n.kind === 'view') {
+    const ddoc = n.ddoc ?? '';
+    for (const r of [...REDUCES, 'custom']) {
+      out.push([`Reduce: ${r === 'custom' ? 'custom function' : r}`, () => void applyPart({ op: 'set_reduce', connector: c, ddoc, view: n.name, reduce: r }, `${n.name} reduces with ${r === 'custom' ? 'a custom function' : r}`)]);
+    }
+    if (n.hasReduce) out.push(['Remove reduce', () => void applyPart({ op: 'set_reduce', connector: c, ddoc, view: n.name, reduce: null }, `${n.name} has no reduce now`)]);
+    out.push(['New test', named('new test name', (name) => ({ op: 'test', connector: c, ddoc, view: n.name, name }), (x) => `Created test ${x} from the documents of ${c} and what ${n.name} answers now`)]);
+  }
+  if (n.kind === 'transaction') out.push(['Run…', () => runTransaction(c, n.name)]);
+  if (n.kind === 'folder' && n.name === 'handlers') out.push(['New handler', named('new handler name', (name) => ({ op: 'handler', name }), (x) => `Created handlers/${x}.js`)]);
+  if (n.path && PART_FILE.test(n.path)) {
+    out.push([
+      'Delete',
+      async () => {
+        if (!confirm(`Delete ${n.path}? (git can bring it back if it was committed)`)) return;
+        await applyPart({ op: 'delete', path: n.path! }, `Deleted ${n.path}`);
+      },
+    ]);
+  }
   if (EDITABLE.has(n.kind)) {
     out.push([
       'Rename',

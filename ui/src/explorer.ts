@@ -2,7 +2,7 @@
 // context menu), a "documents" entry per database, and quick open (Ctrl-P) over every file.
 
 import type { ProjectTree, TreeNode } from './api-types';
-import { applier, attachMenu, setUsedBy, type NodeCtx } from './explorer-menu';
+import { applier, attachMenu, setPartApply, setUsedBy, type NodeCtx } from './explorer-menu';
 import { quickOpen } from './quick-open';
 import { openDocs } from './documents';
 import { openFile } from './files';
@@ -10,6 +10,16 @@ import { connectionsBox } from './servers';
 import { $, backend, state, status } from './state';
 
 const applyEdit = applier(backend, (p) => showProject(p), status);
+setPartApply(async (args, what) => {
+  try {
+    const r = await backend.call('part_edit', args);
+    showProject(r.project);
+    status(what);
+    if (args.op !== 'delete' && !(args.op === 'set_reduce' && !args.reduce)) await openFile(r.path);
+  } catch (e) {
+    status((e as Error).message, true);
+  }
+});
 setUsedBy(async (n) => {
   if (n.kind !== 'transaction' && n.kind !== 'connector') return [];
   try {
@@ -37,7 +47,14 @@ function renderTree(nodes: TreeNode[], parent: { connector?: string; ddoc?: stri
       label.title = n.path;
       label.addEventListener('click', () => void openFile(n.path!));
     }
-    const ctx: NodeCtx = { kind: n.kind, name: n.name, ...parent };
+    const ctx: NodeCtx = {
+      kind: n.kind,
+      name: n.name,
+      ...parent,
+      path: n.path,
+      hasReduce: n.kind === 'view' && !!n.children?.some((k) => k.name === 'reduce'),
+      hasValidate: n.kind === 'ddoc' && !!n.children?.some((k) => k.kind === 'validate'),
+    };
     attachMenu(label, ctx, applyEdit);
     li.append(label);
     const inner = n.kind === 'connector' ? { connector: n.name } : n.kind === 'ddoc' ? { ...parent, ddoc: n.name } : n.kind === 'view' ? { ...parent } : parent;
@@ -62,12 +79,18 @@ export function showQuickOpen() {
 
 /** Shows a project in the explorer (after opening it and after every edit). */
 export function showProject(p: ProjectTree) {
-  state.projectFiles = collectFiles(p.tree);
+  state.projectFiles = collectFiles([...p.tree, ...(p.files ?? [])]);
   $('project-name').textContent = `${p.name} ${p.version}`;
+  $('project-desc').textContent = p.description ?? '';
+  $('project-desc').title = p.description ?? '';
   const ex = $('explorer');
-  ex.replaceChildren(renderTree(p.tree), connectionsBox());
+  const connectors = renderTree(p.tree);
+  ex.replaceChildren(connectors);
+  // fullsync.toml, handlers/, tests/, data/.
+  if (p.files?.length) ex.append(renderTree(p.files));
+  ex.append(connectionsBox());
   // A "documents" entry under each connector opens its database.
-  ex.querySelectorAll(':scope > ul > li').forEach((li, i) => {
+  connectors.querySelectorAll(':scope > li').forEach((li, i) => {
     const db = p.tree[i]?.name;
     if (!db) return;
     const entry = document.createElement('li');

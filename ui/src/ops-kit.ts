@@ -9,6 +9,8 @@ export { el };
 export interface OpsHost {
   /** Opens a document in the editor (and its database in the documents panel). */
   openDoc(db: string, id: string): Promise<void>;
+  /** Opens a project file in the editor. */
+  openFile?(path: string): Promise<void>;
 }
 
 /** A screen: builds its content into `body` and answers a function that refreshes it (polled while open). */

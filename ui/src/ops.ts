@@ -5,6 +5,9 @@ import type { Backend } from './backend';
 import { listenersScreen } from './listeners';
 import { replicationScreen } from './replication';
 import { deployScreen } from './deploy';
+import { testsScreen } from './tests-panel';
+import { runScreen } from './run-panel';
+import { mangoScreen } from './mango-panel';
 import { el, type OpsHost, type Screen } from './ops-kit';
 import './ops.css';
 
@@ -13,6 +16,9 @@ export type { OpsHost } from './ops-kit';
 const SCREENS: { id: string; label: string; title: string; every: number; screen: Screen }[] = [
   { id: 'listeners', label: 'Listeners', title: "The project's listeners, run on every change of the local databases", every: 1000, screen: listenersScreen },
   { id: 'replication', label: 'Replication', title: 'Push, pull or sync a database with a server; see what a user receives', every: 700, screen: replicationScreen },
+  { id: 'run', label: 'Run', title: "Run a transaction of the project on the local database: fill in its variables, run as a user, read the response", every: 60_000, screen: runScreen },
+  { id: 'mango', label: 'Mango', title: 'Mango queries on a local database: selector, fields, sort, limit; documents and _explain', every: 60_000, screen: mangoScreen },
+  { id: 'tests', label: 'Tests', title: "Run the project's view tests; see what failed and jump to the view", every: 60_000, screen: testsScreen },
   { id: 'deploy', label: 'Deploy', title: "Servers, the deploy plan and deploying the project's design documents", every: 700, screen: deployScreen },
 ];
 

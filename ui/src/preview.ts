@@ -8,6 +8,9 @@ import { $, backend, state } from './state';
 let previewTimer: number | undefined;
 let previewSeq = 0;
 
+/** What the preview shows now: its view, query and rows (null when nothing is shown). */
+export let shownPreview: { view: { db: string; ddoc: string; view: string }; query: Record<string, unknown>; rows: unknown[]; path: string } | null = null;
+
 /** `connectors/<db>/design/<ddoc>/views/<view>/(map|reduce).js` -> its parts. */
 export function viewOf(path: string) {
   const m = /^connectors\/([^/]+)\/design\/([^/]+)\/views\/([^/]+)\/(map|reduce)\.js$/.exec(path);
@@ -28,6 +31,7 @@ async function runPreview() {
     return;
   }
   const seq = ++previewSeq;
+  shownPreview = null;
   let map = editor.getValue();
   let reduce: string | undefined;
   const sibling = state.current.path.replace(/(map|reduce)\.js$/, v.part === 'map' ? 'reduce.js' : 'map.js');
@@ -46,6 +50,7 @@ async function runPreview() {
     const total = r.result.total_rows !== undefined ? ` of ${r.result.total_rows}` : '';
     $('preview-meta').textContent = `${v.db} · ${r.result.rows.length} row(s)${total} · ${r.docs} docs · ${r.ms.toFixed(1)} ms`;
     $('preview-errors').textContent = r.errors.map((e) => `doc ${e.id}: ${e.error}`).join('\n');
+    shownPreview = { view: { db: v.db, ddoc: v.ddoc, view: v.view }, query, rows: r.result.rows, path: state.current.path };
     const body = document.querySelector('#preview-rows tbody')!;
     body.replaceChildren(
       ...r.result.rows.map((row) => {

@@ -14,6 +14,7 @@ export const $ = <T extends HTMLElement>(id: string) => document.getElementById(
 export function status(msg: string, error = false) {
   const s = $('status');
   s.textContent = msg;
+  s.title = msg; // the header may cut it short
   s.classList.toggle('error', error);
 }
 

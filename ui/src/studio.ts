@@ -20,10 +20,13 @@ import { mountOps } from './ops';
 import type { ProjectTree } from './api-types';
 import { mountConnections } from './servers';
 import { showProject, showQuickOpen } from './explorer';
-import { hideExternal, reopenCurrent, saveFile } from './files';
+import { hideExternal, openFile, reopenCurrent, saveFile } from './files';
 import { openDoc, openDocs, saveDoc } from './documents';
 import { schedulePreview } from './preview';
 import { $, backend, state, status } from './state';
+import { watchSync } from './sync-status';
+import { loadableSeeds } from './sample-data';
+import './preview-test';
 
 $('git-open').addEventListener('click', () => void openGit(backend, () => void reopenCurrent()));
 
@@ -68,6 +71,7 @@ mountConnections(backend, $('explorer'));
 
 // The operations screens: listener activity, replication, deploy.
 mountOps(backend, {
+  openFile,
   async openDoc(db, id) {
     await openDocs(db);
     await openDoc(db, id).catch((e) => status((e as Error).message, true));
@@ -100,9 +104,22 @@ export async function start(first: Promise<ProjectTree> | null) {
     status('No studio token in the URL: open the address printed by `fullsync serve --studio`.', true);
     return;
   }
+  // Every applied change (the studio's or another program's): new files appear in the explorer.
+  watchSync(backend, $('sync'), () => {
+    void backend
+      .call('project_tree')
+      .then((p) => {
+        showProject(p);
+        const open = state.current;
+        if (open && !open.doc) document.querySelector(`#explorer span[data-path="${CSS.escape(open.path)}"]`)?.classList.add('active');
+      })
+      .catch(() => {});
+  });
   try {
     showProject(await first);
     status('ready · Ctrl-P goes to a file');
+    const seeds = await loadableSeeds(backend);
+    if (seeds.length) status(`${seeds.map((s) => s.db).join(', ')} ${seeds.length > 1 ? 'have' : 'has'} no documents yet: open "documents" in the explorer to load the project's sample data`);
   } catch (e) {
     status((e as Error).message, true);
     if (e instanceof BackendError && e.code === 'invalid_project') showOpenDialog();

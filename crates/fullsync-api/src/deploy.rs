@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use fullsync_deploy::deploy::{Action, ApplyOptions, DeployError, Plan};
 use fullsync_deploy::profiles::{self, ProfileError, ServerKind, ServerProfile};
 use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
 
 use crate::jobs::{lock, Job, JobState, JobTable};
 use crate::{now_ms, ApiError, ErrorCode};
@@ -82,6 +83,10 @@ pub struct PlanItem {
     pub doc_count: Option<u64>,
     /// Conflicting revisions the deploy deletes.
     pub conflicts: Vec<String>,
+    /// Every JavaScript source (or builtin reduce) that differs, by member path, with its text
+    /// before and after (see [`changed_sources`]).
+    #[ts(type = "Array<{ path: string; before: string | null; after: string | null }>")]
+    pub functions: Vec<Value>,
 }
 
 /// How many design documents each action touches.
@@ -336,10 +341,12 @@ fn plan_for(
     root: &Path,
     server: &str,
     rollback_to: Option<u64>,
+    password: Option<&str>,
 ) -> Result<(Plan, fullsync_replicate::HttpPeer), ApiError> {
     let p = load_project(root)?;
     let profile = couch_profile(server)?;
-    let peer = fullsync_deploy::deploy::connect(&profile).map_err(|e| deploy_error(server, e))?;
+    let peer = fullsync_deploy::deploy::connect_with(&profile, password)
+        .map_err(|e| deploy_error(server, e))?;
     let plan = match rollback_to {
         Some(to) => fullsync_deploy::deploy::rollback_plan(&p.root, &peer, server, Some(to)),
         None => fullsync_deploy::deploy::plan(&p, &peer, server),
@@ -388,8 +395,16 @@ pub fn history(root: &Path, server: &str) -> Result<History, ApiError> {
 /// create/update/delete/unchanged, `reindex`: every view the server rebuilds, `doc_count`: the
 /// documents of the database, `conflicts`: conflicting revisions the deploy deletes), `counts`,
 /// `noop`, `rollback_to`, and `rendered`, the readable diff `fullsync deploy --dry-run` prints.
-pub fn plan(root: &Path, server: &str, rollback_to: Option<u64>) -> Result<PlanAnswer, ApiError> {
-    let (plan, peer) = plan_for(root, server, rollback_to)?;
+/// Each changed item also lists its `functions`: every JavaScript source (or builtin reduce)
+/// that differs, by member path (`views.by_status.map`), with its text `before` and `after`,
+/// for code diffs. `password` is used for this plan only (a session password, never stored).
+pub fn plan(
+    root: &Path,
+    server: &str,
+    rollback_to: Option<u64>,
+    password: Option<&str>,
+) -> Result<PlanAnswer, ApiError> {
+    let (plan, peer) = plan_for(root, server, rollback_to, password)?;
     let count = |a: Action| plan.items.iter().filter(|i| i.action == a).count();
     let url = peer.url().trim_end_matches("/_fullsync_deploy").to_string();
     Ok(PlanAnswer {
@@ -415,6 +430,7 @@ pub fn plan(root: &Path, server: &str, rollback_to: Option<u64>) -> Result<PlanA
                 reindex: i.reindex.clone(),
                 doc_count: i.doc_count,
                 conflicts: i.conflicts.clone(),
+                functions: changed_sources(i.before.as_ref(), i.after.as_ref()),
             })
             .collect(),
         counts: PlanCounts {
@@ -498,6 +514,7 @@ impl Deploys {
         server: String,
         staged: bool,
         rollback_to: Option<u64>,
+        password: Option<String>,
     ) -> Result<DeployStatus, ApiError> {
         // Fail fast on what the user can fix in the form.
         load_project(&root)?;
@@ -524,7 +541,14 @@ impl Deploys {
         std::thread::Builder::new()
             .name(format!("fullsync-studio-deploy-{server}"))
             .spawn(move || {
-                let result = run_deploy(&st, &root, &server, staged, rollback_to);
+                let result = run_deploy(
+                    &st,
+                    &root,
+                    &server,
+                    staged,
+                    rollback_to,
+                    password.as_deref(),
+                );
                 finish(&mut lock(&st), result, rollback_to);
             })
             .map_err(|e| {
@@ -554,8 +578,9 @@ fn run_deploy(
     server: &str,
     staged: bool,
     rollback_to: Option<u64>,
+    password: Option<&str>,
 ) -> Result<fullsync_deploy::deploy::Report, ApiError> {
-    let (plan, peer) = plan_for(root, server, rollback_to)?;
+    let (plan, peer) = plan_for(root, server, rollback_to, password)?;
     {
         let mut s = lock(st);
         s.total = plan.create_dbs.len() + plan.steps().len();
@@ -627,4 +652,52 @@ fn finish(
             s.error = Some(format!("{}. The project's deploy history (.fullsync/deploy-history) says what was applied; deploy again to complete it", e.message));
         }
     }
+}
+
+/// The string members (function sources, builtin reduce names, `views.lib` modules) that differ
+/// between two versions of a design document, by dotted member path, each with its text before
+/// and after (`null` where absent): what the Deploy screen shows as code diffs.
+pub fn changed_sources(before: Option<&Value>, after: Option<&Value>) -> Vec<Value> {
+    fn walk(path: &str, b: Option<&Value>, a: Option<&Value>, out: &mut Vec<Value>) {
+        match (b, a) {
+            (Some(Value::Object(bm)), Some(Value::Object(am))) => {
+                let mut keys: Vec<&String> = bm.keys().chain(am.keys()).collect();
+                keys.sort();
+                keys.dedup();
+                for k in keys {
+                    let p = if path.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{path}.{k}")
+                    };
+                    walk(&p, bm.get(k), am.get(k), out);
+                }
+            }
+            (Some(Value::Object(m)), None) => {
+                for (k, v) in m {
+                    walk(&format!("{path}.{k}"), Some(v), None, out);
+                }
+            }
+            (None, Some(Value::Object(m))) => {
+                for (k, v) in m {
+                    walk(&format!("{path}.{k}"), None, Some(v), out);
+                }
+            }
+            (b, a) if b == a => {}
+            (b, a) => {
+                let text = |v: Option<&Value>| match v {
+                    None => Value::Null,
+                    Some(Value::String(s)) => json!(s),
+                    Some(other) => json!(serde_json::to_string_pretty(other).unwrap_or_default()),
+                };
+                if path == "fullsync_project" {
+                    return;
+                }
+                out.push(json!({"path": path.trim_start_matches('.'), "before": text(b), "after": text(a)}));
+            }
+        }
+    }
+    let mut out = vec![];
+    walk("", before, after, &mut out);
+    out
 }

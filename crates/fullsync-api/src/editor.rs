@@ -108,7 +108,7 @@ impl Studio {
         }
         fullsync_project::write_atomic(&f, text.as_bytes())
             .map_err(|e| ApiError::new(ErrorCode::Internal, format!("cannot write {path}: {e}")))?;
-        Ok(self.reload(&self.root()?, Some(true))?.0)
+        Ok(self.reload(&self.root()?)?.0)
     }
 
     /// `preview`: runs an unsaved map (and reduce) over `db`, with the `views.lib` of the
@@ -183,7 +183,7 @@ impl Studio {
         let root = self.root()?;
         refuse_escapes(&root)?;
         let file = sheets::save(&root, connector, kind, name, item)?;
-        let (mut project, diags) = self.reload(&root, None)?;
+        let (mut project, diags) = self.reload(&root)?;
         let sync = project.sync.take().unwrap_or_default();
         Ok(SheetSaved {
             diagnostics: sheets::diagnostics_of(&diags, &file)

@@ -14,6 +14,7 @@
 //! | `editor` | files, live preview, view queries, property-sheet saves |
 //! | `documents` | documents, conflicts, `_changes`, what a user sees |
 //! | [`project_ops`], [`sheets`], [`workspace`] | project edits and git, property sheets, recent projects and import |
+//! | [`live`], [`parts`], [`view_tests`], [`sample_data`], [`tx_runs`], [`mango_panel`] | the one sync path (watcher, engine, listeners, status), creating parts, running view tests, loading seed data, running transactions, Mango queries |
 //! | [`jobs`], [`replication`], [`deploy`] | one job table (ids, states, dismiss) for replication and deploy jobs; servers and deploys |
 //! | [`attachments`], [`listeners`] | attachments, the listener runner |
 //! | [`remote`] | the screens on a real server: connections, documents, views, Mango, preview on a sample, compare, pull a sample |
@@ -25,12 +26,18 @@ pub mod editor;
 pub mod error;
 pub mod jobs;
 pub mod listeners;
+pub mod live;
+pub mod mango_panel;
+pub mod parts;
 pub mod project_ops;
 pub mod remote;
 pub mod replication;
 pub mod request;
+pub mod sample_data;
 pub mod sheets;
 mod studio;
+pub mod tx_runs;
+pub mod view_tests;
 pub mod workspace;
 
 use serde::Serialize;
@@ -116,6 +123,16 @@ commands! { self;
     "project_open" => ProjectTree: R::ProjectOpen { path, remember } => self.project_open(&path, remember),
     "project_tree" => ProjectTree: R::ProjectTree => self.tree(&self.root()?),
     "project_edit" => ProjectTree: R::ProjectEdit(e) => self.project_edit(e),
+    "part_edit" => parts::PartEdited: R::PartEdit(e) => self.part_edit(e),
+    "sync_status" => live::SyncStatus: R::SyncStatus => Ok(self.live.status()),
+    "transaction_run" => tx_runs::Run: R::TransactionRun { connector, name, vars, user } => self.tx_runs.run(&self.root()?, &self.engine, &self.views, &connector, &name, vars, user),
+    "transaction_history" => tx_runs::RunHistory: R::TransactionHistory => Ok(tx_runs::RunHistory { runs: self.tx_runs.history() }),
+    // Untyped for now (`JsonValue` in TypeScript): answered as built by their modules.
+    "sample_data" => Value: R::SampleData => sample_data::list(&self.root()?, &self.engine),
+    "sample_data_load" => Value: R::SampleDataLoad { db } => sample_data::load(&self.root()?, &self.engine, &db),
+    "transactions_list" => Value: R::TransactionsList => tx_runs::list(&self.root()?),
+    "mango_query" => Value: R::MangoQuery { db, query } => mango_panel::query(&self.engine, &db, &query),
+    "tests_run" => Value: R::TestsRun { connector, name } => view_tests::run(&self.root()?, &self.views, connector.as_deref().filter(|c| !c.is_empty()), name.as_deref().filter(|n| !n.is_empty())),
     "used_by" => project_ops::UsedBy: R::UsedBy(t) => project_ops::used_by(&self.root()?, &t),
     "git" => project_ops::GitAnswer: R::Git(op) => project_ops::git_op(&self.root()?, op),
     "projects_recent" => workspace::RecentProjects: R::ProjectsRecent => Ok(workspace::recent()),
@@ -144,8 +161,8 @@ commands! { self;
     "see_as" => documents::SeeAs: R::SeeAs { db, user, groups } => self.see_as(&db, user, groups),
     "servers_list" => deploy::ServerList: R::ServersList => deploy::servers_list(),
     "server_save" => deploy::ServerSaved: R::ServerSave(args) => deploy::server_save(args),
-    "deploy_plan" => deploy::PlanAnswer: R::DeployPlan { server, rollback_to } => deploy::plan(&self.root()?, &server, rollback_to),
-    "deploy_apply" => deploy::DeployStatus: R::DeployApply { server, staged, rollback_to } => self.deploys.start(self.root()?, server, staged, rollback_to),
+    "deploy_plan" => deploy::PlanAnswer: R::DeployPlan { server, rollback_to, password } => deploy::plan(&self.root()?, &server, rollback_to, password.as_deref()),
+    "deploy_apply" => deploy::DeployStatus: R::DeployApply { server, staged, rollback_to, password } => self.deploys.start(self.root()?, server, staged, rollback_to, password),
     "deploy_history" => deploy::History: R::DeployHistory { server } => deploy::history(&self.root()?, &server),
     "deploy_status" => Vec<deploy::DeployStatus>: R::DeployStatus => Ok(self.deploys.status()),
     "deploy_dismiss" => Done: R::DeployDismiss { id } => self.deploys.dismiss(&id).map(|()| Done::ok()),

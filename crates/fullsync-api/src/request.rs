@@ -59,6 +59,50 @@ pub enum Request {
         #[ts(optional = nullable)]
         ddoc: Option<String>,
     },
+    /// The project's seed files (`data/<db>.jsonl`) and whether each may be loaded (its
+    /// database has no documents yet).
+    SampleData,
+    /// Loads `data/<db>.jsonl` into the empty database `db` ("Load sample data"); answers what
+    /// was written and what the database refused (file:line: why).
+    SampleDataLoad {
+        /// Database (connector).
+        db: String,
+    },
+    /// The project's transactions with their variables (the Run panel's form) and the types
+    /// that run locally.
+    TransactionsList,
+    /// Runs a transaction on the local database with the values filled in, as `user`
+    /// (anonymous when none); answers the run: response, error, documents written, time. Kept
+    /// in the history.
+    TransactionRun {
+        /// Connector.
+        connector: String,
+        /// Transaction.
+        name: String,
+        /// Variable values (missing ones take their defaults).
+        #[serde(default)]
+        #[ts(as = "Option<serde_json::Map<String, serde_json::Value>>", optional)]
+        vars: serde_json::Map<String, Value>,
+        /// The FullSync user it runs as.
+        #[serde(default)]
+        #[ts(optional = nullable)]
+        user: Option<String>,
+    },
+    /// The latest transaction runs, newest first.
+    TransactionHistory,
+    /// A Mango query on a local database: its `_find` answer and its `_explain` (the Mango
+    /// panel).
+    MangoQuery {
+        /// Database.
+        db: String,
+        /// The `_find` body (`selector`, `fields`, `sort`, `limit`, ...).
+        #[ts(as = "serde_json::Value")]
+        query: Value,
+    },
+    /// Where the engine stands with respect to the project's files (the status bar: `synced`,
+    /// `syncing`, `error`) and the generation of the last applied change (a new one: reload
+    /// the tree).
+    SyncStatus,
     /// Queries a saved view.
     ViewQuery {
         /// Database.
@@ -202,6 +246,11 @@ pub enum Request {
         #[serde(default)]
         #[ts(as = "Option<f64>", optional = nullable)]
         rollback_to: Option<u64>,
+        /// The server's password for this request only (the Deploy screen's session field;
+        /// never stored), instead of the keyring's or the environment's.
+        #[serde(default)]
+        #[ts(optional = nullable)]
+        password: Option<String>,
     },
     /// Starts deploying the open project to a server in the background (or, with
     /// `rollback_to`, restoring an earlier deploy); answers the job.
@@ -217,6 +266,10 @@ pub enum Request {
         #[serde(default)]
         #[ts(as = "Option<f64>", optional = nullable)]
         rollback_to: Option<u64>,
+        /// The server's password for this deploy only (never stored).
+        #[serde(default)]
+        #[ts(optional = nullable)]
+        password: Option<String>,
     },
     /// The deploys of the open project recorded for a server, newest first.
     DeployHistory {
@@ -240,6 +293,22 @@ pub enum Request {
     /// Creates, renames or deletes a connector, design document, view, listener or
     /// transaction (the explorer's context menu); answers the new tree, like a file save.
     ProjectEdit(project_ops::Edit),
+    /// Creates a part of a design document, connector or project that lives in a file of its
+    /// own (reduce, filter, `validate_doc_update`, lib module, index, handler, view test), or
+    /// deletes one; answers the file (`path`) and the new tree (`project`).
+    PartEdit(crate::parts::PartEdit),
+    /// Runs the project's view tests: all, one connector's, or one test; answers each result
+    /// (pass/fail, a readable diff, the view's map file) and the counts.
+    TestsRun {
+        /// Only the tests of this connector.
+        #[serde(default)]
+        #[ts(optional = nullable)]
+        connector: Option<String>,
+        /// Only this test.
+        #[serde(default)]
+        #[ts(optional = nullable)]
+        name: Option<String>,
+    },
     /// The Convertigo sequence steps that call a transaction, or any transaction of a connector
     /// (`{"used_by": [{"sequence", "step", "key", "value", "file"}]}`; empty for other kinds
     /// and for projects not imported from Convertigo): the explorer confirms a rename or a

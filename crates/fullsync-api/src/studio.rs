@@ -2,24 +2,24 @@
 //! commands (open, tree, import, info, listener activity).
 
 use std::path::{Component, Path, PathBuf};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::Arc;
 
 use fullsync_engine::Engine;
 use serde::Serialize;
 
 use crate::error::{invalid_project, refuse_escapes};
-use crate::{deploy, listeners, project_ops, replication, workspace, ApiError, ErrorCode};
+use crate::{deploy, live, parts, project_ops, replication, workspace, ApiError, ErrorCode};
 
 /// The studio backend.
 pub struct Studio {
     pub(crate) engine: Arc<Engine>,
     pub(crate) views: Arc<fullsync_views::Views>,
-    project: RwLock<Option<PathBuf>>,
-    activity: Arc<Mutex<listeners::ActivityLog>>,
-    listeners: Mutex<Option<listeners::ListenerService>>,
-    listener_threads: Arc<std::sync::atomic::AtomicUsize>,
+    /// The open project, its listeners and watcher, and the sync path they share.
+    pub(crate) live: live::Live,
     pub(crate) replications: replication::Replications,
     pub(crate) deploys: deploy::Deploys,
+    /// The Run panel's history of transaction runs.
+    pub(crate) tx_runs: crate::tx_runs::TxRuns,
     /// Session passwords and write confirmations of servers.
     pub(crate) remote: crate::remote::Session,
     /// The commit the running binary was built from (`studio_info`, the About dialog).
@@ -46,7 +46,9 @@ pub struct StudioInfo {
 pub struct TreeNode {
     /// Label.
     pub name: String,
-    /// `project`, `connector`, `ddoc`, `view`, `file`, `folder`, `listener`, `transaction`, `filter`.
+    /// `project`, `connector`, `ddoc`, `view`, `file`, `folder`, `listener`, `transaction`,
+    /// `filter`, `validate`, `lib`, `index` (project-level files: `manifest`, `handler`,
+    /// `test`, `data`).
     pub kind: &'static str,
     /// Project-relative file path, for nodes that open a file.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -70,6 +72,12 @@ pub struct ProjectTree {
     pub root: String,
     /// One node per connector.
     pub tree: Vec<TreeNode>,
+    /// The project-level files: `fullsync.toml`, then the `handlers/`, `tests/` and `data/`
+    /// folders with their files.
+    #[ts(type = "Array<TreeNode>")]
+    pub files: serde_json::Value,
+    /// The project's description.
+    pub description: String,
     /// Problems found while loading the project.
     pub diagnostics: Vec<fullsync_project::Diagnostic>,
     /// The project's view tests.
@@ -95,14 +103,12 @@ impl Studio {
     /// A backend over `engine`.
     pub fn new(engine: Arc<Engine>, views: Arc<fullsync_views::Views>) -> Studio {
         Studio {
+            live: live::Live::new(engine.clone(), views.clone()),
             engine,
             views,
-            project: RwLock::new(None),
-            activity: Arc::new(Mutex::new(listeners::ActivityLog::default())),
-            listeners: Mutex::new(None),
-            listener_threads: Arc::default(),
             replications: replication::Replications::default(),
             deploys: deploy::Deploys::default(),
+            tx_runs: Default::default(),
             remote: crate::remote::Session::default(),
             commit: "unknown".to_string(),
         }
@@ -115,45 +121,15 @@ impl Studio {
         self
     }
 
-    /// Replaces the listener runner with one for the project at `root` (none if it does not
-    /// load). With `resume`, the new runner continues where the old one stopped (the same
-    /// project, edited); otherwise the log is cleared and only new changes fire listeners.
-    fn restart_listeners(&self, project: Option<&fullsync_project::Project>, resume: bool) {
-        let mut slot = self.listeners.lock().unwrap_or_else(|e| e.into_inner());
-        let reached = slot.take().map(|old| old.stop()).unwrap_or_default();
-        let from = if resume { reached } else { Default::default() };
-        if !resume {
-            self.activity
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .clear();
-        }
-        if let Some(p) = project {
-            *slot = Some(listeners::ListenerService::start(
-                self.engine.clone(),
-                self.views.clone(),
-                p,
-                self.activity.clone(),
-                &from,
-                self.listener_threads.clone(),
-            ));
-        }
-    }
-
-    /// Stops running the open project's listeners (they start again when a project is opened).
+    /// Stops running the open project's listeners and watching its folder (they start again
+    /// when a project is opened).
     pub fn stop_listeners(&self) {
-        if let Some(old) = self
-            .listeners
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-        {
-            old.stop();
-        }
+        self.live.stop();
     }
 
     pub(crate) fn root(&self) -> Result<PathBuf, ApiError> {
-        self.project
+        self.live
+            .project
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
@@ -187,28 +163,14 @@ impl Studio {
         Ok(tree_of(root, &p, &diags))
     }
 
-    /// Loads the project at `root` once: syncs it into the engine, restarts its listeners when
-    /// `listeners` is `Some(resume)`, and answers its tree (with the sync report) and its
-    /// diagnostics. A project that does not load still stops the previous listeners.
+    /// Loads the project at `root` once and applies it through the one sync path
+    /// ([`live::Live::apply`]: engine, listeners restarted where they stopped, sync status),
+    /// answering its tree (with the sync report) and its diagnostics.
     pub(crate) fn reload(
         &self,
         root: &Path,
-        listeners: Option<bool>,
     ) -> Result<(ProjectTree, Vec<fullsync_project::Diagnostic>), ApiError> {
-        let (p, diags) = fullsync_project::load(root);
-        let Some(p) = p else {
-            if let Some(resume) = listeners {
-                self.restart_listeners(None, resume);
-            }
-            return Err(invalid_project(&diags));
-        };
-        let sync = fullsync_project::sync::sync(&self.engine, &p);
-        if let Some(resume) = listeners {
-            self.restart_listeners(Some(&p), resume);
-        }
-        let mut t = tree_of(root, &p, &diags);
-        t.sync = Some(sync);
-        Ok((t, diags))
+        self.live.reload(root, true, "studio", vec![])
     }
 
     /// `project_open`: opens the folder `path` (and syncs it into the engine); `remember` puts
@@ -222,8 +184,7 @@ impl Studio {
             ));
         }
         let root = root.canonicalize().unwrap_or(root);
-        *self.project.write().unwrap_or_else(|e| e.into_inner()) = Some(root.clone());
-        let (t, _) = self.reload(&root, Some(false))?;
+        let (t, _) = self.live.open(&root)?;
         if remember {
             workspace::remember(&root);
         }
@@ -244,7 +205,19 @@ impl Studio {
         let root = self.root()?;
         refuse_escapes(&root)?;
         project_ops::edit(&root, e)?;
-        Ok(self.reload(&root, None)?.0)
+        Ok(self.reload(&root)?.0)
+    }
+
+    /// `part_edit`: creates or changes a part (a handler, a test, sample data...), then the
+    /// reloaded tree.
+    pub(crate) fn part_edit(&self, e: parts::PartEdit) -> Result<parts::PartEdited, ApiError> {
+        let root = self.root()?;
+        refuse_escapes(&root)?;
+        let path = parts::edit(&root, &self.engine, &self.views, e)?;
+        Ok(parts::PartEdited {
+            path,
+            project: self.reload(&root)?.0,
+        })
     }
 
     /// `studio_info`: the data and configuration folders, the open project, the version and
@@ -262,14 +235,19 @@ impl Studio {
     }
 
     /// `listener_activity`: log entries after `after`, and the state of the listener runner.
-    pub(crate) fn listener_activity(&self, after: u64) -> listeners::Activity {
-        let slot = self.listeners.lock().unwrap_or_else(|e| e.into_inner());
-        let log = self.activity.lock().unwrap_or_else(|e| e.into_inner());
-        listeners::Activity {
+    pub(crate) fn listener_activity(&self, after: u64) -> crate::listeners::Activity {
+        let slot = self
+            .live
+            .listeners
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let log = self.live.activity.lock().unwrap_or_else(|e| e.into_inner());
+        crate::listeners::Activity {
             entries: log.after(after),
             last: log.last(),
             running: slot.as_ref().is_some_and(|l| l.running()),
             runner_threads: self
+                .live
                 .listener_threads
                 .load(std::sync::atomic::Ordering::SeqCst),
             listeners: slot
@@ -281,7 +259,7 @@ impl Studio {
 }
 
 /// The explorer's view of a loaded project.
-fn tree_of(
+pub(crate) fn tree_of(
     root: &Path,
     p: &fullsync_project::Project,
     diags: &[fullsync_project::Diagnostic],
@@ -330,8 +308,16 @@ fn tree_of(
                 if let Some(v) = &d.validate {
                     dk.push(TreeNode {
                         name: "validate_doc_update".into(),
-                        kind: "file",
+                        kind: "validate",
                         path: Some(rel(root, &v.path)),
+                        children: vec![],
+                    });
+                }
+                for (n, f) in &d.lib {
+                    dk.push(TreeNode {
+                        name: format!("lib/{n}"),
+                        kind: "lib",
+                        path: Some(rel(root, &f.path)),
                         children: vec![],
                     });
                 }
@@ -340,6 +326,17 @@ fn tree_of(
                     kind: "ddoc",
                     path: None,
                     children: dk,
+                });
+            }
+            for ix in &c.indexes {
+                kids.push(TreeNode {
+                    name: ix.name.clone(),
+                    kind: "index",
+                    path: Some(rel(
+                        root,
+                        &c.dir.join("indexes").join(format!("{}.json", ix.name)),
+                    )),
+                    children: vec![],
                 });
             }
             for l in &c.listeners {
@@ -370,6 +367,8 @@ fn tree_of(
             version: p.version.clone(),
             root: root.display().to_string(),
             tree: connectors,
+            files: parts::project_files(root),
+            description: p.description.clone(),
             diagnostics: diags.to_vec(),
             tests: p.tests.iter().map(|t| t.name.clone()).collect(),
             sync: None,

@@ -24,9 +24,11 @@ pub enum GitError {
     Io(#[from] std::io::Error),
 }
 
-/// What `.gitignore` keeps out of a new project repository: local data, build output,
-/// editor backups, and anything that may hold secrets.
-pub const GITIGNORE: &str = "# FullSync Studio: local data and secrets never go into git\n/data/\n*.redb\n.fullsync/\n.env\n*.secret\n*.car\ntarget/\nnode_modules/\n*~\n*.tmp\n";
+/// What `.gitignore` keeps out of a new project repository: local databases, build output,
+/// editor backups, and anything that may hold secrets. The project's seed files
+/// (`data/<db>.jsonl`, loaded by `fullsync project sync --data` and the studio's "Load sample
+/// data") are part of the project and stay in git.
+pub const GITIGNORE: &str = "# FullSync Studio: local databases and secrets never go into git (data/*.jsonl seed files do)\n*.redb\n/data/*\n!/data/*.jsonl\n.fullsync/\n.env\n*.secret\n*.car\ntarget/\nnode_modules/\n*~\n*.tmp\n";
 
 /// One changed file.
 #[derive(Debug, Serialize, PartialEq, ts_rs::TS)]

@@ -467,3 +467,164 @@ pub fn rename_variable(
     v.name = new.to_string();
     save_transaction(root, connector, tx, &t).map(|_| ())
 }
+
+/// The builtin reduces a view may name in its `reduce.js` instead of a function.
+pub const BUILTIN_REDUCES: &[&str] = &["_count", "_sum", "_stats", "_approx_count_distinct"];
+
+/// Starter sources of the parts [`create_part`] writes: each runs as is and says what to
+/// change.
+pub mod starters {
+    /// A custom reduce (sums the values; rereduce sums the partial sums).
+    pub const REDUCE: &str = "function (keys, values, rereduce) {\n  // rereduce: values are results of this function; otherwise the emitted values.\n  return sum(values);\n}\n";
+    /// A replication filter.
+    pub const FILTER: &str = "function (doc, req) {\n  // true: the document is replicated (req.query holds the filter's parameters).\n  return doc.type === req.query.type;\n}\n";
+    /// A `validate_doc_update`.
+    pub const VALIDATE: &str = "function (newDoc, oldDoc, userCtx, secObj) {\n  if (newDoc._deleted) return;\n  if (!newDoc.type) {\n    throw({ forbidden: 'every document needs a type' });\n  }\n}\n";
+    /// A `views.lib` CommonJS module.
+    pub const LIB: &str = "// A CommonJS module for map functions: var m = require('views/lib/NAME');\nexports.double = function (x) {\n  return x * 2;\n};\n";
+    /// A listener handler.
+    pub const HANDLER: &str = "// A local listener handler: receives the changed docs, may read and post docs.\nfunction handle(docs, api) {\n  docs.forEach(function (doc) {\n    api.log('changed ' + doc._id);\n  });\n}\n";
+}
+
+/// A part of a project that lives in one file of its own.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Part<'a> {
+    /// `connectors/<c>/design/<d>/filters/<name>.js`.
+    Filter {
+        /// Connector.
+        connector: &'a str,
+        /// Design document.
+        ddoc: &'a str,
+        /// Filter name.
+        name: &'a str,
+    },
+    /// `connectors/<c>/design/<d>/validate_doc_update.js`.
+    Validate {
+        /// Connector.
+        connector: &'a str,
+        /// Design document.
+        ddoc: &'a str,
+    },
+    /// `connectors/<c>/design/<d>/views/lib/<name>.js` (`require('views/lib/<name>')`).
+    Lib {
+        /// Connector.
+        connector: &'a str,
+        /// Design document.
+        ddoc: &'a str,
+        /// Module name.
+        name: &'a str,
+    },
+    /// `connectors/<c>/indexes/<name>.json`.
+    Index {
+        /// Connector.
+        connector: &'a str,
+        /// Index name.
+        name: &'a str,
+        /// Fields (`["a", "b"]`), at least one.
+        fields: &'a [String],
+    },
+    /// `handlers/<name>.js`.
+    Handler {
+        /// Handler name.
+        name: &'a str,
+    },
+    /// `tests/<name>.test.json`.
+    Test {
+        /// Test name.
+        name: &'a str,
+        /// The test (connector, view, docs, query, expect).
+        test: &'a serde_json::Value,
+    },
+}
+
+/// Creates the file of `part` with a starter content; refuses a name already taken, a bad
+/// name, and a design document or connector that does not exist. Returns the file.
+pub fn create_part(root: &Path, part: &Part) -> Result<PathBuf, OpError> {
+    let (file, what, text) = match part {
+        Part::Filter {
+            connector,
+            ddoc,
+            name,
+        } => {
+            check_name(name)?;
+            let d = ddoc_dir(root, connector, ddoc);
+            must_exist(&d, format!("design document {ddoc}"))?;
+            (
+                d.join("filters").join(format!("{name}.js")),
+                format!("filter {ddoc}/{name}"),
+                starters::FILTER.to_string(),
+            )
+        }
+        Part::Validate { connector, ddoc } => {
+            let d = ddoc_dir(root, connector, ddoc);
+            must_exist(&d, format!("design document {ddoc}"))?;
+            (
+                d.join("validate_doc_update.js"),
+                format!("the validate_doc_update of {ddoc}"),
+                starters::VALIDATE.to_string(),
+            )
+        }
+        Part::Lib {
+            connector,
+            ddoc,
+            name,
+        } => {
+            check_name(name)?;
+            let d = ddoc_dir(root, connector, ddoc);
+            must_exist(&d, format!("design document {ddoc}"))?;
+            (
+                d.join("views").join("lib").join(format!("{name}.js")),
+                format!("module views/lib/{name} of {ddoc}"),
+                starters::LIB.replace("NAME", name),
+            )
+        }
+        Part::Index {
+            connector,
+            name,
+            fields,
+        } => {
+            check_name(name)?;
+            let c = connector_dir(root, connector);
+            must_exist(&c, format!("connector {connector}"))?;
+            let fields: Vec<&str> = fields
+                .iter()
+                .map(|f| f.trim())
+                .filter(|f| !f.is_empty())
+                .collect();
+            if fields.is_empty() {
+                return Err(OpError::InvalidName(
+                    name.to_string(),
+                    "a Mango index needs at least one field: type them separated by commas".into(),
+                ));
+            }
+            (
+                c.join("indexes").join(format!("{name}.json")),
+                format!("index {name}"),
+                format!("{}\n", serde_json::json!({ "fields": fields })),
+            )
+        }
+        Part::Handler { name } => {
+            check_name(name)?;
+            (
+                root.join("handlers").join(format!("{name}.js")),
+                format!("handler handlers/{name}.js"),
+                starters::HANDLER.to_string(),
+            )
+        }
+        Part::Test { name, test } => {
+            check_name(name)?;
+            (
+                root.join("tests").join(format!("{name}.test.json")),
+                format!("test {name}"),
+                format!(
+                    "{}\n",
+                    serde_json::to_string_pretty(test)
+                        .map_err(|e| OpError::Parse(e.to_string()))?
+                ),
+            )
+        }
+    };
+    must_not_exist(&file, what)?;
+    write_atomic(&file, text.as_bytes()).map_err(io(&file))?;
+    Ok(file)
+}

@@ -47,7 +47,8 @@ pub fn json_diff(expected: &Value, actual: &Value) -> String {
             out.push_str(&format!("  {}\n", el[i]));
             i += 1;
             j += 1;
-        } else if j < m && (i == n || t[i][j + 1] >= t[i + 1][j]) {
+        } else if j < m && (i == n || t[i][j + 1] > t[i + 1][j]) {
+            // On a tie the expected line comes first: `-` before `+`, as diff tools show it.
             out.push_str(&format!("+ {}\n", al[j]));
             j += 1;
         } else {
@@ -100,6 +101,17 @@ fn run_one(p: &Project, t: &ViewTest, pool: &Arc<fullsync_views::JsPool>) -> Res
         Ok(v) => v,
         Err(e) => json!({"error": e.couch_error(), "reason": e.reason()}),
     })
+}
+
+/// What the view of test `t` answers for its documents and query (on a fresh in-memory engine
+/// with the project's design documents): the `actual` side of a test, and the `expect` of a
+/// test saved from what the studio shows.
+pub fn answer(
+    p: &Project,
+    t: &ViewTest,
+    pool: &Arc<fullsync_views::JsPool>,
+) -> Result<Value, String> {
+    run_one(p, t, pool)
 }
 
 /// Runs every view test of the project.

@@ -451,16 +451,23 @@ fn git_status_diff_commit_log_discard_branches() {
     base(root);
     git::init(root).unwrap();
     let gi = std::fs::read_to_string(root.join(".gitignore")).unwrap();
-    assert!(gi.contains("/data/") && gi.contains(".env"));
+    assert!(gi.contains("*.redb") && gi.contains(".env"));
     std::fs::create_dir_all(root.join("data")).unwrap();
     std::fs::write(root.join("data/local.redb"), b"binary").unwrap();
+    std::fs::write(root.join("data/notes.txt"), b"scratch").unwrap();
+    std::fs::write(root.join("data/orders.jsonl"), b"{\"_id\": \"a\"}\n").unwrap();
     let st = git::status(root).unwrap();
+    assert!(
+        st.iter().any(|f| f.path == "data/orders.jsonl"),
+        "seed files are part of the project: {st:?}"
+    );
     assert!(st
         .iter()
         .any(|f| f.path == "fullsync.toml" && f.status == "new" && !f.staged));
     assert!(
-        !st.iter().any(|f| f.path.starts_with("data/")),
-        "local data is ignored"
+        !st.iter()
+            .any(|f| f.path == "data/local.redb" || f.path == "data/notes.txt"),
+        "local data is ignored: {st:?}"
     );
     git::stage(root, &[]).unwrap();
     let id = git::commit(root, "first", "Test", "test@example.com").unwrap();

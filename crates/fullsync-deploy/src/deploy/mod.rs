@@ -53,8 +53,19 @@ pub enum DeployError {
 
 /// A client for a server profile (the password from [`crate::profiles::password`]).
 pub fn connect(profile: &crate::profiles::ServerProfile) -> Result<HttpPeer, DeployError> {
-    let password =
-        crate::profiles::password(profile).map_err(|e| ReplError::Config(e.to_string()))?;
+    connect_with(profile, None)
+}
+
+/// [`connect`] with `password` for this connection only (the studio's session password, never
+/// stored) instead of the environment's or the keyring's, when given.
+pub fn connect_with(
+    profile: &crate::profiles::ServerProfile,
+    password: Option<&str>,
+) -> Result<HttpPeer, DeployError> {
+    let password = match password.filter(|p| !p.is_empty()) {
+        Some(p) if profile.user.is_some() => Some(p.to_string()),
+        _ => crate::profiles::password(profile).map_err(|e| ReplError::Config(e.to_string()))?,
+    };
     let auth = match (&profile.user, password) {
         (Some(u), Some(p)) => Some(fullsync_replicate::Auth {
             user: u.clone(),
