@@ -1847,6 +1847,34 @@ doc_count: number,
  */
 ids: Array<string>, };
 
+export type SeedFile = { 
+/**
+ * Database (connector).
+ */
+db: string, 
+/**
+ * Project-relative file (`data/<db>.jsonl`).
+ */
+file: string, 
+/**
+ * Documents the file holds.
+ */
+documents: number, 
+/**
+ * Documents the database has (design documents aside).
+ */
+db_documents: number, 
+/**
+ * Whether it may be loaded (the database has no documents).
+ */
+loadable: boolean, };
+
+export type SeedFiles = { 
+/**
+ * One per connector with a seed file.
+ */
+data: Array<SeedFile>, };
+
 export type SeqRef = { 
 /**
  * The sequence holding the step (`Project.Sequence`).
@@ -2102,6 +2130,58 @@ ddoc?: string,
  */
 name: string, };
 
+export type TestResult = { 
+/**
+ * Test name.
+ */
+name: string, 
+/**
+ * Its file (project-relative).
+ */
+file: string, 
+/**
+ * Connector.
+ */
+connector: string, 
+/**
+ * `ddoc/view`.
+ */
+view: string, 
+/**
+ * The view's map file, when the view is named `ddoc/view`.
+ */
+view_path: string | null, 
+/**
+ * Whether it passed.
+ */
+ok: boolean, 
+/**
+ * What differs (empty when it passed).
+ */
+diff: string, 
+/**
+ * Milliseconds.
+ */
+ms: number, };
+
+export type TestRun = { 
+/**
+ * Each test run.
+ */
+results: Array<TestResult>, 
+/**
+ * Tests passed.
+ */
+passed: number, 
+/**
+ * Tests failed.
+ */
+failed: number, 
+/**
+ * Milliseconds in all.
+ */
+ms: number, };
+
 export type TreeNode = { 
 /**
  * Label.
@@ -2163,11 +2243,11 @@ export interface Answers {
   sync_status: SyncStatus;
   transaction_run: Run;
   transaction_history: RunHistory;
-  sample_data: JsonValue;
+  sample_data: SeedFiles;
   sample_data_load: JsonValue;
   transactions_list: JsonValue;
   mango_query: JsonValue;
-  tests_run: JsonValue;
+  tests_run: TestRun;
   used_by: UsedBy;
   git: GitAnswer;
   projects_recent: RecentProjects;

@@ -1,17 +1,18 @@
 // First run: the project's seed files (data/<db>.jsonl) offered for loading into local
 // databases that have no documents yet.
 
+import type { SeedFile } from './api-types';
 import type { Backend } from './backend';
 import { untyped } from './backend';
 import { el } from './dom';
 
 /** One seed file (`sample_data`). */
-export interface SeedFile { db: string; file: string; documents: number; db_documents: number; loadable: boolean }
+export type { SeedFile } from './api-types';
 
 /** The seed files of the open project that may be loaded now. */
 export async function loadableSeeds(backend: Backend): Promise<SeedFile[]> {
   try {
-    return (await untyped<{ data: SeedFile[] }>(backend.call('sample_data'))).data.filter((d) => d.loadable);
+    return (await backend.call('sample_data')).data.filter((d) => d.loadable);
   } catch {
     return [];
   }

@@ -3,11 +3,8 @@
 // that opens the failing view's map function.
 
 import type { Backend } from './backend';
-import { untyped } from './backend';
 import { el, messageLine, type Screen } from './ops-kit';
 
-interface TestResult { name: string; file: string; connector: string; view: string; view_path?: string | null; ok: boolean; diff: string; ms: number }
-interface TestRun { results: TestResult[]; passed: number; failed: number; ms: number }
 
 export const testsScreen: Screen = (backend: Backend, body, host) => {
   const scope = el('select', { 'data-testid': 'tests-scope', title: 'Which tests to run' });
@@ -29,7 +26,7 @@ export const testsScreen: Screen = (backend: Backend, body, host) => {
     runBtn.disabled = true;
     summary.textContent = 'running…';
     try {
-      const r = await untyped<TestRun>(backend.call('tests_run', args));
+      const r = await backend.call('tests_run', args);
       summary.textContent = r.results.length ? `${r.passed} passed, ${r.failed} failed (${r.ms.toFixed(0)} ms)` : 'No view tests here: create one from a view\'s menu (New test).';
       summary.className = r.failed ? 'error' : 'hint';
       msg.say('');
