@@ -58,8 +58,13 @@ test('studio open dialog: browse, open, recent, import a Convertigo project', as
     await page.click('[data-testid="open-go"]');
     await page.waitForSelector('[data-testid="import-this"]');
     assert.equal(await page.inputValue('[data-testid="import-dest"]'), `${join(projects, 'legacy-shop')}-fullsync`);
+    // The status already says "opened …" for the project opened before: wait for a new one.
+    const before = await page.textContent('[data-testid="status"]');
     await page.click('[data-testid="import-this"]');
-    await page.waitForFunction(() => /^opened /.test(document.querySelector('[data-testid="status"]').textContent));
+    await page.waitForFunction((prev) => {
+      const now = document.querySelector('[data-testid="status"]').textContent;
+      return /^opened /.test(now) && now !== prev;
+    }, before);
     assert.ok(existsSync(join(projects, 'legacy-shop-fullsync', 'fullsync.toml')));
     assert.match(await page.textContent('[data-testid="explorer"]'), /connector/);
   });
