@@ -11,7 +11,7 @@
 // password shows what happened in the screen's message line; the studio stays usable.
 
 import type { Backend } from './backend';
-import { BackendError } from './backend';
+import { BackendError, untyped } from './backend';
 import type { JobStatus, RemoteOp, ViewRows } from './api-types';
 import { el } from './dom';
 import { saveBytes } from './attachments';
@@ -49,8 +49,7 @@ export async function refreshConnections() {
   again.addEventListener('click', () => void refreshConnections());
   head.append(again);
   try {
-    // `remote` is not typed yet (its answer is `JsonValue`): the shape is stated here.
-    const conns = (await b.call('remote', { op: 'connections' })) as Conn[];
+    const conns = await untyped<Conn[]>(b.call('remote', { op: 'connections' }));
     const ul = el('ul', {});
     for (const c of conns) {
       const label = el('span', { class: c.kind === 'engine' ? 'conn local' : 'conn', 'data-conn': c.name, title: c.url ?? 'the engine inside the studio' },
@@ -104,7 +103,7 @@ async function openServer(backend: Backend, conn: Conn) {
    */
   async function call<T>(args: RemoteOp): Promise<T> {
     try {
-      return (await backend.call('remote', args)) as T;
+      return await untyped<T>(backend.call('remote', args));
     } catch (e) {
       if (e instanceof BackendError && e.code === 'unauthorized') {
         const pw = await askPassword(e.message);
