@@ -104,7 +104,7 @@ try {
   // 3. Memory with the 100k-doc database open.
   const { st, page } = last;
   await page.click('#explorer span[data-docs="orders"]');
-  await page.waitForFunction(() => /of \d+ document/.test(document.querySelector('#docs-count').textContent));
+  await page.waitForFunction(() => /\d+ document\(s\)/.test(document.querySelector('#docs-count').textContent) && document.querySelector('#docs-list li[data-id]'));
   const docsCount = await page.textContent('#docs-count');
   const tv = performance.now();
   await page.click('#explorer span[data-path="connectors/orders/design/app/views/by_status/map.js"]');

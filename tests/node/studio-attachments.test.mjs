@@ -98,6 +98,7 @@ test('studio attachments: attach, list, download, delete', async (t) => {
     assert.match(await status(), /not attached: late\.bin/);
   });
   await t.test('Reload, then delete the binary attachment (confirmed by name): HTTP 404, the other stays', async () => {
+    await page.click('[data-tab="docs:orders"]');
     await page.click(`#docs-list li[data-id="${id}"]`);
     await page.waitForFunction(() => /edited elsewhere/.test(window.studioEditor.getValue()));
     dialogs.length = 0;

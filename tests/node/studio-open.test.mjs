@@ -85,7 +85,8 @@ test('studio open dialog: browse, open, recent, import a Convertigo project', as
     assert.match(settingsText, /No server profiles yet/);
     await page.selectOption('[data-testid="settings-theme"]', 'light');
     assert.equal(await page.getAttribute('html', 'data-theme'), 'light');
-    await page.waitForSelector('.monaco-editor.vs');
+    // (the editor is hidden until a tab opens: attached is enough to see its theme)
+    await page.waitForSelector('.monaco-editor.vs', { state: 'attached' });
     await page.click('[data-testid="settings-close"]');
     await page.reload();
     await page.waitForSelector('#explorer span.file');

@@ -108,6 +108,8 @@ test('studio web mode: explorer, live preview, edit, save, errors', async (t) =>
     await page.evaluate(() => window.studioEditor.setValue('{"_id": "e2e", '));
     await page.keyboard.press('Control+s');
     await page.waitForFunction(() => /not valid JSON/.test(document.querySelector('#problems').textContent));
+    // Back to the documents table (its tab), where the new document is listed.
+    await page.click('[data-tab="docs:orders"]');
     await page.click('#docs-list li[data-id="e2e"]');
     await page.waitForFunction(() => /"_rev": "1-/.test(window.studioEditor.getValue()));
     await page.evaluate(() => window.studioEditor.setValue(window.studioEditor.getValue().replace('"total": 1', '"total": 2')));
@@ -137,6 +139,7 @@ test('studio web mode: explorer, live preview, edit, save, errors', async (t) =>
     const cr = await studio.fetch(`orders/_bulk_docs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ docs: conflicted, new_edits: false }) });
     assert.equal(cr.status, 201);
     assert.deepEqual((await cr.json()).filter((x) => x.error), [], 'the validate_doc_update of the sample accepts both revisions');
+    await page.click('[data-tab="docs:orders"]');
     await page.fill('#docs-search', 'cf');
     await page.click('#docs-list li[data-id="cf"]');
     await page.waitForFunction(() => document.querySelectorAll('#conflict-list li').length === 2);

@@ -287,6 +287,40 @@ total: number,
  */
 rows: Array<{ id: string; key: string; value: { rev: string; deleted?: boolean } }>, };
 
+export type DocsPageArgs = { 
+/**
+ * Database.
+ */
+db: string, 
+/**
+ * Only ids starting with this.
+ */
+prefix?: string, 
+/**
+ * Start after this id (the `next` of the previous page); none: from the first id.
+ */
+after?: string | null, 
+/**
+ * Rows to skip first (jumping into the middle of an unfiltered list).
+ */
+skip?: number, 
+/**
+ * At most this many rows.
+ */
+limit?: number, 
+/**
+ * Ids in descending order.
+ */
+descending?: boolean, 
+/**
+ * Only documents matching this Mango selector.
+ */
+selector?: JsonValue | null, 
+/**
+ * Only documents with conflicting revisions.
+ */
+conflicted?: boolean, };
+
 export type Document = Record<string, JsonValue>;
 
 export type Done = { 
@@ -352,6 +386,36 @@ path: string,
  * The file's text.
  */
 text: string, };
+
+export type FnTestArgs = { 
+/**
+ * Database (the documents' current revisions are the `oldDoc` of `validate_doc_update`).
+ */
+db: string, 
+/**
+ * `filter` or `validate`.
+ */
+kind: TestKind, 
+/**
+ * The function's source (the editor's text, saved or not).
+ */
+source: string, 
+/**
+ * The documents to try (typed or picked).
+ */
+docs: Array<JsonValue>, 
+/**
+ * For `validate`: the user's name (none: anonymous).
+ */
+user?: string | null, 
+/**
+ * For `validate`: the user's roles.
+ */
+roles?: Array<string>, 
+/**
+ * For `filter`: the request's query parameters (`req.query`).
+ */
+query?: JsonValue, };
 
 export type GitAnswer = GitStatus | GitDiff | GitCommit;
 
@@ -1719,7 +1783,23 @@ rev: string,
 /**
  * Attachment name.
  */
-name: string, } } | { "cmd": "remote", "args": RemoteOp };
+name: string, } } | { "cmd": "docs_page", "args": DocsPageArgs } | { "cmd": "doc_tree", "args": { 
+/**
+ * Database.
+ */
+db: string, 
+/**
+ * Id.
+ */
+id: string, } } | { "cmd": "doc_fields", "args": { 
+/**
+ * Database.
+ */
+db: string, 
+/**
+ * How many documents to look at.
+ */
+sample?: number, } } | { "cmd": "fn_test", "args": FnTestArgs } | { "cmd": "project_check" } | { "cmd": "remote", "args": RemoteOp };
 
 export type Resolved = { 
 /**
@@ -2130,6 +2210,8 @@ ddoc?: string,
  */
 name: string, };
 
+export type TestKind = "filter" | "validate";
+
 export type TestResult = { 
 /**
  * Test name.
@@ -2247,6 +2329,11 @@ export interface Answers {
   sample_data_load: JsonValue;
   transactions_list: JsonValue;
   mango_query: JsonValue;
+  project_check: JsonValue;
+  docs_page: JsonValue;
+  doc_tree: JsonValue;
+  doc_fields: JsonValue;
+  fn_test: JsonValue;
   tests_run: TestRun;
   used_by: UsedBy;
   git: GitAnswer;

@@ -68,6 +68,8 @@ const COUCH_GLOBALS: Record<string, [string, string]> = {
 monaco.languages.registerCompletionItemProvider('javascript', {
   provideCompletionItems(model, position) {
     const word = model.getWordUntilPosition(position);
+    // After a dot: a member (doc.type), not a global (completions.ts offers the fields).
+    if (model.getLineContent(position.lineNumber)[word.startColumn - 2] === '.') return { suggestions: [] };
     const range = { startLineNumber: position.lineNumber, endLineNumber: position.lineNumber, startColumn: word.startColumn, endColumn: word.endColumn };
     return {
       suggestions: Object.entries(COUCH_GLOBALS).map(([name, [signature, doc]]) => ({
@@ -97,16 +99,6 @@ monaco.languages.registerHoverProvider('javascript', {
 
 /** Switches Monaco's theme (the settings' theme applier). */
 export const editorTheme = (dark: boolean) => monaco.editor.setTheme(dark ? 'vs-dark' : 'vs');
-
-/** Whether the editor holds unsaved edits of what is open. */
-export function isDirty(): boolean {
-  return !!state.current && editor.getValue() !== state.current.saved;
-}
-
-/** True when nothing unsaved would be lost, or the user agreed to discard it. */
-export function mayDiscard(): boolean {
-  return !isDirty() || confirm(`Discard unsaved changes to ${state.current!.path}?`);
-}
 
 /** A QuickJS compile error as a marker on its line in the editor (none: clears it). */
 export function markProblem(p: { line: number; message: string } | null) {

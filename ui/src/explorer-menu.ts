@@ -175,33 +175,89 @@ function items(n: NodeCtx, label: HTMLElement, apply: Apply): [string, () => voi
   return out;
 }
 
+const menus = new WeakMap<HTMLElement, () => [string, () => void][]>();
+
+function showMenu(entries: [string, () => void][], x: number, y: number, back: HTMLElement | null) {
+  closeMenu();
+  const m = document.createElement('ul');
+  menu = m;
+  m.className = 'context-menu';
+  m.dataset.testid = 'context-menu';
+  m.setAttribute('role', 'menu');
+  const run = (f: () => void) => {
+    closeMenu();
+    back?.focus();
+    f();
+  };
+  for (const [text, f] of entries) {
+    const li = document.createElement('li');
+    li.setAttribute('role', 'menuitem');
+    li.tabIndex = -1;
+    li.textContent = text;
+    li.addEventListener('click', (ev) => {
+      ev.stopPropagation();
+      run(f);
+    });
+    m.append(li);
+  }
+  // Keyboard: arrows move, Enter runs, Escape closes and gives the focus back.
+  m.addEventListener('keydown', (e) => {
+    const items = [...m.querySelectorAll<HTMLElement>('li')];
+    const i = items.indexOf(document.activeElement as HTMLElement);
+    if (e.key === 'ArrowDown' || e.key === 'ArrowUp') items[(i + (e.key === 'ArrowDown' ? 1 : -1) + items.length) % items.length]?.focus();
+    else if (e.key === 'Home' || e.key === 'End') items[e.key === 'Home' ? 0 : items.length - 1]?.focus();
+    else if (e.key === 'Enter' || e.key === ' ') {
+      const k = items[i];
+      const entry = k && entries[i];
+      if (entry) run(entry[1]);
+    } else if (e.key === 'Escape' || e.key === 'Tab') {
+      closeMenu();
+      back?.focus();
+    } else return;
+    e.preventDefault();
+    e.stopPropagation();
+  });
+  m.style.left = `${Math.min(x, window.innerWidth - 200)}px`;
+  m.style.top = `${Math.min(y, window.innerHeight - 24 * entries.length - 10)}px`;
+  document.body.append(m);
+  (m.querySelector('li') as HTMLElement | null)?.focus();
+}
+
 /** Gives `label` (a node of the explorer) its context menu. */
 export function attachMenu(label: HTMLElement, n: NodeCtx, apply: Apply) {
+  menus.set(label, () => items(n, label, apply));
   label.addEventListener('contextmenu', (e) => {
     const entries = items(n, label, apply);
     if (!entries.length) return;
     e.preventDefault();
     e.stopPropagation();
-    closeMenu();
-    menu = document.createElement('ul');
-    menu.className = 'context-menu';
-    menu.dataset.testid = 'context-menu';
-    menu.setAttribute('role', 'menu');
-    for (const [text, run] of entries) {
-      const li = document.createElement('li');
-      li.setAttribute('role', 'menuitem');
-      li.textContent = text;
-      li.addEventListener('click', (ev) => {
-        ev.stopPropagation();
-        closeMenu();
-        run();
-      });
-      menu.append(li);
-    }
-    menu.style.left = `${e.clientX}px`;
-    menu.style.top = `${e.clientY}px`;
-    document.body.append(menu);
+    // The context-menu key opens it at the node, not at the pointer.
+    const r = label.getBoundingClientRect();
+    const atKey = e.clientX === 0 && e.clientY === 0;
+    showMenu(entries, atKey ? r.left + 24 : e.clientX, atKey ? r.bottom : e.clientY, label.closest('#explorer') ? label : null);
   });
+}
+
+/** Opens the context menu of `label` from the keyboard (context-menu key, Shift-F10). */
+export function openMenuOf(label: HTMLElement): boolean {
+  const entries = menus.get(label)?.() ?? [];
+  if (!entries.length) return false;
+  const r = label.getBoundingClientRect();
+  showMenu(entries, r.left + 24, r.bottom, label);
+  return true;
+}
+
+/** Runs the action `name` ("Rename", "Delete") of `label`'s menu; false when it has none. */
+export function runMenuAction(label: HTMLElement, name: string): boolean {
+  const entry = (menus.get(label)?.() ?? []).find(([t]) => t === name);
+  if (!entry) return false;
+  entry[1]();
+  return true;
+}
+
+/** The actions of `label`'s menu (the command palette lists them for the selected node). */
+export function menuActions(label: HTMLElement): [string, () => void][] {
+  return menus.get(label)?.() ?? [];
 }
 
 /** The `apply` of [`attachMenu`]: runs the edit and hands the new tree over. */

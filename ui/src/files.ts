@@ -4,11 +4,13 @@
 // carry the loaded text as `base`, so the backend refuses to overwrite a change it has not shown.
 
 import { BackendError } from './backend';
-import { closeCompare, editor, mayDiscard, showCompare } from './editor';
+import { closeCompare, editor, showCompare } from './editor';
 import { showProject } from './explorer';
 import { schedulePreview, viewOf } from './preview';
 import { showRunner } from './runner';
-import { openSheet } from './sheets';
+import { openSheet, sheetOf } from './sheets';
+import { activate, findTab, openTab, showTitle, type Tab } from './tabs';
+import { showTester } from './tester';
 import { $, backend, state, status } from './state';
 
 let diskText: string | null = null;
@@ -25,23 +27,63 @@ export async function reopenCurrent() {
   }
 }
 
-/** Opens a project file in the editor (with its preview, runner and sheet). */
-export async function openFile(path: string) {
-  if (!mayDiscard()) return;
+/** `connectors/<db>/design/<ddoc>/filters/<name>.js` or `.../validate_doc_update.js` -> its parts. */
+export function testableOf(path: string): { db: string; ddoc: string; kind: 'filter' | 'validate'; name: string } | null {
+  const m = /^connectors\/([^/]+)\/design\/([^/]+)\/(?:filters\/([^/]+)|(validate_doc_update))\.js$/.exec(path);
+  return m ? { db: m[1], ddoc: m[2], kind: m[3] ? 'filter' : 'validate', name: m[3] ?? 'validate_doc_update' } : null;
+}
+
+/** What the context panel shows for a file. */
+function contextOf(path: string): string[] {
+  if (viewOf(path)) return ['view'];
+  if (testableOf(path)) return ['tester'];
+  if (sheetOf(path)) return ['sheet'];
+  return [];
+}
+
+/** A file's short label: its last two path segments. */
+const shortLabel = (path: string) => path.split('/').slice(-2).join(' › ');
+
+/** Opens a project file in a tab (or shows its tab), at `line` when given. */
+export async function openFile(path: string, line?: number) {
+  const have = findTab(`file:${path}`);
+  if (have) {
+    activate(have);
+    reveal(line);
+    return;
+  }
   try {
     const f = await backend.call('file_read', { path });
-    hideExternal();
-    state.current = { path, saved: f.text };
-    editor.updateOptions({ readOnly: false });
-    editor.setValue(f.text);
-    $('tab-title').textContent = path;
-    $('tab-title').classList.remove('dirty');
-    document.querySelectorAll('#explorer span.active').forEach((e) => e.classList.remove('active'));
-    document.querySelector(`#explorer span[data-path="${CSS.escape(path)}"]`)?.classList.add('active');
+    openTab({ key: `file:${path}`, kind: 'file', label: shortLabel(path), title: path, item: { path, saved: f.text }, ctx: contextOf(path), ctxTitle: viewOf(path) ? 'View' : testableOf(path) ? 'Tester' : sheetOf(path) ? 'Properties' : undefined, onShow: fileShown }, f.text);
+    reveal(line);
+  } catch (e) {
+    status((e as Error).message, true);
+  }
+}
+
+function reveal(line?: number) {
+  if (!line) return;
+  editor.revealLineInCenter(line);
+  editor.setPosition({ lineNumber: line, column: 1 });
+  editor.focus();
+}
+
+/** A file tab became the active one: its explorer node, preview, runner, sheet or tester. */
+function fileShown(t: Tab) {
+  const path = t.item!.path;
+  hideExternal();
+  closeCompare();
+  document.querySelectorAll('#explorer span.active').forEach((e) => e.classList.remove('active'));
+  document.querySelector(`#explorer span[data-path="${CSS.escape(path)}"]`)?.classList.add('active');
+  $('problems').textContent = '';
+  const v = viewOf(path);
+  if (v) {
     schedulePreview(0);
-    const v = viewOf(path);
-    if (v) showRunner(v);
-    else $('runner').hidden = true;
+    showRunner(v);
+  }
+  const tester = testableOf(path);
+  if (tester) showTester(tester);
+  if (sheetOf(path))
     void openSheet(backend, $('sheet'), path, {
       saved(project, file) {
         showProject(project);
@@ -49,9 +91,6 @@ export async function openFile(path: string) {
       },
       status,
     });
-  } catch (e) {
-    status((e as Error).message, true);
-  }
 }
 
 /** Saves the open project file (Ctrl-S). */
@@ -62,7 +101,7 @@ export async function saveFile() {
   try {
     const p = await backend.call('file_write', { path: open.path, text, base: open.saved });
     open.saved = text;
-    $('tab-title').classList.remove('dirty');
+    showTitle();
     showProject(p);
     status(`saved ${open.path}`);
   } catch (e) {
@@ -121,7 +160,7 @@ $('ext-keep').addEventListener('click', () => {
   if (diskText === null || !state.current) return;
   // The disk version becomes the base: the next save replaces it with yours.
   state.current.saved = diskText;
-  $('tab-title').classList.add('dirty');
+  showTitle();
   hideExternal();
   closeCompare();
   status(`keeping your edits of ${state.current.path}: save (Ctrl-S) to replace the disk version`);

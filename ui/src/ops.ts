@@ -1,5 +1,6 @@
 // The operations screens (Listeners, Replication, Deploy): buttons in the header's screen bar,
-// each opening a modal screen over the studio that polls its backend commands while it is open.
+// each opening a modal screen over the studio that polls its backend commands while it is open;
+// a screen with a `bottom` tab lives in the bottom panel instead (polled while it is visible).
 
 import type { Backend } from './backend';
 import { listenersScreen } from './listeners';
@@ -9,16 +10,17 @@ import { testsScreen } from './tests-panel';
 import { runScreen } from './run-panel';
 import { mangoScreen } from './mango-panel';
 import { el, type OpsHost, type Screen } from './ops-kit';
+import { registerBottomTab, showBottomTab, togglePane } from './layout';
 import './ops.css';
 
 export type { OpsHost } from './ops-kit';
 
-const SCREENS: { id: string; label: string; title: string; every: number; screen: Screen }[] = [
-  { id: 'listeners', label: 'Listeners', title: "The project's listeners, run on every change of the local databases", every: 1000, screen: listenersScreen },
+const SCREENS: { id: string; label: string; title: string; every: number; screen: Screen; bottom?: { id: string; label: string } }[] = [
+  { id: 'listeners', label: 'Listeners', title: "The project's listeners, run on every change of the local databases", every: 1000, screen: listenersScreen, bottom: { id: 'activity', label: 'Activity' } },
   { id: 'replication', label: 'Replication', title: 'Push, pull or sync a database with a server; see what a user receives', every: 700, screen: replicationScreen },
   { id: 'run', label: 'Run', title: "Run a transaction of the project on the local database: fill in its variables, run as a user, read the response", every: 60_000, screen: runScreen },
   { id: 'mango', label: 'Mango', title: 'Mango queries on a local database: selector, fields, sort, limit; documents and _explain', every: 60_000, screen: mangoScreen },
-  { id: 'tests', label: 'Tests', title: "Run the project's view tests; see what failed and jump to the view", every: 60_000, screen: testsScreen },
+  { id: 'tests', label: 'Tests', title: "Run the project's view tests; see what failed and jump to the view", every: 60_000, screen: testsScreen, bottom: { id: 'tests', label: 'Tests' } },
   { id: 'deploy', label: 'Deploy', title: "Servers, the deploy plan and deploying the project's design documents", every: 700, screen: deployScreen },
 ];
 
@@ -55,8 +57,53 @@ async function open(backend: Backend, host: OpsHost, s: (typeof SCREENS)[number]
   await tick();
 }
 
+/** A screen in a tab of the bottom panel: built when first shown, polled while visible. */
+function inBottom(backend: Backend, host: OpsHost, s: (typeof SCREENS)[number]) {
+  const b = s.bottom!;
+  let refresh: (() => Promise<void>) | null = null;
+  let timer: number | undefined;
+  let visible = false;
+  const tick = async () => {
+    if (!visible || !refresh) return;
+    await refresh().catch(() => undefined);
+    if (visible) timer = window.setTimeout(tick, s.every);
+  };
+  const body = el('div', { class: 'ops-body ops-screen' });
+  const page = registerBottomTab({
+    id: b.id,
+    label: b.label,
+    onShow() {
+      visible = true;
+      refresh ??= s.screen(backend, body, { ...host, close: () => {} });
+      window.clearTimeout(timer);
+      void tick();
+    },
+    onHide() {
+      visible = false;
+      window.clearTimeout(timer);
+    },
+  });
+  page.dataset.testid = `${s.id}-screen`;
+  // Its Close hides the bottom panel (the button that opened it shows it again).
+  const close = el('button', { class: 'bottom-close', 'data-testid': `${s.id}-close`, title: 'Hide the bottom panel (Ctrl-J)' }, 'Close');
+  close.addEventListener('click', () => togglePane('bottom', false));
+  page.append(close, body);
+}
+
+/** Opens a screen (in the bottom panel when it lives there); the command palette lists them. */
+export function openScreen(backend: Backend, host: OpsHost, id: string) {
+  const s = SCREENS.find((x) => x.id === id);
+  if (!s) return;
+  if (s.bottom) showBottomTab(s.bottom.id);
+  else void open(backend, host, s);
+}
+
+/** The screens (id, label, title), for the command palette. */
+export const screens = () => SCREENS.map(({ id, label, title }) => ({ id, label, title }));
+
 /** Adds the screens' buttons to the header (to its screen bar when there is one). */
 export function mountOps(backend: Backend, host: OpsHost) {
+  for (const s of SCREENS) if (s.bottom) inBottom(backend, host, s);
   let bar = document.getElementById('screens');
   if (!bar) {
     bar = el('nav', { id: 'screens', 'aria-label': 'Screens' });
@@ -64,7 +111,7 @@ export function mountOps(backend: Backend, host: OpsHost) {
   }
   for (const s of SCREENS) {
     const b = el('button', { id: `${s.id}-open`, 'data-testid': `${s.id}-open`, title: s.title }, s.label);
-    b.addEventListener('click', () => void open(backend, host, s));
+    b.addEventListener('click', () => openScreen(backend, host, s.id));
     bar.append(b);
   }
 }

@@ -3,7 +3,7 @@
 // preview's query. The name is typed in place.
 
 import { showProject } from './explorer';
-import { isDirty } from './editor';
+import { activeTab, tabDirty } from './tabs';
 import { openFile } from './files';
 import { shownPreview } from './preview';
 import { $, backend, status } from './state';
@@ -11,7 +11,8 @@ import { $, backend, status } from './state';
 $('preview-save-test').addEventListener('click', () => {
   const p = shownPreview;
   if (!p) return status('Open a map or reduce function first: its preview rows become the test', true);
-  if (isDirty()) return status('Save the function first (Ctrl-S): a test runs the saved code', true);
+  const open = activeTab();
+  if (open && tabDirty(open)) return status('Save the function first (Ctrl-S): a test runs the saved code', true);
   const button = $('preview-save-test');
   const input = document.createElement('input');
   input.className = 'inline-name';

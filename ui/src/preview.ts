@@ -3,6 +3,7 @@
 
 import type { BackendError } from './backend';
 import { editor, markProblem } from './editor';
+import { rowsTable } from './runner';
 import { $, backend, state } from './state';
 
 let previewTimer: number | undefined;
@@ -51,18 +52,7 @@ async function runPreview() {
     $('preview-meta').textContent = `${v.db} · ${r.result.rows.length} row(s)${total} · ${r.docs} docs · ${r.ms.toFixed(1)} ms`;
     $('preview-errors').textContent = r.errors.map((e) => `doc ${e.id}: ${e.error}`).join('\n');
     shownPreview = { view: { db: v.db, ddoc: v.ddoc, view: v.view }, query, rows: r.result.rows, path: state.current.path };
-    const body = document.querySelector('#preview-rows tbody')!;
-    body.replaceChildren(
-      ...r.result.rows.map((row) => {
-        const tr = document.createElement('tr');
-        for (const text of [JSON.stringify(row.key), JSON.stringify(row.value), row.id ?? '']) {
-          const td = document.createElement('td');
-          td.textContent = text;
-          tr.append(td);
-        }
-        return tr;
-      }),
-    );
+    rowsTable(document.querySelector('#preview-rows tbody')!, v.db, r.result.rows, false);
   } catch (e) {
     if (seq !== previewSeq) return;
     const err = e as BackendError;

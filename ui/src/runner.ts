@@ -1,7 +1,30 @@
 // The view runner: every query option of the open view, JSON keys validated as you type, the
 // rows and the equivalent curl line.
 
+import { el } from './dom';
+import { showBottomTab } from './layout';
 import { $, backend } from './state';
+
+let openDoc: (db: string, id: string) => void = () => {};
+/** Sets what a click on a result row's id does (open the document). */
+export function onOpenResultDoc(f: (db: string, id: string) => void) {
+  openDoc = f;
+}
+
+/** The rows of a view answer as a table; each id opens its document. */
+export function rowsTable(body: Element, db: string, rows: { id?: string; key: unknown; value: unknown }[], idFirst = true) {
+  body.replaceChildren(
+    ...rows.map((r) => {
+      const id = r.id
+        ? el('button', { class: 'link doc-link', 'data-id': r.id, title: `Open ${r.id}` }, r.id)
+        : '';
+      if (typeof id !== 'string') id.addEventListener('click', () => openDoc(db, r.id!));
+      const cells = [el('td', {}, id), el('td', {}, JSON.stringify(r.key)), el('td', {}, JSON.stringify(r.value))];
+      if (!idFirst) cells.push(cells.shift()!);
+      return el('tr', {}, ...cells);
+    }),
+  );
+}
 
 let runnerView: { db: string; ddoc: string; view: string } | null = null;
 const JSON_FIELDS = ['key', 'startkey', 'endkey'];
@@ -45,7 +68,11 @@ async function runQuery() {
   if (!runnerView) return;
   const q = runnerQuery();
   if (!q) {
-    $('runner-meta').textContent = 'Fix the highlighted JSON fields.';
+    $('runner-meta').textContent = 'Fix the highlighted JSON fields (strings need quotes, e.g. "paid"): nothing was run.';
+    $('runner-meta').classList.add('error');
+    // The curl line would show the previous query: clear it rather than mislead.
+    $('runner-curl').textContent = '';
+    showBottomTab('results');
     return;
   }
   const params = new URLSearchParams(Object.entries(q).map(([k, v]) => [k, typeof v === 'string' || JSON_FIELDS.includes(k) ? JSON.stringify(v) : String(v)]));
@@ -57,12 +84,17 @@ async function runQuery() {
   try {
     const r = await backend.call('view_query', { ...runnerView, query: q });
     const total = r.result.total_rows !== undefined ? ` · total_rows ${r.result.total_rows} · offset ${r.result.offset}` : '';
-    $('runner-meta').textContent = `${r.result.rows.length} row(s)${total} · ${r.ms.toFixed(1)} ms`;
+    $('runner-meta').textContent = `${runnerView.ddoc}/${runnerView.view} · ${r.result.rows.length} row(s)${total} · ${r.ms.toFixed(1)} ms`;
+    $('runner-meta').classList.remove('error');
     $('runner-json').textContent = JSON.stringify(r.result, null, 2);
+    rowsTable(document.querySelector('#runner-rows tbody')!, runnerView.db, r.result.rows as { id?: string; key: unknown; value: unknown }[]);
   } catch (e) {
     $('runner-meta').textContent = (e as Error).message;
+    $('runner-meta').classList.add('error');
     $('runner-json').textContent = '';
+    document.querySelector('#runner-rows tbody')!.replaceChildren();
   }
+  showBottomTab('results');
 }
 
 $('runner-form').addEventListener('submit', (e) => {

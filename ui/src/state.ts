@@ -3,6 +3,7 @@
 // needs (timers, the shown view, pending conflicts) stays private to that screen's module.
 
 import { connect, type Backend } from './backend';
+import { recordError } from './problems';
 
 /** The transport of this window (Tauri IPC or HTTP with the URL's token). */
 export const backend: Backend = connect();
@@ -16,6 +17,8 @@ export function status(msg: string, error = false) {
   s.textContent = msg;
   s.title = msg; // the header may cut it short
   s.classList.toggle('error', error);
+  s.title = msg;
+  if (error) recordError(msg);
 }
 
 /** What the editor shows: a project file, or a document of a database (`doc` set). */
@@ -32,6 +35,8 @@ export const state: {
   current: OpenItem | null;
   /** Every file of the open project, for quick open: its path and where it sits in the explorer. */
   projectFiles: { label: string; path: string }[];
-  /** The database whose documents the Documents panel lists (null: the panel is closed). */
+  /** The database of the last documents table or document opened (null: none yet). */
   docsDb: string | null;
-} = { current: null, projectFiles: [], docsDb: null };
+  /** The databases of the open project's connectors. */
+  projectDbs: string[];
+} = { current: null, projectFiles: [], docsDb: null, projectDbs: [] };

@@ -13,6 +13,8 @@
 //! | `studio` | [`Studio`]: the open project, open/tree/import/info, listener activity |
 //! | `editor` | files, live preview, view queries, property-sheet saves |
 //! | `documents` | documents, conflicts, `_changes`, what a user sees |
+//! | `check` | the Problems panel: `project check`'s diagnostics |
+//! | [`browse`] | the documents table's pages, revision trees, document fields, the function tester |
 //! | [`project_ops`], [`sheets`], [`workspace`] | project edits and git, property sheets, recent projects and import |
 //! | [`live`], [`parts`], [`view_tests`], [`sample_data`], [`tx_runs`], [`mango_panel`] | the one sync path (watcher, engine, listeners, status), creating parts, running view tests, loading seed data, running transactions, Mango queries |
 //! | [`jobs`], [`replication`], [`deploy`] | one job table (ids, states, dismiss) for replication and deploy jobs; servers and deploys |
@@ -20,6 +22,8 @@
 //! | [`remote`] | the screens on a real server: connections, documents, views, Mango, preview on a sample, compare, pull a sample |
 
 pub mod attachments;
+pub mod browse;
+mod check;
 pub mod deploy;
 pub mod documents;
 pub mod editor;
@@ -132,6 +136,12 @@ commands! { self;
     "sample_data_load" => Value: R::SampleDataLoad { db } => sample_data::load(&self.root()?, &self.engine, &db),
     "transactions_list" => Value: R::TransactionsList => tx_runs::list(&self.root()?),
     "mango_query" => Value: R::MangoQuery { db, query } => mango_panel::query(&self.engine, &db, &query),
+    // Untyped for now (`JsonValue` in TypeScript): answered as built by `browse` and `check`.
+    "project_check" => Value: R::ProjectCheck => self.project_check(),
+    "docs_page" => Value: R::DocsPage(a) => self.docs_page(a),
+    "doc_tree" => Value: R::DocTree { db, id } => self.doc_tree(&db, &id),
+    "doc_fields" => Value: R::DocFields { db, sample } => self.doc_fields(&db, sample),
+    "fn_test" => Value: R::FnTest(a) => self.fn_test(a),
     "tests_run" => view_tests::TestRun: R::TestsRun { connector, name } => view_tests::run(&self.root()?, &self.views, connector.as_deref().filter(|c| !c.is_empty()), name.as_deref().filter(|n| !n.is_empty())),
     "used_by" => project_ops::UsedBy: R::UsedBy(t) => project_ops::used_by(&self.root()?, &t),
     "git" => project_ops::GitAnswer: R::Git(op) => project_ops::git_op(&self.root()?, op),

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::{deploy, project_ops, replication, sheets};
+use crate::{browse, deploy, project_ops, replication, sheets};
 
 /// A command from the UI.
 #[derive(Debug, Deserialize, ts_rs::TS)]
@@ -405,6 +405,34 @@ pub enum Request {
         /// Attachment name.
         name: String,
     },
+    /// One page of a database's documents in id order (bodies and conflicts), after the id
+    /// `after` (the previous page's `next`); optionally by id prefix, a Mango selector, or only
+    /// the conflicted ones (filtered pages scan at most a few thousand documents per call).
+    DocsPage(browse::DocsPageArgs),
+    /// The revision tree of a document: every known revision, its parent, leaves, deleted
+    /// leaves, the winner, and which bodies are still stored.
+    DocTree {
+        /// Database.
+        db: String,
+        /// Id.
+        id: String,
+    },
+    /// The fields of a sample of a database's documents, with their JSON types (the editor's
+    /// `doc.` completions).
+    DocFields {
+        /// Database.
+        db: String,
+        /// How many documents to look at.
+        #[serde(default = "two_hundred")]
+        #[ts(as = "Option<f64>", optional)]
+        sample: usize,
+    },
+    /// Runs a filter or `validate_doc_update` function over documents: pass or fail for each,
+    /// with what it threw.
+    FnTest(browse::FnTestArgs),
+    /// Every diagnostic of `fullsync project check` for the open project (loading it, and
+    /// compiling each function), with paths relative to the project: the Problems panel.
+    ProjectCheck,
     /// The screens on a real server (connections, documents, conflicts, changes, views,
     /// Mango, preview on a sample, compare, pull a sample): see [`crate::remote::RemoteOp`].
     Remote(crate::remote::RemoteOp),
@@ -412,4 +440,8 @@ pub enum Request {
 
 fn fifty() -> usize {
     50
+}
+
+fn two_hundred() -> usize {
+    200
 }

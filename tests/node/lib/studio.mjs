@@ -73,9 +73,10 @@ export function copySample(project) {
  * `fullsync serve --studio` on it and a Chromium page with the explorer rendered; everything is
  * cleaned up after the test `t`. `project(work)` chooses where the project goes, `create(project)`
  * makes it (default: a copy of projects/sample; e.g. `fullsync project import-c8o`), `env(work)`
- * adds environment variables.
+ * adds environment variables, `viewport` sets the page's size (default 1400x850) and
+ * `colorScheme` its scheme (default dark).
  */
-export async function openStudio(t, { project: where = (w) => join(w, 'sample'), create = copySample, env = () => ({}) } = {}) {
+export async function openStudio(t, { project: where = (w) => join(w, 'sample'), create = copySample, env = () => ({}), viewport = { width: 1400, height: 850 }, colorScheme = 'dark' } = {}) {
   const work = mkdtempSync(join(tmpdir(), 'fullsync-studio-'));
   const project = where(work);
   mkdirSync(dirname(project), { recursive: true });
@@ -88,9 +89,11 @@ export async function openStudio(t, { project: where = (w) => join(w, 'sample'),
     rmSync(work, { recursive: true, force: true });
   });
   // Dark, as the screenshots in docs/ (the studio follows the system's scheme by default).
-  const page = await browser.newPage({ viewport: { width: 1400, height: 850 }, colorScheme: 'dark' });
+  const page = await browser.newPage({ viewport, colorScheme });
   await page.goto(studio.studio);
   await page.waitForSelector('#explorer span.file');
+  // The explorer shows before the studio's chunk (Monaco, the screens) has loaded: wait for it.
+  await page.waitForFunction(() => window.studioEditor);
   return { work, project, studio, browser, page };
 }
 
@@ -169,6 +172,7 @@ export async function openEmbeddedStudio(t, { bin = fullsyncBin(), copy = true }
   await recordCspViolations(page);
   await page.goto(studio.studio);
   await page.waitForSelector('#explorer span.file');
+  await page.waitForFunction(() => window.studioEditor);
   // The sample's databases follow the FullSync access rules: writes go as the local admin.
   const { username, password } = studio.admin;
   const asAdmin = { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` };
