@@ -15,7 +15,7 @@ export async function openAbout(backend: Backend) {
   }
   const dlg = d;
   const info = await backend
-    .call<StudioInfo>('studio_info')
+    .call('studio_info')
     .catch((e) => ({ version: `unknown (${(e as Error).message})`, commit: 'unknown' }));
   const http = await backend.httpBase().catch(() => '(unknown)');
   const close = el('button', { 'data-testid': 'about-close' }, 'Close');

@@ -5,6 +5,7 @@
 // so the editor's `_rev` and `_attachments` are current. An older revision is read-only:
 // download only.
 
+import type { Attachment } from './api-types';
 import type { Backend } from './backend';
 import { el, messageLine } from './ops-kit';
 import './attachments.css';
@@ -68,13 +69,13 @@ function bytesOf(base64: string): Uint8Array<ArrayBuffer> {
 /** Fetches attachment `name` of `doc` and saves it: the native Save dialog in the desktop app,
  * a download in the browser; answers what happened. */
 async function saveAttachment(backend: Backend, doc: { db: string; id: string; rev: string }, name: string): Promise<string> {
-  const a = await backend.call<{ content_type: string; length: number; data: string }>('attachment_get', { ...doc, name });
+  const a = await backend.call('attachment_get', { ...doc, name });
   return saveBytes(backend, name, a);
 }
 
 /** Saves an attachment's bytes (base64): the native Save dialog in the desktop app, a download
  * in the browser. Answers what happened, for the status line. */
-export async function saveBytes(backend: Backend, name: string, a: { content_type: string; length: number; data: string }): Promise<string> {
+export async function saveBytes(backend: Backend, name: string, a: Pick<Attachment, 'content_type' | 'length' | 'data'>): Promise<string> {
   if (backend.saveFile) {
     // The desktop app: the native Save dialog (a webview has no downloads folder).
     const where = await backend.saveFile(name, a.data);
@@ -158,7 +159,7 @@ export function mountAttachments(backend: Backend, box: HTMLElement, host: Attac
     await run(`not attached: ${f.name}`, async () => {
       msg.say(`uploading ${f.name} (${size(f.size)})...`);
       const data = await readBase64(f);
-      const r = await backend.call<{ rev: string }>('attachment_put', { db, id, rev, name: f.name, content_type: f.type || null, data });
+      const r = await backend.call('attachment_put', { db, id, rev, name: f.name, content_type: f.type || null, data });
       await host.reload(db, id);
       return `attached ${f.name} (${size(f.size)}); ${id} is now at ${r.rev}`;
     });
@@ -170,7 +171,7 @@ export function mountAttachments(backend: Backend, box: HTMLElement, host: Attac
     if (!confirm(`Delete the attachment ${name} (${size(a.length ?? 0)}) of ${id}? This saves a new revision without it.`)) return;
     if (!host.mayReload()) return;
     await run(`not deleted: ${name}`, async () => {
-      const r = await backend.call<{ rev: string }>('attachment_delete', { db, id, rev, name });
+      const r = await backend.call('attachment_delete', { db, id, rev, name });
       await host.reload(db, id);
       return `deleted ${name}; ${id} is now at ${r.rev}`;
     });

@@ -1,12 +1,6 @@
 // The one Backend interface of the UI, with the HTTP transport of the web mode. The Tauri
 // transport (IPC) implements the same interface in the desktop app.
 
-export interface ApiError {
-  code: string;
-  message: string;
-  line?: number;
-}
-
 export class BackendError extends Error {
   /** `line`: where JavaScript that does not compile fails (1-based), when known. */
   constructor(public readonly code: string, message: string, public readonly line?: number) {
@@ -15,14 +9,15 @@ export class BackendError extends Error {
 }
 
 import { invoke, isTauri } from '@tauri-apps/api/core';
-import type { CallArgs } from './api-types';
+import type { AnswerOf, ApiError, ArgsRest, Command } from './api-types';
 
 export interface Backend {
   /**
-   * Runs a command of the studio's command surface (`fullsync_api::Request`); its name and
-   * arguments are checked against ui/src/api-types.ts, generated from the Rust types.
+   * Runs a command of the studio's command surface (`fullsync_api::Request`); its name,
+   * arguments and answer are typed by ui/src/api-types.ts, generated from the Rust types
+   * (`Answers` maps each command to its answer), so no call site states a type.
    */
-  call<T = unknown>(...req: CallArgs): Promise<T>;
+  call<C extends Command>(cmd: C, ...args: ArgsRest<C>): Promise<AnswerOf<C>>;
   /** Base URL of the CouchDB-compatible API on loopback (for curl lines and clients). */
   httpBase(): Promise<string>;
   /** The native folder dialog (desktop app only); null when cancelled. */
@@ -35,7 +30,7 @@ export interface Backend {
 export class HttpBackend implements Backend {
   constructor(private readonly token: string, private readonly base = '/_studio/api') {}
 
-  async call<T>(...[cmd, args]: CallArgs): Promise<T> {
+  async call<C extends Command>(cmd: C, ...[args]: ArgsRest<C>): Promise<AnswerOf<C>> {
     let res: Response;
     try {
       res = await fetch(this.base, {
@@ -47,7 +42,7 @@ export class HttpBackend implements Backend {
       throw new BackendError('unreachable', `the studio server does not answer (${String(e)}); is \`fullsync serve --studio\` still running?`);
     }
     const body = await res.json().catch(() => ({ code: 'internal', message: `HTTP ${res.status}` }));
-    if (body && 'ok' in body) return body.ok as T;
+    if (body && 'ok' in body) return body.ok as AnswerOf<C>;
     const err: ApiError = body.error ?? body;
     throw new BackendError(err.code ?? 'internal', err.message ?? `HTTP ${res.status}`, err.line);
   }
@@ -79,8 +74,8 @@ export class TauriBackend implements Backend {
     }
   }
 
-  call<T>(...[cmd, args]: CallArgs): Promise<T> {
-    return this.invoke<T>('studio', { req: args === undefined ? { cmd } : { cmd, args } });
+  call<C extends Command>(cmd: C, ...[args]: ArgsRest<C>): Promise<AnswerOf<C>> {
+    return this.invoke<AnswerOf<C>>('studio', { req: args === undefined ? { cmd } : { cmd, args } });
   }
 
   async httpBase(): Promise<string> {
@@ -101,4 +96,12 @@ export function connect(): Backend {
   if (isTauri()) return new TauriBackend();
   const token = new URLSearchParams(location.hash.slice(1)).get('token') ?? '';
   return new HttpBackend(token);
+}
+
+/**
+ * The answer of a command that is not typed yet (its answer is `JsonValue` in api-types.ts, see
+ * `Answers`), as the shape the call site states. Typed commands never need this.
+ */
+export function untyped<T>(answer: Promise<unknown>): Promise<T> {
+  return answer as Promise<T>;
 }

@@ -4,6 +4,7 @@
 // go on (`doc.customer.`).
 
 import { monaco } from './editor';
+import { untyped } from './backend';
 import { backend } from './state';
 
 interface Field { path: string; types: string[]; count: number; example?: unknown }
@@ -22,7 +23,7 @@ export function setupDataCompletions(db: string) {
 function fields(db: string): Promise<Fields | null> {
   const c = cache.get(db);
   if (c && Date.now() - c.at < 30_000) return c.data;
-  const data = backend.call<Fields>('doc_fields', { db, sample: SAMPLE }).catch(() => null);
+  const data = untyped<Fields>(backend.call('doc_fields', { db, sample: SAMPLE })).catch(() => null);
   cache.set(db, { at: Date.now(), data });
   return data;
 }

@@ -15,7 +15,7 @@ export async function showConflicts(db: string, id: string, any: boolean) {
     conflictLeaves = null;
     return;
   }
-  const leaves = await backend.call<Record<string, unknown>[]>('doc_revisions', { db, id });
+  const leaves = await backend.call('doc_revisions', { db, id });
   conflictLeaves = { db, id, leaves };
   $('conflicts').hidden = false;
   $('conflict-list').replaceChildren(
@@ -50,7 +50,7 @@ async function resolve(keep: string, body?: Record<string, unknown>) {
   const what = body ? `Save the editor's text as a new revision on top of ${keep}` : `Keep ${keep}`;
   if (!confirm(`${what} and delete ${others.length} revision(s): ${others.join(', ')}?`)) return;
   try {
-    const r = await backend.call<{ rev: string }>('doc_resolve', { db, id, keep, delete: others, body });
+    const r = await backend.call('doc_resolve', { db, id, keep, delete: others, body });
     await openDoc(db, id, true);
     status(`${id} resolved: kept ${r.rev}, deleted ${others.join(', ')}`);
   } catch (e) {

@@ -5,15 +5,11 @@
 // (staged: the index build's progress too), and each server's deploy history with rollback to
 // any earlier deploy.
 
+import type { DeployStatus, PlanAnswer } from './api-types';
 import type { Backend } from './backend';
 import { el, jobCards, messageLine, type Screen } from './ops-kit';
 import { codeDiff } from './code-diff';
 
-interface Server { name: string; kind: string; url: string; user: string | null; password: string; password_var: string }
-interface PlanItem { db: string; id: string; action: 'create' | 'update' | 'delete' | 'unchanged'; reindex: string[]; doc_count: number | null; conflicts: string[]; functions?: { path: string; before: string | null; after: string | null }[] }
-interface Plan { server: string; url: string; noop: boolean; rollback_to: number | null; create_dbs: { db: string; revs_limit: number }[]; items: PlanItem[]; counts: Record<string, number>; rendered: string }
-interface DeployJob { id: string; server: string; state: string; current: number; total: number; message: string; applied: string[]; created_dbs: string[]; error: string | null; staged: boolean; rollback_to: number | null; index_done: number | null; index_total: number | null }
-interface HistoryEntry { id: number; time: string; kind: string; rollback_to: number | null; complete: boolean; error: string | null; summary: string; applied: string[] }
 
 const SIGN: Record<string, string> = { create: '+', update: '~', delete: '−', unchanged: '=' };
 
@@ -62,7 +58,7 @@ export const deployScreen: Screen = (backend: Backend, body) => {
     const keep = new Set(checked());
     if (select) keep.add(select);
     try {
-      const r = await backend.call<{ servers: Server[]; config_dir: string }>('servers_list');
+      const r = await backend.call('servers_list');
       servers.replaceChildren(...r.servers.map((s) => {
         const box = el('input', { type: 'checkbox', value: s.name, 'aria-label': `deploy to ${s.name}` });
         box.checked = keep.has(s.name) || r.servers.length === 1;
@@ -78,7 +74,7 @@ export const deployScreen: Screen = (backend: Backend, body) => {
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     try {
-      const r = await backend.call<{ saved: string; password_stored: boolean; warning?: string }>('server_save', {
+      const r = await backend.call('server_save', {
         name: name.value.trim(), url: url.value.trim(), kind: kind.value, user: user.value.trim() || null, password: password.value || null,
       });
       password.value = '';
@@ -90,7 +86,7 @@ export const deployScreen: Screen = (backend: Backend, body) => {
     }
   });
 
-  function renderPlan(p: Plan) {
+  function renderPlan(p: PlanAnswer) {
     const summary = el('div', { class: 'plan-summary' },
       el('strong', {}, p.server), el('span', { class: 'mono hint' }, p.url),
       p.noop ? el('span', { class: 'badge done', 'data-testid': 'plan-noop' }, 'up to date') : '',
@@ -126,7 +122,7 @@ export const deployScreen: Screen = (backend: Backend, body) => {
     const out: HTMLElement[] = [];
     for (const s of picked) {
       try {
-        out.push(renderPlan(await backend.call<Plan>('deploy_plan', { server: s, password: pw(s) })));
+        out.push(renderPlan(await backend.call('deploy_plan', { server: s, password: pw(s) })));
       } catch (e) {
         out.push(el('section', { class: 'plan', 'data-server': s }, el('strong', {}, s), el('div', { class: 'error' }, (e as Error).message)));
       }
@@ -142,7 +138,7 @@ export const deployScreen: Screen = (backend: Backend, body) => {
     if (!confirm(`Deploy the project's design documents to ${picked.join(', ')}${how}?`)) return;
     for (const s of picked) {
       try {
-        await backend.call<DeployJob>('deploy_apply', { server: s, staged: staged.checked, password: pw(s) });
+        await backend.call('deploy_apply', { server: s, staged: staged.checked, password: pw(s) });
       } catch (e) {
         msg.say(`${s}: ${(e as Error).message}`, true);
       }
@@ -150,7 +146,7 @@ export const deployScreen: Screen = (backend: Backend, body) => {
     await refresh();
   });
 
-  function card(j: DeployJob) {
+  function card(j: DeployStatus) {
     const x = el('button', { 'data-testid': 'deploy-dismiss' }, 'Dismiss');
     x.disabled = j.state === 'running';
     x.addEventListener('click', () => void backend.call('deploy_dismiss', { id: j.id }).then(refresh, (e) => msg.say((e as Error).message, true)));
@@ -171,7 +167,7 @@ export const deployScreen: Screen = (backend: Backend, body) => {
 
   async function loadHistory(server: string) {
     try {
-      const r = await backend.call<{ server: string; deploys: HistoryEntry[] }>('deploy_history', { server });
+      const r = await backend.call('deploy_history', { server });
       // The newest deploy that changed something is the one in effect; a deploy that failed
       // before changing anything is no state to go back to.
       const inEffect = r.deploys.find((d) => d.applied.length)?.id;
@@ -181,7 +177,7 @@ export const deployScreen: Screen = (backend: Backend, body) => {
         back.addEventListener('click', async () => {
           if (!confirm(`Restore the design documents of ${server} as deploy ${d.id} (${d.time}) left them?`)) return;
           try {
-            await backend.call<DeployJob>('deploy_apply', { server, rollback_to: d.id, staged: staged.checked, password: pw(server) });
+            await backend.call('deploy_apply', { server, rollback_to: d.id, staged: staged.checked, password: pw(server) });
             await refresh();
           } catch (e) {
             msg.say(`${server}: ${(e as Error).message}`, true);
@@ -205,10 +201,10 @@ export const deployScreen: Screen = (backend: Backend, body) => {
     void loadHistory(picked[0]);
   });
 
-  const showJobs = jobCards<DeployJob>(jobs, card, 'No deploy yet.');
+  const showJobs = jobCards<DeployStatus>(jobs, card, 'No deploy yet.');
   const finished = new Set<string>();
   async function refresh() {
-    const all = await backend.call<DeployJob[]>('deploy_status');
+    const all = await backend.call('deploy_status');
     showJobs(all);
     // A deploy or rollback that just ended changes the history shown.
     const shown = history.querySelector<HTMLElement>('[data-server]')?.dataset.server;

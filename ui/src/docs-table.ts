@@ -4,6 +4,7 @@
 // prefix or Mango selector, "conflicted only", and a conflict marker on each row.
 
 import { el } from './dom';
+import { untyped } from './backend';
 import { offerSampleData } from './sample-data';
 import { $, backend, status } from './state';
 
@@ -125,7 +126,7 @@ export async function refresh() {
 }
 
 function fetchPage(extra: { after?: string | null; skip?: number; limit?: number }): Promise<Page> {
-  return backend.call<Page>('docs_page', {
+  return untyped<Page>(backend.call('docs_page', {
     db: db!,
     prefix: query.prefix,
     selector: query.selector ?? undefined,
@@ -134,7 +135,7 @@ function fetchPage(extra: { after?: string | null; skip?: number; limit?: number
     limit: extra.limit ?? PAGE,
     after: extra.after ?? undefined,
     skip: extra.skip ?? 0,
-  });
+  }));
 }
 
 function showCount(p: Page) {

@@ -2,6 +2,7 @@
 // own tab (edit as JSON, create, delete), and in the context panel its conflicts, revision
 // tree, history and attachments; the live `_changes` feed of the database in the bottom panel.
 
+import type { ChangesPage } from './api-types';
 import { mountAttachments, type AttachmentStub } from './attachments';
 import { showConflicts } from './conflicts';
 import { mountTable, onOpenRow, refresh, showTable, tableDb } from './docs-table';
@@ -29,7 +30,8 @@ mountTable();
 onOpenRow((db, id) => void openDoc(db, id).catch((e) => status((e as Error).message, true)));
 
 // ---- Live `_changes` of the last database opened: the newest 50, then polled every second.
-type Change = { seq: number; id: string; changes: { rev: string }[]; deleted?: boolean };
+/** One row of the `_changes` feed. */
+type Change = ChangesPage['results'][number];
 let changesTimer: number | undefined;
 let changesGen = 0;
 let changesDb: string | null = null;
@@ -54,7 +56,7 @@ async function startChanges(db: string) {
   const list = $('changes-list');
   let since = 0;
   try {
-    const first = await backend.call<{ results: Change[]; last_seq: number }>('changes', { db, latest: true, limit: 50 });
+    const first = await backend.call('changes', { db, latest: true, limit: 50 });
     if (gen !== changesGen) return;
     list.replaceChildren(...first.results.map((c) => changeRow(db, c)));
     since = first.last_seq;
@@ -65,7 +67,7 @@ async function startChanges(db: string) {
   const poll = async () => {
     if (gen !== changesGen) return;
     try {
-      const next = await backend.call<{ results: Change[]; last_seq: number }>('changes', { db, since, limit: 100 });
+      const next = await backend.call('changes', { db, since, limit: 100 });
       if (gen !== changesGen) return;
       for (const c of next.results) list.prepend(changeRow(db, c));
       while (list.children.length > 100) list.lastElementChild?.remove();
@@ -103,7 +105,7 @@ export async function openDoc(db: string, id: string, force = false, rev?: strin
     activate(have);
     return;
   }
-  const doc = await backend.call<Record<string, unknown>>('doc_get', rev ? { db, id, rev } : { db, id });
+  const doc = await backend.call('doc_get', rev ? { db, id, rev } : { db, id });
   const history = (doc._revs_info as { rev: string; status: string }[] | undefined) ?? [];
   const conflicts = (doc._conflicts as string[] | undefined) ?? [];
   delete doc._revs_info;
@@ -224,7 +226,7 @@ export async function saveDoc() {
     return;
   }
   try {
-    const r = await backend.call<{ id: string; rev: string }>('doc_put', { db: open.doc.db, doc });
+    const r = await backend.call('doc_put', { db: open.doc.db, doc });
     $('problems').textContent = '';
     if (t && !open.doc.id) {
       // A new document: its tab becomes the document's.

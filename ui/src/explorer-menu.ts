@@ -3,7 +3,7 @@
 // asks first and says what goes. Every edit is one `project_edit` command that answers the new
 // project tree.
 
-import type { Edit, ItemKind, PartEdit } from './api-types';
+import type { Edit, ItemKind, PartEdit, ProjectTree } from './api-types';
 import type { Backend } from './backend';
 import { runTransaction } from './run-panel';
 
@@ -261,10 +261,10 @@ export function menuActions(label: HTMLElement): [string, () => void][] {
 }
 
 /** The `apply` of [`attachMenu`]: runs the edit and hands the new tree over. */
-export function applier<T>(backend: Backend, show: (tree: T) => void, status: (msg: string, error?: boolean) => void): Apply {
+export function applier(backend: Backend, show: (tree: ProjectTree) => void, status: (msg: string, error?: boolean) => void): Apply {
   return async (args, what) => {
     try {
-      show(await backend.call<T>('project_edit', args));
+      show(await backend.call('project_edit', args));
       status(what);
     } catch (e) {
       status((e as Error).message, true);

@@ -4,6 +4,7 @@
 // from the keyboard alone (tree-keys in this module): arrows, Enter, F2 rename, Delete, the
 // context-menu key (or Shift-F10), Home/End; Tab leaves it.
 
+import type { ProjectTree, TreeNode } from './api-types';
 import { applier, attachMenu, openMenuOf, runMenuAction, setPartApply, setUsedBy, type NodeCtx } from './explorer-menu';
 import { showProblems } from './problems';
 import { quickOpen } from './quick-open';
@@ -26,15 +27,11 @@ export function setOpeners(o: Openers) {
   waiting = null;
 }
 
-/** A node of the project's tree (`project_tree`). */
-export interface TreeNode { name: string; kind: string; path?: string; children?: TreeNode[] }
-/** The open project: its tree and problems (`project_tree`, and the answer of every edit). */
-export interface ProjectInfo { name: string; version: string; root?: string; description?: string; tree: TreeNode[]; files?: TreeNode[]; diagnostics: { message: string; file: string; line?: number }[] }
 
-const applyEdit = applier<ProjectInfo>(backend, (p) => showProject(p), status);
+const applyEdit = applier(backend, (p) => showProject(p), status);
 setPartApply(async (args, what) => {
   try {
-    const r = await backend.call<{ path: string; project: ProjectInfo }>('part_edit', args);
+    const r = await backend.call('part_edit', args);
     showProject(r.project);
     status(what);
     if (args.op !== 'delete' && !(args.op === 'set_reduce' && !args.reduce)) await openFile(r.path);
@@ -45,7 +42,7 @@ setPartApply(async (args, what) => {
 setUsedBy(async (n) => {
   if (n.kind !== 'transaction' && n.kind !== 'connector') return [];
   try {
-    const r = await backend.call<{ used_by: { sequence: string; step: string }[] }>('used_by', { kind: n.kind, name: n.name, connector: n.connector ?? '' });
+    const r = await backend.call('used_by', { kind: n.kind, name: n.name, connector: n.connector ?? '' });
     return r.used_by.map((u) => `${u.sequence} (${u.step})`);
   } catch {
     return [];
@@ -260,7 +257,7 @@ export function focusExplorer() {
 }
 
 /** Shows a project in the explorer (after opening it and after every edit). */
-export function showProject(p: ProjectInfo) {
+export function showProject(p: ProjectTree) {
   if (p.name !== projectName) {
     projectName = p.name;
     try {

@@ -5,7 +5,7 @@
 
 import { BackendError } from './backend';
 import { closeCompare, editor, showCompare } from './editor';
-import { showProject, type ProjectInfo } from './explorer';
+import { showProject } from './explorer';
 import { schedulePreview, viewOf } from './preview';
 import { showRunner } from './runner';
 import { openSheet, sheetOf } from './sheets';
@@ -19,7 +19,7 @@ let diskText: string | null = null;
 export async function reopenCurrent() {
   if (!state.current || state.current.doc || state.current.readOnly) return;
   const path = state.current.path;
-  const f = await backend.call<{ text: string }>('file_read', { path }).catch(() => null);
+  const f = await backend.call('file_read', { path }).catch(() => null);
   if (!f) return;
   if (editor.getValue() === state.current.saved) {
     state.current.saved = f.text;
@@ -53,7 +53,7 @@ export async function openFile(path: string, line?: number) {
     return;
   }
   try {
-    const f = await backend.call<{ text: string }>('file_read', { path });
+    const f = await backend.call('file_read', { path });
     openTab({ key: `file:${path}`, kind: 'file', label: shortLabel(path), title: path, item: { path, saved: f.text }, ctx: contextOf(path), ctxTitle: viewOf(path) ? 'View' : testableOf(path) ? 'Tester' : sheetOf(path) ? 'Properties' : undefined, onShow: fileShown }, f.text);
     reveal(line);
   } catch (e) {
@@ -86,7 +86,7 @@ function fileShown(t: Tab) {
   if (sheetOf(path))
     void openSheet(backend, $('sheet'), path, {
       saved(project, file) {
-        showProject(project as ProjectInfo);
+        showProject(project);
         if (state.current?.path === file) void reopenCurrent();
       },
       status,
@@ -99,7 +99,7 @@ export async function saveFile() {
   if (!open || open.doc) return;
   const text = editor.getValue();
   try {
-    const p = await backend.call<ProjectInfo>('file_write', { path: open.path, text, base: open.saved });
+    const p = await backend.call('file_write', { path: open.path, text, base: open.saved });
     open.saved = text;
     showTitle();
     showProject(p);
@@ -118,7 +118,7 @@ async function checkExternal() {
   const path = state.current.path;
   let disk: string;
   try {
-    disk = (await backend.call<{ text: string }>('file_read', { path })).text;
+    disk = (await backend.call('file_read', { path })).text;
   } catch {
     return; // deleted or unreadable: a save recreates it
   }

@@ -1,12 +1,18 @@
 // The Git screen: changed files with their diffs, commit (all or the checked files), discard a
 // file's changes (confirmed), and the latest commits. It runs in a modal dialog over the studio.
 
+import type { GitAnswer, GitCommit, GitDiff, GitStatus } from './api-types';
 import type { Backend } from './backend';
 import { el } from './dom';
 
-interface FileStatus { path: string; status: string; staged: boolean }
-interface CommitInfo { id: string; summary: string; author: string; time: number }
-interface GitStatus { repo: boolean; files: FileStatus[]; log: CommitInfo[]; branch: string | null }
+/**
+ * The `git` command answers a shape per operation (`GitAnswer`): the one `op` gives, checked.
+ * `key` is a member only that shape has.
+ */
+function shape<T extends GitAnswer>(r: GitAnswer, key: keyof T & string): T {
+  if (key in r) return r as T;
+  throw new Error(`unexpected answer from git (no ${key}): ${JSON.stringify(r).slice(0, 200)}`);
+}
 
 /** Opens the Git screen; `onFilesChanged` runs after a discard (files on disk changed). */
 export async function openGit(backend: Backend, onFilesChanged: () => void) {
@@ -25,7 +31,7 @@ export async function openGit(backend: Backend, onFilesChanged: () => void) {
   async function render(selected?: string) {
     let st: GitStatus;
     try {
-      st = await backend.call<GitStatus>('git', { op: 'status' });
+      st = shape<GitStatus>(await backend.call('git', { op: 'status' }), 'repo');
     } catch (e) {
       say((e as Error).message, true);
       return;
@@ -50,7 +56,7 @@ export async function openGit(backend: Backend, onFilesChanged: () => void) {
     const showDiff = async (path: string) => {
       d.querySelectorAll('.git-files li').forEach((li) => li.classList.toggle('active', (li as HTMLElement).dataset.path === path));
       try {
-        const r = await backend.call<{ diff: string }>('git', { op: 'diff', path });
+        const r = shape<GitDiff>(await backend.call('git', { op: 'diff', path }), 'diff');
         diff.replaceChildren(...diffLines(r.diff));
         if (!r.diff) diff.textContent = '(no textual change)';
       } catch (e) {
@@ -95,7 +101,7 @@ export async function openGit(backend: Backend, onFilesChanged: () => void) {
       localStorage.setItem('fullsync.git.author', author.value);
       localStorage.setItem('fullsync.git.email', email.value);
       try {
-        const r = await backend.call<{ id: string; files: number }>('git', { op: 'commit', message: message.value, paths, author: author.value || null, email: email.value || null });
+        const r = shape<GitCommit>(await backend.call('git', { op: 'commit', message: message.value, paths, author: author.value || null, email: email.value || null }), 'id');
         await render();
         say(`Committed ${r.files} file(s) as ${r.id.slice(0, 8)}.`);
       } catch (e) {

@@ -2,12 +2,10 @@
 // studio runs them on every new change of the local databases), newest first. A document id
 // opens the document.
 
+import type { Activity, ActivityEntry, ListenerInfo } from './api-types';
 import type { Backend } from './backend';
 import { clock, el, type Screen } from './ops-kit';
 
-interface ListenerInfo { db: string; name: string; kind: string; view?: string; filter?: string; chunk: number; enabled: boolean; target: { sequence?: string; http?: string; handler?: string; log?: boolean } }
-interface Entry { index: number; time: number; db: string; listener: string; docs: string[]; ms: number; ok: boolean; result: string }
-interface Activity { entries: Entry[]; last: number; running: boolean; listeners: ListenerInfo[] }
 
 const MAX_ROWS = 500;
 
@@ -39,7 +37,7 @@ export const listenersScreen: Screen = (backend: Backend, body, host) => {
   let after = 0;
   let shownDefs = '';
 
-  function row(e: Entry) {
+  function row(e: ActivityEntry) {
     const docs = el('td', { class: 'docs' });
     for (const id of e.docs) {
       const b = el('button', { class: 'doc-link', 'data-id': id, title: `Open ${id}` }, id);
@@ -62,7 +60,7 @@ export const listenersScreen: Screen = (backend: Backend, body, host) => {
   return async () => {
     let a: Activity;
     try {
-      a = await backend.call<Activity>('listener_activity', { after });
+      a = await backend.call('listener_activity', { after });
     } catch (e) {
       state.textContent = (e as Error).message;
       state.className = 'error';

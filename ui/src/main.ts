@@ -5,10 +5,9 @@
 
 import './style.css';
 import { HttpBackend } from './backend';
-import type { ProjectInfo } from './explorer';
 import { $, backend } from './state';
 
-const first = backend instanceof HttpBackend && !backend.hasToken() ? null : backend.call<ProjectInfo>('project_tree');
+const first = backend instanceof HttpBackend && !backend.hasToken() ? null : backend.call('project_tree');
 first?.catch(() => {}); // reported by the studio once it has loaded
 
 // The layout and the explorer first (a small chunk), then the studio (Monaco, the screens).

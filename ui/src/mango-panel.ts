@@ -3,6 +3,7 @@
 // and why the others do not.
 
 import type { Backend } from './backend';
+import { untyped } from './backend';
 import { el, messageLine, type Screen } from './ops-kit';
 
 interface MangoAnswer { find: { docs: Record<string, unknown>[]; warning?: string; execution_stats?: Record<string, number> }; explain: { index: { name: string; ddoc: string | null; type: string } }; ms: number }
@@ -80,7 +81,7 @@ export const mangoScreen: Screen = (backend: Backend, body, host) => {
   };
   for (const i of [selector, fields, sort, limit]) i.addEventListener('input', validate);
 
-  void backend.call<{ name: string; doc_count: number }[]>('databases').then((dbs) => {
+  void backend.call('databases').then((dbs) => {
     db.replaceChildren(...dbs.filter((d) => !d.name.startsWith('_')).map((d) => el('option', { value: d.name }, `${d.name} (${d.doc_count} docs)`)));
   }).catch((e) => msg.say((e as Error).message, true));
 
@@ -89,7 +90,7 @@ export const mangoScreen: Screen = (backend: Backend, body, host) => {
     if (!query) return msg.say(errors.join('\n'), true);
     go.disabled = true;
     try {
-      const r = await backend.call<MangoAnswer>('mango_query', { db: db.value, query });
+      const r = await untyped<MangoAnswer>(backend.call('mango_query', { db: db.value, query }));
       msg.say('');
       const docs = r.find.docs;
       const cols = [...new Set(docs.slice(0, 50).flatMap((d) => Object.keys(d)))].filter((c) => c !== '_rev').slice(0, 12);

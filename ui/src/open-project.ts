@@ -2,18 +2,15 @@
 // the native folder dialog), and importing a Convertigo project into a new folder.
 
 import type { Backend } from './backend';
-import type { StudioInfo } from './api-types';
+import type { DirListing, ProjectTree } from './api-types';
 import { el } from './dom';
 
-interface Entry { name: string; path: string; project: boolean; c8o: boolean }
-interface Listing { path: string; parent: string | null; project: boolean; c8o: boolean; entries: Entry[] }
-interface Recent { path: string; exists: boolean; name: string | null }
 
 /**
  * Opens the dialog. `opened` receives the project the backend answers (`project_open` or
  * `project_import_c8o`); `canLeave` asks before closing an editor with unsaved edits.
  */
-export async function openProjectDialog(backend: Backend, opened: (project: unknown) => void, canLeave: () => boolean) {
+export async function openProjectDialog(backend: Backend, opened: (project: ProjectTree) => void, canLeave: () => boolean) {
   let d = document.getElementById('open-project') as HTMLDialogElement | null;
   if (!d) {
     d = el('dialog', { id: 'open-project', 'data-testid': 'open-project', 'aria-label': 'Open a project' }) as HTMLDialogElement;
@@ -58,9 +55,9 @@ export async function openProjectDialog(backend: Backend, opened: (project: unkn
   const browse = async (path?: string, auto = false) => {
     // The latest request wins: an earlier, slower listing must not replace it.
     const mine = ++browsing;
-    let l: Listing;
+    let l: DirListing;
     try {
-      l = await backend.call<Listing>('dir_list', { path: path ?? null });
+      l = await backend.call('dir_list', { path: path ?? null });
     } catch (e) {
       if (mine === browsing) say((e as Error).message, true);
       return;
@@ -105,7 +102,7 @@ export async function openProjectDialog(backend: Backend, opened: (project: unkn
   );
   if (!dlg.open) dlg.showModal();
   const start = ++browsing;
-  const info = await backend.call<StudioInfo>('studio_info').catch(() => ({ project: null }));
+  const info = await backend.call('studio_info').catch(() => ({ project: null }));
   // Next to the open project, unless the user already went somewhere else.
   if (start === browsing) await browse(info.project ? info.project.replace(/\/[^/]+\/?$/, '') || '/' : undefined, true);
 }
@@ -114,7 +111,7 @@ export async function openProjectDialog(backend: Backend, opened: (project: unkn
 async function recentProjects(backend: Backend, open: (path: string) => void): Promise<HTMLUListElement> {
   const list = el('ul', { class: 'open-recent', 'data-testid': 'open-recent' });
   try {
-    const r = await backend.call<{ projects: Recent[] }>('projects_recent');
+    const r = await backend.call('projects_recent');
     for (const p of r.projects) {
       const li = el('li', { class: p.exists ? 'link' : 'missing', title: p.path }, el('strong', {}, p.name ?? '(missing)'), ' ', el('span', { class: 'hint' }, p.path));
       if (p.exists) li.addEventListener('click', () => open(p.path));
@@ -129,7 +126,7 @@ async function recentProjects(backend: Backend, open: (path: string) => void): P
 
 /** What the listed folder offers: open it (a FullSync project), import it into a new folder (a
  * Convertigo project), or a hint. */
-function folderActions(l: Listing, open: (path: string) => void, importInto: (source: string, dest: string) => void): (HTMLElement | string)[] {
+function folderActions(l: DirListing, open: (path: string) => void, importInto: (source: string, dest: string) => void): (HTMLElement | string)[] {
   if (l.project) {
     const b = el('button', { class: 'primary', 'data-testid': 'open-this' }, 'Open this project');
     b.addEventListener('click', () => open(l.path));
@@ -147,7 +144,7 @@ function folderActions(l: Listing, open: (path: string) => void, importInto: (so
 
 /** The folder's sub-folders (projects marked; a click browses, a double click opens a
  * project), after `..` when it has a parent. */
-function listingRows(l: Listing, browse: (path: string) => void, open: (path: string) => void): HTMLElement[] {
+function listingRows(l: DirListing, browse: (path: string) => void, open: (path: string) => void): HTMLElement[] {
   const rows: HTMLElement[] = [];
   if (l.parent) {
     const up = el('li', { class: 'link' }, '⬑ ..');

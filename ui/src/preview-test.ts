@@ -2,7 +2,6 @@
 // with every document of the database (what the preview ran over) as its input and the
 // preview's query. The name is typed in place.
 
-import type { ProjectInfo } from './explorer';
 import { showProject } from './explorer';
 import { activeTab, tabDirty } from './tabs';
 import { openFile } from './files';
@@ -30,7 +29,7 @@ $('preview-save-test').addEventListener('click', () => {
     button.hidden = false;
     if (!name) return;
     try {
-      const r = await backend.call<{ path: string; project: ProjectInfo }>('part_edit', {
+      const r = await backend.call('part_edit', {
         op: 'test', connector: p.view.db, ddoc: p.view.ddoc, view: p.view.view, name,
         all_docs: true, query: p.query, expect: { rows: p.rows },
       });

@@ -6,13 +6,6 @@ import { editor, markProblem } from './editor';
 import { rowsTable } from './runner';
 import { $, backend, state } from './state';
 
-interface PreviewResult {
-  result: { rows: { key: unknown; value: unknown; id?: string }[]; total_rows?: number };
-  errors: { id: string; view: string; error: string }[];
-  docs: number;
-  ms: number;
-}
-
 let previewTimer: number | undefined;
 let previewSeq = 0;
 
@@ -45,13 +38,13 @@ async function runPreview() {
   const sibling = state.current.path.replace(/(map|reduce)\.js$/, v.part === 'map' ? 'reduce.js' : 'map.js');
   if (v.part === 'reduce') {
     reduce = map;
-    map = (await backend.call<{ text: string }>('file_read', { path: sibling })).text;
+    map = (await backend.call('file_read', { path: sibling })).text;
   } else {
-    reduce = await backend.call<{ text: string }>('file_read', { path: sibling }).then((f) => f.text, () => undefined);
+    reduce = await backend.call('file_read', { path: sibling }).then((f) => f.text, () => undefined);
   }
   try {
     const query = reduce ? { group: true, limit: 100 } : { limit: 100 };
-    const r = await backend.call<PreviewResult>('preview', { db: v.db, map, reduce, query, ddoc: v.ddoc });
+    const r = await backend.call('preview', { db: v.db, map, reduce, query, ddoc: v.ddoc });
     if (seq !== previewSeq) return;
     $('problems').textContent = '';
     markProblem(null);

@@ -3,13 +3,10 @@
 // failed job keeps its error on screen until dismissed. "See as user" lists the documents a
 // user's device would receive from a local database.
 
-import type { Mode } from './api-types';
+import type { JobStatus, Mode } from './api-types';
 import type { Backend } from './backend';
 import { el, jobCards, messageLine, type Screen } from './ops-kit';
 
-interface Leg { direction: string; state: string; docs_read: number; docs_written: number; doc_write_failures: number; current: number; total: number; waiting: boolean; message: string; retry_at: number | null }
-interface Job { id: string; db: string; remote: string; direction: string; live: boolean; user: string | null; state: string; cancelling: boolean; current: number; total: number; docs_read: number; docs_written: number; legs: Leg[]; errors: string[] }
-interface Db { name: string; doc_count: number }
 
 const ARROW: Record<string, string> = { push: '→', pull: '←', sync: '⇄' };
 
@@ -47,7 +44,7 @@ export const replicationScreen: Screen = (backend: Backend, body) => {
     el('div', { class: 'ops-col' }, el('h3', {}, 'Jobs'), jobs),
   );
 
-  void backend.call<Db[]>('databases').then((dbs) => {
+  void backend.call('databases').then((dbs) => {
     const opts = () => dbs.map((d) => el('option', { value: d.name }, `${d.name} (${d.doc_count})`));
     dbSelect.replaceChildren(...opts());
     seeDb.replaceChildren(...opts());
@@ -57,7 +54,7 @@ export const replicationScreen: Screen = (backend: Backend, body) => {
     ev.preventDefault();
     start.disabled = true;
     try {
-      const j = await backend.call<Job>('replication_start', {
+      const j = await backend.call('replication_start', {
         db: dbSelect.value, remote: remote.value.trim(), direction: direction.value as Mode, live: live.checked,
         user: user.value.trim() || null, password: password.value || null,
       });
@@ -77,7 +74,7 @@ export const replicationScreen: Screen = (backend: Backend, body) => {
     ev.preventDefault();
     try {
       const groups = seeGroups.value.split(',').map((g) => g.trim()).filter(Boolean);
-      const r = await backend.call<{ ids: string[]; count: number; doc_count: number; user: string | null }>('see_as', { db: seeDb.value, user: seeUser.value.trim() || null, groups });
+      const r = await backend.call('see_as', { db: seeDb.value, user: seeUser.value.trim() || null, groups });
       const who = r.user ?? 'an anonymous device';
       seeOut.replaceChildren(el('div', {}, el('strong', {}, `${r.count} of ${r.doc_count}`), ` documents for ${who}`), el('ul', {}, ...r.ids.slice(0, 200).map((id) => el('li', { class: 'mono' }, id))));
       if (r.ids.length > 200) seeOut.append(el('div', { class: 'hint' }, `… and ${r.ids.length - 200} more`));
@@ -86,7 +83,7 @@ export const replicationScreen: Screen = (backend: Backend, body) => {
     }
   });
 
-  function card(j: Job) {
+  function card(j: JobStatus) {
     const title = el('div', { class: 'job-title' },
       el('span', { class: `badge ${j.state}`, 'data-testid': 'job-state' }, j.cancelling ? 'cancelling' : j.state),
       el('strong', {}, `${j.direction} ${j.db} ${ARROW[j.direction] ?? ''} `), el('span', { class: 'mono' }, j.remote),
@@ -113,9 +110,9 @@ export const replicationScreen: Screen = (backend: Backend, body) => {
     return el('div', { class: `job ${j.state}`, 'data-id': j.id, 'data-state': j.state }, el('div', { class: 'job-head' }, title, actions), ...legs, errors);
   }
 
-  const showJobs = jobCards<Job>(jobs, card, 'No replication yet. Jobs stay here (with their errors) until you dismiss them.');
+  const showJobs = jobCards<JobStatus>(jobs, card, 'No replication yet. Jobs stay here (with their errors) until you dismiss them.');
   async function refresh() {
-    showJobs(await backend.call<Job[]>('replication_status'));
+    showJobs(await backend.call('replication_status'));
   }
 
   return refresh;

@@ -3,6 +3,7 @@
 // or never replicated) dashed. Any revision whose body is stored opens on click or Enter.
 
 import { $, backend } from './state';
+import { untyped } from './backend';
 
 interface RevNode { rev: string; parent: string | null; leaf: boolean; deleted: boolean; winner: boolean; available: boolean }
 interface Tree { id: string; winner: string | null; revs: RevNode[] }
@@ -33,7 +34,7 @@ export async function showRevTree(db: string, id: string, shown: string, open: (
   const mine = ++seq;
   let tree: Tree;
   try {
-    tree = await backend.call<Tree>('doc_tree', { db, id });
+    tree = await untyped<Tree>(backend.call('doc_tree', { db, id }));
   } catch (e) {
     if (mine !== seq) return;
     box.hidden = false;

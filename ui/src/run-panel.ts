@@ -2,13 +2,13 @@
 // multi-valued), "run as user", the response as JSON, the documents it wrote (each opens in the
 // editor), and the history of runs (one click shows a past run again).
 
+import type { Run } from './api-types';
 import type { Backend } from './backend';
+import { untyped } from './backend';
 import { clock, el, messageLine, type Screen } from './ops-kit';
 
 interface Variable { name: string; description?: string; default?: unknown; required?: boolean; multi_valued?: boolean; schema_type: string }
 interface Tx { connector: string; name: string; kind: string; variables: Variable[]; supported: boolean }
-interface Written { id: string; rev: string; deleted: boolean; doc: unknown }
-interface Run { index: number; time: number; connector: string; transaction: string; kind: string; vars: Record<string, unknown>; user: string | null; ok: boolean; response: unknown; error: string | null; written: Written[]; ms: number }
 
 /** The transaction the next opening of the screen selects (`connector/name`), set by the explorer. */
 let preset: string | null = null;
@@ -105,7 +105,7 @@ export const runScreen: Screen = (backend: Backend, body, host) => {
   }
 
   async function loadHistory() {
-    const h = await backend.call<{ runs: Run[] }>('transaction_history');
+    const h = await backend.call('transaction_history');
     history.replaceChildren(...h.runs.map((r) => {
       const li = el('li', { 'data-index': String(r.index), class: r.ok ? 'ok' : 'failed', title: 'Show this run again' },
         el('span', { class: 'mono' }, clock(r.time)), ' ', el('span', { class: `badge ${r.ok ? 'ok' : 'error'}` }, r.ok ? 'ok' : 'error'), ` ${r.connector}/${r.transaction}${r.user ? ` as ${r.user}` : ''}`);
@@ -121,7 +121,7 @@ export const runScreen: Screen = (backend: Backend, body, host) => {
     if (!h.runs.length) history.append(el('li', { class: 'hint' }, 'No run yet.'));
   }
 
-  void backend.call<{ transactions: Tx[] }>('transactions_list').then((l) => {
+  void untyped<{ transactions: Tx[] }>(backend.call('transactions_list')).then((l) => {
     txs = l.transactions;
     pick.replaceChildren(...txs.map((t) => el('option', { value: `${t.connector}/${t.name}` }, `${t.connector} / ${t.name}`)));
     if (!txs.length) msg.say('The project has no transaction: create one from a connector\'s menu in the explorer.');
@@ -148,7 +148,7 @@ export const runScreen: Screen = (backend: Backend, body, host) => {
     if (missing.length) return msg.say(`Fill in ${missing.join(', ')} (required).`, true);
     go.disabled = true;
     try {
-      const r = await backend.call<Run>('transaction_run', { connector: t.connector, name: t.name, vars: vars as Record<string, never>, user: user.value.trim() || null });
+      const r = await backend.call('transaction_run', { connector: t.connector, name: t.name, vars: vars as Record<string, never>, user: user.value.trim() || null });
       msg.say('');
       showRun(r);
       await loadHistory();

@@ -82,7 +82,7 @@ async function runQuery() {
   $('runner-curl').textContent = `curl -u admin '${url}'`;
   $('runner-curl').title = "The local admin's password is in local-admin.json of the configuration folder (see Settings).";
   try {
-    const r = await backend.call<{ result: { rows: unknown[]; total_rows?: number; offset?: number }; ms: number }>('view_query', { ...runnerView, query: q });
+    const r = await backend.call('view_query', { ...runnerView, query: q });
     const total = r.result.total_rows !== undefined ? ` · total_rows ${r.result.total_rows} · offset ${r.result.offset}` : '';
     $('runner-meta').textContent = `${runnerView.ddoc}/${runnerView.view} · ${r.result.rows.length} row(s)${total} · ${r.ms.toFixed(1)} ms`;
     $('runner-meta').classList.remove('error');

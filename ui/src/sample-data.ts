@@ -1,16 +1,18 @@
 // First run: the project's seed files (data/<db>.jsonl) offered for loading into local
 // databases that have no documents yet.
 
+import type { SeedFile } from './api-types';
 import type { Backend } from './backend';
+import { untyped } from './backend';
 import { el } from './dom';
 
 /** One seed file (`sample_data`). */
-export interface SeedFile { db: string; file: string; documents: number; db_documents: number; loadable: boolean }
+export type { SeedFile } from './api-types';
 
 /** The seed files of the open project that may be loaded now. */
 export async function loadableSeeds(backend: Backend): Promise<SeedFile[]> {
   try {
-    return (await backend.call<{ data: SeedFile[] }>('sample_data')).data.filter((d) => d.loadable);
+    return (await backend.call('sample_data')).data.filter((d) => d.loadable);
   } catch {
     return [];
   }
@@ -28,7 +30,7 @@ export async function offerSampleData(backend: Backend, db: string, box: HTMLEle
   b.addEventListener('click', async () => {
     b.disabled = true;
     try {
-      const r = await backend.call<{ written: number; refused: string[] }>('sample_data_load', { db });
+      const r = await untyped<{ written: number; refused: string[] }>(backend.call('sample_data_load', { db }));
       b.remove();
       loaded(`loaded ${r.written} document(s) of ${seed.file} into ${db}${r.refused.length ? `; refused: ${r.refused.join('; ')}` : ''}`, r.refused.length > 0);
     } catch (e) {

@@ -11,18 +11,18 @@
 // password shows what happened in the screen's message line; the studio stays usable.
 
 import type { Backend } from './backend';
-import { BackendError } from './backend';
-import type { RemoteOp } from './api-types';
+import { BackendError, untyped } from './backend';
+import type { JobStatus, RemoteOp, ViewRows } from './api-types';
 import { el } from './dom';
 import { saveBytes } from './attachments';
 import './ops.css';
 import './servers.css';
 
 interface Conn { name: string; kind: string; url?: string; user?: string | null; password?: string; writes_confirmed?: boolean }
-interface Row { id?: string; key: unknown; value: unknown; doc?: unknown }
+/** A view row, as every view answer has them. */
+type Row = ViewRows['rows'][number];
 interface Diff { kind: string; key: unknown; id?: string; left_index: number | null; right_index: number | null; left: unknown; right: unknown }
 interface Comparison { equal: boolean; left_rows: number; right_rows: number; differences: Diff[]; total_differences: number }
-interface Job { id: string; state: string; docs_read: number; docs_written: number; current: number; total: number; errors: string[] }
 interface DesignDoc { id: string; name: string; views: { name: string; map: string; reduce?: string | null }[] }
 
 const j = (v: unknown) => (v === undefined ? '' : JSON.stringify(v));
@@ -49,7 +49,7 @@ export async function refreshConnections() {
   again.addEventListener('click', () => void refreshConnections());
   head.append(again);
   try {
-    const conns = await b.call<Conn[]>('remote', { op: 'connections' });
+    const conns = await untyped<Conn[]>(b.call('remote', { op: 'connections' }));
     const ul = el('ul', {});
     for (const c of conns) {
       const label = el('span', { class: c.kind === 'engine' ? 'conn local' : 'conn', 'data-conn': c.name, title: c.url ?? 'the engine inside the studio' },
@@ -97,10 +97,13 @@ async function openServer(backend: Backend, conn: Conn) {
   dlg.replaceChildren(head, msg, el('div', { class: 'ops-body' }, side, main));
   if (!dlg.open) dlg.showModal();
 
-  /** Calls `remote`; a needed password or a first write asks the user, then retries. */
+  /**
+   * Calls `remote`; a needed password or a first write asks the user, then retries. `remote`'s
+   * answer is not typed yet (`JsonValue`): each call site states the shape it expects.
+   */
   async function call<T>(args: RemoteOp): Promise<T> {
     try {
-      return await backend.call<T>('remote', args);
+      return await untyped<T>(backend.call('remote', args));
     } catch (e) {
       if (e instanceof BackendError && e.code === 'unauthorized') {
         const pw = await askPassword(e.message);
@@ -474,7 +477,7 @@ async function openServer(backend: Backend, conn: Conn) {
 
     async function compare() {
       const local = el('select', { 'data-testid': 'rcompare-local' });
-      const dbs = await backend.call<{ name: string; doc_count: number }[]>('databases');
+      const dbs = await backend.call('databases');
       local.append(...dbs.map((x) => el('option', { value: x.name }, `${x.name} (${x.doc_count})`)));
       if (dbs.some((x) => x.name === db)) local.value = db;
       const mode = el('select', { 'data-testid': 'rcompare-mode' }, el('option', { value: 'view' }, 'a view'), el('option', { value: 'mango' }, 'a Mango query'));
@@ -538,9 +541,9 @@ async function openServer(backend: Backend, conn: Conn) {
             : kind.value === 'ids' ? { ...base, doc_ids: a.split(',').map((s) => s.trim()).filter(Boolean) }
             : kind.value === 'selector' ? { ...base, selector: JSON.parse(a || '{}') }
             : base;
-          const job = await call<Job>(args);
+          const job = await call<JobStatus>(args);
           for (;;) {
-            const all = await backend.call<Job[]>('replication_status');
+            const all = await backend.call('replication_status');
             const s = all.find((x) => x.id === job.id);
             if (!s) break;
             progress.textContent = `${s.state}: ${s.docs_written} revisions written (${s.docs_read} read)${s.errors.length ? ` — ${s.errors.join('; ')}` : ''}`;

@@ -43,9 +43,9 @@ export async function openSettings(backend: Backend, editorTheme: (dark: boolean
     localStorage.setItem(KEY, theme.value);
     applyTheme(theme.value as Theme, editorTheme);
   });
-  const info = await backend.call<StudioInfo>('studio_info').catch((e) => ({ error: (e as Error).message }) as never);
+  const info = await backend.call('studio_info').catch((e) => ({ error: (e as Error).message }) as never);
   const list = await backend
-    .call<{ servers: { name: string; url: string; user?: string | null }[] }>('servers_list')
+    .call('servers_list')
     .then((r) => r.servers, () => []);
   const serverRows = list.length
     ? list.map((s) => el('li', {}, el('strong', {}, s.name), ` ${s.url}`, s.user ? el('span', { class: 'hint' }, ` as ${s.user}`) : ''))

@@ -4,16 +4,13 @@
 // follows the save.
 
 import type { Backend } from './backend';
-import type { SheetKind } from './api-types';
+import type { Diagnostic, KeptProperty, ProjectTree, PropertySpec, SheetKind } from './api-types';
 import { el } from './dom';
 
-interface PropertySpec { name: string; kind: string; choices: string[]; variable: string; schema_type: string }
 interface Variable { name: string; description?: string; default?: unknown; required?: boolean; multi_valued?: boolean; schema_type?: string }
-interface Diagnostic { severity: string; line?: number; message: string; hint: string }
-interface Kept { owner: string; key: string; value: string }
 interface Hooks {
   /** After a save: the new project tree, and the file to reload in the editor. */
-  saved(project: unknown, file: string): void;
+  saved(project: ProjectTree, file: string): void;
   status(msg: string, error?: boolean): void;
 }
 
@@ -64,7 +61,7 @@ export async function openSheet(backend: Backend, box: HTMLElement, path: string
   }
   let sheet: Record<string, unknown>;
   try {
-    sheet = await backend.call<Record<string, unknown>>('sheet_get', which);
+    sheet = await backend.call('sheet_get', which);
   } catch (e) {
     box.hidden = false;
     box.replaceChildren(el('div', { class: 'sheet-msg error' }, (e as Error).message));
@@ -93,7 +90,7 @@ export async function openSheet(backend: Backend, box: HTMLElement, path: string
     }
     saveBtn.disabled = true;
     try {
-      const r = await backend.call<{ file: string; diagnostics: Diagnostic[]; project: unknown }>('sheet_save', { ...which, item });
+      const r = await backend.call('sheet_save', { ...which, item });
       msg.classList.remove('error');
       msg.textContent = `Saved ${r.file}.`;
       diags.replaceChildren(...r.diagnostics.map((d) => el('li', { class: d.severity }, `${d.message}${d.hint ? ` (${d.hint})` : ''}`)));
@@ -301,7 +298,7 @@ function variableRows(vars: Variable[], rerender: () => void): HTMLElement[] {
 function convertigoPart(sheet: Record<string, unknown>): HTMLElement[] {
   const out: HTMLElement[] = [];
   const usedBy = (sheet.used_by as string[] | undefined) ?? [];
-  const kept = (sheet.kept as Kept[] | undefined) ?? [];
+  const kept = (sheet.kept as KeptProperty[] | undefined) ?? [];
   if (usedBy.length) {
     out.push(
       el('h3', {}, 'Used by'),
@@ -315,7 +312,7 @@ function convertigoPart(sheet: Record<string, unknown>): HTMLElement[] {
     out.push(
       el('h3', {}, 'Convertigo properties (read-only)'),
       el('table', { class: 'sheet-vars sheet-kept', 'data-testid': 'sheet-kept' }, head, ...rows),
-      el('small', { class: 'hint' }, 'Kept as they are on export; edit them in Convertigo Studio.'),
+      el('small', { class: 'hint' }, 'KeptProperty as they are on export; edit them in Convertigo Studio.'),
     );
   }
   return out;

@@ -17,6 +17,8 @@
 //   palette.ts     the command palette (Ctrl-Shift-P)
 //   servers.ts     connections (engine + server profiles) and a server's workspace
 
+import type { ProjectTree } from './api-types';
+import { untyped } from './backend';
 import { editor, closeCompare, editorTheme, monaco } from './editor';
 import { BackendError, HttpBackend } from './backend';
 import { openGit } from './git';
@@ -24,7 +26,7 @@ import { openProjectDialog } from './open-project';
 import { applyTheme, openSettings, savedTheme } from './settings';
 import { openAbout } from './about';
 import { mountOps, openScreen, screens } from './ops';
-import { focusExplorer, setOpeners, showProject, showQuickOpen, type ProjectInfo } from './explorer';
+import { focusExplorer, setOpeners, showProject, showQuickOpen } from './explorer';
 import { menuActions } from './explorer-menu';
 import { hideExternal, openFile, reopenCurrent, saveFile } from './files';
 import { mountConnections, refreshConnections } from './servers';
@@ -47,7 +49,7 @@ registerBottomTab({ id: 'changes', label: 'Changes' });
 registerBottomTab({ id: 'problems', label: 'Problems' });
 setOpeners({ openFile, openDocs });
 onOpenProblem((path, line) => void openFile(path, line));
-setProblemCheck(() => backend.call<{ diagnostics: Diagnostic[] }>('project_check'));
+setProblemCheck(() => untyped<{ diagnostics: Diagnostic[] }>(backend.call('project_check')));
 onOpenResultDoc((db, id) => void openDoc(db, id).catch((e) => status((e as Error).message, true)));
 
 $('git-open').addEventListener('click', () => void openGit(backend, () => void reopenCurrent()));
@@ -57,7 +59,7 @@ function showOpenDialog() {
   void openProjectDialog(
     backend,
     (p) => {
-      const info = p as ProjectInfo & { import?: { read_only?: unknown[] } };
+      const info = p as ProjectTree & { import?: { read_only?: unknown[] } };
       closeAll();
       hideExternal();
       closeCompare();
@@ -242,7 +244,7 @@ onTabChange((t: Tab | null) => {
 });
 
 /** A project was opened (or the studio started): explorer, status bar, then its tabs again. */
-async function showOpened(p: ProjectInfo) {
+async function showOpened(p: ProjectTree) {
   showProject(p);
   setProblemRoot(p.root ?? '');
   setStatusItem('project', `${p.name} ${p.version}`, { title: p.root ?? p.name });
@@ -268,7 +270,7 @@ async function showOpened(p: ProjectInfo) {
  * Shows the project once its tree arrives: `first` is the `project_tree` call main.ts started
  * before this chunk loaded (null: a web page without a token in its URL).
  */
-export async function start(first: Promise<ProjectInfo> | null) {
+export async function start(first: Promise<ProjectTree> | null) {
   if (!first) {
     status('No studio token in the URL: open the address printed by `fullsync serve --studio`.', true);
     return;
@@ -279,7 +281,7 @@ export async function start(first: Promise<ProjectInfo> | null) {
     // throw away what the user typed; the change is applied once they are done.
     if (document.querySelector('[data-testid="explorer-name"], [data-testid="context-menu"]')) return false;
     void backend
-      .call<ProjectInfo>('project_tree')
+      .call('project_tree')
       .then((p) => {
         showProject(p);
         const open = state.current;

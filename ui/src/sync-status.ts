@@ -4,18 +4,11 @@
 // the backend's sync generation; a new generation refreshes the explorer (new files appear)
 // and the open file.
 
+import type { SyncStatus } from './api-types';
 import type { Backend } from './backend';
 
-/** The answer of `sync_status`. */
-export interface SyncStatus {
-  state: 'idle' | 'syncing' | 'synced' | 'error';
-  generation: number;
-  message: string;
-  source: string;
-  paths: string[];
-  updated: string[];
-  at: number;
-}
+/** The answer of `sync_status` (generated). */
+export type { SyncStatus } from './api-types';
 
 /**
  * Polls `sync_status` every second while the page is visible, shows it in `box`, and calls
@@ -37,7 +30,7 @@ export function watchSync(backend: Backend, box: HTMLElement, changed: (s: SyncS
   const poll = async () => {
     if (document.visibilityState === 'visible') {
       try {
-        const s = await backend.call<SyncStatus>('sync_status');
+        const s = await backend.call('sync_status');
         show(s);
         const taken = seen >= 0 && s.generation !== seen ? changed(s) !== false : true;
         if (taken) seen = s.generation;

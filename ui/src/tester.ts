@@ -4,6 +4,7 @@
 // user, with what it threw. It runs the editor's text, saved or not.
 
 import { el } from './dom';
+import { untyped } from './backend';
 import { editor } from './editor';
 import { $, backend } from './state';
 
@@ -36,7 +37,7 @@ async function pickDocs(db: string): Promise<Record<string, unknown>[]> {
     const docs = [];
     for (const id of wanted) {
       try {
-        const d = await backend.call<Record<string, unknown>>('doc_get', { db, id });
+        const d = await backend.call('doc_get', { db, id });
         delete d._revs_info;
         delete d._conflicts;
         docs.push(d);
@@ -46,7 +47,7 @@ async function pickDocs(db: string): Promise<Record<string, unknown>[]> {
     }
     return docs;
   }
-  const page = await backend.call<{ rows: { doc: Record<string, unknown> }[] }>('docs_page', { db, limit: 20 });
+  const page = await untyped<{ rows: { doc: Record<string, unknown> }[] }>(backend.call('docs_page', { db, limit: 20 }));
   return page.rows.map((r) => r.doc).filter((d) => !String(d._id).startsWith('_design/'));
 }
 
@@ -64,7 +65,7 @@ async function test() {
     return;
   }
   try {
-    const r = await backend.call<Answer>('fn_test', { db: t.db, kind: t.kind, source: editor.getValue(), docs, user: user.value.trim() || null, roles: list(roles.value), query: q });
+    const r = await untyped<Answer>(backend.call('fn_test', { db: t.db, kind: t.kind, source: editor.getValue(), docs, user: user.value.trim() || null, roles: list(roles.value), query: q }));
     const verb = t.kind === 'filter' ? ['passes', 'filtered out'] : ['accepted', 'refused'];
     out.replaceChildren(
       el('p', { class: r.failed ? 'hint' : 'hint ok', 'data-testid': 'tester-summary' }, `${r.passed} ${verb[0]}, ${r.failed} ${verb[1]} (${docs.length} document(s))`),

@@ -5,9 +5,6 @@
 import type { Backend } from './backend';
 import { el, messageLine, type Screen } from './ops-kit';
 
-interface TestResult { name: string; file: string; connector: string; view: string; view_path?: string | null; ok: boolean; diff: string; ms: number }
-interface TestRun { results: TestResult[]; passed: number; failed: number; ms: number }
-interface Tree { tests?: string[]; tree: { name: string; kind: string }[] }
 
 export const testsScreen: Screen = (backend: Backend, body, host) => {
   const scope = el('select', { 'data-testid': 'tests-scope', title: 'Which tests to run' });
@@ -17,7 +14,7 @@ export const testsScreen: Screen = (backend: Backend, body, host) => {
   const list = el('div', { class: 'ops-scroll', 'data-testid': 'tests-results' });
   body.replaceChildren(el('div', { class: 'ops-col' }, el('div', { class: 'row' }, scope, runBtn), summary, msg.box, list));
 
-  void backend.call<Tree>('project_tree').then((p) => {
+  void backend.call('project_tree').then((p) => {
     scope.replaceChildren(el('option', { value: '' }, 'All tests'));
     for (const c of p.tree.filter((n) => n.kind === 'connector')) scope.append(el('option', { value: `connector:${c.name}` }, `Tests of ${c.name}`));
     for (const t of p.tests ?? []) scope.append(el('option', { value: `test:${t}` }, `Test ${t}`));
@@ -29,7 +26,7 @@ export const testsScreen: Screen = (backend: Backend, body, host) => {
     runBtn.disabled = true;
     summary.textContent = 'running…';
     try {
-      const r = await backend.call<TestRun>('tests_run', args);
+      const r = await backend.call('tests_run', args);
       summary.textContent = r.results.length ? `${r.passed} passed, ${r.failed} failed (${r.ms.toFixed(0)} ms)` : 'No view tests here: create one from a view\'s menu (New test).';
       summary.className = r.failed ? 'error' : 'hint';
       msg.say('');

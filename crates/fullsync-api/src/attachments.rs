@@ -9,7 +9,27 @@ use base64::Engine as _;
 use fullsync_engine::{Database, Engine, Error, ReadOptions, Rev, UserCtx};
 use serde_json::{json, Value};
 
+use crate::documents::Written;
 use crate::{ApiError, ErrorCode};
+
+/// The answer of `attachment_get`.
+#[derive(Debug, serde::Serialize, ts_rs::TS)]
+pub struct Attachment {
+    /// Attachment name.
+    pub name: String,
+    /// MIME type.
+    pub content_type: String,
+    /// Bytes.
+    #[ts(type = "number")]
+    pub length: u64,
+    /// `md5-...` digest.
+    pub digest: String,
+    /// The revision position it was added at.
+    #[ts(type = "number")]
+    pub revpos: u64,
+    /// The bytes, base64.
+    pub data: String,
+}
 
 /// The largest attachment the studio uploads or downloads (64 MiB).
 pub const MAX_BYTES: usize = 64 * 1024 * 1024;
@@ -107,10 +127,10 @@ fn write(
     rev: &str,
     doc: serde_json::Map<String, Value>,
     mut data: Option<Vec<u8>>,
-) -> Result<Value, ApiError> {
+) -> Result<Written, ApiError> {
     let parsed = fullsync_engine::parse_doc(Value::Object(doc), Some(id), &mut |_| data.take())?;
     match dbh.put(parsed, &admin()) {
-        Ok(new) => Ok(json!({"ok": true, "id": id, "rev": new})),
+        Ok(new) => Ok(Written::new(id, new)),
         Err(Error::Conflict) => Err(stale(dbh, id, rev)),
         Err(e) => Err(e.into()),
     }
@@ -126,7 +146,7 @@ pub fn put(
     name: &str,
     content_type: Option<&str>,
     data: &str,
-) -> Result<Value, ApiError> {
+) -> Result<Written, ApiError> {
     check_target(id, name)?;
     // Refused before decoding: base64 is 4 characters for 3 bytes.
     let approx = data.len() / 4 * 3;
@@ -170,7 +190,7 @@ pub fn get(
     id: &str,
     name: &str,
     rev: Option<&str>,
-) -> Result<Value, ApiError> {
+) -> Result<Attachment, ApiError> {
     let rev = rev.map(Rev::parse).transpose()?;
     let (meta, data) = engine
         .db(db)?
@@ -188,14 +208,14 @@ pub fn get(
     if data.len() > MAX_BYTES {
         return Err(too_big(name, data.len() as u64));
     }
-    Ok(json!({
-        "name": meta.name,
-        "content_type": meta.content_type,
-        "length": meta.length,
-        "digest": meta.digest,
-        "revpos": meta.revpos,
-        "data": base64::engine::general_purpose::STANDARD.encode(&data),
-    }))
+    Ok(Attachment {
+        name: meta.name,
+        content_type: meta.content_type,
+        length: meta.length,
+        digest: meta.digest,
+        revpos: meta.revpos,
+        data: base64::engine::general_purpose::STANDARD.encode(&data),
+    })
 }
 
 /// `attachment_delete`: removes attachment `name` of `id` on top of revision `rev`; answers
@@ -206,7 +226,7 @@ pub fn delete(
     id: &str,
     rev: &str,
     name: &str,
-) -> Result<Value, ApiError> {
+) -> Result<Written, ApiError> {
     check_target(id, name)?;
     let dbh = engine.db(db)?;
     let mut doc = revision(&dbh, id, rev)?;
@@ -380,7 +400,7 @@ mod tests {
         // Exactly at the limit is accepted.
         let max = vec![0u8; MAX_BYTES];
         let r = put(&engine, "db", "x", &rev, "max.bin", None, &b64(&max)).unwrap();
-        assert!(r["rev"].as_str().unwrap().starts_with("2-"));
+        assert!(r.rev.starts_with("2-"));
         assert_eq!(
             db.get("x", None, &ReadOptions::default()).unwrap()["_attachments"]["max.bin"]
                 ["length"],

@@ -14,6 +14,148 @@ use serde_json::{json, Value};
 use crate::jobs::{lock, Job, JobState, JobTable};
 use crate::{now_ms, ApiError, ErrorCode};
 
+/// A saved server profile, without secrets (`servers_list`).
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct ServerInfo {
+    /// Profile name.
+    pub name: String,
+    /// `couchdb` or `convertigo`.
+    #[ts(type = "'couchdb' | 'convertigo'")]
+    pub kind: ServerKind,
+    /// Server URL (no credentials).
+    pub url: String,
+    /// User name.
+    pub user: Option<String>,
+    /// CA certificate file trusted for this server.
+    pub ca_file: Option<PathBuf>,
+    /// Where the password comes from: `not needed`, `environment`, `keyring` or `missing`.
+    pub password: &'static str,
+    /// The environment variable that gives the password.
+    pub password_var: String,
+}
+
+/// The answer of `servers_list`.
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct ServerList {
+    /// Where the profiles are kept.
+    pub config_dir: String,
+    /// Every profile, by name.
+    pub servers: Vec<ServerInfo>,
+}
+
+/// The answer of `server_save`.
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct ServerSaved {
+    /// The profile name saved.
+    pub saved: String,
+    /// Whether a password went to the OS keyring.
+    pub password_stored: bool,
+    /// Why the password was not stored, and how to give it instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub warning: Option<String>,
+}
+
+/// A database a deploy creates.
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct CreateDb {
+    /// Database.
+    pub db: String,
+    /// Its `_revs_limit`.
+    #[ts(type = "number")]
+    pub revs_limit: u64,
+}
+
+/// What a deploy does to one design document.
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct PlanItem {
+    /// Database.
+    pub db: String,
+    /// Design document id.
+    pub id: String,
+    /// `create`, `update`, `delete` or `unchanged`.
+    #[ts(type = "'create' | 'update' | 'delete' | 'unchanged'")]
+    pub action: Action,
+    /// Every view the server rebuilds.
+    pub reindex: Vec<String>,
+    /// The documents of the database.
+    #[ts(type = "number | null")]
+    pub doc_count: Option<u64>,
+    /// Conflicting revisions the deploy deletes.
+    pub conflicts: Vec<String>,
+    /// Every JavaScript source (or builtin reduce) that differs, by member path, with its text
+    /// before and after (see [`changed_sources`]).
+    #[ts(type = "Array<{ path: string; before: string | null; after: string | null }>")]
+    pub functions: Vec<Value>,
+}
+
+/// How many design documents each action touches.
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct PlanCounts {
+    /// Created.
+    pub create: usize,
+    /// Updated.
+    pub update: usize,
+    /// Deleted.
+    pub delete: usize,
+    /// Left as they are.
+    pub unchanged: usize,
+}
+
+/// The answer of `deploy_plan`.
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct PlanAnswer {
+    /// Server profile.
+    pub server: String,
+    /// Server URL.
+    pub url: String,
+    /// Whether nothing would change.
+    pub noop: bool,
+    /// Databases created.
+    pub create_dbs: Vec<CreateDb>,
+    /// The deploy id restored, for a rollback.
+    #[ts(type = "number | null")]
+    pub rollback_to: Option<u64>,
+    /// Each design document.
+    pub items: Vec<PlanItem>,
+    /// Design documents per action.
+    pub counts: PlanCounts,
+    /// The readable diff `fullsync deploy --dry-run` prints.
+    pub rendered: String,
+}
+
+/// A recorded deploy (`deploy_history`).
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct HistoryEntry {
+    /// Deploy id (for `rollback_to`).
+    #[ts(type = "number")]
+    pub id: u64,
+    /// When it started (UTC).
+    pub time: String,
+    /// `deploy`, `staged deploy` or `rollback`.
+    pub kind: &'static str,
+    /// The deploy id a rollback restored.
+    #[ts(type = "number | null")]
+    pub rollback_to: Option<u64>,
+    /// Whether it finished.
+    pub complete: bool,
+    /// What stopped it.
+    pub error: Option<String>,
+    /// The `fullsync deploy --history` line.
+    pub summary: String,
+    /// `update orders/_design/app`, ...
+    pub applied: Vec<String>,
+}
+
+/// The answer of `deploy_history`.
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct History {
+    /// Server profile.
+    pub server: String,
+    /// Newest first.
+    pub deploys: Vec<HistoryEntry>,
+}
+
 /// A server profile to save (the `server_save` command's arguments).
 #[derive(Clone, Debug, Deserialize, ts_rs::TS)]
 pub struct SaveArgs {
@@ -76,26 +218,29 @@ fn password_source(p: &ServerProfile) -> &'static str {
 
 /// The saved server profiles, without secrets: each with `name`, `kind`, `url`, `user`,
 /// `password` (where it comes from) and `password_var` (the environment variable to set).
-pub fn servers_list() -> Result<Value, ApiError> {
+pub fn servers_list() -> Result<ServerList, ApiError> {
     let all = profiles::load().map_err(profile_error)?;
-    Ok(json!({
-        "config_dir": profiles::config_dir().display().to_string(),
-        "servers": all.values().map(|p| json!({
-            "name": p.name,
-            "kind": p.kind,
-            "url": p.url,
-            "user": p.user,
-            "ca_file": p.ca_file,
-            "password": password_source(p),
-            "password_var": profiles::password_var(&p.name),
-        })).collect::<Vec<_>>(),
-    }))
+    Ok(ServerList {
+        config_dir: profiles::config_dir().display().to_string(),
+        servers: all
+            .values()
+            .map(|p| ServerInfo {
+                name: p.name.clone(),
+                kind: p.kind,
+                url: p.url.clone(),
+                user: p.user.clone(),
+                ca_file: p.ca_file.clone(),
+                password: password_source(p),
+                password_var: profiles::password_var(&p.name),
+            })
+            .collect(),
+    })
 }
 
 /// Saves (adds or replaces) a profile; a given password goes to the OS keyring only. When the
 /// keyring cannot take it, the profile is still saved and `warning` says how to give the
 /// password instead.
-pub fn server_save(a: SaveArgs) -> Result<Value, ApiError> {
+pub fn server_save(a: SaveArgs) -> Result<ServerSaved, ApiError> {
     let bad = |m: String| ApiError::new(ErrorCode::BadRequest, m);
     let name = a.name.trim().to_string();
     if name.is_empty()
@@ -142,12 +287,16 @@ pub fn server_save(a: SaveArgs) -> Result<Value, ApiError> {
             .map(PathBuf::from),
     };
     profiles::save(&p).map_err(profile_error)?;
-    let mut out = json!({"saved": name, "password_stored": false});
+    let mut out = ServerSaved {
+        saved: name.clone(),
+        password_stored: false,
+        warning: None,
+    };
     if let Some(pw) = password {
         match profiles::store_password(&p, &pw) {
-            Ok(()) => out["password_stored"] = json!(true),
+            Ok(()) => out.password_stored = true,
             Err(e) => {
-                out["warning"] = json!(format!(
+                out.warning = Some(format!(
                     "the profile was saved, but its password was not: {e}. The OS keyring is not available here; set {} in the environment of the studio instead",
                     profiles::password_var(&name)
                 ))
@@ -210,26 +359,35 @@ fn plan_for(
 /// (for `rollback_to`), `time` (UTC), `kind` (`deploy`, `staged deploy`, `rollback`),
 /// `rollback_to`, `complete`, `error`, `summary` (the `fullsync deploy --history` line) and
 /// `applied` (`update orders/_design/app`, ...).
-pub fn history(root: &Path, server: &str) -> Result<Value, ApiError> {
+pub fn history(root: &Path, server: &str) -> Result<History, ApiError> {
     let reports =
         fullsync_deploy::deploy::history(root, server).map_err(|e| deploy_error(server, e))?;
-    Ok(json!({
-        "server": server,
-        "deploys": reports.iter().rev().filter(|r| !r.applied.is_empty() || r.error.is_some()).map(|r| json!({
-            "id": r.id(),
-            "time": fullsync_deploy::deploy::format_time(r.started),
-            "kind": match (r.rollback_to, r.staged) {
-                (Some(_), _) => "rollback",
-                (None, true) => "staged deploy",
-                (None, false) => "deploy",
-            },
-            "rollback_to": r.rollback_to,
-            "complete": r.complete,
-            "error": r.error,
-            "summary": r.summary(),
-            "applied": r.applied.iter().map(|i| format!("{:?} {}/{}", i.action, i.db, i.id).to_lowercase()).collect::<Vec<_>>(),
-        })).collect::<Vec<_>>(),
-    }))
+    Ok(History {
+        server: server.to_string(),
+        deploys: reports
+            .iter()
+            .rev()
+            .filter(|r| !r.applied.is_empty() || r.error.is_some())
+            .map(|r| HistoryEntry {
+                id: r.id(),
+                time: fullsync_deploy::deploy::format_time(r.started),
+                kind: match (r.rollback_to, r.staged) {
+                    (Some(_), _) => "rollback",
+                    (None, true) => "staged deploy",
+                    (None, false) => "deploy",
+                },
+                rollback_to: r.rollback_to,
+                complete: r.complete,
+                error: r.error.clone(),
+                summary: r.summary(),
+                applied: r
+                    .applied
+                    .iter()
+                    .map(|i| format!("{:?} {}/{}", i.action, i.db, i.id).to_lowercase())
+                    .collect(),
+            })
+            .collect(),
+    })
 }
 
 /// The plan of a deploy of the project at `root` to profile `server` (nothing is changed), or
@@ -245,24 +403,48 @@ pub fn plan(
     server: &str,
     rollback_to: Option<u64>,
     password: Option<&str>,
-) -> Result<Value, ApiError> {
+) -> Result<PlanAnswer, ApiError> {
     let (plan, peer) = plan_for(root, server, rollback_to, password)?;
     let count = |a: Action| plan.items.iter().filter(|i| i.action == a).count();
     let url = peer.url().trim_end_matches("/_fullsync_deploy").to_string();
-    Ok(json!({
-        "server": server,
-        "url": url,
-        "noop": plan.is_noop(),
-        "create_dbs": plan.create_dbs.iter().map(|(db, l)| json!({"db": db, "revs_limit": l})).collect::<Vec<_>>(),
-        "rollback_to": plan.rollback_to,
-        "items": plan.items.iter().map(|i| json!({"db": i.db, "id": i.id, "action": i.action, "reindex": i.reindex, "doc_count": i.doc_count, "conflicts": i.conflicts, "functions": changed_sources(i.before.as_ref(), i.after.as_ref())})).collect::<Vec<_>>(),
-        "counts": {"create": count(Action::Create), "update": count(Action::Update), "delete": count(Action::Delete), "unchanged": count(Action::Unchanged)},
-        "rendered": plan.render(),
-    }))
+    Ok(PlanAnswer {
+        server: server.to_string(),
+        url,
+        noop: plan.is_noop(),
+        create_dbs: plan
+            .create_dbs
+            .iter()
+            .map(|(db, l)| CreateDb {
+                db: db.clone(),
+                revs_limit: *l,
+            })
+            .collect(),
+        rollback_to: plan.rollback_to,
+        items: plan
+            .items
+            .iter()
+            .map(|i| PlanItem {
+                db: i.db.clone(),
+                id: i.id.clone(),
+                action: i.action,
+                reindex: i.reindex.clone(),
+                doc_count: i.doc_count,
+                conflicts: i.conflicts.clone(),
+                functions: changed_sources(i.before.as_ref(), i.after.as_ref()),
+            })
+            .collect(),
+        counts: PlanCounts {
+            create: count(Action::Create),
+            update: count(Action::Update),
+            delete: count(Action::Delete),
+            unchanged: count(Action::Unchanged),
+        },
+        rendered: plan.render(),
+    })
 }
 
 /// A deploy job, as `deploy_status` reports it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ts_rs::TS)]
 pub struct DeployStatus {
     /// Job id (`d1`, `d2`, ...).
     pub id: String,
@@ -277,8 +459,10 @@ pub struct DeployStatus {
     /// What is happening, or what happened.
     pub message: String,
     /// Started (milliseconds since the Unix epoch).
+    #[ts(type = "number")]
     pub started: u64,
     /// Ended, once it has.
+    #[ts(type = "number | null")]
     pub ended: Option<u64>,
     /// Design documents written or deleted (`create db/_design/x`, ...).
     pub applied: Vec<String>,
@@ -289,10 +473,13 @@ pub struct DeployStatus {
     /// Whether views are built in staging design documents first.
     pub staged: bool,
     /// For a rollback: the deploy id it restores.
+    #[ts(type = "number | null")]
     pub rollback_to: Option<u64>,
     /// Staged deploys: changes indexed so far by the latest index build (kept once it ends).
+    #[ts(type = "number | null")]
     pub index_done: Option<u64>,
     /// Staged deploys: changes the latest index build had to index.
+    #[ts(type = "number | null")]
     pub index_total: Option<u64>,
 }
 

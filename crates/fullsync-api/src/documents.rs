@@ -5,23 +5,122 @@
 use std::collections::BTreeSet;
 
 use fullsync_engine::{AllDocsOptions, ReadOptions, UserCtx};
+use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::{ApiError, ErrorCode, Studio};
 
+/// One database of `databases`.
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct DatabaseInfo {
+    /// Name.
+    pub name: String,
+    /// Live documents.
+    #[ts(type = "number")]
+    pub doc_count: u64,
+    /// Update sequence.
+    #[ts(type = "number")]
+    pub update_seq: u64,
+}
+
+/// The answer of `docs_list`.
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct DocsList {
+    /// Documents in the database.
+    #[ts(type = "number")]
+    pub total: u64,
+    /// `_all_docs` rows.
+    #[ts(type = "Array<{ id: string; key: string; value: { rev: string; deleted?: boolean } }>")]
+    pub rows: Vec<Value>,
+}
+
+/// A document as stored (any JSON object, with `_id`, `_rev` and, for `doc_get`,
+/// `_conflicts` and `_revs_info`).
+#[derive(Debug, Serialize, ts_rs::TS)]
+#[serde(transparent)]
+pub struct Document(#[ts(type = "Record<string, JsonValue>")] pub Value);
+
+/// The answer of a write (`doc_put`, `doc_delete`, `attachment_put`, `attachment_delete`).
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct Written {
+    /// Always `true`.
+    pub ok: bool,
+    /// Document id.
+    pub id: String,
+    /// The new revision.
+    pub rev: String,
+}
+
+impl Written {
+    /// `{"ok": true, "id": ..., "rev": ...}`.
+    pub fn new(id: impl Into<String>, rev: impl Into<String>) -> Written {
+        Written {
+            ok: true,
+            id: id.into(),
+            rev: rev.into(),
+        }
+    }
+}
+
+/// The answer of `changes`.
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct ChangesPage {
+    /// `_changes` rows.
+    #[ts(
+        type = "Array<{ seq: number; id: string; changes: Array<{ rev: string }>; deleted?: boolean }>"
+    )]
+    pub results: Vec<Value>,
+    /// Where the next poll resumes.
+    #[ts(type = "number")]
+    pub last_seq: u64,
+}
+
+/// The answer of `doc_resolve`.
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct Resolved {
+    /// Always `true`.
+    pub ok: bool,
+    /// Document id.
+    pub id: String,
+    /// The revision kept (or the merge written on top of it).
+    pub rev: String,
+    /// The revisions deleted.
+    pub deleted: Vec<String>,
+}
+
+/// The answer of `see_as`.
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct SeeAs {
+    /// Database.
+    pub db: String,
+    /// The user (none: an anonymous device).
+    pub user: Option<String>,
+    /// The user's groups.
+    pub groups: Vec<String>,
+    /// Documents the user receives.
+    pub count: usize,
+    /// Documents in the database.
+    #[ts(type = "number")]
+    pub doc_count: u64,
+    /// Ids of the documents the user receives.
+    pub ids: Vec<String>,
+}
+
 impl Studio {
     /// `databases`: each database with its document count and update sequence.
-    pub(crate) fn databases(&self) -> Result<Value, ApiError> {
+    pub(crate) fn databases(&self) -> Result<Vec<DatabaseInfo>, ApiError> {
         let mut out = vec![];
         for name in self.engine.all_dbs()? {
             if let Ok(db) = self.engine.db(&name) {
                 let i = db.info()?;
-                out.push(
-                    json!({"name": name, "doc_count": i.doc_count, "update_seq": i.update_seq}),
-                );
+                out.push(DatabaseInfo {
+                    name,
+                    doc_count: i.doc_count,
+                    update_seq: i.update_seq,
+                });
             }
         }
-        Ok(Value::Array(out))
+        Ok(out)
     }
 
     /// `docs_list`: up to `limit` documents whose id starts with `prefix`, and the total.
@@ -30,7 +129,7 @@ impl Studio {
         db: &str,
         prefix: &str,
         limit: usize,
-    ) -> Result<Value, ApiError> {
+    ) -> Result<DocsList, ApiError> {
         let dbh = self.engine.db(db)?;
         let (total, _, rows) = dbh.all_docs(&AllDocsOptions {
             start: (!prefix.is_empty()).then(|| prefix.to_string()),
@@ -39,13 +138,18 @@ impl Studio {
             limit: Some(limit),
             ..Default::default()
         })?;
-        Ok(json!({"total": total, "rows": rows}))
+        Ok(DocsList { total, rows })
     }
 
     /// `doc_get`: the winner (or revision `rev`) with `_conflicts` and `_revs_info`.
-    pub(crate) fn doc_get(&self, db: &str, id: &str, rev: Option<&str>) -> Result<Value, ApiError> {
+    pub(crate) fn doc_get(
+        &self,
+        db: &str,
+        id: &str,
+        rev: Option<&str>,
+    ) -> Result<Document, ApiError> {
         let rev = rev.map(fullsync_engine::Rev::parse).transpose()?;
-        Ok(self.engine.db(db)?.get(
+        Ok(Document(self.engine.db(db)?.get(
             id,
             rev.as_ref(),
             &ReadOptions {
@@ -53,20 +157,20 @@ impl Studio {
                 revs_info: true,
                 ..Default::default()
             },
-        )?)
+        )?))
     }
 
     /// `doc_put`: writes a document given as JSON.
-    pub(crate) fn doc_put(&self, db: &str, doc: Value) -> Result<Value, ApiError> {
+    pub(crate) fn doc_put(&self, db: &str, doc: Value) -> Result<Written, ApiError> {
         let (id, rev) = put_json(&*self.engine.db(db)?, doc)?;
-        Ok(json!({"ok": true, "id": id, "rev": rev}))
+        Ok(Written::new(id, rev))
     }
 
     /// `doc_delete`: deletes revision `rev` of `id`.
-    pub(crate) fn doc_delete(&self, db: &str, id: &str, rev: &str) -> Result<Value, ApiError> {
+    pub(crate) fn doc_delete(&self, db: &str, id: &str, rev: &str) -> Result<Written, ApiError> {
         let dbh = self.engine.db(db)?;
         let (id, rev) = put_json(&dbh, json!({"_id": id, "_rev": rev, "_deleted": true}))?;
-        Ok(json!({"ok": true, "id": id, "rev": rev}))
+        Ok(Written::new(id, rev))
     }
 
     /// `changes`: the feed after `since`, or (`latest`) the newest `limit` rows, newest first.
@@ -76,7 +180,7 @@ impl Studio {
         since: u64,
         limit: usize,
         latest: bool,
-    ) -> Result<Value, ApiError> {
+    ) -> Result<ChangesPage, ApiError> {
         let dbh = self.engine.db(db)?;
         let c = dbh.changes(&fullsync_engine::ChangesOptions {
             since: if latest { 0 } else { since },
@@ -95,12 +199,16 @@ impl Studio {
         } else {
             c.last_seq
         };
-        Ok(json!({"results": c.results, "last_seq": last_seq}))
+        Ok(ChangesPage {
+            results: c.results,
+            last_seq,
+        })
     }
 
     /// `doc_revisions`: the live leaf revisions of `id`, the winner first.
-    pub(crate) fn doc_revisions(&self, db: &str, id: &str) -> Result<Value, ApiError> {
-        Ok(Value::Array(live_leaves(&*self.engine.db(db)?, id)?))
+    pub(crate) fn doc_revisions(&self, db: &str, id: &str) -> Result<Vec<Document>, ApiError> {
+        let leaves = live_leaves(&*self.engine.db(db)?, id)?;
+        Ok(leaves.into_iter().map(Document).collect())
     }
 
     /// `doc_resolve`: keeps `keep` (or `body` written on top of it) and deletes the other live
@@ -112,7 +220,7 @@ impl Studio {
         keep: String,
         delete: Vec<String>,
         body: Option<Value>,
-    ) -> Result<Value, ApiError> {
+    ) -> Result<Resolved, ApiError> {
         let dbh = self.engine.db(db)?;
         let leaves: BTreeSet<String> = live_leaves(&dbh, id)?
             .iter()
@@ -144,7 +252,12 @@ impl Studio {
         for rev in &delete {
             put_json(&dbh, json!({"_id": id, "_rev": rev, "_deleted": true}))?;
         }
-        Ok(json!({"ok": true, "id": id, "rev": kept, "deleted": delete}))
+        Ok(Resolved {
+            ok: true,
+            id: id.to_string(),
+            rev: kept,
+            deleted: delete,
+        })
     }
 
     /// `see_as`: the ids of the documents a FullSync user (with `groups`) receives.
@@ -153,7 +266,7 @@ impl Studio {
         db: &str,
         user: Option<String>,
         groups: Vec<String>,
-    ) -> Result<Value, ApiError> {
+    ) -> Result<SeeAs, ApiError> {
         let dbh = self.engine.db(db)?;
         let user = user.filter(|u| !u.trim().is_empty());
         let groups: Vec<String> = groups
@@ -163,9 +276,14 @@ impl Studio {
             .collect();
         let ids = fullsync_replicate::acl::see_as_user(&dbh, user.as_deref(), &groups)?;
         let total = dbh.info()?.doc_count;
-        Ok(
-            json!({"db": db, "user": user, "groups": groups, "count": ids.len(), "doc_count": total, "ids": ids}),
-        )
+        Ok(SeeAs {
+            db: db.to_string(),
+            user,
+            groups,
+            count: ids.len(),
+            doc_count: total,
+            ids,
+        })
     }
 }
 

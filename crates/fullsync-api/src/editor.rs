@@ -1,18 +1,89 @@
 //! The studio's editor: project files (read, write refused over an unseen change on disk), the
 //! live preview of an unsaved map/reduce, saved view queries, and property-sheet saves.
 
+use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::error::refuse_escapes;
-use crate::{sheets, ApiError, ErrorCode, Studio};
+use crate::{sheets, ApiError, ErrorCode, ProjectTree, Studio};
+
+/// The answer of `file_read`.
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct FileText {
+    /// The path asked (relative to the project root).
+    pub path: String,
+    /// The file's text.
+    pub text: String,
+}
+
+/// A view's answer as CouchDB gives it (`rows`, and `total_rows`/`offset` for a map): the
+/// JSON of `fullsync-views`, whose shape is declared here for the UI.
+#[derive(Debug, Serialize, ts_rs::TS)]
+#[serde(transparent)]
+pub struct ViewRows(
+    #[ts(
+        type = "{ rows: Array<{ id?: string; key: JsonValue; value: JsonValue; doc?: JsonValue }>; total_rows?: number; offset?: number; update_seq?: JsonValue }"
+    )]
+    pub Value,
+);
+
+/// One document the previewed map function threw on (`fullsync_views::MapError`).
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct MapError {
+    /// Document id.
+    pub id: String,
+    /// View name.
+    pub view: String,
+    /// What the function threw.
+    pub error: String,
+}
+
+/// The answer of `preview` (`fullsync_views::Preview`).
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct PreviewAnswer {
+    /// The rows of the unsaved map/reduce.
+    pub result: ViewRows,
+    /// Documents the map function threw on.
+    pub errors: Vec<MapError>,
+    /// Documents mapped.
+    #[ts(type = "number")]
+    pub docs: u64,
+    /// Milliseconds taken.
+    pub ms: f64,
+}
+
+/// The answer of `view_query`.
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct ViewQueryAnswer {
+    /// The view's rows.
+    pub result: ViewRows,
+    /// Milliseconds the query took.
+    pub ms: f64,
+}
+
+/// The answer of `sheet_save`.
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct SheetSaved {
+    /// The item's file (project-relative).
+    pub file: String,
+    /// The project's diagnostics about that file.
+    pub diagnostics: Vec<fullsync_project::Diagnostic>,
+    /// What syncing the project into the engine changed.
+    pub sync: fullsync_project::sync::SyncReport,
+    /// The reloaded project (without `sync`).
+    pub project: ProjectTree,
+}
 
 impl Studio {
     /// `file_read`: the text of a project file.
-    pub(crate) fn file_read(&self, path: &str) -> Result<Value, ApiError> {
+    pub(crate) fn file_read(&self, path: &str) -> Result<FileText, ApiError> {
         let f = self.file(path)?;
         let text = std::fs::read_to_string(&f)
             .map_err(|e| ApiError::new(ErrorCode::NotFound, format!("cannot read {path}: {e}")))?;
-        Ok(json!({ "path": path, "text": text }))
+        Ok(FileText {
+            path: path.to_string(),
+            text,
+        })
     }
 
     /// `file_write`: writes a project file atomically (a conflict when the disk no longer
@@ -22,7 +93,7 @@ impl Studio {
         path: &str,
         text: &str,
         base: Option<&str>,
-    ) -> Result<Value, ApiError> {
+    ) -> Result<ProjectTree, ApiError> {
         let f = self.file(path)?;
         if let Some(base) = base {
             match std::fs::read_to_string(&f) {
@@ -49,7 +120,7 @@ impl Studio {
         reduce: Option<&str>,
         query: Value,
         ddoc: Option<&str>,
-    ) -> Result<Value, ApiError> {
+    ) -> Result<PreviewAnswer, ApiError> {
         let q = if query.is_null() { json!({}) } else { query };
         let q = fullsync_views::ViewQuery::from_json(&q)?;
         let lib = match (ddoc, self.root().ok()) {
@@ -66,7 +137,20 @@ impl Studio {
         let p = self
             .views
             .preview_with_lib(db, map, reduce, &q, lib.as_ref())?;
-        Ok(serde_json::to_value(p).unwrap_or(Value::Null))
+        Ok(PreviewAnswer {
+            result: ViewRows(p.result),
+            errors: p
+                .errors
+                .into_iter()
+                .map(|e| MapError {
+                    id: e.id,
+                    view: e.view,
+                    error: e.error,
+                })
+                .collect(),
+            docs: p.docs,
+            ms: p.ms,
+        })
     }
 
     /// `view_query`: queries a saved view, with the time it took.
@@ -76,13 +160,16 @@ impl Studio {
         ddoc: &str,
         view: &str,
         query: Value,
-    ) -> Result<Value, ApiError> {
+    ) -> Result<ViewQueryAnswer, ApiError> {
         let q = if query.is_null() { json!({}) } else { query };
         let t = std::time::Instant::now();
         let r = self
             .views
             .query(db, ddoc, view, &fullsync_views::ViewQuery::from_json(&q)?)?;
-        Ok(json!({"result": r, "ms": t.elapsed().as_secs_f64() * 1000.0}))
+        Ok(ViewQueryAnswer {
+            result: ViewRows(r),
+            ms: t.elapsed().as_secs_f64() * 1000.0,
+        })
     }
 
     /// `sheet_save`: writes a property sheet's item, reloads and syncs the project.
@@ -92,17 +179,20 @@ impl Studio {
         kind: sheets::SheetKind,
         name: &str,
         item: Value,
-    ) -> Result<Value, ApiError> {
+    ) -> Result<SheetSaved, ApiError> {
         let root = self.root()?;
         refuse_escapes(&root)?;
         let file = sheets::save(&root, connector, kind, name, item)?;
         let (mut project, diags) = self.reload(&root)?;
-        let sync = project["sync"].take();
-        Ok(json!({
-            "file": file,
-            "diagnostics": sheets::diagnostics_of(&diags, &file),
-            "sync": sync,
-            "project": project,
-        }))
+        let sync = project.sync.take().unwrap_or_default();
+        Ok(SheetSaved {
+            diagnostics: sheets::diagnostics_of(&diags, &file)
+                .into_iter()
+                .cloned()
+                .collect(),
+            file,
+            sync,
+            project,
+        })
     }
 }

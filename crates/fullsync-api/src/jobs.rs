@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::{ApiError, ErrorCode};
 
 /// Where a job (or one direction of a replication) is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
 pub enum JobState {
     /// Working (or, live, waiting for changes).

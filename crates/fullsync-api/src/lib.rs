@@ -25,8 +25,8 @@ pub mod attachments;
 pub mod browse;
 mod check;
 pub mod deploy;
-mod documents;
-mod editor;
+pub mod documents;
+pub mod editor;
 pub mod error;
 pub mod jobs;
 pub mod listeners;
@@ -44,13 +44,14 @@ pub mod tx_runs;
 pub mod view_tests;
 pub mod workspace;
 
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 
-pub(crate) use error::{invalid_project, refuse_escapes, without_private_dirs};
+pub(crate) use error::{invalid_project, without_private_dirs};
 pub use error::{ApiError, ErrorCode};
 pub use request::Request;
 pub(crate) use studio::rel;
-pub use studio::{Studio, StudioInfo, TreeNode};
+pub use studio::{ProjectTree, Studio, StudioInfo, TreeNode};
 
 /// Milliseconds since the Unix epoch (times shown by the studio's screens).
 pub(crate) fn now_ms() -> u64 {
@@ -76,107 +77,123 @@ impl Studio {
         })?;
         self.handle(req)
     }
+}
 
-    /// [`Studio::handle`], before error messages are cleaned of private folders: each command
-    /// to the module that answers it (a table, one line per command: not reformatted).
-    #[rustfmt::skip]
-    fn dispatch(&self, req: Request) -> Result<Value, ApiError> {
-        use Request as R;
-        let ok = |()| json!({"ok": true});
-        match req {
-            R::ProjectOpen { path, remember } => self.project_open(&path, remember),
-            R::ProjectTree => self.tree(&self.root()?),
-            R::ProjectEdit(e) => self.project_edit(e),
-            R::SampleData => sample_data::list(&self.root()?, &self.engine),
-            R::SampleDataLoad { db } => sample_data::load(&self.root()?, &self.engine, &db),
-            R::TransactionsList => tx_runs::list(&self.root()?),
-            R::TransactionRun {
-                connector,
-                name,
-                vars,
-                user,
-            } => Ok(json!(self.tx_runs.run(
-                &self.root()?,
-                &self.engine,
-                &self.views,
-                &connector,
-                &name,
-                vars,
-                user
-            )?)),
-            R::TransactionHistory => Ok(json!({"runs": self.tx_runs.history()})),
-            R::MangoQuery { db, query } => mango_panel::query(&self.engine, &db, &query),
-            R::SyncStatus => Ok(json!(self.live.status())),
-            R::PartEdit(e) => {
-                let root = self.root()?;
-                refuse_escapes(&root)?;
-                let path = parts::edit(&root, &self.engine, &self.views, e)?;
-                Ok(json!({"path": path, "project": self.reload(&root)?.0}))
+/// The command table: each command's name (as on the wire), its answer type and the module
+/// that answers it. It generates [`Studio`]'s dispatch, so a handler that answers anything but
+/// its declared type does not compile, and [`Request::visit_answers`] /
+/// [`Request::answer_types`], from which the `ts_types` test generates the UI's map from
+/// command name to answer type (`ui/src/api-types.ts`, `Answers`).
+macro_rules! commands {
+    ($s:ident; $( $cmd:literal => $ty:ty : $pat:pat => $e:expr ),* $(,)?) => {
+        impl Studio {
+            /// [`Studio::handle`], before error messages are cleaned of private folders.
+            fn dispatch(&$s, req: Request) -> Result<Value, ApiError> {
+                use Request as R;
+                match req {
+                    $( $pat => answer::<$ty>($e), )*
+                }
             }
-            R::TestsRun { connector, name } => view_tests::run(
-                &self.root()?,
-                &self.views,
-                connector.as_deref().filter(|c| !c.is_empty()),
-                name.as_deref().filter(|n| !n.is_empty()),
-            ),
-            R::UsedBy(t) => project_ops::used_by(&self.root()?, &t),
-            R::Git(op) => project_ops::git_op(&self.root()?, op),
-            R::ProjectsRecent => Ok(workspace::recent()),
-            R::DirList { path } => workspace::dir_list(path.as_deref()),
-            R::ProjectImportC8o { source, dest } => self.import_c8o(&source, dest),
-            R::StudioInfo => Ok(json!(self.info())),
-            R::SheetGet { connector, kind, name } => sheets::get(&self.root()?, &connector, kind, &name),
-            R::SheetSave { connector, kind, name, item } => self.sheet_save(&connector, kind, &name, item),
-            R::FileRead { path } => self.file_read(&path),
-            R::FileWrite { path, text, base } => self.file_write(&path, &text, base.as_deref()),
-            R::Preview { db, map, reduce, query, ddoc } => self.preview(&db, &map, reduce.as_deref(), query, ddoc.as_deref()),
-            R::ViewQuery { db, ddoc, view, query } => self.view_query(&db, &ddoc, &view, query),
-            R::Databases => self.databases(),
-            R::DocsList { db, prefix, limit } => self.docs_list(&db, &prefix, limit),
-            R::DocGet { db, id, rev } => self.doc_get(&db, &id, rev.as_deref()),
-            R::DocPut { db, doc } => self.doc_put(&db, doc),
-            R::DocDelete { db, id, rev } => self.doc_delete(&db, &id, &rev),
-            R::Changes { db, since, limit, latest } => self.changes(&db, since, limit, latest),
-            R::DocRevisions { db, id } => self.doc_revisions(&db, &id),
-            R::DocResolve { db, id, keep, delete, body } => self.doc_resolve(&db, &id, keep, delete, body),
-            R::ListenerActivity { after } => Ok(self.listener_activity(after)),
-            R::ReplicationStart(args) => Ok(json!(self.replications.start(&self.engine, &self.views, args)?)),
-            R::ReplicationStatus => Ok(json!(self.replications.status())),
-            R::ReplicationCancel { id } => Ok(json!(self.replications.cancel(&id)?)),
-            R::ReplicationDismiss { id } => self.replications.dismiss(&id).map(ok),
-            R::SeeAs { db, user, groups } => self.see_as(&db, user, groups),
-            R::ServersList => deploy::servers_list(),
-            R::ServerSave(args) => deploy::server_save(args),
-            R::DeployPlan {
-                server,
-                rollback_to,
-                password,
-            } => deploy::plan(&self.root()?, &server, rollback_to, password.as_deref()),
-            R::DeployApply {
-                server,
-                staged,
-                rollback_to,
-                password,
-            } => Ok(json!(self.deploys.start(
-                self.root()?,
-                server,
-                staged,
-                rollback_to,
-                password
-            )?)),
-            R::DeployHistory { server } => deploy::history(&self.root()?, &server),
-            R::DeployStatus => Ok(json!(self.deploys.status())),
-            R::DeployDismiss { id } => self.deploys.dismiss(&id).map(ok),
-            R::ProjectCheck => self.project_check(),
-            R::DocsPage(a) => self.docs_page(a),
-            R::DocTree { db, id } => self.doc_tree(&db, &id),
-            R::DocFields { db, sample } => self.doc_fields(&db, sample),
-            R::FnTest(a) => self.fn_test(a),
-            R::AttachmentPut { db, id, rev, name, content_type, data } => attachments::put(&self.engine, &db, &id, &rev, &name, content_type.as_deref(), &data),
-            R::AttachmentGet { db, id, name, rev } => attachments::get(&self.engine, &db, &id, &name, rev.as_deref()),
-            R::AttachmentDelete { db, id, rev, name } => attachments::delete(&self.engine, &db, &id, &rev, &name),
-            R::Remote(op) => self.remote.handle(&self.engine, &self.views, &self.replications, op),
         }
+
+        impl Request {
+            /// Every command's name with the TypeScript name of its answer type, in table order.
+            pub fn answer_types() -> Vec<(&'static str, String)> {
+                vec![$( ($cmd, <$ty as ts_rs::TS>::name()), )*]
+            }
+
+            /// Visits the answer type of every command (to declare them and their dependencies
+            /// in TypeScript).
+            pub fn visit_answers(v: &mut impl ts_rs::TypeVisitor) {
+                $( v.visit::<$ty>(); )*
+            }
+        }
+    };
+}
+
+/// One command's typed answer, as JSON.
+fn answer<T: serde::Serialize>(r: Result<T, ApiError>) -> Result<Value, ApiError> {
+    serde_json::to_value(r?).map_err(|e| {
+        ApiError::new(
+            ErrorCode::Internal,
+            format!("the answer could not be encoded as JSON ({e}): please report this bug"),
+        )
+    })
+}
+
+// One line per command: not reformatted.
+#[rustfmt::skip]
+commands! { self;
+    "project_open" => ProjectTree: R::ProjectOpen { path, remember } => self.project_open(&path, remember),
+    "project_tree" => ProjectTree: R::ProjectTree => self.tree(&self.root()?),
+    "project_edit" => ProjectTree: R::ProjectEdit(e) => self.project_edit(e),
+    "part_edit" => parts::PartEdited: R::PartEdit(e) => self.part_edit(e),
+    "sync_status" => live::SyncStatus: R::SyncStatus => Ok(self.live.status()),
+    "transaction_run" => tx_runs::Run: R::TransactionRun { connector, name, vars, user } => self.tx_runs.run(&self.root()?, &self.engine, &self.views, &connector, &name, vars, user),
+    "transaction_history" => tx_runs::RunHistory: R::TransactionHistory => Ok(tx_runs::RunHistory { runs: self.tx_runs.history() }),
+    "sample_data" => sample_data::SeedFiles: R::SampleData => sample_data::list(&self.root()?, &self.engine),
+    // Untyped for now (`JsonValue` in TypeScript): answered as built by their modules.
+    "sample_data_load" => Value: R::SampleDataLoad { db } => sample_data::load(&self.root()?, &self.engine, &db),
+    "transactions_list" => Value: R::TransactionsList => tx_runs::list(&self.root()?),
+    "mango_query" => Value: R::MangoQuery { db, query } => mango_panel::query(&self.engine, &db, &query),
+    // Untyped for now (`JsonValue` in TypeScript): answered as built by `browse` and `check`.
+    "project_check" => Value: R::ProjectCheck => self.project_check(),
+    "docs_page" => Value: R::DocsPage(a) => self.docs_page(a),
+    "doc_tree" => Value: R::DocTree { db, id } => self.doc_tree(&db, &id),
+    "doc_fields" => Value: R::DocFields { db, sample } => self.doc_fields(&db, sample),
+    "fn_test" => Value: R::FnTest(a) => self.fn_test(a),
+    "tests_run" => view_tests::TestRun: R::TestsRun { connector, name } => view_tests::run(&self.root()?, &self.views, connector.as_deref().filter(|c| !c.is_empty()), name.as_deref().filter(|n| !n.is_empty())),
+    "used_by" => project_ops::UsedBy: R::UsedBy(t) => project_ops::used_by(&self.root()?, &t),
+    "git" => project_ops::GitAnswer: R::Git(op) => project_ops::git_op(&self.root()?, op),
+    "projects_recent" => workspace::RecentProjects: R::ProjectsRecent => Ok(workspace::recent()),
+    "dir_list" => workspace::DirListing: R::DirList { path } => workspace::dir_list(path.as_deref()),
+    "project_import_c8o" => ProjectTree: R::ProjectImportC8o { source, dest } => self.import_c8o(&source, dest),
+    "studio_info" => StudioInfo: R::StudioInfo => Ok(self.info()),
+    "sheet_get" => sheets::Sheet: R::SheetGet { connector, kind, name } => sheets::get(&self.root()?, &connector, kind, &name),
+    "sheet_save" => editor::SheetSaved: R::SheetSave { connector, kind, name, item } => self.sheet_save(&connector, kind, &name, item),
+    "file_read" => editor::FileText: R::FileRead { path } => self.file_read(&path),
+    "file_write" => ProjectTree: R::FileWrite { path, text, base } => self.file_write(&path, &text, base.as_deref()),
+    "preview" => editor::PreviewAnswer: R::Preview { db, map, reduce, query, ddoc } => self.preview(&db, &map, reduce.as_deref(), query, ddoc.as_deref()),
+    "view_query" => editor::ViewQueryAnswer: R::ViewQuery { db, ddoc, view, query } => self.view_query(&db, &ddoc, &view, query),
+    "databases" => Vec<documents::DatabaseInfo>: R::Databases => self.databases(),
+    "docs_list" => documents::DocsList: R::DocsList { db, prefix, limit } => self.docs_list(&db, &prefix, limit),
+    "doc_get" => documents::Document: R::DocGet { db, id, rev } => self.doc_get(&db, &id, rev.as_deref()),
+    "doc_put" => documents::Written: R::DocPut { db, doc } => self.doc_put(&db, doc),
+    "doc_delete" => documents::Written: R::DocDelete { db, id, rev } => self.doc_delete(&db, &id, &rev),
+    "changes" => documents::ChangesPage: R::Changes { db, since, limit, latest } => self.changes(&db, since, limit, latest),
+    "doc_revisions" => Vec<documents::Document>: R::DocRevisions { db, id } => self.doc_revisions(&db, &id),
+    "doc_resolve" => documents::Resolved: R::DocResolve { db, id, keep, delete, body } => self.doc_resolve(&db, &id, keep, delete, body),
+    "listener_activity" => listeners::Activity: R::ListenerActivity { after } => Ok(self.listener_activity(after)),
+    "replication_start" => replication::JobStatus: R::ReplicationStart(args) => self.replications.start(&self.engine, &self.views, args),
+    "replication_status" => Vec<replication::JobStatus>: R::ReplicationStatus => Ok(self.replications.status()),
+    "replication_cancel" => replication::JobStatus: R::ReplicationCancel { id } => self.replications.cancel(&id),
+    "replication_dismiss" => Done: R::ReplicationDismiss { id } => self.replications.dismiss(&id).map(|()| Done::ok()),
+    "see_as" => documents::SeeAs: R::SeeAs { db, user, groups } => self.see_as(&db, user, groups),
+    "servers_list" => deploy::ServerList: R::ServersList => deploy::servers_list(),
+    "server_save" => deploy::ServerSaved: R::ServerSave(args) => deploy::server_save(args),
+    "deploy_plan" => deploy::PlanAnswer: R::DeployPlan { server, rollback_to, password } => deploy::plan(&self.root()?, &server, rollback_to, password.as_deref()),
+    "deploy_apply" => deploy::DeployStatus: R::DeployApply { server, staged, rollback_to, password } => self.deploys.start(self.root()?, server, staged, rollback_to, password),
+    "deploy_history" => deploy::History: R::DeployHistory { server } => deploy::history(&self.root()?, &server),
+    "deploy_status" => Vec<deploy::DeployStatus>: R::DeployStatus => Ok(self.deploys.status()),
+    "deploy_dismiss" => Done: R::DeployDismiss { id } => self.deploys.dismiss(&id).map(|()| Done::ok()),
+    "attachment_put" => documents::Written: R::AttachmentPut { db, id, rev, name, content_type, data } => attachments::put(&self.engine, &db, &id, &rev, &name, content_type.as_deref(), &data),
+    "attachment_get" => attachments::Attachment: R::AttachmentGet { db, id, name, rev } => attachments::get(&self.engine, &db, &id, &name, rev.as_deref()),
+    "attachment_delete" => documents::Written: R::AttachmentDelete { db, id, rev, name } => attachments::delete(&self.engine, &db, &id, &rev, &name),
+    // Untyped for now (`JsonValue` in TypeScript): each `RemoteOp` answers its own shape.
+    "remote" => Value: R::Remote(op) => self.remote.handle(&self.engine, &self.views, &self.replications, op),
+}
+
+/// The answer of commands that only succeed or fail (`replication_dismiss`, `deploy_dismiss`).
+#[derive(Clone, Debug, Serialize, ts_rs::TS)]
+pub struct Done {
+    /// Always `true`.
+    pub ok: bool,
+}
+
+impl Done {
+    /// `{"ok": true}`.
+    pub fn ok() -> Done {
+        Done { ok: true }
     }
 }
 

@@ -15,7 +15,6 @@ use fullsync_engine::Engine;
 use fullsync_project::Project;
 use fullsync_runtime::listeners::Runner;
 use serde::Serialize;
-use serde_json::{json, Value};
 
 /// How many activity entries the studio keeps (older ones are dropped).
 pub const ACTIVITY_CAPACITY: usize = 500;
@@ -24,11 +23,13 @@ pub const ACTIVITY_CAPACITY: usize = 500;
 pub const POLL_INTERVAL: Duration = Duration::from_millis(500);
 
 /// One call of a listener's target, as the studio shows it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ts_rs::TS)]
 pub struct ActivityEntry {
     /// Position in the log since the project was opened (1, 2, ...): poll with `after`.
+    #[ts(type = "number")]
     pub index: u64,
     /// When the call ended (milliseconds since the Unix epoch).
+    #[ts(type = "number")]
     pub time: u64,
     /// Database (connector).
     pub db: String,
@@ -42,6 +43,35 @@ pub struct ActivityEntry {
     pub ok: bool,
     /// `ok`, or the error.
     pub result: String,
+}
+
+/// A listener of the open project, as the Listeners screen lists it.
+#[derive(Clone, Debug, Serialize, ts_rs::TS)]
+pub struct ListenerInfo {
+    /// Database (connector).
+    pub db: String,
+    /// Listener name.
+    pub name: String,
+    /// Its settings.
+    #[serde(flatten)]
+    #[ts(flatten)]
+    pub listener: fullsync_project::Listener,
+}
+
+/// The answer of `listener_activity`.
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct Activity {
+    /// Entries after the one asked, oldest first.
+    pub entries: Vec<ActivityEntry>,
+    /// The index of the newest entry (poll with `after` = this).
+    #[ts(type = "number")]
+    pub last: u64,
+    /// Whether the listener runner is running.
+    pub running: bool,
+    /// Runner threads alive.
+    pub runner_threads: usize,
+    /// The open project's listeners.
+    pub listeners: Vec<ListenerInfo>,
 }
 
 /// The newest [`ACTIVITY_CAPACITY`] listener calls.
@@ -102,18 +132,19 @@ impl ActivityLog {
 pub struct ListenerService {
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<BTreeMap<String, u64>>>,
-    listeners: Vec<Value>,
+    listeners: Vec<ListenerInfo>,
 }
 
 /// The listeners of a project, as the Listeners screen lists them.
-fn describe(p: &Project) -> Vec<Value> {
+fn describe(p: &Project) -> Vec<ListenerInfo> {
     let mut out = vec![];
     for c in &p.connectors {
         for l in &c.listeners {
-            let mut v = serde_json::to_value(l).unwrap_or_else(|_| json!({}));
-            v["name"] = json!(l.name);
-            v["db"] = json!(c.name);
-            out.push(v);
+            out.push(ListenerInfo {
+                db: c.name.clone(),
+                name: l.name.clone(),
+                listener: l.clone(),
+            });
         }
     }
     out
@@ -173,7 +204,7 @@ impl ListenerService {
 
     /// The listeners it runs (each with `db`, `name`, `kind`, `view`/`filter`, `chunk`,
     /// `enabled`, `target`).
-    pub fn listeners(&self) -> &[Value] {
+    pub fn listeners(&self) -> &[ListenerInfo] {
         &self.listeners
     }
 

@@ -16,7 +16,6 @@ use std::time::Duration;
 use fullsync_engine::Engine;
 use fullsync_project::{Diagnostic, Project};
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::listeners::{ActivityLog, ListenerService};
 use crate::{invalid_project, rel, ApiError};
@@ -25,7 +24,7 @@ use crate::{invalid_project, rel, ApiError};
 pub const DEBOUNCE: Duration = Duration::from_millis(200);
 
 /// Where the engine stands with respect to the project's files.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum SyncState {
     /// No project is open.
@@ -39,13 +38,14 @@ pub enum SyncState {
     Error,
 }
 
-/// What the status bar shows, and what tells the explorer to refresh.
-#[derive(Clone, Debug, Serialize)]
+/// What the status bar shows, and what tells the explorer to refresh (`sync_status`).
+#[derive(Clone, Debug, Serialize, ts_rs::TS)]
 pub struct SyncStatus {
     /// State.
     pub state: SyncState,
     /// Increases by one with every applied change, whatever its source: a screen that saw
     /// another generation reloads the project tree.
+    #[ts(type = "number")]
     pub generation: u64,
     /// What went wrong (state `error`), else a short summary.
     pub message: String,
@@ -56,6 +56,7 @@ pub struct SyncStatus {
     /// Design documents the last change wrote into the engine (`db/_design/x`).
     pub updated: Vec<String>,
     /// When the last change was applied (milliseconds since the Unix epoch).
+    #[ts(type = "number")]
     pub at: u64,
 }
 
@@ -139,7 +140,10 @@ impl Live {
     /// Opens `root`: stops watching the previous project and watches this one. A folder that
     /// cannot be watched (the system's limit of watches) still opens; the status says that
     /// changes made outside the studio will not be seen.
-    pub(crate) fn open(&self, root: &Path) -> Result<(Value, Vec<Diagnostic>), ApiError> {
+    pub(crate) fn open(
+        &self,
+        root: &Path,
+    ) -> Result<(crate::ProjectTree, Vec<Diagnostic>), ApiError> {
         *lock(&self.watcher) = None;
         *self.project.write().unwrap_or_else(|e| e.into_inner()) = Some(root.to_path_buf());
         let out = self.reload(root, false, "open", vec![]);
@@ -185,7 +189,7 @@ impl Live {
         resume: bool,
         source: &str,
         paths: Vec<String>,
-    ) -> Result<(Value, Vec<Diagnostic>), ApiError> {
+    ) -> Result<(crate::ProjectTree, Vec<Diagnostic>), ApiError> {
         let (p, diags) = fullsync_project::load(root);
         self.apply(root, p, diags, resume, source, paths)
     }
@@ -202,7 +206,7 @@ impl Live {
         resume: bool,
         source: &str,
         paths: Vec<String>,
-    ) -> Result<(Value, Vec<Diagnostic>), ApiError> {
+    ) -> Result<(crate::ProjectTree, Vec<Diagnostic>), ApiError> {
         let _one = lock(&self.gate);
         lock(&self.status).state = SyncState::Syncing;
         let finish = |state: SyncState, message: String, updated: Vec<String>| {
@@ -254,7 +258,7 @@ impl Live {
             );
         }
         let mut t = crate::studio::tree_of(root, &p, &diags);
-        t["sync"] = serde_json::to_value(sync).unwrap_or(Value::Null);
+        t.sync = Some(sync);
         Ok((t, diags))
     }
 

@@ -317,6 +317,15 @@ fn sample_docs(engine: &Arc<Engine>, db: &str, n: usize) -> Result<Vec<Value>, A
     Ok(out)
 }
 
+/// The answer of `part_edit`: the file created or changed, and the reloaded project.
+#[derive(Debug, serde::Serialize, ts_rs::TS)]
+pub struct PartEdited {
+    /// The part's file (project-relative).
+    pub path: String,
+    /// The project, reloaded and synced.
+    pub project: crate::ProjectTree,
+}
+
 /// The explorer's project-level files: `fullsync.toml`, then the `handlers/`, `tests/` and
 /// `data/` folders with their files (shown even when empty, to create parts in them).
 pub fn project_files(root: &Path) -> Value {

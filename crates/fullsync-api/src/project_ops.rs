@@ -5,10 +5,59 @@
 use std::path::Path;
 
 use fullsync_project::{git, ops};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 
 use crate::{ApiError, ErrorCode};
+
+/// The answer of `used_by`.
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct UsedBy {
+    /// The sequence steps calling the item.
+    pub used_by: Vec<fullsync_project::c8o_refs::SeqRef>,
+}
+
+/// The answer of `git` `status`, `init` and `discard`.
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct GitStatus {
+    /// Whether the project is a Git repository (when not, the rest is empty).
+    pub repo: bool,
+    /// Changed files.
+    pub files: Vec<git::FileStatus>,
+    /// The latest commits, newest first.
+    pub log: Vec<git::CommitInfo>,
+    /// The current branch.
+    pub branch: Option<String>,
+}
+
+/// The answer of `git` `diff`.
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct GitDiff {
+    /// The file.
+    pub path: String,
+    /// Its unified diff against the last commit.
+    pub diff: String,
+}
+
+/// The answer of `git` `commit`.
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct GitCommit {
+    /// The new commit's id.
+    pub id: String,
+    /// Files committed.
+    pub files: usize,
+}
+
+/// The answer of `git`: its shape depends on the operation.
+#[derive(Debug, Serialize, ts_rs::TS)]
+#[serde(untagged)]
+pub enum GitAnswer {
+    /// `status`, `init`, `discard`.
+    Status(GitStatus),
+    /// `diff`.
+    Diff(GitDiff),
+    /// `commit`.
+    Commit(GitCommit),
+}
 
 /// What an explorer edit applies to.
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, ts_rs::TS)]
@@ -246,7 +295,7 @@ pub fn edit(root: &Path, e: Edit) -> Result<(), ApiError> {
 }
 
 /// The sequence steps calling the transaction or connector `t` (see `Request::UsedBy`).
-pub fn used_by(root: &Path, t: &Target) -> Result<Value, ApiError> {
+pub fn used_by(root: &Path, t: &Target) -> Result<UsedBy, ApiError> {
     t.check()?;
     let refs = match t.kind {
         ItemKind::Connector => fullsync_project::c8o_refs::used_by(root, &t.name, None),
@@ -261,11 +310,11 @@ pub fn used_by(root: &Path, t: &Target) -> Result<Value, ApiError> {
             format!("the project's Convertigo copy (.convertigo/project) cannot be read: {e}; restore it from the original Convertigo project"),
         )
     })?;
-    Ok(json!({ "used_by": refs }))
+    Ok(UsedBy { used_by: refs })
 }
 
 /// Runs a Git screen command on the project at `root`.
-pub fn git_op(root: &Path, op: GitOp) -> Result<Value, ApiError> {
+pub fn git_op(root: &Path, op: GitOp) -> Result<GitAnswer, ApiError> {
     match op {
         GitOp::Init => {
             git::init(root)?;
@@ -275,7 +324,12 @@ pub fn git_op(root: &Path, op: GitOp) -> Result<Value, ApiError> {
             let files = match git::status(root) {
                 Ok(f) => f,
                 Err(git::GitError::NotARepo(_)) => {
-                    return Ok(json!({ "repo": false, "files": [], "log": [], "branch": null }))
+                    return Ok(GitAnswer::Status(GitStatus {
+                        repo: false,
+                        files: vec![],
+                        log: vec![],
+                        branch: None,
+                    }))
                 }
                 Err(e) => return Err(e.into()),
             };
@@ -283,9 +337,17 @@ pub fn git_op(root: &Path, op: GitOp) -> Result<Value, ApiError> {
             let branch = git::branches(root)
                 .ok()
                 .and_then(|b| b.into_iter().find(|b| b.current).map(|b| b.name));
-            Ok(json!({ "repo": true, "files": files, "log": log, "branch": branch }))
+            Ok(GitAnswer::Status(GitStatus {
+                repo: true,
+                files,
+                log,
+                branch,
+            }))
         }
-        GitOp::Diff { path } => Ok(json!({ "path": path, "diff": git::diff_file(root, &path)? })),
+        GitOp::Diff { path } => Ok(GitAnswer::Diff(GitDiff {
+            diff: git::diff_file(root, &path)?,
+            path,
+        })),
         GitOp::Commit {
             message,
             paths,
@@ -321,7 +383,10 @@ pub fn git_op(root: &Path, op: GitOp) -> Result<Value, ApiError> {
             let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
             git::stage(root, &refs)?;
             let id = git::commit(root, &message, &author, &email)?;
-            Ok(json!({ "id": id, "files": paths.len() }))
+            Ok(GitAnswer::Commit(GitCommit {
+                id,
+                files: paths.len(),
+            }))
         }
         GitOp::Discard { path } => {
             git::discard(root, &path)?;

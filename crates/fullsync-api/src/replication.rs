@@ -58,32 +58,39 @@ pub struct StartArgs {
 }
 
 /// Progress of one direction of a job.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ts_rs::TS)]
 pub struct Leg {
     /// `push` or `pull`.
+    #[ts(type = "'push' | 'pull'")]
     pub direction: Direction,
     /// `running`, `done`, `error` or `cancelled`.
     pub state: JobState,
     /// Revisions read from the source.
+    #[ts(type = "number")]
     pub docs_read: u64,
     /// Revisions written to the target.
+    #[ts(type = "number")]
     pub docs_written: u64,
     /// Revisions the target refused.
+    #[ts(type = "number")]
     pub doc_write_failures: u64,
     /// Source sequence reached.
+    #[ts(type = "number")]
     pub current: u64,
     /// Source sequence to reach.
+    #[ts(type = "number")]
     pub total: u64,
     /// Live: up to date and waiting for changes, or waiting to retry (then `message` says why).
     pub waiting: bool,
     /// What it is doing or waiting for.
     pub message: String,
     /// When waiting to retry: when the next attempt starts (milliseconds since the Unix epoch).
+    #[ts(type = "number | null")]
     pub retry_at: Option<u64>,
 }
 
 /// A replication job, as `replication_status` reports it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ts_rs::TS)]
 pub struct JobStatus {
     /// Job id (`r1`, `r2`, ...).
     pub id: String,
@@ -102,16 +109,22 @@ pub struct JobStatus {
     /// Cancel was asked and the job is stopping.
     pub cancelling: bool,
     /// Started (milliseconds since the Unix epoch).
+    #[ts(type = "number")]
     pub started: u64,
     /// Ended, once it has.
+    #[ts(type = "number | null")]
     pub ended: Option<u64>,
     /// Sum over directions, for one progress bar.
+    #[ts(type = "number")]
     pub current: u64,
     /// Sum over directions, for one progress bar.
+    #[ts(type = "number")]
     pub total: u64,
     /// Sum over directions.
+    #[ts(type = "number")]
     pub docs_read: u64,
     /// Sum over directions.
+    #[ts(type = "number")]
     pub docs_written: u64,
     /// Each direction.
     pub legs: Vec<Leg>,

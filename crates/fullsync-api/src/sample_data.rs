@@ -25,10 +25,33 @@ fn user_docs(engine: &Engine, db: &str) -> Result<u64, ApiError> {
     Ok(total.saturating_sub(ddocs.len() as u64))
 }
 
+/// A connector's seed file (`sample_data`).
+#[derive(Debug, serde::Serialize, ts_rs::TS)]
+pub struct SeedFile {
+    /// Database (connector).
+    pub db: String,
+    /// Project-relative file (`data/<db>.jsonl`).
+    pub file: String,
+    /// Documents the file holds.
+    pub documents: usize,
+    /// Documents the database has (design documents aside).
+    #[ts(type = "number")]
+    pub db_documents: u64,
+    /// Whether it may be loaded (the database has no documents).
+    pub loadable: bool,
+}
+
+/// The answer of `sample_data`.
+#[derive(Debug, serde::Serialize, ts_rs::TS)]
+pub struct SeedFiles {
+    /// One per connector with a seed file.
+    pub data: Vec<SeedFile>,
+}
+
 /// Every connector of the project at `root` with a seed file: its database, the file, how
 /// many documents the file holds and the database has, and whether it may be loaded (only
 /// into a database without documents, so seed data never mixes with the developer's).
-pub fn list(root: &Path, engine: &Engine) -> Result<Value, ApiError> {
+pub fn list(root: &Path, engine: &Engine) -> Result<SeedFiles, ApiError> {
     let (p, diags) = fullsync_project::load(root);
     let p = p.ok_or_else(|| crate::invalid_project(&diags))?;
     let mut out = vec![];
@@ -39,9 +62,15 @@ pub fn list(root: &Path, engine: &Engine) -> Result<Value, ApiError> {
         };
         let lines = text.lines().filter(|l| !l.trim().is_empty()).count();
         let have = user_docs(engine, &c.name)?;
-        out.push(json!({"db": c.name, "file": file, "documents": lines, "db_documents": have, "loadable": have == 0}));
+        out.push(SeedFile {
+            db: c.name.clone(),
+            file,
+            documents: lines,
+            db_documents: have,
+            loadable: have == 0,
+        });
     }
-    Ok(json!({ "data": out }))
+    Ok(SeedFiles { data: out })
 }
 
 /// Loads `data/<db>.jsonl` into the database `db`, which must have no documents yet.

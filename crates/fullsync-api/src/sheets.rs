@@ -7,10 +7,79 @@
 use std::path::Path;
 
 use fullsync_project::{ops, Listener, Project, Transaction};
-use serde::Deserialize;
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::{ApiError, ErrorCode};
+
+/// A property a transaction type reads (`fullsync_runtime::transactions::PropertySpec`).
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct PropertySpec {
+    /// Property name in the transaction file (`q_limit`, `policy`...).
+    pub name: String,
+    /// `string`, `bool`, `number`, `json`, `view` or `choice`.
+    pub kind: String,
+    /// The allowed values of a `choice`.
+    pub choices: Vec<String>,
+    /// The variable that overrides it at run time.
+    pub variable: String,
+    /// The schema type of that variable.
+    pub schema_type: String,
+}
+
+/// The answer of `sheet_get`: the item and the choices its form offers. Which members are
+/// present depends on the kind of sheet.
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct Sheet {
+    /// The item as its file holds it (a connector's settings, a listener, a transaction).
+    #[ts(type = "Record<string, JsonValue>")]
+    pub item: Value,
+    /// Listener and transaction: the connector's views (`ddoc/view`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub views: Option<Vec<String>>,
+    /// Listener: the connector's filters (`ddoc/filter`) and `_doc_ids`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub filters: Option<Vec<String>>,
+    /// Listener: the project's handler files.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub handlers: Option<Vec<String>>,
+    /// Listener: the project's sequences.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub sequences: Option<Vec<String>>,
+    /// Transaction: each transaction type with the properties it reads.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub catalog: Option<BTreeMap<String, Vec<PropertySpec>>>,
+    /// Connector and transaction: Convertigo properties kept but not edited.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub kept: Option<Vec<fullsync_project::c8o_kept::KeptProperty>>,
+    /// Connector and transaction: `Sequence (step)` of every sequence step calling the item.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub used_by: Option<Vec<String>>,
+}
+
+impl Sheet {
+    fn of(item: Value) -> Sheet {
+        Sheet {
+            item,
+            views: None,
+            filters: None,
+            handlers: None,
+            sequences: None,
+            catalog: None,
+            kept: None,
+            used_by: None,
+        }
+    }
+}
 
 /// Which sheet.
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, ts_rs::TS)]
@@ -62,7 +131,7 @@ fn handler_files(root: &Path) -> Vec<String> {
 }
 
 /// The sheet of one item, with the choices its form offers.
-pub fn get(root: &Path, connector: &str, kind: SheetKind, name: &str) -> Result<Value, ApiError> {
+pub fn get(root: &Path, connector: &str, kind: SheetKind, name: &str) -> Result<Sheet, ApiError> {
     let p = load(root)?;
     let c = p
         .connectors
@@ -79,11 +148,13 @@ pub fn get(root: &Path, connector: &str, kind: SheetKind, name: &str) -> Result<
         })
         .collect();
     match kind {
-        SheetKind::Connector => Ok(json!({
-            "item": {"anonymous_replication": c.anonymous_replication, "revs_limit": c.revs_limit},
-            "kept": kept(root, connector, None),
-            "used_by": used_by(root, connector, None),
-        })),
+        SheetKind::Connector => Ok(Sheet {
+            kept: Some(kept(root, connector, None)),
+            used_by: Some(used_by(root, connector, None)),
+            ..Sheet::of(
+                json!({"anonymous_replication": c.anonymous_replication, "revs_limit": c.revs_limit}),
+            )
+        }),
         SheetKind::Listener => {
             let l = c
                 .listeners
@@ -100,13 +171,13 @@ pub fn get(root: &Path, connector: &str, kind: SheetKind, name: &str) -> Result<
                 })
                 .collect();
             filters.push("_doc_ids".into());
-            Ok(json!({
-                "item": l,
-                "views": views,
-                "filters": filters,
-                "handlers": handler_files(root),
-                "sequences": p.sequences,
-            }))
+            Ok(Sheet {
+                views: Some(views),
+                filters: Some(filters),
+                handlers: Some(handler_files(root)),
+                sequences: Some(p.sequences.clone()),
+                ..Sheet::of(serde_json::to_value(l).unwrap_or(Value::Null))
+            })
         }
         SheetKind::Transaction => {
             let t = c
@@ -114,45 +185,53 @@ pub fn get(root: &Path, connector: &str, kind: SheetKind, name: &str) -> Result<
                 .iter()
                 .find(|t| t.name == name)
                 .ok_or_else(|| not_found(format!("transaction {name}")))?;
-            let catalog: serde_json::Map<String, Value> = fullsync_runtime::transactions::SUPPORTED
+            let catalog = fullsync_runtime::transactions::SUPPORTED
                 .iter()
                 .map(|k| {
-                    (
-                        k.to_string(),
-                        serde_json::to_value(fullsync_runtime::transactions::properties_of(k))
-                            .unwrap_or(Value::Null),
-                    )
+                    let specs = fullsync_runtime::transactions::properties_of(k)
+                        .into_iter()
+                        .map(|s| PropertySpec {
+                            name: s.name.to_string(),
+                            kind: s.kind.to_string(),
+                            choices: s.choices.iter().map(|c| c.to_string()).collect(),
+                            variable: s.variable,
+                            schema_type: s.schema_type.to_string(),
+                        })
+                        .collect();
+                    (k.to_string(), specs)
                 })
                 .collect();
             let mut item = serde_json::to_value(t).unwrap_or(Value::Null);
             // TOML values as JSON for the form.
             item["properties"] = serde_json::to_value(&t.properties).unwrap_or(Value::Null);
-            Ok(json!({
-                "item": item,
-                "views": views,
-                "catalog": catalog,
-                "kept": kept(root, connector, Some(name)),
-                "used_by": used_by(root, connector, Some(name)),
-            }))
+            Ok(Sheet {
+                views: Some(views),
+                catalog: Some(catalog),
+                kept: Some(kept(root, connector, Some(name))),
+                used_by: Some(used_by(root, connector, Some(name))),
+                ..Sheet::of(item)
+            })
         }
     }
 }
 
 /// The Convertigo properties kept but not edited (read-only rows of the sheet); none when the
 /// Convertigo copy cannot be read (`check` reports that).
-fn kept(root: &Path, connector: &str, transaction: Option<&str>) -> Value {
-    let k = fullsync_project::c8o_kept::kept_properties(root, connector, transaction);
-    serde_json::to_value(k.unwrap_or_default()).unwrap_or(Value::Null)
+fn kept(
+    root: &Path,
+    connector: &str,
+    transaction: Option<&str>,
+) -> Vec<fullsync_project::c8o_kept::KeptProperty> {
+    fullsync_project::c8o_kept::kept_properties(root, connector, transaction).unwrap_or_default()
 }
 
 /// `Sequence (step)` of every sequence step calling the item.
-fn used_by(root: &Path, connector: &str, transaction: Option<&str>) -> Value {
+fn used_by(root: &Path, connector: &str, transaction: Option<&str>) -> Vec<String> {
     let refs = fullsync_project::c8o_refs::used_by(root, connector, transaction);
-    json!(refs
-        .unwrap_or_default()
+    refs.unwrap_or_default()
         .iter()
         .map(|r| format!("{} ({})", r.sequence, r.step))
-        .collect::<Vec<_>>())
+        .collect()
 }
 
 fn bad(e: impl std::fmt::Display) -> ApiError {

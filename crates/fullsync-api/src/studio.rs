@@ -6,12 +6,9 @@ use std::sync::Arc;
 
 use fullsync_engine::Engine;
 use serde::Serialize;
-use serde_json::{json, Value};
 
 use crate::error::{invalid_project, refuse_escapes};
-use crate::{
-    deploy, live, parts, project_ops, replication, workspace, ApiError, ErrorCode, Request,
-};
+use crate::{deploy, live, parts, project_ops, replication, workspace, ApiError, ErrorCode};
 
 /// The studio backend.
 pub struct Studio {
@@ -45,7 +42,7 @@ pub struct StudioInfo {
 }
 
 /// A node of the project explorer.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct TreeNode {
     /// Label.
     pub name: String,
@@ -55,10 +52,44 @@ pub struct TreeNode {
     pub kind: &'static str,
     /// Project-relative file path, for nodes that open a file.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub path: Option<String>,
     /// Children.
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[ts(as = "Option<Vec<TreeNode>>", optional)]
     pub children: Vec<TreeNode>,
+}
+
+/// The open project as the explorer shows it: the answer of `project_tree`, `project_open`,
+/// `project_edit`, `file_write` and `project_import_c8o`.
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct ProjectTree {
+    /// Project name.
+    pub name: String,
+    /// Project version.
+    pub version: String,
+    /// The project folder.
+    pub root: String,
+    /// One node per connector.
+    pub tree: Vec<TreeNode>,
+    /// The project-level files: `fullsync.toml`, then the `handlers/`, `tests/` and `data/`
+    /// folders with their files.
+    #[ts(type = "Array<TreeNode>")]
+    pub files: serde_json::Value,
+    /// The project's description.
+    pub description: String,
+    /// Problems found while loading the project.
+    pub diagnostics: Vec<fullsync_project::Diagnostic>,
+    /// The project's view tests.
+    pub tests: Vec<String>,
+    /// What syncing the project into the engine changed (commands that reload the project).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub sync: Option<fullsync_project::sync::SyncReport>,
+    /// What the import did (`project_import_c8o`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub import: Option<fullsync_project::convertigo::ImportReport>,
 }
 
 pub(crate) fn rel(root: &Path, p: &Path) -> String {
@@ -126,7 +157,7 @@ impl Studio {
         Ok(root.join(p))
     }
 
-    pub(crate) fn tree(&self, root: &Path) -> Result<Value, ApiError> {
+    pub(crate) fn tree(&self, root: &Path) -> Result<ProjectTree, ApiError> {
         let (p, diags) = fullsync_project::load(root);
         let p = p.ok_or_else(|| invalid_project(&diags))?;
         Ok(tree_of(root, &p, &diags))
@@ -138,13 +169,13 @@ impl Studio {
     pub(crate) fn reload(
         &self,
         root: &Path,
-    ) -> Result<(Value, Vec<fullsync_project::Diagnostic>), ApiError> {
+    ) -> Result<(ProjectTree, Vec<fullsync_project::Diagnostic>), ApiError> {
         self.live.reload(root, true, "studio", vec![])
     }
 
     /// `project_open`: opens the folder `path` (and syncs it into the engine); `remember` puts
     /// it in the recent-projects list.
-    pub(crate) fn project_open(&self, path: &str, remember: bool) -> Result<Value, ApiError> {
+    pub(crate) fn project_open(&self, path: &str, remember: bool) -> Result<ProjectTree, ApiError> {
         let root = PathBuf::from(path);
         if !root.join(fullsync_project::load::MANIFEST).exists() {
             return Err(ApiError::new(
@@ -162,22 +193,31 @@ impl Studio {
 
     /// `project_import_c8o`: imports a Convertigo project into `dest` and opens it; the answer
     /// is the project's tree with the import report under `import`.
-    pub(crate) fn import_c8o(&self, source: &str, dest: String) -> Result<Value, ApiError> {
+    pub(crate) fn import_c8o(&self, source: &str, dest: String) -> Result<ProjectTree, ApiError> {
         let report = workspace::import_c8o(source, &dest)?;
-        let mut t = self.handle(Request::ProjectOpen {
-            path: dest,
-            remember: true,
-        })?;
-        t["import"] = report;
+        let mut t = self.project_open(&dest, true)?;
+        t.import = Some(report);
         Ok(t)
     }
 
     /// `project_edit`: an explorer edit (create, rename, delete...), then the reloaded tree.
-    pub(crate) fn project_edit(&self, e: project_ops::Edit) -> Result<Value, ApiError> {
+    pub(crate) fn project_edit(&self, e: project_ops::Edit) -> Result<ProjectTree, ApiError> {
         let root = self.root()?;
         refuse_escapes(&root)?;
         project_ops::edit(&root, e)?;
         Ok(self.reload(&root)?.0)
+    }
+
+    /// `part_edit`: creates or changes a part (a handler, a test, sample data...), then the
+    /// reloaded tree.
+    pub(crate) fn part_edit(&self, e: parts::PartEdit) -> Result<parts::PartEdited, ApiError> {
+        let root = self.root()?;
+        refuse_escapes(&root)?;
+        let path = parts::edit(&root, &self.engine, &self.views, e)?;
+        Ok(parts::PartEdited {
+            path,
+            project: self.reload(&root)?.0,
+        })
     }
 
     /// `studio_info`: the data and configuration folders, the open project, the version and
@@ -195,20 +235,26 @@ impl Studio {
     }
 
     /// `listener_activity`: log entries after `after`, and the state of the listener runner.
-    pub(crate) fn listener_activity(&self, after: u64) -> Value {
+    pub(crate) fn listener_activity(&self, after: u64) -> crate::listeners::Activity {
         let slot = self
             .live
             .listeners
             .lock()
             .unwrap_or_else(|e| e.into_inner());
         let log = self.live.activity.lock().unwrap_or_else(|e| e.into_inner());
-        json!({
-            "entries": log.after(after),
-            "last": log.last(),
-            "running": slot.as_ref().is_some_and(|l| l.running()),
-            "runner_threads": self.live.listener_threads.load(std::sync::atomic::Ordering::SeqCst),
-            "listeners": slot.as_ref().map(|l| l.listeners().to_vec()).unwrap_or_default(),
-        })
+        crate::listeners::Activity {
+            entries: log.after(after),
+            last: log.last(),
+            running: slot.as_ref().is_some_and(|l| l.running()),
+            runner_threads: self
+                .live
+                .listener_threads
+                .load(std::sync::atomic::Ordering::SeqCst),
+            listeners: slot
+                .as_ref()
+                .map(|l| l.listeners().to_vec())
+                .unwrap_or_default(),
+        }
     }
 }
 
@@ -217,7 +263,7 @@ pub(crate) fn tree_of(
     root: &Path,
     p: &fullsync_project::Project,
     diags: &[fullsync_project::Diagnostic],
-) -> Value {
+) -> ProjectTree {
     {
         let mut connectors = vec![];
         for c in &p.connectors {
@@ -316,15 +362,17 @@ pub(crate) fn tree_of(
                 children: kids,
             });
         }
-        json!({
-            "name": p.name,
-            "version": p.version,
-            "root": root.display().to_string(),
-            "tree": connectors,
-            "files": parts::project_files(root),
-            "description": p.description,
-            "diagnostics": diags,
-            "tests": p.tests.iter().map(|t| t.name.clone()).collect::<Vec<_>>(),
-        })
+        ProjectTree {
+            name: p.name.clone(),
+            version: p.version.clone(),
+            root: root.display().to_string(),
+            tree: connectors,
+            files: parts::project_files(root),
+            description: p.description.clone(),
+            diagnostics: diags.to_vec(),
+            tests: p.tests.iter().map(|t| t.name.clone()).collect(),
+            sync: None,
+            import: None,
+        }
     }
 }

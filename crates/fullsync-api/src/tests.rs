@@ -1,6 +1,7 @@
 use std::sync::Arc;
 
 use fullsync_engine::{Engine, ReadOptions, UserCtx};
+use serde_json::json;
 
 use super::*;
 

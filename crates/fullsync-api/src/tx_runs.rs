@@ -19,12 +19,21 @@ pub const HISTORY: usize = 50;
 /// Documents of a run shown in full (the others by id only).
 const SHOWN_DOCS: usize = 20;
 
-/// One run, as the panel shows it.
-#[derive(Clone, Debug, Serialize)]
+/// The answer of `transaction_history`.
+#[derive(Clone, Debug, Serialize, ts_rs::TS)]
+pub struct RunHistory {
+    /// The runs since the studio started.
+    pub runs: Vec<Run>,
+}
+
+/// One run, as the panel shows it (the answer of `transaction_run`).
+#[derive(Clone, Debug, Serialize, ts_rs::TS)]
 pub struct Run {
     /// 1, 2, ... since the studio started.
+    #[ts(type = "number")]
     pub index: u64,
     /// When it ended (milliseconds since the Unix epoch).
+    #[ts(type = "number")]
     pub time: u64,
     /// Connector.
     pub connector: String,
@@ -43,6 +52,7 @@ pub struct Run {
     /// Why it failed, and what to do.
     pub error: Option<String>,
     /// Documents of the connector's database the run wrote (`id`, `rev`, `deleted`, `doc`).
+    #[ts(type = "Array<{ id: string; rev: string; deleted: boolean; doc: JsonValue }>")]
     pub written: Vec<Value>,
     /// Milliseconds.
     pub ms: f64,

@@ -4,10 +4,54 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
-
 use crate::{ApiError, ErrorCode};
+use serde::{Deserialize, Serialize};
+
+/// One recently opened project.
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct RecentProject {
+    /// Its folder.
+    pub path: String,
+    /// Whether it still holds a FullSync project.
+    pub exists: bool,
+    /// `name version`, when it loads.
+    pub name: Option<String>,
+}
+
+/// The answer of `projects_recent`.
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct RecentProjects {
+    /// Newest first.
+    pub projects: Vec<RecentProject>,
+}
+
+/// A sub-folder in a [`DirListing`].
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct DirEntry {
+    /// Folder name.
+    pub name: String,
+    /// Full path.
+    pub path: String,
+    /// Whether it is a FullSync project (has `fullsync.toml`).
+    pub project: bool,
+    /// Whether it is a Convertigo project (has `c8oProject.yaml`).
+    pub c8o: bool,
+}
+
+/// The answer of `dir_list`.
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct DirListing {
+    /// The folder listed.
+    pub path: String,
+    /// Its parent, if any.
+    pub parent: Option<String>,
+    /// Whether it is a FullSync project.
+    pub project: bool,
+    /// Whether it is a Convertigo project.
+    pub c8o: bool,
+    /// Its sub-folders (hidden ones left out), by name.
+    pub entries: Vec<DirEntry>,
+}
 
 /// How many recent projects are remembered.
 pub const RECENT_MAX: usize = 10;
@@ -46,8 +90,8 @@ pub fn remember(root: &Path) {
 }
 
 /// The recent projects, newest first, with their names and whether they still exist.
-pub fn recent() -> Value {
-    let items: Vec<Value> = read_recent()
+pub fn recent() -> RecentProjects {
+    let projects = read_recent()
         .projects
         .into_iter()
         .map(|p| {
@@ -60,10 +104,14 @@ pub fn recent() -> Value {
             } else {
                 None
             };
-            json!({ "path": p, "exists": ok, "name": name })
+            RecentProject {
+                path: p,
+                exists: ok,
+                name,
+            }
         })
         .collect();
-    json!({ "projects": items })
+    RecentProjects { projects }
 }
 
 fn home() -> PathBuf {
@@ -74,7 +122,7 @@ fn home() -> PathBuf {
 
 /// The sub-folders of `path` (the home folder by default), each marked when it is a FullSync
 /// project or a Convertigo project.
-pub fn dir_list(path: Option<&str>) -> Result<Value, ApiError> {
+pub fn dir_list(path: Option<&str>) -> Result<DirListing, ApiError> {
     let dir = match path {
         Some(p) if !p.trim().is_empty() => PathBuf::from(p.trim()),
         _ => home(),
@@ -88,38 +136,35 @@ pub fn dir_list(path: Option<&str>) -> Result<Value, ApiError> {
             ),
         )
     })?;
-    let mut entries: Vec<Value> = rd
+    let mut entries: Vec<DirEntry> = rd
         .flatten()
         .filter(|e| e.path().is_dir())
         .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
         .map(|e| {
             let p = e.path();
-            json!({
-                "name": e.file_name().to_string_lossy(),
-                "path": p.display().to_string(),
-                "project": p.join(fullsync_project::load::MANIFEST).exists(),
-                "c8o": p.join("c8oProject.yaml").exists(),
-            })
+            DirEntry {
+                name: e.file_name().to_string_lossy().to_string(),
+                path: p.display().to_string(),
+                project: p.join(fullsync_project::load::MANIFEST).exists(),
+                c8o: p.join("c8oProject.yaml").exists(),
+            }
         })
         .collect();
-    entries.sort_by(|a, b| {
-        a["name"]
-            .as_str()
-            .unwrap_or("")
-            .to_lowercase()
-            .cmp(&b["name"].as_str().unwrap_or("").to_lowercase())
-    });
-    Ok(json!({
-        "path": dir.display().to_string(),
-        "parent": dir.parent().map(|p| p.display().to_string()),
-        "project": dir.join(fullsync_project::load::MANIFEST).exists(),
-        "c8o": dir.join("c8oProject.yaml").exists(),
-        "entries": entries,
-    }))
+    entries.sort_by_key(|e| e.name.to_lowercase());
+    Ok(DirListing {
+        path: dir.display().to_string(),
+        parent: dir.parent().map(|p| p.display().to_string()),
+        project: dir.join(fullsync_project::load::MANIFEST).exists(),
+        c8o: dir.join("c8oProject.yaml").exists(),
+        entries,
+    })
 }
 
 /// Imports the Convertigo project in `source` into the new folder `dest`; answers the report.
-pub fn import_c8o(source: &str, dest: &str) -> Result<Value, ApiError> {
+pub fn import_c8o(
+    source: &str,
+    dest: &str,
+) -> Result<fullsync_project::convertigo::ImportReport, ApiError> {
     let (src, out) = (PathBuf::from(source), PathBuf::from(dest));
     if !src.join("c8oProject.yaml").exists() {
         return Err(ApiError::new(
@@ -137,13 +182,12 @@ pub fn import_c8o(source: &str, dest: &str) -> Result<Value, ApiError> {
             format!("{dest} is not empty: import into a new folder"),
         ));
     }
-    let r = fullsync_project::convertigo::import_c8o(&src, &out).map_err(|e| {
+    fullsync_project::convertigo::import_c8o(&src, &out).map_err(|e| {
         ApiError::new(
             ErrorCode::InvalidProject,
             format!("cannot import {source}: {e}"),
         )
-    })?;
-    Ok(serde_json::to_value(r).unwrap_or(Value::Null))
+    })
 }
 
 #[cfg(test)]
@@ -159,7 +203,9 @@ mod tests {
         std::fs::write(dir.path().join("A-c8o/c8oProject.yaml"), "").unwrap();
         std::fs::create_dir_all(dir.path().join(".hidden")).unwrap();
         std::fs::write(dir.path().join("file.txt"), "").unwrap();
-        let l = dir_list(Some(&dir.path().display().to_string())).unwrap();
+        // As on the wire.
+        let l = serde_json::to_value(dir_list(Some(&dir.path().display().to_string())).unwrap())
+            .unwrap();
         let names: Vec<&str> = l["entries"]
             .as_array()
             .unwrap()

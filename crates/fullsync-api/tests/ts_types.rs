@@ -2,11 +2,38 @@
 //! generated from the Rust types with ts-rs. This test fails when the committed file is stale;
 //! `UPDATE_TS_TYPES=1 cargo test -p fullsync-api --test ts_types` rewrites it.
 
-use fullsync_api::{
-    browse, deploy, parts, project_ops, remote, replication, sheets, ApiError, ErrorCode, Request,
-    StudioInfo,
-};
-use ts_rs::TS;
+use std::any::TypeId;
+use std::collections::{BTreeMap, HashSet};
+
+use fullsync_api::{ApiError, ErrorCode, Request};
+use ts_rs::{TypeVisitor, TS};
+
+/// Collects the declaration of every named type reachable from the visited ones.
+#[derive(Default)]
+struct Decls {
+    seen: HashSet<TypeId>,
+    decls: BTreeMap<String, String>,
+}
+
+impl TypeVisitor for Decls {
+    fn visit<T: TS + 'static + ?Sized>(&mut self) {
+        if !self.seen.insert(TypeId::of::<T>()) {
+            return;
+        }
+        // Named types (those ts-rs can export) are declared; `serde_json::Value` is declared
+        // by hand (`JsonValue = unknown`): documents, keys and options are any JSON.
+        if T::output_path().is_some() && T::ident() != "JsonValue" {
+            let old = self.decls.insert(T::ident(), T::decl());
+            assert!(
+                old.is_none(),
+                "two types are named {} in TypeScript: rename one",
+                T::ident()
+            );
+        }
+        T::visit_dependencies(self);
+        T::visit_generics(self);
+    }
+}
 
 fn generated() -> String {
     let mut out = String::from(
@@ -15,38 +42,59 @@ fn generated() -> String {
     );
     // Documents, view keys and query options are any JSON.
     out.push_str("/** Any JSON value (documents, keys, query options). */\nexport type JsonValue = unknown;\n\n");
-    for decl in [
-        Request::decl(),
-        ErrorCode::decl(),
-        ApiError::decl(),
-        project_ops::ItemKind::decl(),
-        project_ops::Target::decl(),
-        project_ops::Edit::decl(),
-        project_ops::GitOp::decl(),
-        parts::PartEdit::decl(),
-        replication::Mode::decl(),
-        replication::StartArgs::decl(),
-        deploy::SaveArgs::decl(),
-        sheets::SheetKind::decl(),
-        StudioInfo::decl(),
-        browse::DocsPageArgs::decl(),
-        browse::FnTestArgs::decl(),
-        browse::TestKind::decl(),
-        remote::RemoteOp::decl(),
-        remote::Endpoint::decl(),
-    ] {
+    let mut d = Decls::default();
+    d.visit::<Request>();
+    d.visit::<ErrorCode>();
+    d.visit::<ApiError>();
+    Request::visit_answers(&mut d);
+    for decl in d.decls.values() {
         out.push_str("export ");
-        out.push_str(&decl);
+        out.push_str(decl);
         out.push_str("\n\n");
     }
+    out.push_str("/** The answer of each command. */\nexport interface Answers {\n");
+    for (cmd, ty) in Request::answer_types() {
+        out.push_str(&format!("  {cmd}: {ty};\n"));
+    }
+    out.push_str("}\n\n");
     out.push_str(
         "/** A command's name. */\nexport type Command = Request['cmd'];\n\n\
          /** The arguments of command `C` (`undefined` for commands without any). */\n\
          export type ArgsOf<C extends Command> = Extract<Request, { cmd: C }> extends { args: infer A } ? A : undefined;\n\n\
-         /** `(cmd, args)` of every command; `args` may be left out when none of its fields is required. */\n\
-         export type CallArgs = { [K in Command]: ArgsOf<K> extends undefined ? [cmd: K] : {} extends ArgsOf<K> ? [cmd: K, args?: ArgsOf<K>] : [cmd: K, args: ArgsOf<K>] }[Command];\n",
+         /** The answer of command `C`. */\n\
+         export type AnswerOf<C extends Command> = Answers[C];\n\n\
+         /** What follows the name of command `C` in a call: nothing, its arguments, or its optional arguments. */\n\
+         export type ArgsRest<C extends Command> = ArgsOf<C> extends undefined ? [] : {} extends ArgsOf<C> ? [args?: ArgsOf<C>] : [args: ArgsOf<C>];\n",
     );
     out
+}
+
+/// The command names of `Request` (its `cmd` tags), from its TypeScript declaration.
+fn request_commands() -> Vec<String> {
+    Request::decl()
+        .split("\"cmd\": \"")
+        .skip(1)
+        .map(|s| s[..s.find('"').unwrap()].to_string())
+        .collect()
+}
+
+#[test]
+fn every_command_has_an_answer_type() {
+    let mut want = request_commands();
+    let mut have: Vec<String> = Request::answer_types()
+        .into_iter()
+        .map(|(c, _)| c.to_string())
+        .collect();
+    assert!(
+        want.len() > 30,
+        "cannot read the commands of Request: {want:?}"
+    );
+    want.sort();
+    have.sort();
+    assert_eq!(
+        want, have,
+        "the command table in crates/fullsync-api/src/lib.rs must list every Request command once, under its wire name"
+    );
 }
 
 #[test]

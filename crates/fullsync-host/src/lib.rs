@@ -142,11 +142,10 @@ fn open_project(
     if !reopen_last {
         return Ok(None);
     }
-    let recent = fullsync_api::workspace::recent();
-    let last = recent["projects"]
-        .as_array()
-        .and_then(|a| a.iter().find(|p| p["exists"] == true))
-        .and_then(|p| p["path"].as_str())
-        .map(PathBuf::from);
+    let last = fullsync_api::workspace::recent()
+        .projects
+        .into_iter()
+        .find(|p| p.exists)
+        .map(|p| PathBuf::from(p.path));
     Ok(last.filter(|p| open(p).is_ok()))
 }

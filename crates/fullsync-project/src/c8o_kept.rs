@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::convertigo::{read_c8o, C8oError, Elem, Node, ORIGINAL_DIR};
 
 /// One kept property.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct KeptProperty {
     /// What it belongs to: `connector`, or `variable <name>` of a transaction.
     pub owner: String,

@@ -26,7 +26,7 @@ pub const REF_KEYS: &[&str] = &["sourceTransaction", "sourceSequence"];
 const FULLSYNC: &str = "connectors.FullSyncConnector";
 
 /// One reference held by a sequence step.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct SeqRef {
     /// The sequence holding the step (`Project.Sequence`).
     pub sequence: String,

@@ -31,7 +31,7 @@ pub enum GitError {
 pub const GITIGNORE: &str = "# FullSync Studio: local databases and secrets never go into git (data/*.jsonl seed files do)\n*.redb\n/data/*\n!/data/*.jsonl\n.fullsync/\n.env\n*.secret\n*.car\ntarget/\nnode_modules/\n*~\n*.tmp\n";
 
 /// One changed file.
-#[derive(Debug, Serialize, PartialEq)]
+#[derive(Debug, Serialize, PartialEq, ts_rs::TS)]
 pub struct FileStatus {
     /// Path relative to the project root.
     pub path: String,
@@ -42,7 +42,7 @@ pub struct FileStatus {
 }
 
 /// One commit.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct CommitInfo {
     /// Full id.
     pub id: String,
@@ -51,6 +51,7 @@ pub struct CommitInfo {
     /// Author name.
     pub author: String,
     /// Seconds since the epoch.
+    #[ts(type = "number")]
     pub time: i64,
 }
 

@@ -11,7 +11,7 @@ use crate::confine::Confine;
 use crate::model::*;
 
 /// How serious a diagnostic is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// The project cannot be deployed as is.
@@ -21,7 +21,7 @@ pub enum Severity {
 }
 
 /// A problem found in a project file.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, ts_rs::TS)]
 pub struct Diagnostic {
     /// Error or warning.
     pub severity: Severity,

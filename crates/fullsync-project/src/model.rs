@@ -105,7 +105,7 @@ pub struct MangoIndex {
 }
 
 /// When a listener fires.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
 pub enum ListenerKind {
     /// On created/updated documents.
@@ -115,24 +115,28 @@ pub enum ListenerKind {
 }
 
 /// What a listener calls.
-#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize, ts_rs::TS)]
 pub struct ListenerTarget {
     /// A Convertigo sequence (`Project.Sequence`), when deployed to Convertigo.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub sequence: Option<String>,
     /// An HTTP endpoint (POST of the docs as JSON), for local runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub http: Option<String>,
     /// A JavaScript handler file in the project, for local runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub handler: Option<String>,
     /// Only log the activity.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[ts(as = "Option<bool>", optional)]
     pub log: bool,
 }
 
 /// A listener (`listeners/<name>.toml`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Listener {
     /// Name (file name).
     #[serde(skip)]
@@ -144,12 +148,15 @@ pub struct Listener {
     pub kind: ListenerKind,
     /// `ddoc/view` selecting the changed docs (the view must `emit(doc._id, ...)`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub view: Option<String>,
     /// `ddoc/filter` (or `_doc_ids`) selecting the changed docs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub filter: Option<String>,
     /// Documents per call (0 or less disables the listener).
     #[serde(default = "default_chunk")]
+    #[ts(type = "number")]
     pub chunk: i64,
     /// Whether it runs.
     #[serde(default = "yes")]

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use crate::model::Project;
 
 /// What a sync changed.
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, ts_rs::TS)]
 pub struct SyncReport {
     /// Databases created.
     pub created_dbs: Vec<String>,

@@ -15,7 +15,7 @@ pub(super) const VAR: &str = "variables.RequestableVariable";
 pub(super) const MULTI_VAR: &str = "variables.RequestableMultiValuedVariable";
 
 /// A bean kept verbatim (not edited by FullSync Studio).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, ts_rs::TS)]
 pub struct ReadOnlyBean {
     /// `Project/child` or `Project/connector/child`.
     pub path: String,
@@ -26,7 +26,7 @@ pub struct ReadOnlyBean {
 }
 
 /// What [`import_c8o`] did.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, ts_rs::TS)]
 pub struct ImportReport {
     /// Project name.
     pub project: String,
