@@ -146,27 +146,7 @@ pub fn edit(
             ddoc,
             view,
             reduce,
-        } => {
-            let text = match reduce.as_deref().map(str::trim) {
-                None | Some("") => None,
-                Some("custom") => Some(ops::starters::REDUCE.to_string()),
-                Some(b) if ops::BUILTIN_REDUCES.contains(&b) => Some(format!("{b}\n")),
-                Some(other) => {
-                    return Err(bad(format!(
-                        "`{other}` is not a reduce: choose {} or custom",
-                        ops::BUILTIN_REDUCES.join(", ")
-                    )))
-                }
-            };
-            ops::set_reduce(root, connector, ddoc, view, text.as_deref())?;
-            root.join("connectors")
-                .join(connector)
-                .join("design")
-                .join(ddoc)
-                .join("views")
-                .join(view)
-                .join("reduce.js")
-        }
+        } => set_reduce(root, connector, ddoc, view, reduce.as_deref())?,
         PartEdit::Filter {
             connector,
             ddoc,
@@ -207,82 +187,128 @@ pub fn edit(
             },
         )?,
         PartEdit::Handler { name } => ops::create_part(root, &Part::Handler { name })?,
-        PartEdit::Test {
-            connector,
-            ddoc,
-            view,
-            name,
-            docs,
-            query,
-            expect,
-            all_docs,
-        } => {
-            let (p, diags) = fullsync_project::load(root);
-            let p = p.ok_or_else(|| crate::invalid_project(&diags))?;
-            let c = p
-                .connector(connector)
-                .ok_or_else(|| bad(format!("connector {connector} does not exist")))?;
-            if c.find_view(&format!("{ddoc}/{view}")).is_none() {
-                return Err(bad(format!(
-                    "view {ddoc}/{view} does not exist in {connector}: create it first"
-                )));
-            }
-            let docs = match docs {
-                Some(d) => d.clone(),
-                None if *all_docs => {
-                    let d = sample_docs(engine, connector, PREVIEW_TEST_DOCS + 1)?;
-                    if d.len() > PREVIEW_TEST_DOCS {
-                        return Err(bad(format!(
-                            "{connector} has more than {PREVIEW_TEST_DOCS} documents: a test saved from the preview keeps them all; use New test in the view's menu (its first {TEST_DOCS} documents) instead"
-                        )));
-                    }
-                    d
-                }
-                None => sample_docs(engine, connector, TEST_DOCS)?,
-            };
-            let mut t = fullsync_project::ViewTest {
-                name: name.clone(),
-                file: Default::default(),
-                connector: connector.clone(),
-                view: format!("{ddoc}/{view}"),
-                docs,
-                query: query.clone().unwrap_or_else(|| json!({})),
-                expect: Value::Null,
-            };
-            t.expect = match expect {
-                Some(x) => x.clone(),
-                None => {
-                    let got = fullsync_project::testing::answer(&p, &t, views.pool())
-                        .map_err(|e| bad(format!("cannot run the view for the test: {e}")))?;
-                    match got.get("error") {
-                        Some(_) => json!({"error": got["error"]}),
-                        None => json!({"rows": got["rows"]}),
-                    }
-                }
-            };
-            let v = json!({
-                "connector": t.connector, "view": t.view, "docs": t.docs,
-                "query": t.query, "expect": t.expect,
-            });
-            ops::create_part(root, &Part::Test { name, test: &v })?
-        }
-        PartEdit::Delete { path } => {
-            if !deletable(path) {
-                return Err(ApiError::new(
-                    ErrorCode::Forbidden,
-                    format!("{path} is not a reduce, filter, validate_doc_update, lib module, index, handler or test: delete it from its parent's menu"),
-                ));
-            }
-            let f = root.join(path);
-            fullsync_project::confine::check(root, Path::new(path))
-                .map_err(|e| ApiError::new(ErrorCode::Forbidden, e.to_string()))?;
-            std::fs::remove_file(&f).map_err(|e| {
-                ApiError::new(ErrorCode::NotFound, format!("cannot delete {path}: {e}"))
-            })?;
-            f
-        }
+        PartEdit::Test { .. } => create_test(root, engine, views, &e)?,
+        PartEdit::Delete { path } => delete_part(root, path)?,
     };
     Ok(rel(root, &file))
+}
+
+/// Sets, changes or removes a view's reduce (`reduce`: a builtin, `custom`, or none).
+fn set_reduce(
+    root: &Path,
+    connector: &str,
+    ddoc: &str,
+    view: &str,
+    reduce: Option<&str>,
+) -> Result<std::path::PathBuf, ApiError> {
+    let text = match reduce.map(str::trim) {
+        None | Some("") => None,
+        Some("custom") => Some(ops::starters::REDUCE.to_string()),
+        Some(b) if ops::BUILTIN_REDUCES.contains(&b) => Some(format!("{b}\n")),
+        Some(other) => {
+            return Err(bad(format!(
+                "`{other}` is not a reduce: choose {} or custom",
+                ops::BUILTIN_REDUCES.join(", ")
+            )))
+        }
+    };
+    ops::set_reduce(root, connector, ddoc, view, text.as_deref())?;
+    Ok(root
+        .join("connectors")
+        .join(connector)
+        .join("design")
+        .join(ddoc)
+        .join("views")
+        .join(view)
+        .join("reduce.js"))
+}
+
+/// Writes a view test: its documents (given, the database's first ones, or all of them for a
+/// test saved from the preview), its query, and what the view answers now unless `expect` is given.
+fn create_test(
+    root: &Path,
+    engine: &Arc<Engine>,
+    views: &fullsync_views::Views,
+    e: &PartEdit,
+) -> Result<std::path::PathBuf, ApiError> {
+    let PartEdit::Test {
+        connector,
+        ddoc,
+        view,
+        name,
+        docs,
+        query,
+        expect,
+        all_docs,
+    } = e
+    else {
+        return Err(bad("internal error: not a test; please report it"));
+    };
+    let (p, diags) = fullsync_project::load(root);
+    let p = p.ok_or_else(|| crate::invalid_project(&diags))?;
+    let c = p
+        .connector(connector)
+        .ok_or_else(|| bad(format!("connector {connector} does not exist")))?;
+    if c.find_view(&format!("{ddoc}/{view}")).is_none() {
+        return Err(bad(format!(
+            "view {ddoc}/{view} does not exist in {connector}: create it first"
+        )));
+    }
+    let docs = match docs {
+        Some(d) => d.clone(),
+        None if *all_docs => {
+            let d = sample_docs(engine, connector, PREVIEW_TEST_DOCS + 1)?;
+            if d.len() > PREVIEW_TEST_DOCS {
+                return Err(bad(format!(
+                    "{connector} has more than {PREVIEW_TEST_DOCS} documents: a test saved from the preview keeps them all; use New test in the view's menu (its first {TEST_DOCS} documents) instead"
+                )));
+            }
+            d
+        }
+        None => sample_docs(engine, connector, TEST_DOCS)?,
+    };
+    let mut t = fullsync_project::ViewTest {
+        name: name.clone(),
+        file: Default::default(),
+        connector: connector.clone(),
+        view: format!("{ddoc}/{view}"),
+        docs,
+        query: query.clone().unwrap_or_else(|| json!({})),
+        expect: Value::Null,
+    };
+    t.expect = match expect {
+        Some(x) => x.clone(),
+        None => {
+            let got = fullsync_project::testing::answer(&p, &t, views.pool())
+                .map_err(|e| bad(format!("cannot run the view for the test: {e}")))?;
+            match got.get("error") {
+                Some(_) => json!({"error": got["error"]}),
+                None => json!({"rows": got["rows"]}),
+            }
+        }
+    };
+    let v = json!({
+        "connector": t.connector, "view": t.view, "docs": t.docs,
+        "query": t.query, "expect": t.expect,
+    });
+    Ok(ops::create_part(root, &Part::Test { name, test: &v })?)
+}
+
+/// Deletes a part's file (only parts: reduces, filters, validate_doc_update, lib modules,
+/// indexes, handlers, tests), confined to the project.
+fn delete_part(root: &Path, path: &str) -> Result<std::path::PathBuf, ApiError> {
+    if !deletable(path) {
+        return Err(ApiError::new(
+            ErrorCode::Forbidden,
+            format!("{path} is not a reduce, filter, validate_doc_update, lib module, index, handler or test: delete it from its parent's menu"),
+        ));
+    }
+    let f = root.join(path);
+    fullsync_project::confine::check(root, Path::new(path))
+        .map_err(|e| ApiError::new(ErrorCode::Forbidden, e.to_string()))?;
+    std::fs::remove_file(&f)
+        .map_err(|e| ApiError::new(ErrorCode::NotFound, format!("cannot delete {path}: {e}")))?;
+    Ok(f)
 }
 
 /// The first `n` documents of the local database `db` (no design documents), without `_rev`:

@@ -258,6 +258,63 @@ impl Studio {
     }
 }
 
+/// A design document's node: its views (map, reduce), filters, `validate_doc_update`, lib modules.
+fn ddoc_node(root: &Path, d: &fullsync_project::DesignDoc) -> TreeNode {
+    let mut dk = vec![];
+    for v in &d.views {
+        let mut vk = vec![TreeNode {
+            name: "map".into(),
+            kind: "file",
+            path: Some(rel(root, &v.map.path)),
+            children: vec![],
+        }];
+        if let Some(r) = &v.reduce {
+            vk.push(TreeNode {
+                name: "reduce".into(),
+                kind: "file",
+                path: Some(rel(root, &r.path)),
+                children: vec![],
+            });
+        }
+        dk.push(TreeNode {
+            name: v.name.clone(),
+            kind: "view",
+            path: None,
+            children: vk,
+        });
+    }
+    for (n, f) in &d.filters {
+        dk.push(TreeNode {
+            name: n.clone(),
+            kind: "filter",
+            path: Some(rel(root, &f.path)),
+            children: vec![],
+        });
+    }
+    if let Some(v) = &d.validate {
+        dk.push(TreeNode {
+            name: "validate_doc_update".into(),
+            kind: "validate",
+            path: Some(rel(root, &v.path)),
+            children: vec![],
+        });
+    }
+    for (n, f) in &d.lib {
+        dk.push(TreeNode {
+            name: format!("lib/{n}"),
+            kind: "lib",
+            path: Some(rel(root, &f.path)),
+            children: vec![],
+        });
+    }
+    TreeNode {
+        name: d.name.clone(),
+        kind: "ddoc",
+        path: None,
+        children: dk,
+    }
+}
+
 /// The explorer's view of a loaded project.
 pub(crate) fn tree_of(
     root: &Path,
@@ -274,59 +331,7 @@ pub(crate) fn tree_of(
                 children: vec![],
             }];
             for d in &c.design_docs {
-                let mut dk = vec![];
-                for v in &d.views {
-                    let mut vk = vec![TreeNode {
-                        name: "map".into(),
-                        kind: "file",
-                        path: Some(rel(root, &v.map.path)),
-                        children: vec![],
-                    }];
-                    if let Some(r) = &v.reduce {
-                        vk.push(TreeNode {
-                            name: "reduce".into(),
-                            kind: "file",
-                            path: Some(rel(root, &r.path)),
-                            children: vec![],
-                        });
-                    }
-                    dk.push(TreeNode {
-                        name: v.name.clone(),
-                        kind: "view",
-                        path: None,
-                        children: vk,
-                    });
-                }
-                for (n, f) in &d.filters {
-                    dk.push(TreeNode {
-                        name: n.clone(),
-                        kind: "filter",
-                        path: Some(rel(root, &f.path)),
-                        children: vec![],
-                    });
-                }
-                if let Some(v) = &d.validate {
-                    dk.push(TreeNode {
-                        name: "validate_doc_update".into(),
-                        kind: "validate",
-                        path: Some(rel(root, &v.path)),
-                        children: vec![],
-                    });
-                }
-                for (n, f) in &d.lib {
-                    dk.push(TreeNode {
-                        name: format!("lib/{n}"),
-                        kind: "lib",
-                        path: Some(rel(root, &f.path)),
-                        children: vec![],
-                    });
-                }
-                kids.push(TreeNode {
-                    name: d.name.clone(),
-                    kind: "ddoc",
-                    path: None,
-                    children: dk,
-                });
+                kids.push(ddoc_node(root, d));
             }
             for ix in &c.indexes {
                 kids.push(TreeNode {
