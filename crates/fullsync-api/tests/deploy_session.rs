@@ -2,7 +2,6 @@
 //! plan's function changes as code (`functions`: before/after sources), against a real HTTP
 //! server that requires its admin's password.
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -10,30 +9,8 @@ use fullsync_api::Studio;
 use fullsync_engine::Engine;
 use serde_json::{json, Value};
 
-fn call(s: &Studio, v: Value) -> Value {
-    s.handle_json(v.clone())
-        .unwrap_or_else(|e| panic!("{v} failed: {e}"))
-}
-
-fn sample_copy(dir: &Path) -> PathBuf {
-    fn copy(from: &Path, to: &Path) {
-        std::fs::create_dir_all(to).unwrap();
-        for e in std::fs::read_dir(from).unwrap().flatten() {
-            let t = to.join(e.file_name());
-            if e.file_type().unwrap().is_dir() {
-                copy(&e.path(), &t);
-            } else {
-                std::fs::copy(e.path(), t).unwrap();
-            }
-        }
-    }
-    let root = dir.join("sample");
-    copy(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../projects/sample"),
-        &root,
-    );
-    root
-}
+mod common;
+use common::{call, sample_copy};
 
 #[test]
 fn a_session_password_deploys_without_being_stored_and_plans_show_code_changes() {

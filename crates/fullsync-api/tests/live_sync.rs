@@ -6,51 +6,15 @@
 //! assertion depends on timing.
 
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use fullsync_api::Studio;
 use fullsync_engine::{Engine, UserCtx};
 use serde_json::{json, Value};
 
-fn call(s: &Studio, v: Value) -> Value {
-    s.handle_json(v.clone())
-        .unwrap_or_else(|e| panic!("{v} failed: {e}"))
-}
-
-/// Polls `f` until it returns `Some`, for at most a minute.
-fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "gave up waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn sample_copy(dir: &Path) -> PathBuf {
-    fn copy(from: &Path, to: &Path) {
-        std::fs::create_dir_all(to).unwrap();
-        for e in std::fs::read_dir(from).unwrap().flatten() {
-            let t = to.join(e.file_name());
-            if e.file_type().unwrap().is_dir() {
-                copy(&e.path(), &t);
-            } else {
-                std::fs::copy(e.path(), t).unwrap();
-            }
-        }
-    }
-    let root = dir.join("sample");
-    copy(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../projects/sample"),
-        &root,
-    );
-    root
-}
+mod common;
+use common::{call, sample_copy, wait_for};
 
 /// `GET path` on the CouchDB API at `port` as the admin; the JSON answer.
 fn http_get(port: u16, path: &str) -> Value {

@@ -5,56 +5,20 @@
 //! Background work is awaited with `wait_for`, which only gives up after a generous deadline
 //! (a hung job fails the test instead of blocking it); no assertion depends on timing.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use fullsync_api::{ErrorCode, Studio};
 use fullsync_engine::{Engine, UserCtx};
 use serde_json::{json, Value};
 
+mod common;
+use common::{call, sample_copy, wait_for};
+
 fn studio() -> (Arc<Engine>, Studio) {
     let engine = Arc::new(Engine::in_memory());
     let views = Arc::new(fullsync_views::Views::new(engine.clone()));
     (engine.clone(), Studio::new(engine, views))
-}
-
-fn call(s: &Studio, v: Value) -> Value {
-    s.handle_json(v.clone())
-        .unwrap_or_else(|e| panic!("{v} failed: {e}"))
-}
-
-/// Polls `f` until it returns `Some`, for at most a minute.
-fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "gave up waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// A copy of projects/sample (deploys write their history into the project).
-fn sample_copy(dir: &Path) -> PathBuf {
-    fn copy(from: &Path, to: &Path) {
-        std::fs::create_dir_all(to).unwrap();
-        for e in std::fs::read_dir(from).unwrap().flatten() {
-            let t = to.join(e.file_name());
-            if e.file_type().unwrap().is_dir() {
-                copy(&e.path(), &t);
-            } else {
-                std::fs::copy(e.path(), t).unwrap();
-            }
-        }
-    }
-    let root = dir.join("sample");
-    copy(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../projects/sample"),
-        &root,
-    );
-    root
 }
 
 /// A CouchDB-compatible server over its own engine, like a remote server; answers its URL.

@@ -9,10 +9,8 @@ use fullsync_api::{ErrorCode, Studio};
 use fullsync_engine::{Engine, ReadOptions, UserCtx};
 use serde_json::{json, Value};
 
-fn call(s: &Studio, v: Value) -> Value {
-    s.handle_json(v.clone())
-        .unwrap_or_else(|e| panic!("{v} failed: {e}"))
-}
+mod common;
+use common::call;
 
 fn part(s: &Studio, args: Value) -> Result<Value, fullsync_api::ApiError> {
     s.handle_json(json!({"cmd": "part_edit", "args": args}))

@@ -1,37 +1,14 @@
 //! The Run panel: a transaction's form (variables), a run as a user with the documents it
 //! wrote, a refused run, and the history.
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use fullsync_api::Studio;
 use fullsync_engine::{Engine, ReadOptions};
-use serde_json::{json, Value};
+use serde_json::json;
 
-fn call(s: &Studio, v: Value) -> Value {
-    s.handle_json(v.clone())
-        .unwrap_or_else(|e| panic!("{v} failed: {e}"))
-}
-
-fn sample_copy(dir: &Path) -> PathBuf {
-    fn copy(from: &Path, to: &Path) {
-        std::fs::create_dir_all(to).unwrap();
-        for e in std::fs::read_dir(from).unwrap().flatten() {
-            let t = to.join(e.file_name());
-            if e.file_type().unwrap().is_dir() {
-                copy(&e.path(), &t);
-            } else {
-                std::fs::copy(e.path(), t).unwrap();
-            }
-        }
-    }
-    let root = dir.join("sample");
-    copy(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../projects/sample"),
-        &root,
-    );
-    root
-}
+mod common;
+use common::{call, sample_copy};
 
 #[test]
 fn a_post_document_run_as_a_user_writes_his_document_and_is_kept_in_the_history() {
