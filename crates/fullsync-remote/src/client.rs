@@ -124,31 +124,14 @@ impl Server {
             .user_agent("FullSync-Studio/0.1");
         let config = match ca_pem {
             None => config,
-            Some(pem) => {
-                let mut certs = vec![];
-                for item in ureq::tls::parse_pem(pem) {
-                    match item {
-                        Ok(ureq::tls::PemItem::Certificate(c)) => certs.push(c),
-                        Ok(_) => {}
-                        Err(e) => {
-                            return Err(RemoteError::Config(format!(
-                                "the CA file is not valid PEM: {e}"
-                            )))
-                        }
-                    }
-                }
-                if certs.is_empty() {
-                    return Err(RemoteError::Config(
-                        "the CA file holds no certificate (expected PEM `BEGIN CERTIFICATE`)"
-                            .into(),
-                    ));
-                }
-                config.tls_config(
-                    ureq::tls::TlsConfig::builder()
-                        .root_certs(ureq::tls::RootCerts::new_with_certs(&certs))
-                        .build(),
-                )
-            }
+            Some(pem) => config.tls_config(
+                ureq::tls::TlsConfig::builder()
+                    .root_certs(
+                        fullsync_replicate::peer::root_certs_from_pem(pem)
+                            .map_err(RemoteError::Config)?,
+                    )
+                    .build(),
+            ),
         }
         .build();
         Ok(Server {

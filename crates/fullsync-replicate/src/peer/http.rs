@@ -76,31 +76,11 @@ impl HttpPeer {
             .user_agent("FullSync-Replicator/0.1");
         let config = match ca_pem {
             None => config,
-            Some(pem) => {
-                let mut certs = vec![];
-                for item in ureq::tls::parse_pem(pem) {
-                    match item {
-                        Ok(ureq::tls::PemItem::Certificate(c)) => certs.push(c),
-                        Ok(_) => {}
-                        Err(e) => {
-                            return Err(ReplError::Config(format!(
-                                "the CA file is not valid PEM: {e}"
-                            )))
-                        }
-                    }
-                }
-                if certs.is_empty() {
-                    return Err(ReplError::Config(
-                        "the CA file holds no certificate (expected PEM `BEGIN CERTIFICATE`)"
-                            .into(),
-                    ));
-                }
-                config.tls_config(
-                    ureq::tls::TlsConfig::builder()
-                        .root_certs(ureq::tls::RootCerts::new_with_certs(&certs))
-                        .build(),
-                )
-            }
+            Some(pem) => config.tls_config(
+                ureq::tls::TlsConfig::builder()
+                    .root_certs(root_certs_from_pem(pem).map_err(ReplError::Config)?)
+                    .build(),
+            ),
         }
         .build();
         Ok(HttpPeer {
@@ -473,8 +453,31 @@ impl Peer for HttpPeer {
     }
 }
 
+/// The root certificates of a CA file (PEM) to trust instead of the system's; the error says
+/// what is wrong with the file (not PEM, or no certificate in it).
+pub fn root_certs_from_pem(pem: &[u8]) -> Result<ureq::tls::RootCerts, String> {
+    let mut certs = vec![];
+    for item in ureq::tls::parse_pem(pem) {
+        match item {
+            Ok(ureq::tls::PemItem::Certificate(c)) => certs.push(c),
+            Ok(_) => {}
+            Err(e) => return Err(format!("the CA file is not valid PEM: {e}")),
+        }
+    }
+    if certs.is_empty() {
+        return Err("the CA file holds no certificate (expected PEM `BEGIN CERTIFICATE`)".into());
+    }
+    Ok(ureq::tls::RootCerts::new_with_certs(&certs))
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_ca_file_without_a_certificate_is_refused_with_what_to_expect() {
+        let e = super::root_certs_from_pem(b"not a certificate\n").unwrap_err();
+        assert!(e.contains("holds no certificate"), "{e}");
+    }
     use super::*;
 
     #[test]

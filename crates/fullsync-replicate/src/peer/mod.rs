@@ -4,7 +4,7 @@
 mod http;
 mod local;
 
-pub use http::{split_credentials, Auth, HttpPeer};
+pub use http::{root_certs_from_pem, split_credentials, Auth, HttpPeer};
 pub use local::LocalPeer;
 
 use std::time::Duration;
