@@ -77,7 +77,7 @@ where
             .collect::<Result<Vec<_>, _>>()?;
         let p = red.rereduce(&parts);
         if p.rows > 0 && skip == 0 && limit > 0 {
-            out.push(json!({"key": null, "value": answer(&p, label)?}));
+            out.push(json!({"key": null, "value": answer(&p, red, label)?}));
         }
         return Ok(out);
     }
@@ -94,7 +94,7 @@ where
             } else {
                 let p = t.reduce_range(&glo, &ghi, red)?;
                 let key = group_key(&first.key, group);
-                out.push(json!({"key": key, "value": answer(&p, label)?}));
+                out.push(json!({"key": key, "value": answer(&p, red, label)?}));
             }
             if q.descending {
                 hi = glo;

@@ -15,7 +15,8 @@
 use std::collections::BTreeSet;
 use std::ops::Bound;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use fullsync_engine::Database;
 use redb::{ReadableDatabase, ReadableTable, TableDefinition};
@@ -26,7 +27,7 @@ use crate::ddoc::DesignDoc;
 use crate::error::ViewError;
 use crate::js::{JsPool, MapOut};
 pub use crate::mapper::Mapper;
-use crate::mapper::{map_batches, read_changes, JsMapper, Mapped};
+use crate::mapper::{map_batches, map_read, read_batch, read_changes, JsMapper, Mapped};
 use crate::rtree::{self, Reducer};
 
 const ROWS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("rows");
@@ -39,6 +40,13 @@ pub type RowVisitor<'a> = dyn FnMut(&[u8], Row) -> Result<bool, ViewError> + 'a;
 
 /// Documents mapped per batch while updating.
 pub const BATCH: usize = 1000;
+
+/// How long a small update may stay not durable: as CouchDB's `commit_freq` (5 s), an update
+/// of at most one batch is committed without fsync when the index's last durable commit is
+/// more recent than this (a crash loses only that mapping work, never consistency: the
+/// indexed sequence is in the same transaction as the rows). redb makes a pending commit
+/// durable when the index is closed.
+pub const COMMIT_DELAY: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// One stored row.
 #[derive(Debug, Clone)]
@@ -71,6 +79,8 @@ pub struct ViewIndex {
     /// Per view: every RANK_STRIDE-th row key with its rank, built on first need and dropped
     /// when the index changes. Makes `offset` O(stride) instead of O(rows before the range).
     ranks: Mutex<std::collections::HashMap<u8, RankSamples>>,
+    /// When this index last committed durably (or was opened).
+    durable_at: Mutex<Instant>,
 }
 
 /// Sampled row keys of one view with their rank (rows before them).
@@ -155,6 +165,7 @@ impl ViewIndex {
             store,
             update_lock: Mutex::new(()),
             ranks: Mutex::new(Default::default()),
+            durable_at: Mutex::new(Instant::now()),
         })
     }
 
@@ -202,6 +213,24 @@ impl ViewIndex {
             return Ok(since);
         }
         let start = since;
+        if since > 0 && target - since <= BATCH as u64 {
+            // A small update (a few documents changed since the last query): one batch read,
+            // mapped and written on this thread, without the pipeline's threads and hand-offs.
+            while let Some(r) = read_batch(db, mapper, since)? {
+                let b = map_read(mapper, r)?;
+                let last = b.last_seq >= target || b.plan.is_empty();
+                let durable = last && self.commit_due();
+                let names = mapper.names();
+                self.write_batch(names, &reducers, &b.plan, &b.outputs, b.last_seq, durable)?;
+                since = b.last_seq;
+                progress(since, target);
+                if last {
+                    break;
+                }
+            }
+            self.build_trees(&reducers)?;
+            return Ok(since);
+        }
         std::thread::scope(|s| -> Result<(), ViewError> {
             let (tx_read, rx_read) = std::sync::mpsc::sync_channel(1);
             let (tx, rx) = std::sync::mpsc::sync_channel(1);
@@ -228,13 +257,14 @@ impl ViewIndex {
         plan: &[(String, Option<usize>)],
         outputs: &[Vec<MapOut>],
         seq: u64,
-        last: bool,
+        durable: bool,
     ) -> Result<(), ViewError> {
         self.ranks.lock().unwrap_or_else(|e| e.into_inner()).clear();
         let mut txn = self.store.begin_write()?;
-        if !last {
-            // Intermediate batches need not be fsynced: after a crash the index resumes from
-            // the last durable batch, which is still consistent.
+        if !durable {
+            // Intermediate batches, and small updates within COMMIT_DELAY of the last durable
+            // commit, are not fsynced: after a crash the index resumes from the last durable
+            // batch, which is still consistent (the changes since are mapped again).
             txn.set_durability(redb::Durability::None)?;
         }
         {
@@ -314,26 +344,72 @@ impl ViewIndex {
             }
         }
         txn.commit()?;
+        if durable {
+            *self.durable_at.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+        }
         Ok(())
+    }
+
+    /// Whether the next small update should be made durable: its last durable commit is
+    /// older than [`COMMIT_DELAY`].
+    fn commit_due(&self) -> bool {
+        let at = self.durable_at.lock().unwrap_or_else(|e| e.into_inner());
+        at.elapsed() >= COMMIT_DELAY
     }
 
     /// Fills an empty index from documents already read (the preview: `texts[i]` is the JSON of
     /// document `ids[i]`), mapped on every JS worker at once and written in one transaction,
-    /// at sequence `seq`.
+    /// at sequence `seq`: the rows sorted first (inserted in key order), and no `by_doc`
+    /// entries (an index filled so is queried, never updated).
     pub(crate) fn load_texts(
         &self,
         mapper: &JsMapper,
         ids: &[String],
-        texts: Vec<String>,
+        texts: Arc<Vec<String>>,
         seq: u64,
     ) -> Result<(), ViewError> {
-        let outputs = mapper.map_texts(texts)?;
-        let plan: Vec<(String, Option<usize>)> = (ids.iter().enumerate())
-            .map(|(i, id)| (id.clone(), Some(i)))
-            .collect();
-        let reducers = mapper.reducers();
-        self.write_batch(mapper.names(), &reducers, &plan, &outputs, seq, true)?;
-        self.build_trees(&reducers)
+        let outputs = mapper.pool.map_shared(&mapper.set, texts)?.0;
+        let names = mapper.names();
+        let mut sorted: Vec<(Vec<u8>, Vec<u8>)> = vec![];
+        let mut counts = vec![0u64; names.len()];
+        let mut errors: Vec<(&str, String)> = vec![];
+        for (id, per) in ids.iter().zip(&outputs) {
+            let mut errs = vec![];
+            for (v, out) in per.iter().enumerate() {
+                match out {
+                    MapOut::Rows(emitted) => {
+                        for (n, (k, val)) in emitted.iter().enumerate() {
+                            let rk = row_key(v as u8, &collate::sort_key(k), id, val, n as u32);
+                            sorted.push((rk, stored_row(id, k, val)));
+                            counts[v] += 1;
+                        }
+                    }
+                    MapOut::Error(e) => errs.push(json!([names[v], e])),
+                }
+            }
+            if !errs.is_empty() {
+                errors.push((id, Value::Array(errs).to_string()));
+            }
+        }
+        sorted.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let txn = self.store.begin_write()?;
+        {
+            let mut rows = txn.open_table(ROWS)?;
+            for (k, v) in &sorted {
+                rows.insert(k.as_slice(), v.as_slice())?;
+            }
+            let mut errs = txn.open_table(ERRORS)?;
+            for (id, e) in &errors {
+                errs.insert(*id, e.as_str())?;
+            }
+            let mut meta = txn.open_table(META)?;
+            for (v, c) in counts.iter().enumerate() {
+                meta.insert(format!("count/{v}").as_str(), *c)?;
+            }
+            meta.insert("seq", seq)?;
+        }
+        txn.commit()?;
+        self.build_trees(&mapper.reducers())
     }
 
     /// Builds the reduction tree of every view that has a stored reducer and no tree yet

@@ -62,81 +62,9 @@ impl Default for JsLimits {
     }
 }
 
-const PRELUDE: &str = r#"
-var __rows = null, __fns = [], __reduces = {}, __logs = [], __out = [], __progress = 0, __ddoc = {};
-function emit(k, v) {
-  if (__rows === null) throw new Error("emit() called outside a map function");
-  __rows.push([k === undefined ? null : k, v === undefined ? null : v]);
-}
-function log(m) { if (__logs.length < 1000) __logs.push(typeof m === "string" ? m : JSON.stringify(m)); }
-function sum(a) { var s = 0; for (var i = 0; i < a.length; i++) s += a[i]; return s; }
-function isArray(a) { return Array.isArray(a); }
-function toJSON(o) { return JSON.stringify(o); }
-var __modcache = {};
-function __require(base) {
-  return function require(name) {
-    var parts = name.split("/"), cur = [];
-    if (parts[0] === "." || parts[0] === "..") cur = base.slice(0, -1); 
-    for (var i = 0; i < parts.length; i++) {
-      if (parts[i] === ".") continue;
-      if (parts[i] === "..") { cur.pop(); continue; }
-      cur.push(parts[i]);
-    }
-    var id = cur.join("/");
-    if (__modcache[id]) return __modcache[id].exports;
-    var src = __ddoc;
-    for (var j = 0; j < cur.length; j++) {
-      if (src == null || typeof src !== "object") break;
-      src = src[cur[j]];
-    }
-    if (typeof src !== "string") throw new Error("require(): module " + id + " not found in the design document");
-    var module = { id: id, exports: {} };
-    __modcache[id] = module;
-    var f = (0, eval)("(function (module, exports, require) {" + src + "\n})");
-    f(module, module.exports, __require(cur));
-    return module.exports;
-  };
-}
-var require = __require(["views"]);
-function __compile(i, src, what) {
-  var f = (0, eval)("(" + src + "\n)");
-  if (typeof f !== "function") throw new Error(what + " is not a function");
-  __fns[i] = f;
-}
-function __mapBatch(docsJson, nfns) {
-  var docs = JSON.parse(docsJson);
-  __out = [];
-  for (var i = 0; i < docs.length; i++) {
-    __progress = i;
-    __tick();
-    var per = new Array(nfns);
-    var src = nfns > 1 ? JSON.stringify(docs[i]) : null;
-    for (var f = 0; f < nfns; f++) {
-      var doc = f === nfns - 1 ? docs[i] : JSON.parse(src);
-      __rows = [];
-      try { __fns[f](doc); per[f] = __rows; }
-      catch (e) { per[f] = { error: (e && e.name ? e.name + ": " : "") + (e && e.message !== undefined ? e.message : String(e)) }; }
-      __rows = null;
-    }
-    __out.push(per);
-  }
-  return JSON.stringify(__out);
-}
-function __partial() { return JSON.stringify(__out); }
-function __call(i, argsJson) {
-  __tick();
-  var r = __fns[i].apply(null, JSON.parse(argsJson));
-  return JSON.stringify(r === undefined ? null : r);
-}
-function __callValidate(i, argsJson) {
-  __tick();
-  try { __fns[i].apply(null, JSON.parse(argsJson)); return "null"; }
-  catch (e) {
-    if (e && typeof e === "object" && (e.forbidden !== undefined || e.unauthorized !== undefined)) return JSON.stringify(e);
-    throw e;
-  }
-}
-"#;
+/// What every context runs first: `emit`, `log`, `sum`, `require`, and the batch entry points
+/// (`__mapBatch`, `__call`, `__callValidate`) the workers call.
+const PRELUDE: &str = include_str!("prelude.js");
 
 fn now_nanos() -> u64 {
     static START: OnceLock<Instant> = OnceLock::new();
@@ -572,7 +500,32 @@ impl JsPool {
         set: &FnSet,
         docs: Vec<String>,
     ) -> Result<(Vec<Vec<MapOut>>, Vec<String>), JsError> {
-        self.map_parallel_with(set, docs, |d| d)
+        self.map_shared(set, Arc::new(docs))
+    }
+
+    /// [`JsPool::map_parallel`] of documents shared with the caller (the preview's cached
+    /// documents): each worker maps its run in place, nothing is copied.
+    pub fn map_shared(
+        &self,
+        set: &FnSet,
+        docs: Arc<Vec<String>>,
+    ) -> Result<(Vec<Vec<MapOut>>, Vec<String>), JsError> {
+        let workers = self.senders.len().min(docs.len() / 64).max(1);
+        let first = self.worker_of(&set.key);
+        let per = docs.len().div_ceil(workers);
+        let mut pending = Vec::with_capacity(workers);
+        for i in 0..workers {
+            let (set2, docs) = (set.clone(), docs.clone());
+            let run = (i * per).min(docs.len())..((i + 1) * per).min(docs.len());
+            let (tx, rx) = mpsc::channel();
+            self.senders[(first + i) % self.senders.len()]
+                .send(Box::new(move |w: &mut Worker| {
+                    let _ = tx.send(w.map_batch(&set2, &docs[run]));
+                }))
+                .map_err(|_| JsError::Runtime("JS worker stopped".into()))?;
+            pending.push(rx);
+        }
+        collect(pending)
     }
 
     /// [`JsPool::map_parallel`] of documents of any form: each worker turns its run into JSON
@@ -599,15 +552,7 @@ impl JsPool {
                 .map_err(|_| JsError::Runtime("JS worker stopped".into()))?;
             pending.push(rx);
         }
-        let (mut outs, mut logs) = (vec![], vec![]);
-        for rx in pending {
-            let (o, l) = rx
-                .recv()
-                .map_err(|_| JsError::Runtime("JS worker stopped (crashed?)".into()))??;
-            outs.extend(o);
-            logs.extend(l);
-        }
-        Ok((outs, logs))
+        collect(pending)
     }
 
     fn worker_of(&self, key: &str) -> usize {
@@ -648,6 +593,22 @@ impl JsPool {
             w.call_with_host(&set2, index, &args, false, Some(host))
         })?
     }
+}
+
+/// A worker's map output per run.
+type MapReply = mpsc::Receiver<Result<(Vec<Vec<MapOut>>, Vec<String>), JsError>>;
+
+/// The outputs and logs of the runs of a parallel map, in run order.
+fn collect(pending: Vec<MapReply>) -> Result<(Vec<Vec<MapOut>>, Vec<String>), JsError> {
+    let (mut outs, mut logs) = (vec![], vec![]);
+    for rx in pending {
+        let (o, l) = rx
+            .recv()
+            .map_err(|_| JsError::Runtime("JS worker stopped (crashed?)".into()))??;
+        outs.extend(o);
+        logs.extend(l);
+    }
+    Ok((outs, logs))
 }
 
 /// A host function for JavaScript: `(operation, argument) -> result`.

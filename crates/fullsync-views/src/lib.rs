@@ -15,6 +15,7 @@ pub mod collate;
 pub mod ddoc;
 pub mod error;
 mod grouped;
+pub mod hll;
 pub mod index;
 pub mod js;
 pub mod mango;

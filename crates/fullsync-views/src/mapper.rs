@@ -84,39 +84,10 @@ pub(crate) fn read_changes(
             }
         }
     }
-    let mut one = || -> Result<Option<Read>, ViewError> {
-        if since >= db.update_seq() {
-            return Ok(None);
-        }
-        let ch = db.changes(&ChangesOptions {
-            since,
-            limit: Some(BATCH),
-            include_docs: true,
-            conflicts: mapper.wants_conflicts(),
-            ..Default::default()
-        })?;
-        let mut plan = Vec::with_capacity(ch.results.len());
-        let mut docs = Vec::with_capacity(ch.results.len());
-        for mut row in ch.results {
-            let id = row["id"].as_str().unwrap_or_default().to_string();
-            let deleted = row.get("deleted").and_then(Value::as_bool).unwrap_or(false);
-            if deleted || (id.starts_with("_design/") && !mapper.include_design()) {
-                plan.push((id, None));
-            } else {
-                plan.push((id, Some(docs.len())));
-                docs.push(row.get_mut("doc").map(Value::take).unwrap_or(Value::Null));
-            }
-        }
-        since = ch.last_seq.max(since);
-        Ok(Some(Read {
-            plan,
-            docs: Docs::Values(docs),
-            last_seq: since,
-        }))
-    };
     loop {
-        match one() {
+        match read_batch(db, mapper, since) {
             Ok(Some(r)) => {
+                since = r.last_seq;
                 let empty = r.plan.is_empty();
                 if tx.send(Ok(r)).is_err() || empty {
                     return;
@@ -131,10 +102,46 @@ pub(crate) fn read_changes(
     }
 }
 
+/// Reads the next batch of at most [`BATCH`] changes after `since` (with their documents), or
+/// `None` when `since` is the database's current sequence.
+pub(crate) fn read_batch(
+    db: &Database,
+    mapper: &dyn Mapper,
+    since: u64,
+) -> Result<Option<Read>, ViewError> {
+    if since >= db.update_seq() {
+        return Ok(None);
+    }
+    let ch = db.changes(&ChangesOptions {
+        since,
+        limit: Some(BATCH),
+        include_docs: true,
+        conflicts: mapper.wants_conflicts(),
+        ..Default::default()
+    })?;
+    let mut plan = Vec::with_capacity(ch.results.len());
+    let mut docs = Vec::with_capacity(ch.results.len());
+    for mut row in ch.results {
+        let id = row["id"].as_str().unwrap_or_default().to_string();
+        let deleted = row.get("deleted").and_then(Value::as_bool).unwrap_or(false);
+        if deleted || (id.starts_with("_design/") && !mapper.include_design()) {
+            plan.push((id, None));
+        } else {
+            plan.push((id, Some(docs.len())));
+            docs.push(row.get_mut("doc").map(Value::take).unwrap_or(Value::Null));
+        }
+    }
+    Ok(Some(Read {
+        plan,
+        docs: Docs::Values(docs),
+        last_seq: ch.last_seq.max(since),
+    }))
+}
+
 /// A document's JSON as `_changes?include_docs=true` renders it, spliced from the stored body
 /// (`{"_id", "_rev", ...body}`) without parsing it, or `None` when the document needs the full
 /// rendering (attachments, conflicts, a body not stored inline).
-fn spliced(id: &str, tree: &RevTree, win: usize) -> Option<String> {
+pub(crate) fn spliced(id: &str, tree: &RevTree, win: usize) -> Option<String> {
     let node = &tree.nodes[win];
     let BodyState::Inline(body) = &node.body else {
         return None;
@@ -224,24 +231,27 @@ pub(crate) fn map_batches(
     tx: &SyncSender<Result<Mapped, ViewError>>,
 ) {
     for read in rx {
-        let mapped = read.and_then(|r| {
-            let outputs = match r.docs {
-                Docs::Values(d) if d.is_empty() => vec![],
-                Docs::Texts(t) if t.is_empty() => vec![],
-                Docs::Values(d) => mapper.map(d)?,
-                Docs::Texts(t) => mapper.map_texts(t)?,
-            };
-            Ok(Mapped {
-                plan: r.plan,
-                outputs,
-                last_seq: r.last_seq,
-            })
-        });
+        let mapped = read.and_then(|r| map_read(mapper, r));
         let failed = mapped.is_err();
         if tx.send(mapped).is_err() || failed {
             return;
         }
     }
+}
+
+/// Maps one batch read.
+pub(crate) fn map_read(mapper: &dyn Mapper, r: Read) -> Result<Mapped, ViewError> {
+    let outputs = match r.docs {
+        Docs::Values(d) if d.is_empty() => vec![],
+        Docs::Texts(t) if t.is_empty() => vec![],
+        Docs::Values(d) => mapper.map(d)?,
+        Docs::Texts(t) => mapper.map_texts(t)?,
+    };
+    Ok(Mapped {
+        plan: r.plan,
+        outputs,
+        last_seq: r.last_seq,
+    })
 }
 
 /// The JavaScript map functions of a design document, run in the pool.

@@ -6,9 +6,10 @@
 
 use std::sync::{Arc, Mutex};
 
-use fullsync_engine::{AllDocsOptions, Database};
+use fullsync_engine::{Database, ReadOptions};
 
 use crate::error::ViewError;
+use crate::mapper::spliced;
 
 /// Documents above this total size are read for each preview, not kept.
 pub const MAX_CACHED_BYTES: usize = 64 << 20;
@@ -18,13 +19,17 @@ pub(crate) struct PreviewDocs {
     key: (String, u64, u64),
     /// Document ids (design documents left out).
     pub(crate) ids: Vec<String>,
-    /// Their JSON, as `_changes?include_docs=true&conflicts=true` gives them.
-    pub(crate) texts: Vec<String>,
+    /// Their JSON, as `_changes?include_docs=true&conflicts=true` gives them (shared with the
+    /// JS workers, never copied).
+    pub(crate) texts: Arc<Vec<String>>,
     /// The update sequence they were read at.
     pub(crate) seq: u64,
 }
 
 /// The documents of `db`, from `cache` when it holds them at the current update sequence.
+/// Read as a first view build reads them ([`spliced`] from the stored bodies, in id order,
+/// without parsing them), the rare document that needs the full rendering (attachments,
+/// conflicts) read whole.
 pub(crate) fn docs(
     cache: &Mutex<Option<Arc<PreviewDocs>>>,
     db: &Database,
@@ -36,28 +41,44 @@ pub(crate) fn docs(
             return Ok(c.clone());
         }
     }
-    let (_, _, rows) = db.all_docs(&AllDocsOptions {
-        include_docs: true,
-        conflicts: true,
-        ..Default::default()
-    })?;
-    let mut ids = Vec::with_capacity(rows.len());
-    let mut texts = Vec::with_capacity(rows.len());
-    for r in rows {
-        let id = r["id"].as_str().unwrap_or_default();
-        if id.starts_with("_design/") {
-            continue;
+    let (mut ids, mut texts, mut later) = (vec![], vec![], vec![]);
+    db.for_each_record(|id, rec| {
+        if rec.winner_deleted() || id.starts_with("_design/") {
+            return Ok(true);
+        }
+        match spliced(id, &rec.tree, rec.tree.winner()) {
+            Some(t) => texts.push(t),
+            None => {
+                later.push(ids.len());
+                texts.push(String::new());
+            }
         }
         ids.push(id.to_string());
-        texts.push(r["doc"].to_string());
+        Ok(true)
+    })?;
+    let opts = ReadOptions {
+        conflicts: true,
+        ..Default::default()
+    };
+    let mut gone = vec![];
+    for i in later {
+        match db.get(&ids[i], None, &opts) {
+            Ok(d) => texts[i] = d.to_string(),
+            Err(fullsync_engine::Error::NotFound(_)) => gone.push(i),
+            Err(e) => return Err(e.into()),
+        }
     }
+    for i in gone.into_iter().rev() {
+        ids.remove(i);
+        texts.remove(i);
+    }
+    let size: usize = texts.iter().map(String::len).sum();
     let docs = Arc::new(PreviewDocs {
         key,
         ids,
-        texts,
+        texts: Arc::new(texts),
         seq,
     });
-    let size: usize = docs.texts.iter().map(String::len).sum();
     *cache.lock().unwrap_or_else(|e| e.into_inner()) =
         (size <= MAX_CACHED_BYTES).then(|| docs.clone());
     Ok(docs)

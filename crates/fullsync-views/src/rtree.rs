@@ -35,8 +35,10 @@ use std::ops::Bound;
 use redb::{ReadableTable, Table, TableDefinition};
 use serde_json::{json, Value};
 
+use crate::collate;
 use crate::ddoc::Reduce;
 use crate::error::ViewError;
+use crate::hll::Sketch;
 use crate::js::{FnSet, JsError, JsPool};
 use crate::reduce;
 
@@ -135,8 +137,9 @@ pub enum Reducer<'a> {
 }
 
 impl<'a> Reducer<'a> {
-    /// The reducer of a view, or `None` when its reduce is not kept in the tree
-    /// (`_approx_count_distinct` counts distinct keys, which partial counts cannot combine).
+    /// The reducer of a view (every reduce is kept in the tree: `_approx_count_distinct` as a
+    /// [`Sketch`] per node, turned into a count by [`Reducer::answer`]). `None` is kept for
+    /// reduces a tree cannot hold (none today).
     pub(crate) fn of(
         r: &Reduce,
         pool: &'a JsPool,
@@ -144,7 +147,6 @@ impl<'a> Reducer<'a> {
         view: usize,
     ) -> Option<Reducer<'a>> {
         match r {
-            Reduce::ApproxCountDistinct => None,
             Reduce::Js(_) => Some(Reducer::Js {
                 pool,
                 set: set(),
@@ -174,6 +176,16 @@ impl<'a> Reducer<'a> {
             Reduce::Count if rereduce => reduce::sum(values),
             Reduce::Count => Ok(json!(values.len())),
             Reduce::Sum => reduce::sum(values),
+            Reduce::ApproxCountDistinct => {
+                let mut s = Sketch::default();
+                for v in values {
+                    match Sketch::from_json(v) {
+                        Some(part) => s.merge(&part),
+                        None => return State::BuiltinError(format!("bad stored sketch: {v}")),
+                    }
+                }
+                Ok(s.to_json())
+            }
             _ => reduce::stats(values),
         };
         match out {
@@ -188,10 +200,17 @@ impl<'a> Reducer<'a> {
         if rows.is_empty() {
             return Partial::empty();
         }
-        let values: Vec<Value> = rows.iter().map(|r| r.value.clone()).collect();
         let state = match self {
-            Reducer::Builtin(b) => Self::builtin(b, &values, false),
+            Reducer::Builtin(Reduce::ApproxCountDistinct) => {
+                let keys: Vec<Vec<u8>> = rows.iter().map(|r| collate::sort_key(&r.key)).collect();
+                State::Value(Sketch::of(keys.iter().map(Vec::as_slice)).to_json())
+            }
+            Reducer::Builtin(b) => {
+                let values: Vec<Value> = rows.iter().map(|r| r.value.clone()).collect();
+                Self::builtin(b, &values, false)
+            }
             Reducer::Js { .. } => {
+                let values: Vec<Value> = rows.iter().map(|r| r.value.clone()).collect();
                 let keys: Vec<Value> = rows.iter().map(|r| json!([r.key, r.id])).collect();
                 self.js(json!([keys, values, false]))
             }
@@ -543,9 +562,20 @@ pub(crate) fn update(
     Ok(())
 }
 
-/// The answer of a reduction: its value, or the query's error.
-pub(crate) fn answer(p: &Partial, label: &str) -> Result<Value, ViewError> {
+/// The answer of a reduction: its value (for `_approx_count_distinct`, the count its sketch
+/// estimates), or the query's error.
+pub(crate) fn answer(p: &Partial, red: &Reducer, label: &str) -> Result<Value, ViewError> {
     match &p.state {
+        State::Value(v) if matches!(red, Reducer::Builtin(Reduce::ApproxCountDistinct)) => {
+            match Sketch::from_json(v) {
+                Some(s) => Ok(json!(s.count())),
+                // The empty reduction (no rows) holds `null`.
+                None if v.is_null() => Ok(json!(0)),
+                None => Err(ViewError::Storage(format!(
+                    "bad stored sketch in {label}: rebuild the index (delete its file)"
+                ))),
+            }
+        }
         State::Value(v) => Ok(v.clone()),
         State::BuiltinError(m) => Err(ViewError::BuiltinReduce(m.clone())),
         State::Threw(m) => {
