@@ -114,7 +114,25 @@ fn stored_row(id: &str, key: &Value, value: &Value) -> Vec<u8> {
     out
 }
 
-fn encode_keys(keys: &[Vec<u8>]) -> Vec<u8> {
+/// The rows one document's map output gives (row key, stored row), and its map errors as
+/// `[view name, message]`.
+fn doc_rows(id: &str, out: &[MapOut], names: &[String]) -> (Vec<(Vec<u8>, Vec<u8>)>, Vec<Value>) {
+    let (mut rows, mut errs) = (vec![], vec![]);
+    for (v, out) in out.iter().enumerate() {
+        match out {
+            MapOut::Rows(emitted) => {
+                for (n, (k, val)) in emitted.iter().enumerate() {
+                    let rk = row_key(v as u8, &collate::sort_key(k), id, val, n as u32);
+                    rows.push((rk, stored_row(id, k, val)));
+                }
+            }
+            MapOut::Error(e) => errs.push(json!([names[v], e])),
+        }
+    }
+    (rows, errs)
+}
+
+fn encode_keys(keys: &[&[u8]]) -> Vec<u8> {
     let mut out = Vec::new();
     for k in keys {
         out.extend_from_slice(&(k.len() as u32).to_be_bytes());
@@ -289,39 +307,36 @@ impl ViewIndex {
                 }
             };
             for (id, slot) in plan {
-                if let Some(old) = by_doc.remove(id.as_str())?.map(|v| decode_keys(v.value())) {
-                    for k in old {
-                        note(&k);
-                        if rows.remove(k.as_slice())?.is_some() {
-                            if let Some(d) = deltas.get_mut(k[0] as usize) {
-                                *d -= 1;
-                            }
+                let (new, errs) = match slot {
+                    Some(i) => doc_rows(id, &outputs[*i], names),
+                    None => (vec![], vec![]),
+                };
+                // One lookup swaps the document's row keys (insert answers the old value).
+                let old = if new.is_empty() {
+                    by_doc.remove(id.as_str())?.map(|v| decode_keys(v.value()))
+                } else {
+                    let keys: Vec<&[u8]> = new.iter().map(|(k, _)| k.as_slice()).collect();
+                    let enc = encode_keys(&keys);
+                    by_doc
+                        .insert(id.as_str(), enc.as_slice())?
+                        .map(|v| decode_keys(v.value()))
+                };
+                // Old rows first: a row emitted again has the same key.
+                for k in old.unwrap_or_default() {
+                    note(&k);
+                    if rows.remove(k.as_slice())?.is_some() {
+                        if let Some(d) = deltas.get_mut(k[0] as usize) {
+                            *d -= 1;
                         }
                     }
+                }
+                for (rk, stored) in &new {
+                    rows.insert(rk.as_slice(), stored.as_slice())?;
+                    note(rk);
+                    deltas[rk[0] as usize] += 1;
                 }
                 if had_errors {
                     errors.remove(id.as_str())?;
-                }
-                let Some(i) = slot else { continue };
-                let mut keys = vec![];
-                let mut errs = vec![];
-                for (v, out) in outputs[*i].iter().enumerate() {
-                    match out {
-                        MapOut::Rows(emitted) => {
-                            for (n, (k, val)) in emitted.iter().enumerate() {
-                                let rk = row_key(v as u8, &collate::sort_key(k), id, val, n as u32);
-                                let stored = stored_row(id, k, val);
-                                rows.insert(rk.as_slice(), stored.as_slice())?;
-                                note(&rk);
-                                keys.push(rk);
-                                deltas[v] += 1;
-                            }
-                        }
-                        MapOut::Error(e) => errs.push(json!([names[v], e])),
-                    }
-                }
-                if !keys.is_empty() {
-                    by_doc.insert(id.as_str(), encode_keys(&keys).as_slice())?;
                 }
                 if !errs.is_empty() {
                     had_errors = true;
@@ -374,19 +389,11 @@ impl ViewIndex {
         let mut counts = vec![0u64; names.len()];
         let mut errors: Vec<(&str, String)> = vec![];
         for (id, per) in ids.iter().zip(&outputs) {
-            let mut errs = vec![];
-            for (v, out) in per.iter().enumerate() {
-                match out {
-                    MapOut::Rows(emitted) => {
-                        for (n, (k, val)) in emitted.iter().enumerate() {
-                            let rk = row_key(v as u8, &collate::sort_key(k), id, val, n as u32);
-                            sorted.push((rk, stored_row(id, k, val)));
-                            counts[v] += 1;
-                        }
-                    }
-                    MapOut::Error(e) => errs.push(json!([names[v], e])),
-                }
+            let (rows, errs) = doc_rows(id, per, names);
+            for (rk, _) in &rows {
+                counts[rk[0] as usize] += 1;
             }
+            sorted.extend(rows);
             if !errs.is_empty() {
                 errors.push((id, Value::Array(errs).to_string()));
             }

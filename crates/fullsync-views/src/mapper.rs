@@ -50,19 +50,13 @@ pub(crate) struct Mapped {
     pub(crate) last_seq: u64,
 }
 
-/// One batch of changes read: per change, the document id and its slot in `docs` (`None`:
-/// deleted or not mapped), and the sequence it brings the index to.
+/// One batch of changes read: per change, the document id and its slot in `texts` (`None`:
+/// deleted or not mapped), the documents' JSON texts (never parsed on the reading side), and
+/// the sequence it brings the index to.
 pub(crate) struct Read {
     plan: Vec<(String, Option<usize>)>,
-    docs: Docs,
+    texts: Vec<String>,
     last_seq: u64,
-}
-
-/// The documents of a batch: as JSON values (from `_changes`), or as JSON texts (the first
-/// build's scan, which never parses them).
-enum Docs {
-    Values(Vec<Value>),
-    Texts(Vec<String>),
 }
 
 /// Stage 1 of [`ViewIndex::update_with`](crate::index::ViewIndex::update_with): reads
@@ -102,8 +96,11 @@ pub(crate) fn read_changes(
     }
 }
 
-/// Reads the next batch of at most [`BATCH`] changes after `since` (with their documents), or
-/// `None` when `since` is the database's current sequence.
+/// Reads the next batch of at most [`BATCH`] changes after `since`, or `None` when `since` is
+/// the database's current sequence. The documents are read as the first build reads them
+/// (JSON texts [`spliced`] from the stored bodies, never parsed here), each from its current
+/// record: a document changed again since the change listed is mapped in its newer version
+/// (and again, identically, when its newer change is read).
 pub(crate) fn read_batch(
     db: &Database,
     mapper: &dyn Mapper,
@@ -115,25 +112,44 @@ pub(crate) fn read_batch(
     let ch = db.changes(&ChangesOptions {
         since,
         limit: Some(BATCH),
-        include_docs: true,
-        conflicts: mapper.wants_conflicts(),
         ..Default::default()
     })?;
+    let opts = ReadOptions {
+        conflicts: mapper.wants_conflicts(),
+        ..Default::default()
+    };
     let mut plan = Vec::with_capacity(ch.results.len());
-    let mut docs = Vec::with_capacity(ch.results.len());
-    for mut row in ch.results {
+    let mut texts = Vec::with_capacity(ch.results.len());
+    for row in ch.results {
         let id = row["id"].as_str().unwrap_or_default().to_string();
-        let deleted = row.get("deleted").and_then(Value::as_bool).unwrap_or(false);
-        if deleted || (id.starts_with("_design/") && !mapper.include_design()) {
+        if id.starts_with("_design/") && !mapper.include_design() {
             plan.push((id, None));
-        } else {
-            plan.push((id, Some(docs.len())));
-            docs.push(row.get_mut("doc").map(Value::take).unwrap_or(Value::Null));
+            continue;
+        }
+        let text = match db.record(&id)? {
+            Some(rec) if !rec.winner_deleted() => {
+                match spliced(&id, &rec.tree, rec.tree.winner()) {
+                    Some(t) => Some(t),
+                    None => match db.get(&id, None, &opts) {
+                        Ok(d) => Some(d.to_string()),
+                        Err(fullsync_engine::Error::NotFound(_)) => None,
+                        Err(e) => return Err(e.into()),
+                    },
+                }
+            }
+            _ => None,
+        };
+        match text {
+            Some(t) => {
+                plan.push((id, Some(texts.len())));
+                texts.push(t);
+            }
+            None => plan.push((id, None)),
         }
     }
     Ok(Some(Read {
         plan,
-        docs: Docs::Values(docs),
+        texts,
         last_seq: ch.last_seq.max(since),
     }))
 }
@@ -191,7 +207,7 @@ fn scan_all(
         if texts.len() >= BATCH {
             let r = Read {
                 plan: std::mem::take(&mut plan),
-                docs: Docs::Texts(std::mem::take(&mut texts)),
+                texts: std::mem::take(&mut texts),
                 last_seq: 0,
             };
             stopped = tx.send(Ok(r)).is_err();
@@ -217,7 +233,7 @@ fn scan_all(
     }
     let last = Read {
         plan,
-        docs: Docs::Texts(texts),
+        texts,
         last_seq: seq,
     };
     Ok((tx.send(Ok(last)).is_ok()).then_some(seq))
@@ -241,11 +257,10 @@ pub(crate) fn map_batches(
 
 /// Maps one batch read.
 pub(crate) fn map_read(mapper: &dyn Mapper, r: Read) -> Result<Mapped, ViewError> {
-    let outputs = match r.docs {
-        Docs::Values(d) if d.is_empty() => vec![],
-        Docs::Texts(t) if t.is_empty() => vec![],
-        Docs::Values(d) => mapper.map(d)?,
-        Docs::Texts(t) => mapper.map_texts(t)?,
+    let outputs = if r.texts.is_empty() {
+        vec![]
+    } else {
+        mapper.map_texts(r.texts)?
     };
     Ok(Mapped {
         plan: r.plan,
