@@ -114,9 +114,11 @@ fn stored_row(id: &str, key: &Value, value: &Value) -> Vec<u8> {
     out
 }
 
-/// The rows one document's map output gives (row key, stored row), and its map errors as
-/// `[view name, message]`.
-fn doc_rows(id: &str, out: &[MapOut], names: &[String]) -> (Vec<(Vec<u8>, Vec<u8>)>, Vec<Value>) {
+/// Rows to write: (row key, stored row).
+type RowsOut = Vec<(Vec<u8>, Vec<u8>)>;
+
+/// The rows one document's map output gives, and its map errors as `[view name, message]`.
+fn doc_rows(id: &str, out: &[MapOut], names: &[String]) -> (RowsOut, Vec<Value>) {
     let (mut rows, mut errs) = (vec![], vec![]);
     for (v, out) in out.iter().enumerate() {
         match out {
@@ -385,7 +387,7 @@ impl ViewIndex {
     ) -> Result<(), ViewError> {
         let outputs = mapper.pool.map_shared(&mapper.set, texts)?.0;
         let names = mapper.names();
-        let mut sorted: Vec<(Vec<u8>, Vec<u8>)> = vec![];
+        let mut sorted: RowsOut = vec![];
         let mut counts = vec![0u64; names.len()];
         let mut errors: Vec<(&str, String)> = vec![];
         for (id, per) in ids.iter().zip(&outputs) {
