@@ -656,3 +656,62 @@ fn first_build_scan_gives_maps_the_documents_changes_gives() {
         true
     );
 }
+
+/// A small update commits without fsync when the index's last durable commit is recent
+/// (`index::COMMIT_DELAY`, as CouchDB's `commit_freq`); closing the index makes it durable: after
+/// a restart, `update=false` answers the updated rows and the indexed sequence is the new one.
+#[test]
+fn a_small_update_is_kept_when_the_index_closes() {
+    let dir = tempfile::tempdir().unwrap();
+    let seq;
+    {
+        let engine = Arc::new(Engine::open(dir.path()).unwrap());
+        let db = engine.create_db("db").unwrap();
+        let mut docs: Vec<Value> = (0..50)
+            .map(|i| json!({"_id": format!("d{i:02}"), "n": i}))
+            .collect();
+        docs.push(
+            json!({"_id": "_design/a", "views": {"n": {"map": "function (doc) { emit(doc.n); }"}}}),
+        );
+        db.bulk_docs_json(docs, true, &UserCtx::default()).unwrap();
+        let v = Views::new(engine.clone());
+        assert_eq!(
+            v.query("db", "a", "n", &q(json!({"limit": 0}))).unwrap()["total_rows"],
+            50
+        );
+        let d = db.get("d07", None, &Default::default()).unwrap();
+        db.bulk_docs_json(
+            vec![
+                json!({"_id": "d07", "_rev": d["_rev"], "n": 700}),
+                json!({"_id": "new", "n": 1000}),
+            ],
+            true,
+            &UserCtx::default(),
+        )
+        .unwrap();
+        let r = v
+            .query(
+                "db",
+                "a",
+                "n",
+                &q(json!({"start_key": 700, "update_seq": true})),
+            )
+            .unwrap();
+        assert_eq!(keys(&r), vec![json!(700), json!(1000)]);
+        seq = r["update_seq"].clone();
+        assert_eq!(seq, json!(db.update_seq()));
+    }
+    let engine = Arc::new(Engine::open(dir.path()).unwrap());
+    let v = Views::new(engine.clone());
+    let r = v
+        .query(
+            "db",
+            "a",
+            "n",
+            &q(json!({"start_key": 7, "end_key": 8, "update": false, "update_seq": true})),
+        )
+        .unwrap();
+    assert_eq!(keys(&r), vec![json!(8)], "d07 no longer emits 7");
+    assert_eq!(r["update_seq"], seq);
+    assert_eq!(r["total_rows"], 51);
+}
