@@ -277,6 +277,56 @@ c8o: boolean,
  */
 entries: Array<DirEntry>, };
 
+export type DocFields = { 
+/**
+ * Database.
+ */
+db: string, 
+/**
+ * Documents read.
+ */
+sampled: number, 
+/**
+ * Fields by path (`a.b` for nested objects), in path order.
+ */
+fields: Array<FieldInfo>, };
+
+export type DocRow = { 
+/**
+ * Document id.
+ */
+id: string, 
+/**
+ * The winning revision.
+ */
+rev: string, 
+/**
+ * The other live leaf revisions (empty: not conflicted).
+ */
+conflicts: Array<string>, 
+/**
+ * The winning body (without `_conflicts`).
+ */
+doc: Record<string, JsonValue>, };
+
+export type DocTree = { 
+/**
+ * Document id.
+ */
+id: string, 
+/**
+ * The winning revision (a deleted leaf when every leaf is deleted).
+ */
+winner: string | null, 
+/**
+ * Every leaf is deleted.
+ */
+deleted: boolean, 
+/**
+ * Every revision the tree knows, in revision order.
+ */
+revs: Array<RevNode>, };
+
 export type DocsList = { 
 /**
  * Documents in the database.
@@ -286,6 +336,24 @@ total: number,
  * `_all_docs` rows.
  */
 rows: Array<{ id: string; key: string; value: { rev: string; deleted?: boolean } }>, };
+
+export type DocsPage = { 
+/**
+ * Documents in the database (not counting design documents' filters).
+ */
+total: number, 
+/**
+ * The page's rows, in id order.
+ */
+rows: Array<DocRow>, 
+/**
+ * Where the next page starts (pass it as `after`); none: this was the last page.
+ */
+next: string | null, 
+/**
+ * Documents read to fill this page (a selective filter reads more than it answers).
+ */
+scanned: number, };
 
 export type DocsPageArgs = { 
 /**
@@ -363,6 +431,24 @@ db: string, };
 
 export type ErrorCode = "not_found" | "conflict" | "forbidden" | "bad_request" | "invalid_project" | "js_error" | "internal" | "unavailable" | "unauthorized" | "confirm_required";
 
+export type FieldInfo = { 
+/**
+ * `a.b.c`.
+ */
+path: string, 
+/**
+ * JSON types seen (`string`, `number`, `boolean`, `null`, `array`, `object`).
+ */
+types: Array<string>, 
+/**
+ * In how many sampled documents.
+ */
+count: number, 
+/**
+ * A scalar value seen (strings cut at 40 characters); none for objects and arrays.
+ */
+example: JsonValue | null, };
+
 export type FileStatus = { 
 /**
  * Path relative to the project root.
@@ -386,6 +472,24 @@ path: string,
  * The file's text.
  */
 text: string, };
+
+export type FnTestAnswer = { 
+/**
+ * `filter` or `validate_doc_update`.
+ */
+kind: string, 
+/**
+ * One per document, in the order given.
+ */
+results: Array<FnVerdict>, 
+/**
+ * How many passed.
+ */
+passed: number, 
+/**
+ * How many failed.
+ */
+failed: number, };
 
 export type FnTestArgs = { 
 /**
@@ -416,6 +520,20 @@ roles?: Array<string>,
  * For `filter`: the request's query parameters (`req.query`).
  */
 query?: JsonValue, };
+
+export type FnVerdict = { 
+/**
+ * Its `_id`, or `(document N)`.
+ */
+id: string, 
+/**
+ * The filter passed it / `validate_doc_update` accepted it.
+ */
+pass: boolean, 
+/**
+ * Why not: what the function threw (`forbidden: ...`, `unauthorized: ...`, `threw: ...`).
+ */
+message: string | null, };
 
 export type GitAnswer = GitStatus | GitDiff | GitCommit;
 
@@ -733,6 +851,35 @@ handler?: string,
  */
 log?: boolean, };
 
+export type LoadedData = { 
+/**
+ * Database (connector) name.
+ */
+db: string, 
+/**
+ * Documents written.
+ */
+written: number, 
+/**
+ * Documents the database refused (`file:line: id: why`), e.g. an id starting with `_`
+ * that is not `_design/`: they are reported, never dropped silently.
+ */
+refused: Array<string>, };
+
+export type MangoAnswer = { 
+/**
+ * What `POST /db/_find` answers (`docs`, `warning`, `execution_stats`, `bookmark`).
+ */
+find: { docs: Array<Record<string, JsonValue>>; warning?: string; execution_stats?: Record<string, number>; bookmark?: string }, 
+/**
+ * What `POST /db/_explain` answers (`index` with `ddoc`, `name`, `type`, `def`; `range`, `opts`, ...).
+ */
+explain: { index: { name: string; ddoc: string | null; type: string; def?: JsonValue }; [key: string]: JsonValue }, 
+/**
+ * How long `_find` took, in milliseconds.
+ */
+ms: number, };
+
 export type MapError = { 
 /**
  * Document id.
@@ -962,6 +1109,24 @@ docs: number,
  * Milliseconds taken.
  */
 ms: number, };
+
+export type ProjectCheck = { 
+/**
+ * The project loaded (false: an error stopped loading; the diagnostics say which).
+ */
+loaded: boolean, 
+/**
+ * How many diagnostics are errors.
+ */
+errors: number, 
+/**
+ * How many are warnings.
+ */
+warnings: number, 
+/**
+ * Every diagnostic, in the order found (files relative to the project).
+ */
+diagnostics: Array<Diagnostic>, };
 
 export type ProjectTree = { 
 /**
@@ -1819,6 +1984,32 @@ rev: string,
  */
 deleted: Array<string>, };
 
+export type RevNode = { 
+/**
+ * `N-hash`.
+ */
+rev: string, 
+/**
+ * The revision it was written on top of (none: the first one known).
+ */
+parent: string | null, 
+/**
+ * A leaf of the tree.
+ */
+leaf: boolean, 
+/**
+ * A deleted leaf.
+ */
+deleted: boolean, 
+/**
+ * The winning revision.
+ */
+winner: boolean, 
+/**
+ * Its body is still stored (compaction drops the bodies of non-leaf revisions).
+ */
+available: boolean, };
+
 export type Run = { 
 /**
  * 1, 2, ... since the studio started.
@@ -2264,6 +2455,38 @@ failed: number,
  */
 ms: number, };
 
+export type TransactionInfo = { 
+/**
+ * Its connector (database).
+ */
+connector: string, 
+/**
+ * Its name.
+ */
+name: string, 
+/**
+ * Its kind (`GetView`, `PostDocument`, ...).
+ */
+kind: string, 
+/**
+ * Its variables.
+ */
+variables: Array<Variable>, 
+/**
+ * Its kind runs locally.
+ */
+supported: boolean, };
+
+export type TransactionList = { 
+/**
+ * Every transaction of every connector, in project order.
+ */
+transactions: Array<TransactionInfo>, 
+/**
+ * The transaction kinds that run locally.
+ */
+supported: Array<string>, };
+
 export type TreeNode = { 
 /**
  * Label.
@@ -2289,6 +2512,32 @@ export type UsedBy = {
  * The sequence steps calling the item.
  */
 used_by: Array<SeqRef>, };
+
+export type Variable = { 
+/**
+ * Name.
+ */
+name: string, 
+/**
+ * Description.
+ */
+description?: string, 
+/**
+ * Default value.
+ */
+default?: JsonValue, 
+/**
+ * Must be given.
+ */
+required?: boolean, 
+/**
+ * Takes a list of values.
+ */
+multi_valued?: boolean, 
+/**
+ * Schema type (`xsd:string`, `xsd:boolean`, ...).
+ */
+schema_type: string, };
 
 export type ViewQueryAnswer = { 
 /**
@@ -2326,14 +2575,14 @@ export interface Answers {
   transaction_run: Run;
   transaction_history: RunHistory;
   sample_data: SeedFiles;
-  sample_data_load: JsonValue;
-  transactions_list: JsonValue;
-  mango_query: JsonValue;
-  project_check: JsonValue;
-  docs_page: JsonValue;
-  doc_tree: JsonValue;
-  doc_fields: JsonValue;
-  fn_test: JsonValue;
+  sample_data_load: LoadedData;
+  transactions_list: TransactionList;
+  mango_query: MangoAnswer;
+  project_check: ProjectCheck;
+  docs_page: DocsPage;
+  doc_tree: DocTree;
+  doc_fields: DocFields;
+  fn_test: FnTestAnswer;
   tests_run: TestRun;
   used_by: UsedBy;
   git: GitAnswer;

@@ -6,7 +6,6 @@ use std::path::Path;
 use std::sync::Arc;
 
 use fullsync_engine::{AllDocsOptions, Engine};
-use serde_json::{json, Value};
 
 use crate::{ApiError, ErrorCode};
 
@@ -74,7 +73,11 @@ pub fn list(root: &Path, engine: &Engine) -> Result<SeedFiles, ApiError> {
 }
 
 /// Loads `data/<db>.jsonl` into the database `db`, which must have no documents yet.
-pub fn load(root: &Path, engine: &Arc<Engine>, db: &str) -> Result<Value, ApiError> {
+pub fn load(
+    root: &Path,
+    engine: &Arc<Engine>,
+    db: &str,
+) -> Result<fullsync_project::sync::LoadedData, ApiError> {
     let (p, diags) = fullsync_project::load(root);
     let mut p = p.ok_or_else(|| crate::invalid_project(&diags))?;
     p.connectors.retain(|c| c.name == db);
@@ -99,5 +102,12 @@ pub fn load(root: &Path, engine: &Arc<Engine>, db: &str) -> Result<Value, ApiErr
     }
     let loaded = fullsync_project::sync::load_data(engine, &p)
         .map_err(|e| ApiError::new(ErrorCode::BadRequest, format!("not loaded: {e}")))?;
-    Ok(json!(loaded.into_iter().next()))
+    loaded.into_iter().next().ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::Internal,
+            format!(
+                "data/{db}.jsonl was not loaded (nothing reported for it): please report this bug"
+            ),
+        )
+    })
 }
