@@ -60,6 +60,8 @@ ok: boolean,
  */
 result: string, };
 
+export type AnyRemoteAnswer = RemoteAnswers[keyof RemoteAnswers];
+
 export type ApiError = { 
 /**
  * Code.
@@ -128,6 +130,83 @@ author: string,
  * Seconds since the epoch.
  */
 time: number, };
+
+export type CompareAnswer = { 
+/**
+ * The left side, described (`local orders`, `prod/orders`).
+ */
+left: string, 
+/**
+ * The right side, described.
+ */
+right: string, 
+/**
+ * The differences, row by row.
+ */
+comparison: Comparison, 
+/**
+ * The left side's whole answer.
+ */
+left_result: JsonValue, 
+/**
+ * The right side's whole answer.
+ */
+right_result: JsonValue, };
+
+export type Comparison = { 
+/**
+ * No difference at all.
+ */
+equal: boolean, 
+/**
+ * Rows on the left.
+ */
+left_rows: number, 
+/**
+ * Rows on the right.
+ */
+right_rows: number, 
+/**
+ * Differences, in left order then right-only rows (at most `limit` of them).
+ */
+differences: Array<Difference>, 
+/**
+ * How many differences there are in all.
+ */
+total_differences: number, };
+
+export type Connection = { 
+/**
+ * `engine` or the profile's name.
+ */
+name: string, 
+/**
+ * `engine`, `couchdb` or `convertigo`.
+ */
+kind: string, 
+/**
+ * What the engine is called in the list (the engine only).
+ */
+label?: string, 
+/**
+ * The server's URL (profiles only).
+ */
+url?: string, 
+/**
+ * The user the profile signs in as (none: anonymous; the engine has none).
+ */
+user?: string, 
+/**
+ * Where the password comes from: `none`, `session`, `env`, `keyring` or `missing`
+ * (profiles only; never the password itself).
+ */
+password?: 'none' | 'session' | 'env' | 'keyring' | 'missing', 
+/**
+ * A write to this server was confirmed this session (profiles only).
+ */
+writes_confirmed?: boolean, };
+
+export type CouchJson = Record<string, JsonValue>;
 
 export type CreateDb = { 
 /**
@@ -215,6 +294,20 @@ index_done: number | null,
  */
 index_total: number | null, };
 
+export type DesignDocViews = { 
+/**
+ * `_design/...`.
+ */
+id: string, 
+/**
+ * The id without `_design/`.
+ */
+name: string, 
+/**
+ * Its views that have a map (not `lib`).
+ */
+views: Array<ViewSource>, };
+
 export type Diagnostic = { 
 /**
  * Error or warning.
@@ -236,6 +329,36 @@ message: string,
  * How to fix it.
  */
 hint: string, };
+
+export type Difference = { 
+/**
+ * `only_left`, `only_right`, `value` or `order`.
+ */
+kind: 'only_left' | 'only_right' | 'value' | 'order', 
+/**
+ * The row's key (view) or `_id` (Mango).
+ */
+key: JsonValue, 
+/**
+ * The document id of a view row.
+ */
+id?: string, 
+/**
+ * Position on the left (0-based).
+ */
+left_index: number | null, 
+/**
+ * Position on the right (0-based).
+ */
+right_index: number | null, 
+/**
+ * The left row's value (view) or document (Mango).
+ */
+left: JsonValue | null, 
+/**
+ * The right row's value or document.
+ */
+right: JsonValue | null, };
 
 export type DirEntry = { 
 /**
@@ -431,6 +554,8 @@ db: string, };
 
 export type ErrorCode = "not_found" | "conflict" | "forbidden" | "bad_request" | "invalid_project" | "js_error" | "internal" | "unavailable" | "unauthorized" | "confirm_required";
 
+export type ExplainResult = { index: { name: string; ddoc: string | null; type: string; def?: JsonValue }; [key: string]: JsonValue };
+
 export type FieldInfo = { 
 /**
  * `a.b.c`.
@@ -472,6 +597,8 @@ path: string,
  * The file's text.
  */
 text: string, };
+
+export type FindResult = { docs: Array<Record<string, JsonValue>>; warning?: string; execution_stats?: Record<string, number>; bookmark?: string };
 
 export type FnTestAnswer = { 
 /**
@@ -866,15 +993,25 @@ written: number,
  */
 refused: Array<string>, };
 
+export type LoginAnswer = { 
+/**
+ * Always `true`.
+ */
+ok: boolean, 
+/**
+ * The server's welcome (`GET /`).
+ */
+server: Welcome, };
+
 export type MangoAnswer = { 
 /**
- * What `POST /db/_find` answers (`docs`, `warning`, `execution_stats`, `bookmark`).
+ * The `_find` answer.
  */
-find: { docs: Array<Record<string, JsonValue>>; warning?: string; execution_stats?: Record<string, number>; bookmark?: string }, 
+find: FindResult, 
 /**
- * What `POST /db/_explain` answers (`index` with `ddoc`, `name`, `type`, `def`; `range`, `opts`, ...).
+ * The `_explain` answer.
  */
-explain: { index: { name: string; ddoc: string | null; type: string; def?: JsonValue }; [key: string]: JsonValue }, 
+explain: ExplainResult, 
 /**
  * How long `_find` took, in milliseconds.
  */
@@ -1226,6 +1363,24 @@ export type RecentProjects = {
  * Newest first.
  */
 projects: Array<RecentProject>, };
+
+export type RemoteAttachment = { 
+/**
+ * Attachment name.
+ */
+name: string, 
+/**
+ * Its MIME type.
+ */
+content_type: string, 
+/**
+ * Bytes.
+ */
+length: number, 
+/**
+ * The bytes, base64.
+ */
+data: string, };
 
 export type RemoteOp = { "op": "connections" } | { "op": "login", 
 /**
@@ -2066,6 +2221,8 @@ export type RunHistory = {
  */
 runs: Array<Run>, };
 
+export type SamplePreview = PreviewAnswer & { sample: { size: number; random: boolean; ids: Array<JsonValue> } };
+
 export type SaveArgs = { 
 /**
  * Profile name (letters, digits, `-`, `_`).
@@ -2168,6 +2325,28 @@ value: string,
  */
 file: string, };
 
+export type ServerChanges = { results: Array<{ id: string; seq: JsonValue; deleted?: boolean; changes: Array<{ rev: string }> }>; last_seq: JsonValue };
+
+export type ServerDatabases = { 
+/**
+ * The server's welcome.
+ */
+server: Welcome, 
+/**
+ * Its databases (empty when listing them is forbidden: see `note`).
+ */
+databases: Array<string>, 
+/**
+ * Why the list is empty when the server refused it (`_all_dbs` needs an admin).
+ */
+note: string | null, 
+/**
+ * The server's URL (never with a password).
+ */
+url: string, };
+
+export type ServerDocsPage = { total: number; rows: Array<{ id: string; key: string; value: { rev: string; deleted?: boolean } }> };
+
 export type ServerInfo = { 
 /**
  * Profile name.
@@ -2208,6 +2387,8 @@ config_dir: string,
  */
 servers: Array<ServerInfo>, };
 
+export type ServerResolved = { ok: boolean; id: string; rev: string; deleted: Array<string> };
+
 export type ServerSaved = { 
 /**
  * The profile name saved.
@@ -2221,6 +2402,8 @@ password_stored: boolean,
  * Why the password was not stored, and how to give it instead.
  */
 warning?: string, };
+
+export type ServerWritten = { ok: boolean; id: string; rev: string };
 
 export type Severity = "error" | "warning";
 
@@ -2455,6 +2638,16 @@ failed: number,
  */
 ms: number, };
 
+export type TimedFind = { 
+/**
+ * The `_find` answer.
+ */
+result: FindResult, 
+/**
+ * Milliseconds, as the studio measured them (network included).
+ */
+ms: number, };
+
 export type TransactionInfo = { 
 /**
  * Its connector (database).
@@ -2551,6 +2744,22 @@ ms: number, };
 
 export type ViewRows = { rows: Array<{ id?: string; key: JsonValue; value: JsonValue; doc?: JsonValue }>; total_rows?: number; offset?: number; update_seq?: JsonValue };
 
+export type ViewSource = { 
+/**
+ * View name.
+ */
+name: string, 
+/**
+ * Map source.
+ */
+map: string, 
+/**
+ * Reduce source or builtin (`_count`, ...), if any.
+ */
+reduce: string | null, };
+
+export type Welcome = { couchdb?: string; version?: string; vendor?: { name?: string; version?: string }; [key: string]: JsonValue };
+
 export type Written = { 
 /**
  * Always `true`.
@@ -2620,8 +2829,40 @@ export interface Answers {
   attachment_put: Written;
   attachment_get: Attachment;
   attachment_delete: Written;
-  remote: JsonValue;
+  remote: AnyRemoteAnswer;
 }
+
+/** The answer of each op of the `remote` command. */
+export interface RemoteAnswers {
+  connections: Array<Connection>;
+  login: LoginAnswer;
+  logout: Done;
+  databases: ServerDatabases;
+  db_info: CouchJson;
+  docs_list: ServerDocsPage;
+  doc_get: CouchJson;
+  doc_put: ServerWritten;
+  doc_delete: ServerWritten;
+  doc_revisions: Array<CouchJson>;
+  doc_resolve: ServerResolved;
+  attachment_get: RemoteAttachment;
+  attachment_put: ServerWritten;
+  attachment_delete: ServerWritten;
+  changes: ServerChanges;
+  design_docs: Array<DesignDocViews>;
+  view_query: ViewQueryAnswer;
+  find: TimedFind;
+  explain: ExplainResult;
+  preview_sample: SamplePreview;
+  compare: CompareAnswer;
+  pull_sample: JobStatus;
+}
+
+/** A `remote` op's name. */
+export type RemoteOpName = RemoteOp['op'];
+
+/** The arguments of `remote` op `O`. */
+export type RemoteArgsOf<O extends RemoteOpName> = Extract<RemoteOp, { op: O }>;
 
 /** A command's name. */
 export type Command = Request['cmd'];

@@ -177,8 +177,8 @@ commands! { self;
     "attachment_put" => documents::Written: R::AttachmentPut { db, id, rev, name, content_type, data } => attachments::put(&self.engine, &db, &id, &rev, &name, content_type.as_deref(), &data),
     "attachment_get" => attachments::Attachment: R::AttachmentGet { db, id, name, rev } => attachments::get(&self.engine, &db, &id, &name, rev.as_deref()),
     "attachment_delete" => documents::Written: R::AttachmentDelete { db, id, rev, name } => attachments::delete(&self.engine, &db, &id, &rev, &name),
-    // Untyped for now (`JsonValue` in TypeScript): each `RemoteOp` answers its own shape.
-    "remote" => Value: R::Remote(op) => self.remote.handle(&self.engine, &self.views, &self.replications, op),
+    // Each op answers its own type (`remote::RemoteOp::answer_types`, `RemoteAnswers` in TypeScript).
+    "remote" => remote::AnyRemoteAnswer: R::Remote(op) => self.remote.handle(&self.engine, &self.views, &self.replications, op).map(remote::AnyRemoteAnswer),
 }
 
 /// The answer of commands that only succeed or fail (`replication_dismiss`, `deploy_dismiss`).

@@ -8,19 +8,34 @@ use serde_json::Value;
 
 use crate::{ApiError, ErrorCode};
 
-/// `mango_query`'s answer.
+/// What `POST /db/_find` answers (`docs`, `warning`, `execution_stats`, `bookmark`).
 #[derive(Debug, Serialize, ts_rs::TS)]
-pub struct MangoAnswer {
-    /// What `POST /db/_find` answers (`docs`, `warning`, `execution_stats`, `bookmark`).
+#[serde(transparent)]
+pub struct FindResult(
     #[ts(
         type = "{ docs: Array<Record<string, JsonValue>>; warning?: string; execution_stats?: Record<string, number>; bookmark?: string }"
     )]
-    pub find: Value,
-    /// What `POST /db/_explain` answers (`index` with `ddoc`, `name`, `type`, `def`; `range`, `opts`, ...).
+    pub Value,
+);
+
+/// What `POST /db/_explain` answers (`index` with `ddoc`, `name`, `type`, `def`; `range`,
+/// `opts`, ...).
+#[derive(Debug, Serialize, ts_rs::TS)]
+#[serde(transparent)]
+pub struct ExplainResult(
     #[ts(
         type = "{ index: { name: string; ddoc: string | null; type: string; def?: JsonValue }; [key: string]: JsonValue }"
     )]
-    pub explain: Value,
+    pub Value,
+);
+
+/// `mango_query`'s answer.
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct MangoAnswer {
+    /// The `_find` answer.
+    pub find: FindResult,
+    /// The `_explain` answer.
+    pub explain: ExplainResult,
     /// How long `_find` took, in milliseconds.
     pub ms: f64,
 }
@@ -40,8 +55,8 @@ pub fn query(engine: &Engine, db: &str, query: &Value) -> Result<MangoAnswer, Ap
     let found = fullsync_views::mango::find(&dbh, query)?;
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     Ok(MangoAnswer {
-        find: found,
-        explain,
+        find: FindResult(found),
+        explain: ExplainResult(explain),
         ms,
     })
 }
