@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use fullsync_engine::{AllDocsOptions, Engine};
+use fullsync_engine::Engine;
 
 use crate::{ApiError, ErrorCode};
 
@@ -15,13 +15,7 @@ fn user_docs(engine: &Engine, db: &str) -> Result<u64, ApiError> {
         return Ok(0);
     };
     let total = dbh.info()?.doc_count;
-    let (_, _, ddocs) = dbh.all_docs(&AllDocsOptions {
-        start: Some("_design/".into()),
-        end: Some("_design/\u{10ffff}".into()),
-        inclusive_end: true,
-        ..Default::default()
-    })?;
-    Ok(total.saturating_sub(ddocs.len() as u64))
+    Ok(total.saturating_sub(dbh.design_docs()?.len() as u64))
 }
 
 /// A connector's seed file (`sample_data`).

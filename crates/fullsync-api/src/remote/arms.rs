@@ -194,16 +194,7 @@ impl Session {
         db: &str,
     ) -> Result<Vec<DesignDocViews>, ApiError> {
         let docs: Vec<Value> = if conn == ENGINE {
-            let dbh = engine.db(db)?;
-            let (_, _, rows) = dbh.all_docs(&fullsync_engine::AllDocsOptions {
-                start: Some("_design/".into()),
-                end: Some("_design0".into()),
-                include_docs: true,
-                ..Default::default()
-            })?;
-            rows.into_iter()
-                .filter_map(|r| r.get("doc").cloned())
-                .collect()
+            engine.db(db)?.design_docs()?
         } else {
             self.with(conn, |s| s.design_docs(db))?
         };
