@@ -13,11 +13,9 @@ use serde_json::{json, Value};
 
 use super::answers::{
     CompareAnswer, Connection, DesignDocViews, LoginAnswer, RemoteAttachment, SamplePreview,
-    ServerChanges, ServerWritten, TimedFind, ViewSource, Welcome,
+    ServerChanges, ServerWritten, ViewSource, Welcome,
 };
 use super::{bad, lock, Endpoint, Session, ENGINE};
-use crate::editor::{ViewQueryAnswer, ViewRows};
-use crate::mango_panel::{ExplainResult, FindResult};
 use crate::replication::{JobStatus, Mode, Replications, StartArgs};
 use crate::{ApiError, ErrorCode};
 
@@ -96,49 +94,17 @@ impl Session {
         .map(ServerChanges)
     }
 
-    /// A saved view on the engine or a server, timed.
-    pub(super) fn view_query(
+    /// Runs `f` on the target of `at`; answers its result and how long it took (ms).
+    pub(super) fn on_target(
         &self,
         views: &Arc<fullsync_views::Views>,
-        at: Endpoint,
-        (ddoc, view): (&str, &str),
-        query: &Value,
-    ) -> Result<ViewQueryAnswer, ApiError> {
-        let t = self.target(views, &at)?;
+        at: &Endpoint,
+        f: impl FnOnce(&Target) -> Result<Value, RemoteError>,
+    ) -> Result<(Value, f64), ApiError> {
+        let t = self.target(views, at)?;
         let started = std::time::Instant::now();
-        let r = self.with_target(&at.conn, || t.view(ddoc, view, query))?;
-        Ok(ViewQueryAnswer {
-            result: ViewRows(r),
-            ms: started.elapsed().as_secs_f64() * 1000.0,
-        })
-    }
-
-    /// A Mango query on the engine or a server, timed.
-    pub(super) fn find(
-        &self,
-        views: &Arc<fullsync_views::Views>,
-        at: Endpoint,
-        query: &Value,
-    ) -> Result<TimedFind, ApiError> {
-        let t = self.target(views, &at)?;
-        let started = std::time::Instant::now();
-        let r = self.with_target(&at.conn, || t.find(query))?;
-        Ok(TimedFind {
-            result: FindResult(r),
-            ms: started.elapsed().as_secs_f64() * 1000.0,
-        })
-    }
-
-    /// How a Mango query runs on the engine or a server (`_explain`).
-    pub(super) fn explain(
-        &self,
-        views: &Arc<fullsync_views::Views>,
-        at: Endpoint,
-        query: &Value,
-    ) -> Result<ExplainResult, ApiError> {
-        let t = self.target(views, &at)?;
-        self.with_target(&at.conn, || t.explain(query))
-            .map(ExplainResult)
+        let r = self.with_target(&at.conn, || f(&t))?;
+        Ok((r, started.elapsed().as_secs_f64() * 1000.0))
     }
 
     pub(super) fn connections(&self) -> Result<Vec<Connection>, ApiError> {
