@@ -208,18 +208,7 @@ impl Studio {
     pub(crate) fn docs_page(&self, a: DocsPageArgs) -> Result<DocsPage, ApiError> {
         let dbh = self.engine.db(&a.db)?;
         let total = dbh.info()?.doc_count;
-        let selector = match &a.selector {
-            Some(s) if !s.is_null() => Some(Selector::new(s.clone()).map_err(|e| {
-                ApiError::new(
-                    ErrorCode::BadRequest,
-                    format!(
-                        "the Mango selector is not valid ({}): write it as JSON, e.g. {{\"type\": \"order\"}}",
-                        e.reason()
-                    ),
-                )
-            })?),
-            _ => None,
-        };
+        let selector = selector_of(a.selector.as_ref())?;
         let limit = a.limit.clamp(1, 1_000);
         let filtered = selector.is_some() || a.conflicted;
         let (lo, hi) = if a.prefix.is_empty() {
@@ -512,6 +501,22 @@ impl Studio {
             passed,
             results,
         })
+    }
+}
+
+/// The documents table's Mango filter (none when absent or null).
+fn selector_of(v: Option<&Value>) -> Result<Option<Selector>, ApiError> {
+    match v {
+        Some(s) if !s.is_null() => Selector::new(s.clone()).map(Some).map_err(|e| {
+            ApiError::new(
+                ErrorCode::BadRequest,
+                format!(
+                    "the Mango selector is not valid ({}): write it as JSON, e.g. {{\"type\": \"order\"}}",
+                    e.reason()
+                ),
+            )
+        }),
+        _ => Ok(None),
     }
 }
 
