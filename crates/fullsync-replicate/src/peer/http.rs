@@ -16,6 +16,18 @@ pub struct Auth {
     pub password: String,
 }
 
+impl Auth {
+    /// The `Authorization` header value (HTTP Basic): the only place credentials travel.
+    pub fn header(&self) -> String {
+        use base64::Engine as _;
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD
+                .encode(format!("{}:{}", self.user, self.password))
+        )
+    }
+}
+
 impl std::fmt::Debug for Auth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Auth({}:***)", self.user)
@@ -93,14 +105,7 @@ impl HttpPeer {
     }
 
     fn auth_header(&self) -> Option<String> {
-        use base64::Engine as _;
-        self.auth.as_ref().map(|a| {
-            format!(
-                "Basic {}",
-                base64::engine::general_purpose::STANDARD
-                    .encode(format!("{}:{}", a.user, a.password))
-            )
-        })
+        self.auth.as_ref().map(Auth::header)
     }
 
     fn request(
