@@ -2,13 +2,11 @@
 // multi-valued), "run as user", the response as JSON, the documents it wrote (each opens in the
 // editor), and the history of runs (one click shows a past run again).
 
-import type { Run } from './api-types';
+import type { Run, TransactionInfo, Variable } from './api-types';
 import type { Backend } from './backend';
-import { untyped } from './backend';
 import { clock, el, messageLine, type Screen } from './ops-kit';
 
-interface Variable { name: string; description?: string; default?: unknown; required?: boolean; multi_valued?: boolean; schema_type: string }
-interface Tx { connector: string; name: string; kind: string; variables: Variable[]; supported: boolean }
+type Tx = TransactionInfo;
 
 /** The transaction the next opening of the screen selects (`connector/name`), set by the explorer. */
 let preset: string | null = null;
@@ -121,7 +119,7 @@ export const runScreen: Screen = (backend: Backend, body, host) => {
     if (!h.runs.length) history.append(el('li', { class: 'hint' }, 'No run yet.'));
   }
 
-  void untyped<{ transactions: Tx[] }>(backend.call('transactions_list')).then((l) => {
+  void backend.call('transactions_list').then((l) => {
     txs = l.transactions;
     pick.replaceChildren(...txs.map((t) => el('option', { value: `${t.connector}/${t.name}` }, `${t.connector} / ${t.name}`)));
     if (!txs.length) msg.say('The project has no transaction: create one from a connector\'s menu in the explorer.');
