@@ -447,7 +447,8 @@ impl Views {
                 return Ok(out);
             }
         }
-        // Without a tree (`_approx_count_distinct`, or not built yet): reduce the rows.
+        // Without a tree (not built yet: `update=false` on an index built before its view had a
+        // stored reducer): reduce the rows.
         // Collect groups: (group key, sort key of group key, rows).
         let mut groups: Vec<(Value, Vec<u8>, Vec<index::Row>)> = vec![];
         let mut push = |r: index::Row| -> Result<bool, ViewError> {

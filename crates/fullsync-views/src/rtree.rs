@@ -123,7 +123,7 @@ impl Partial {
 
 /// How the rows of one view reduce: a builtin in Rust, or a JavaScript reduce with rereduce.
 pub enum Reducer<'a> {
-    /// `_count`, `_sum`, `_stats`.
+    /// `_count`, `_sum`, `_stats`, `_approx_count_distinct` (a [`Sketch`] per node).
     Builtin(Reduce),
     /// A JavaScript `function (keys, values, rereduce)`: function `view` of `set`.
     Js {
