@@ -36,7 +36,7 @@ pub trait Mapper: Sync {
             .map_err(|e| ViewError::Storage(format!("bad document JSON: {e}")))?;
         self.map(docs)
     }
-    /// Per view, the reducer whose partial reductions the index keeps ([`rtree`]), if any.
+    /// Per view, the reducer whose partial reductions the index keeps ([`crate::rtree`]), if any.
     fn reducers(&self) -> Vec<Option<Reducer<'_>>> {
         vec![]
     }

@@ -4,7 +4,7 @@
 //!
 //! # Layout
 //!
-//! Table `reduce`: `[view, level] ++ start` -> a [`Partial`] (JSON `[rows, kind, value]`).
+//! Table `reduce`: `[view, level] ++ start` -> a `Partial` (JSON `[rows, kind, value]`).
 //! A node at level `L >= 1` starts at `start` (a row key, or empty: the *head* node, before
 //! every row) and ends where the next node of level `L` starts (or at the end of the view).
 //!
@@ -21,12 +21,12 @@
 //!    level `L - 1` that start inside it; a node of level 1 is a run of about `2^FAN_BITS` rows.
 //! 3. **Every stored value is the reduction of exactly the rows under its node** (level 1: a
 //!    `reduce` of its rows; level `L > 1`: a `rereduce` of its children), and the row count.
-//!    [`update`] restores this in the same write transaction as the rows it changed, for every
+//!    `update` restores this in the same write transaction as the rows it changed, for every
 //!    node containing a changed row key (before or after the change) at every level.
-//! 4. The tree of a view exists only once [`build`] ran over all its rows (meta `tree/<view>`);
+//! 4. The tree of a view exists only once `build` ran over all its rows (meta `tree/<view>`);
 //!    before that, queries reduce rows at query time (same answer, slower).
 //!
-//! A range query ([`reduce_range`]) takes the stored value of each node fully inside the range
+//! A range query (`Tree::reduce_range`) takes the stored value of each node fully inside the range
 //! and descends into the (at most two per level) nodes that straddle its ends, down to rows.
 
 use std::collections::BTreeSet;

@@ -178,7 +178,7 @@ fn find_all_docs(db: &Database, f: &Find) -> Result<Found, ViewError> {
     })
 }
 
-/// `POST /db/_find`: answered from the index [`choose_index`] picks (see the module
+/// `POST /db/_find`: answered from the index `choose_index` picks (see the module
 /// documentation), with CouchDB's warning when that is `_all_docs`.
 pub fn find(db: &Database, body: &Value) -> Result<Value, ViewError> {
     let t = std::time::Instant::now();
