@@ -114,31 +114,13 @@ pub(crate) fn read_batch(
         limit: Some(BATCH),
         ..Default::default()
     })?;
-    let opts = ReadOptions {
-        conflicts: mapper.wants_conflicts(),
-        ..Default::default()
-    };
-    let mut plan = Vec::with_capacity(ch.results.len());
-    let mut texts = Vec::with_capacity(ch.results.len());
-    for row in ch.results {
-        let id = row["id"].as_str().unwrap_or_default().to_string();
-        if id.starts_with("_design/") && !mapper.include_design() {
-            plan.push((id, None));
-            continue;
-        }
-        let text = match db.record(&id)? {
-            Some(rec) if !rec.winner_deleted() => {
-                match spliced(&id, &rec.tree, rec.tree.winner()) {
-                    Some(t) => Some(t),
-                    None => match db.get(&id, None, &opts) {
-                        Ok(d) => Some(d.to_string()),
-                        Err(fullsync_engine::Error::NotFound(_)) => None,
-                        Err(e) => return Err(e.into()),
-                    },
-                }
-            }
-            _ => None,
-        };
+    let ids: Vec<String> = (ch.results.iter())
+        .map(|r| r["id"].as_str().unwrap_or_default().to_string())
+        .collect();
+    let read = in_two(&ids, |part| read_texts(db, mapper, part))?;
+    let mut plan = Vec::with_capacity(ids.len());
+    let mut texts = Vec::with_capacity(ids.len());
+    for (id, text) in ids.into_iter().zip(read) {
         match text {
             Some(t) => {
                 plan.push((id, Some(texts.len())));
@@ -152,6 +134,59 @@ pub(crate) fn read_batch(
         texts,
         last_seq: ch.last_seq.max(since),
     }))
+}
+
+/// The current JSON text of each document of `ids` ([`spliced`], or rendered whole when it
+/// has to be), `None` for a deleted one or a design document the mapper skips.
+fn read_texts(
+    db: &Database,
+    mapper: &dyn Mapper,
+    ids: &[String],
+) -> Result<Vec<Option<String>>, ViewError> {
+    let opts = ReadOptions {
+        conflicts: mapper.wants_conflicts(),
+        ..Default::default()
+    };
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        if id.starts_with("_design/") && !mapper.include_design() {
+            out.push(None);
+            continue;
+        }
+        out.push(match db.record(id)? {
+            Some(rec) if !rec.winner_deleted() => match spliced(id, &rec.tree, rec.tree.winner()) {
+                Some(t) => Some(t),
+                None => match db.get(id, None, &opts) {
+                    Ok(d) => Some(d.to_string()),
+                    Err(fullsync_engine::Error::NotFound(_)) => None,
+                    Err(e) => return Err(e.into()),
+                },
+            },
+            _ => None,
+        });
+    }
+    Ok(out)
+}
+
+/// `f` over `items`, on two threads (each half of them) when there are enough to pay for the
+/// second thread, the results concatenated in order.
+pub(crate) fn in_two<T: Sync, R: Send>(
+    items: &[T],
+    f: impl Fn(&[T]) -> Result<Vec<R>, ViewError> + Sync,
+) -> Result<Vec<R>, ViewError> {
+    if items.len() < 128 {
+        return f(items);
+    }
+    let (a, b) = items.split_at(items.len() / 2);
+    std::thread::scope(|s| {
+        let second = s.spawn(|| f(b));
+        let mut out = f(a)?;
+        let rest = second
+            .join()
+            .map_err(|_| ViewError::Storage("a view index worker thread panicked".into()))??;
+        out.extend(rest);
+        Ok(out)
+    })
 }
 
 /// A document's JSON as `_changes?include_docs=true` renders it, spliced from the stored body
