@@ -10,7 +10,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from './lib/server.mjs';
 import { copySample, openStudio, screenshot } from './lib/studio.mjs';
@@ -169,7 +169,16 @@ test('tabs keep their state and reopen after a reload', async (t) => {
 
 test('the explorer works from the keyboard alone', async (t) => {
   built();
-  const { project, page } = await openStudio(t, { viewport: SIZES[1] });
+  // Two server profiles (nothing listens there: the workspace opens and says so).
+  const { project, page } = await openStudio(t, {
+    viewport: SIZES[1],
+    env: (w) => {
+      const config = join(w, 'config');
+      mkdirSync(config, { recursive: true });
+      writeFileSync(join(config, 'servers.toml'), '[alpha]\nkind = "couchdb"\nurl = "http://127.0.0.1:9"\n\n[beta]\nkind = "couchdb"\nurl = "http://127.0.0.1:9/beta"\n');
+      return { FULLSYNC_CONFIG_DIR: config, FULLSYNC_REMOTE_TIMEOUT_SECS: '2' };
+    },
+  });
   const focused = () => page.evaluate(() => document.activeElement?.closest('span.node')?.dataset.node ?? document.activeElement?.id ?? document.activeElement?.tagName);
   // F6 puts the focus in the tree; arrows move, Left collapses, Right expands.
   await page.keyboard.press('F6');
@@ -229,6 +238,35 @@ test('the explorer works from the keyboard alone', async (t) => {
   await page.focus('#explorer span[data-node="ddoc:app"]');
   await page.keyboard.press('Tab');
   assert.ok(!(await page.evaluate(() => document.activeElement.matches('#explorer span.node'))), 'Tab leaves the tree (to the connections below it)');
+
+  // The connections below the tree: Tab reaches the list (one stop), arrows move in it, Up from
+  // the first entry goes back to the tree, Down from the tree's last item comes into it.
+  const conn = () => page.evaluate(() => document.activeElement?.dataset?.conn ?? null);
+  await page.waitForSelector('#connections [data-conn="beta"]');
+  for (let i = 0; i < 3 && (await conn()) === null; i++) await page.keyboard.press('Tab');
+  assert.equal(await conn(), 'alpha', 'Tab lands on the first server of the list');
+  await page.keyboard.press('ArrowDown');
+  assert.equal(await conn(), 'beta');
+  await page.keyboard.press('Home');
+  assert.equal(await conn(), 'engine');
+  await page.keyboard.press('ArrowUp');
+  assert.ok(await page.evaluate(() => document.activeElement.matches('#explorer span.node')), 'Up from the first connection: back in the tree');
+  await page.keyboard.press('ArrowDown');
+  assert.equal(await conn(), 'engine', 'Down from the last tree item: the connections');
+  await page.keyboard.press('ArrowDown');
+  // Enter opens the server's workspace; Escape closes it and the focus comes back to the entry.
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('[data-testid="srv-screen"][open]');
+  assert.equal(await page.textContent('[data-testid="srv-name"]'), 'alpha');
+  await page.keyboard.press('Escape');
+  await page.waitForSelector('[data-testid="srv-screen"]:not([open])', { state: 'attached' });
+  assert.equal(await conn(), 'alpha', 'the focus is back on the connection');
+  // The command palette opens a connection too.
+  await page.keyboard.press('Control+Shift+P');
+  await page.keyboard.type('open the server beta');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('[data-testid="srv-screen"][open]');
+  assert.equal(await page.textContent('[data-testid="srv-name"]'), 'beta');
 });
 
 test('problems panel: every diagnostic with file and line, a click opens the file there', async (t) => {

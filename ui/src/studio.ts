@@ -29,7 +29,7 @@ import { mountOps, openScreen, screens } from './ops';
 import { focusExplorer, setOpeners, showProject, showQuickOpen } from './explorer';
 import { menuActions } from './explorer-menu';
 import { hideExternal, openFile, reopenCurrent, saveFile } from './files';
-import { mountConnections, refreshConnections } from './servers';
+import { connectionCommands, mountConnections, refreshConnections } from './servers';
 import { openDoc, openDocs, saveDoc } from './documents';
 import { reload as reloadTable } from './docs-table';
 import { schedulePreview } from './preview';
@@ -200,6 +200,7 @@ cmd('docs-reload', 'Documents: reload the table', () => void reloadTable());
 cmd('docs-new', 'Documents: new document', () => $('docs-new').click());
 cmd('docs-conflicted', 'Documents: toggle "conflicted only"', () => $('docs-conflicted').click());
 cmd('docs-search', 'Documents: search by id prefix or Mango selector', () => $('docs-search').focus());
+registerCommands(connectionCommands);
 registerCommands(() => {
   const out = [];
   for (const db of state.projectDbs) out.push({ id: `docs:${db}`, label: `Open the documents of ${db}`, run: () => void openDocs(db) });
