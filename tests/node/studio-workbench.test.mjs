@@ -414,7 +414,7 @@ test('command palette lists every action and runs one from the keyboard', async 
 
 test('completions offer the fields present in the data', async (t) => {
   built();
-  const { studio, page } = await openStudio(t, { viewport: SIZES[1] });
+  const { project, studio, page } = await openStudio(t, { viewport: SIZES[1] });
   await seed(studio, 'orders', [
     { _id: 'c1', type: 'order', total: 4, zipcode_in_data: '75001', customer: { name: 'Ann', vip_level: 2 } },
     { _id: 'c2', type: 'quote', total: '5', customer: { name: 'Bob' } },
@@ -434,6 +434,36 @@ test('completions offer the fields present in the data', async (t) => {
   await page.keyboard.type('customer.');
   await page.waitForFunction(() => /vip_level/.test(document.querySelector('.suggest-widget.visible')?.textContent ?? ''));
   assert.doesNotMatch(await page.textContent('.suggest-widget.visible'), /zipcode_in_data/);
+  await page.keyboard.press('Escape');
+
+  // validate_doc_update: newDoc. offers the data's fields, userCtx. what CouchDB passes.
+  const suggest = async (file, code, line, column, re) => {
+    await page.click(`#explorer span[data-path="${file}"]`);
+    await page.waitForSelector(`[data-tab="file:${file}"].active`);
+    await page.evaluate(([c, l, col]) => { window.studioEditor.setValue(c); window.studioEditor.setPosition({ lineNumber: l, column: col }); window.studioEditor.focus(); }, [code, line, column]);
+    await page.keyboard.press('Control+Space');
+    await page.waitForFunction((src) => new RegExp(src).test(document.querySelector('.suggest-widget.visible')?.textContent ?? ''), re.source);
+    const text = await page.textContent('.suggest-widget.visible');
+    await page.keyboard.press('Escape');
+    return text;
+  };
+  const VALIDATE = 'connectors/orders/design/app/validate_doc_update.js';
+  await suggest(VALIDATE, 'function (newDoc, oldDoc, userCtx) {\n  newDoc.\n}', 2, 10, /zipcode_in_data/);
+  assert.match(await suggest(VALIDATE, 'function (newDoc, oldDoc, userCtx) {\n  userCtx.\n}', 2, 11, /roles/), /name/);
+  // A filter: doc. and req.
+  const FILTER = 'connectors/orders/design/app/filters/by_type.js';
+  await suggest(FILTER, 'function (doc, req) {\n  return doc.\n}', 2, 14, /zipcode_in_data/);
+  await suggest(FILTER, 'function (doc, req) {\n  return req.\n}', 2, 14, /userCtx/);
+
+  // A reduce: its parameters, and the fields of the values its map emits (the map on disk, run
+  // over the same sample): not the documents' fields.
+  writeFileSync(join(project, MAP), 'function (doc) {\n  emit(doc.type, { amount_emitted: doc.total, who: doc.customer });\n}\n');
+  const reduce = 'function (keys, values, rereduce) {\n  return values.map(function (v) { return v.; });\n}';
+  const fromMap = await suggest(REDUCE, reduce, 2, 45, /amount_emitted/);
+  assert.match(fromMap, /who/);
+  assert.doesNotMatch(fromMap, /zipcode_in_data/, 'the values emitted, not the documents');
+  assert.match(await suggest(REDUCE, 'function (keys, values, rereduce) {\n  if (rere\n}', 2, 11, /rereduce/), /rereduce/);
+  assert.match(await suggest(REDUCE, 'function (keys, values, rereduce) {\n  return values[0].\n}', 2, 20, /amount_emitted/), /who/);
 });
 
 test('tester: filter and validate_doc_update report pass or fail per document, as a given user', async (t) => {
