@@ -60,6 +60,8 @@ ok: boolean,
  */
 result: string, };
 
+export type AnyRemoteAnswer = RemoteAnswers[keyof RemoteAnswers];
+
 export type ApiError = { 
 /**
  * Code.
@@ -128,6 +130,83 @@ author: string,
  * Seconds since the epoch.
  */
 time: number, };
+
+export type CompareAnswer = { 
+/**
+ * The left side, described (`local orders`, `prod/orders`).
+ */
+left: string, 
+/**
+ * The right side, described.
+ */
+right: string, 
+/**
+ * The differences, row by row.
+ */
+comparison: Comparison, 
+/**
+ * The left side's whole answer.
+ */
+left_result: JsonValue, 
+/**
+ * The right side's whole answer.
+ */
+right_result: JsonValue, };
+
+export type Comparison = { 
+/**
+ * No difference at all.
+ */
+equal: boolean, 
+/**
+ * Rows on the left.
+ */
+left_rows: number, 
+/**
+ * Rows on the right.
+ */
+right_rows: number, 
+/**
+ * Differences, in left order then right-only rows (at most `limit` of them).
+ */
+differences: Array<Difference>, 
+/**
+ * How many differences there are in all.
+ */
+total_differences: number, };
+
+export type Connection = { 
+/**
+ * `engine` or the profile's name.
+ */
+name: string, 
+/**
+ * `engine`, `couchdb` or `convertigo`.
+ */
+kind: string, 
+/**
+ * What the engine is called in the list (the engine only).
+ */
+label?: string, 
+/**
+ * The server's URL (profiles only).
+ */
+url?: string, 
+/**
+ * The user the profile signs in as (none: anonymous; the engine has none).
+ */
+user?: string, 
+/**
+ * Where the password comes from: `none`, `session`, `env`, `keyring` or `missing`
+ * (profiles only; never the password itself).
+ */
+password?: 'none' | 'session' | 'env' | 'keyring' | 'missing', 
+/**
+ * A write to this server was confirmed this session (profiles only).
+ */
+writes_confirmed?: boolean, };
+
+export type CouchJson = Record<string, JsonValue>;
 
 export type CreateDb = { 
 /**
@@ -215,6 +294,20 @@ index_done: number | null,
  */
 index_total: number | null, };
 
+export type DesignDocViews = { 
+/**
+ * `_design/...`.
+ */
+id: string, 
+/**
+ * The id without `_design/`.
+ */
+name: string, 
+/**
+ * Its views that have a map (not `lib`).
+ */
+views: Array<ViewSource>, };
+
 export type Diagnostic = { 
 /**
  * Error or warning.
@@ -236,6 +329,36 @@ message: string,
  * How to fix it.
  */
 hint: string, };
+
+export type Difference = { 
+/**
+ * `only_left`, `only_right`, `value` or `order`.
+ */
+kind: 'only_left' | 'only_right' | 'value' | 'order', 
+/**
+ * The row's key (view) or `_id` (Mango).
+ */
+key: JsonValue, 
+/**
+ * The document id of a view row.
+ */
+id?: string, 
+/**
+ * Position on the left (0-based).
+ */
+left_index: number | null, 
+/**
+ * Position on the right (0-based).
+ */
+right_index: number | null, 
+/**
+ * The left row's value (view) or document (Mango).
+ */
+left: JsonValue | null, 
+/**
+ * The right row's value or document.
+ */
+right: JsonValue | null, };
 
 export type DirEntry = { 
 /**
@@ -277,6 +400,56 @@ c8o: boolean,
  */
 entries: Array<DirEntry>, };
 
+export type DocFields = { 
+/**
+ * Database.
+ */
+db: string, 
+/**
+ * Documents read.
+ */
+sampled: number, 
+/**
+ * Fields by path (`a.b` for nested objects), in path order.
+ */
+fields: Array<FieldInfo>, };
+
+export type DocRow = { 
+/**
+ * Document id.
+ */
+id: string, 
+/**
+ * The winning revision.
+ */
+rev: string, 
+/**
+ * The other live leaf revisions (empty: not conflicted).
+ */
+conflicts: Array<string>, 
+/**
+ * The winning body (without `_conflicts`).
+ */
+doc: Record<string, JsonValue>, };
+
+export type DocTree = { 
+/**
+ * Document id.
+ */
+id: string, 
+/**
+ * The winning revision (a deleted leaf when every leaf is deleted).
+ */
+winner: string | null, 
+/**
+ * Every leaf is deleted.
+ */
+deleted: boolean, 
+/**
+ * Every revision the tree knows, in revision order.
+ */
+revs: Array<RevNode>, };
+
 export type DocsList = { 
 /**
  * Documents in the database.
@@ -286,6 +459,24 @@ total: number,
  * `_all_docs` rows.
  */
 rows: Array<{ id: string; key: string; value: { rev: string; deleted?: boolean } }>, };
+
+export type DocsPage = { 
+/**
+ * Documents in the database (not counting design documents' filters).
+ */
+total: number, 
+/**
+ * The page's rows, in id order.
+ */
+rows: Array<DocRow>, 
+/**
+ * Where the next page starts (pass it as `after`); none: this was the last page.
+ */
+next: string | null, 
+/**
+ * Documents read to fill this page (a selective filter reads more than it answers).
+ */
+scanned: number, };
 
 export type DocsPageArgs = { 
 /**
@@ -363,6 +554,26 @@ db: string, };
 
 export type ErrorCode = "not_found" | "conflict" | "forbidden" | "bad_request" | "invalid_project" | "js_error" | "internal" | "unavailable" | "unauthorized" | "confirm_required";
 
+export type ExplainResult = { index: { name: string; ddoc: string | null; type: string; def?: JsonValue }; [key: string]: JsonValue };
+
+export type FieldInfo = { 
+/**
+ * `a.b.c`.
+ */
+path: string, 
+/**
+ * JSON types seen (`string`, `number`, `boolean`, `null`, `array`, `object`).
+ */
+types: Array<string>, 
+/**
+ * In how many sampled documents.
+ */
+count: number, 
+/**
+ * A scalar value seen (strings cut at 40 characters); none for objects and arrays.
+ */
+example: JsonValue | null, };
+
 export type FileStatus = { 
 /**
  * Path relative to the project root.
@@ -386,6 +597,26 @@ path: string,
  * The file's text.
  */
 text: string, };
+
+export type FindResult = { docs: Array<Record<string, JsonValue>>; warning?: string; execution_stats?: Record<string, number>; bookmark?: string };
+
+export type FnTestAnswer = { 
+/**
+ * `filter` or `validate_doc_update`.
+ */
+kind: string, 
+/**
+ * One per document, in the order given.
+ */
+results: Array<FnVerdict>, 
+/**
+ * How many passed.
+ */
+passed: number, 
+/**
+ * How many failed.
+ */
+failed: number, };
 
 export type FnTestArgs = { 
 /**
@@ -416,6 +647,20 @@ roles?: Array<string>,
  * For `filter`: the request's query parameters (`req.query`).
  */
 query?: JsonValue, };
+
+export type FnVerdict = { 
+/**
+ * Its `_id`, or `(document N)`.
+ */
+id: string, 
+/**
+ * The filter passed it / `validate_doc_update` accepted it.
+ */
+pass: boolean, 
+/**
+ * Why not: what the function threw (`forbidden: ...`, `unauthorized: ...`, `threw: ...`).
+ */
+message: string | null, };
 
 export type GitAnswer = GitStatus | GitDiff | GitCommit;
 
@@ -733,6 +978,45 @@ handler?: string,
  */
 log?: boolean, };
 
+export type LoadedData = { 
+/**
+ * Database (connector) name.
+ */
+db: string, 
+/**
+ * Documents written.
+ */
+written: number, 
+/**
+ * Documents the database refused (`file:line: id: why`), e.g. an id starting with `_`
+ * that is not `_design/`: they are reported, never dropped silently.
+ */
+refused: Array<string>, };
+
+export type LoginAnswer = { 
+/**
+ * Always `true`.
+ */
+ok: boolean, 
+/**
+ * The server's welcome (`GET /`).
+ */
+server: Welcome, };
+
+export type MangoAnswer = { 
+/**
+ * The `_find` answer.
+ */
+find: FindResult, 
+/**
+ * The `_explain` answer.
+ */
+explain: ExplainResult, 
+/**
+ * How long `_find` took, in milliseconds.
+ */
+ms: number, };
+
 export type MapError = { 
 /**
  * Document id.
@@ -963,6 +1247,24 @@ docs: number,
  */
 ms: number, };
 
+export type ProjectCheck = { 
+/**
+ * The project loaded (false: an error stopped loading; the diagnostics say which).
+ */
+loaded: boolean, 
+/**
+ * How many diagnostics are errors.
+ */
+errors: number, 
+/**
+ * How many are warnings.
+ */
+warnings: number, 
+/**
+ * Every diagnostic, in the order found (files relative to the project).
+ */
+diagnostics: Array<Diagnostic>, };
+
 export type ProjectTree = { 
 /**
  * Project name.
@@ -1061,6 +1363,24 @@ export type RecentProjects = {
  * Newest first.
  */
 projects: Array<RecentProject>, };
+
+export type RemoteAttachment = { 
+/**
+ * Attachment name.
+ */
+name: string, 
+/**
+ * Its MIME type.
+ */
+content_type: string, 
+/**
+ * Bytes.
+ */
+length: number, 
+/**
+ * The bytes, base64.
+ */
+data: string, };
 
 export type RemoteOp = { "op": "connections" } | { "op": "login", 
 /**
@@ -1819,6 +2139,32 @@ rev: string,
  */
 deleted: Array<string>, };
 
+export type RevNode = { 
+/**
+ * `N-hash`.
+ */
+rev: string, 
+/**
+ * The revision it was written on top of (none: the first one known).
+ */
+parent: string | null, 
+/**
+ * A leaf of the tree.
+ */
+leaf: boolean, 
+/**
+ * A deleted leaf.
+ */
+deleted: boolean, 
+/**
+ * The winning revision.
+ */
+winner: boolean, 
+/**
+ * Its body is still stored (compaction drops the bodies of non-leaf revisions).
+ */
+available: boolean, };
+
 export type Run = { 
 /**
  * 1, 2, ... since the studio started.
@@ -1874,6 +2220,8 @@ export type RunHistory = {
  * The runs since the studio started.
  */
 runs: Array<Run>, };
+
+export type SamplePreview = PreviewAnswer & { sample: { size: number; random: boolean; ids: Array<JsonValue> } };
 
 export type SaveArgs = { 
 /**
@@ -1977,6 +2325,28 @@ value: string,
  */
 file: string, };
 
+export type ServerChanges = { results: Array<{ id: string; seq: JsonValue; deleted?: boolean; changes: Array<{ rev: string }> }>; last_seq: JsonValue };
+
+export type ServerDatabases = { 
+/**
+ * The server's welcome.
+ */
+server: Welcome, 
+/**
+ * Its databases (empty when listing them is forbidden: see `note`).
+ */
+databases: Array<string>, 
+/**
+ * Why the list is empty when the server refused it (`_all_dbs` needs an admin).
+ */
+note: string | null, 
+/**
+ * The server's URL (never with a password).
+ */
+url: string, };
+
+export type ServerDocsPage = { total: number; rows: Array<{ id: string; key: string; value: { rev: string; deleted?: boolean } }> };
+
 export type ServerInfo = { 
 /**
  * Profile name.
@@ -2017,6 +2387,8 @@ config_dir: string,
  */
 servers: Array<ServerInfo>, };
 
+export type ServerResolved = { ok: boolean; id: string; rev: string; deleted: Array<string> };
+
 export type ServerSaved = { 
 /**
  * The profile name saved.
@@ -2030,6 +2402,8 @@ password_stored: boolean,
  * Why the password was not stored, and how to give it instead.
  */
 warning?: string, };
+
+export type ServerWritten = { ok: boolean; id: string; rev: string };
 
 export type Severity = "error" | "warning";
 
@@ -2264,6 +2638,48 @@ failed: number,
  */
 ms: number, };
 
+export type TimedFind = { 
+/**
+ * The `_find` answer.
+ */
+result: FindResult, 
+/**
+ * Milliseconds, as the studio measured them (network included).
+ */
+ms: number, };
+
+export type TransactionInfo = { 
+/**
+ * Its connector (database).
+ */
+connector: string, 
+/**
+ * Its name.
+ */
+name: string, 
+/**
+ * Its kind (`GetView`, `PostDocument`, ...).
+ */
+kind: string, 
+/**
+ * Its variables.
+ */
+variables: Array<Variable>, 
+/**
+ * Its kind runs locally.
+ */
+supported: boolean, };
+
+export type TransactionList = { 
+/**
+ * Every transaction of every connector, in project order.
+ */
+transactions: Array<TransactionInfo>, 
+/**
+ * The transaction kinds that run locally.
+ */
+supported: Array<string>, };
+
 export type TreeNode = { 
 /**
  * Label.
@@ -2290,6 +2706,32 @@ export type UsedBy = {
  */
 used_by: Array<SeqRef>, };
 
+export type Variable = { 
+/**
+ * Name.
+ */
+name: string, 
+/**
+ * Description.
+ */
+description?: string, 
+/**
+ * Default value.
+ */
+default?: JsonValue, 
+/**
+ * Must be given.
+ */
+required?: boolean, 
+/**
+ * Takes a list of values.
+ */
+multi_valued?: boolean, 
+/**
+ * Schema type (`xsd:string`, `xsd:boolean`, ...).
+ */
+schema_type: string, };
+
 export type ViewQueryAnswer = { 
 /**
  * The view's rows.
@@ -2301,6 +2743,22 @@ result: ViewRows,
 ms: number, };
 
 export type ViewRows = { rows: Array<{ id?: string; key: JsonValue; value: JsonValue; doc?: JsonValue }>; total_rows?: number; offset?: number; update_seq?: JsonValue };
+
+export type ViewSource = { 
+/**
+ * View name.
+ */
+name: string, 
+/**
+ * Map source.
+ */
+map: string, 
+/**
+ * Reduce source or builtin (`_count`, ...), if any.
+ */
+reduce: string | null, };
+
+export type Welcome = { couchdb?: string; version?: string; vendor?: { name?: string; version?: string }; [key: string]: JsonValue };
 
 export type Written = { 
 /**
@@ -2326,14 +2784,14 @@ export interface Answers {
   transaction_run: Run;
   transaction_history: RunHistory;
   sample_data: SeedFiles;
-  sample_data_load: JsonValue;
-  transactions_list: JsonValue;
-  mango_query: JsonValue;
-  project_check: JsonValue;
-  docs_page: JsonValue;
-  doc_tree: JsonValue;
-  doc_fields: JsonValue;
-  fn_test: JsonValue;
+  sample_data_load: LoadedData;
+  transactions_list: TransactionList;
+  mango_query: MangoAnswer;
+  project_check: ProjectCheck;
+  docs_page: DocsPage;
+  doc_tree: DocTree;
+  doc_fields: DocFields;
+  fn_test: FnTestAnswer;
   tests_run: TestRun;
   used_by: UsedBy;
   git: GitAnswer;
@@ -2371,8 +2829,40 @@ export interface Answers {
   attachment_put: Written;
   attachment_get: Attachment;
   attachment_delete: Written;
-  remote: JsonValue;
+  remote: AnyRemoteAnswer;
 }
+
+/** The answer of each op of the `remote` command. */
+export interface RemoteAnswers {
+  connections: Array<Connection>;
+  login: LoginAnswer;
+  logout: Done;
+  databases: ServerDatabases;
+  db_info: CouchJson;
+  docs_list: ServerDocsPage;
+  doc_get: CouchJson;
+  doc_put: ServerWritten;
+  doc_delete: ServerWritten;
+  doc_revisions: Array<CouchJson>;
+  doc_resolve: ServerResolved;
+  attachment_get: RemoteAttachment;
+  attachment_put: ServerWritten;
+  attachment_delete: ServerWritten;
+  changes: ServerChanges;
+  design_docs: Array<DesignDocViews>;
+  view_query: ViewQueryAnswer;
+  find: TimedFind;
+  explain: ExplainResult;
+  preview_sample: SamplePreview;
+  compare: CompareAnswer;
+  pull_sample: JobStatus;
+}
+
+/** A `remote` op's name. */
+export type RemoteOpName = RemoteOp['op'];
+
+/** The arguments of `remote` op `O`. */
+export type RemoteArgsOf<O extends RemoteOpName> = Extract<RemoteOp, { op: O }>;
 
 /** A command's name. */
 export type Command = Request['cmd'];

@@ -9,7 +9,7 @@ export class BackendError extends Error {
 }
 
 import { invoke, isTauri } from '@tauri-apps/api/core';
-import type { AnswerOf, ApiError, ArgsRest, Command } from './api-types';
+import type { AnswerOf, ApiError, ArgsRest, Command, RemoteAnswers, RemoteArgsOf, RemoteOpName } from './api-types';
 
 export interface Backend {
   /**
@@ -99,9 +99,10 @@ export function connect(): Backend {
 }
 
 /**
- * The answer of a command that is not typed yet (its answer is `JsonValue` in api-types.ts, see
- * `Answers`), as the shape the call site states. Typed commands never need this.
+ * Runs op `args.op` of the `remote` command. Its answer is typed by op (`RemoteAnswers`,
+ * generated from the ops table in crates/fullsync-api/src/remote.rs): `Answers['remote']` is
+ * only the union of them all, so this is the one place that narrows it by the op sent.
  */
-export function untyped<T>(answer: Promise<unknown>): Promise<T> {
-  return answer as Promise<T>;
+export function remote<O extends RemoteOpName>(b: Backend, args: RemoteArgsOf<O>): Promise<RemoteAnswers[O]> {
+  return b.call('remote', args) as Promise<RemoteAnswers[O]>;
 }

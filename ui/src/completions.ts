@@ -8,12 +8,12 @@
 // through the `preview` command, and the emitted values are read like documents.
 
 import { monaco } from './editor';
-import { untyped } from './backend';
+import type { DocFields } from './api-types';
 import { viewOf } from './preview';
 import { backend, state } from './state';
 
-interface Field { path: string; types: string[]; count: number; example?: unknown }
-interface Fields { db: string; sampled: number; fields: Field[] }
+type Fields = DocFields;
+type Field = Fields['fields'][number];
 
 const SAMPLE = 200;
 const cache = new Map<string, { at: number; data: Promise<Fields | null> }>();
@@ -28,7 +28,7 @@ export function setupDataCompletions(db: string) {
 function fields(db: string): Promise<Fields | null> {
   const c = cache.get(db);
   if (c && Date.now() - c.at < 30_000) return c.data;
-  const data = untyped<Fields>(backend.call('doc_fields', { db, sample: SAMPLE })).catch(() => null);
+  const data = backend.call('doc_fields', { db, sample: SAMPLE }).catch(() => null);
   cache.set(db, { at: Date.now(), data });
   return data;
 }

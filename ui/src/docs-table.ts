@@ -4,7 +4,7 @@
 // prefix or Mango selector, "conflicted only", and a conflict marker on each row.
 
 import { el } from './dom';
-import { untyped } from './backend';
+import type { DocRow, DocsPage } from './api-types';
 import { offerSampleData } from './sample-data';
 import { $, backend, status } from './state';
 
@@ -12,9 +12,7 @@ const ROW = 24;
 const PAGE = 100;
 const MAX_COLS = 8;
 
-/** A row of `docs_page`. */
-export interface DocRow { id: string; rev: string; conflicts: string[]; doc: Record<string, unknown> }
-interface Page { total: number; rows: DocRow[]; next: string | null; scanned: number }
+type Page = DocsPage;
 
 let db: string | null = null;
 let open: (db: string, id: string) => void = () => {};
@@ -126,7 +124,7 @@ export async function refresh() {
 }
 
 function fetchPage(extra: { after?: string | null; skip?: number; limit?: number }): Promise<Page> {
-  return untyped<Page>(backend.call('docs_page', {
+  return backend.call('docs_page', {
     db: db!,
     prefix: query.prefix,
     selector: query.selector ?? undefined,
@@ -135,7 +133,7 @@ function fetchPage(extra: { after?: string | null; skip?: number; limit?: number
     limit: extra.limit ?? PAGE,
     after: extra.after ?? undefined,
     skip: extra.skip ?? 0,
-  }));
+  });
 }
 
 function showCount(p: Page) {

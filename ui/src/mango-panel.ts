@@ -3,10 +3,7 @@
 // and why the others do not.
 
 import type { Backend } from './backend';
-import { untyped } from './backend';
 import { el, messageLine, type Screen } from './ops-kit';
-
-interface MangoAnswer { find: { docs: Record<string, unknown>[]; warning?: string; execution_stats?: Record<string, number> }; explain: { index: { name: string; ddoc: string | null; type: string } }; ms: number }
 
 /** `text` as JSON, or the error of the first place it is not. */
 function parse(text: string): { ok: true; value: unknown } | { ok: false; error: string } {
@@ -93,7 +90,7 @@ export const mangoScreen: Screen = (backend: Backend, body, host) => {
     if (!query) return msg.say(errors.join('\n'), true);
     go.disabled = true;
     try {
-      const r = await untyped<MangoAnswer>(backend.call('mango_query', { db: db.value, query }));
+      const r = await backend.call('mango_query', { db: db.value, query });
       msg.say('');
       const docs = r.find.docs;
       const cols = [...new Set(docs.slice(0, 50).flatMap((d) => Object.keys(d)))].filter((c) => c !== '_rev').slice(0, 12);

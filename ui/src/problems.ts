@@ -5,8 +5,9 @@
 import { el } from './dom';
 import { setBottomBadge, setProblemCount } from './layout';
 
-/** A diagnostic of `project_tree`. */
-export interface Diagnostic { severity?: 'error' | 'warning'; file: string; line?: number | null; message: string; hint?: string }
+import type { Diagnostic } from './api-types';
+
+export type { Diagnostic };
 
 let open: (path: string, line?: number) => void = () => {};
 let root = '';

@@ -3,10 +3,9 @@
 // or never replicated) dashed. Any revision whose body is stored opens on click or Enter.
 
 import { $, backend } from './state';
-import { untyped } from './backend';
+import type { DocTree, RevNode } from './api-types';
 
-interface RevNode { rev: string; parent: string | null; leaf: boolean; deleted: boolean; winner: boolean; available: boolean }
-interface Tree { id: string; winner: string | null; revs: RevNode[] }
+type Tree = DocTree;
 
 const NS = 'http://www.w3.org/2000/svg';
 const DX = 70;
@@ -34,7 +33,7 @@ export async function showRevTree(db: string, id: string, shown: string, open: (
   const mine = ++seq;
   let tree: Tree;
   try {
-    tree = await untyped<Tree>(backend.call('doc_tree', { db, id }));
+    tree = await backend.call('doc_tree', { db, id });
   } catch (e) {
     if (mine !== seq) return;
     box.hidden = false;

@@ -2,13 +2,11 @@
 // multi-valued), "run as user", the response as JSON, the documents it wrote (each opens in the
 // editor), and the history of runs (one click shows a past run again).
 
-import type { Run } from './api-types';
+import type { Run, TransactionInfo, Variable } from './api-types';
 import type { Backend } from './backend';
-import { untyped } from './backend';
 import { clock, el, messageLine, type Screen } from './ops-kit';
 
-interface Variable { name: string; description?: string; default?: unknown; required?: boolean; multi_valued?: boolean; schema_type: string }
-interface Tx { connector: string; name: string; kind: string; variables: Variable[]; supported: boolean }
+type Tx = TransactionInfo;
 
 /** Selects a transaction in the screen (set when the screen is built, on its first showing). */
 let select: ((key: string) => void) | null = null;
@@ -126,7 +124,7 @@ export const runScreen: Screen = (backend: Backend, body, host) => {
   /** (Re)reads the project's transactions; the form is rebuilt only when its transaction changed. */
   let listed = '';
   async function loadTxs() {
-    const l = await untyped<{ transactions: Tx[] }>(backend.call('transactions_list'));
+    const l = await backend.call('transactions_list');
     const key = JSON.stringify(l.transactions);
     if (key === listed) return;
     listed = key;

@@ -3,7 +3,6 @@
 
 import type { SeedFile } from './api-types';
 import type { Backend } from './backend';
-import { untyped } from './backend';
 import { el } from './dom';
 
 /** One seed file (`sample_data`). */
@@ -30,7 +29,7 @@ export async function offerSampleData(backend: Backend, db: string, box: HTMLEle
   b.addEventListener('click', async () => {
     b.disabled = true;
     try {
-      const r = await untyped<{ written: number; refused: string[] }>(backend.call('sample_data_load', { db }));
+      const r = await backend.call('sample_data_load', { db });
       b.remove();
       loaded(`loaded ${r.written} document(s) of ${seed.file} into ${db}${r.refused.length ? `; refused: ${r.refused.join('; ')}` : ''}`, r.refused.length > 0);
     } catch (e) {

@@ -11,19 +11,15 @@
 // password shows what happened in the screen's message line; the studio stays usable.
 
 import type { Backend } from './backend';
-import { BackendError, untyped } from './backend';
-import type { JobStatus, RemoteOp, ViewRows } from './api-types';
+import { BackendError, remote } from './backend';
+import type { Connection, DesignDocViews, JobStatus, RemoteAnswers, RemoteArgsOf, RemoteOpName, ViewRows, ViewSource } from './api-types';
 import { el } from './dom';
 import { saveBytes } from './attachments';
 import './ops.css';
 import './servers.css';
 
-interface Conn { name: string; kind: string; url?: string; user?: string | null; password?: string; writes_confirmed?: boolean }
 /** A view row, as every view answer has them. */
 type Row = ViewRows['rows'][number];
-interface Diff { kind: string; key: unknown; id?: string; left_index: number | null; right_index: number | null; left: unknown; right: unknown }
-interface Comparison { equal: boolean; left_rows: number; right_rows: number; differences: Diff[]; total_differences: number }
-interface DesignDoc { id: string; name: string; views: { name: string; map: string; reduce?: string | null }[] }
 
 const j = (v: unknown) => (v === undefined ? '' : JSON.stringify(v));
 const pretty = (v: unknown) => JSON.stringify(v, null, 2);
@@ -31,7 +27,7 @@ const pretty = (v: unknown) => JSON.stringify(v, null, 2);
 let box: HTMLElement | null = null;
 let backendRef: Backend | null = null;
 /** The connections as last listed (for the command palette). */
-let listed: Conn[] = [];
+let listed: Connection[] = [];
 
 /** The entries one can move to with the arrows. */
 const entries = () => (box ? [...box.querySelectorAll<HTMLElement>('span.conn[data-conn]')] : []);
@@ -52,7 +48,7 @@ export function focusConnections(which: 'first' | 'last' = 'first') {
 }
 
 /** Opens a connection: a server's workspace; the embedded engine is the explorer above. */
-function activate(b: Backend, c: Conn) {
+function activate(b: Backend, c: Connection) {
   if (c.kind !== 'engine') void openServer(b, c);
   else document.querySelector<HTMLElement>('#explorer span.node[data-docs]')?.focus();
 }
@@ -115,7 +111,7 @@ export async function refreshConnections() {
   again.addEventListener('click', () => void refreshConnections());
   head.append(again);
   try {
-    const conns = await untyped<Conn[]>(b.call('remote', { op: 'connections' }));
+    const conns = await remote(b, { op: 'connections' });
     // The list keeps the entry that had the focus across a reload.
     const had = (document.activeElement as HTMLElement | null)?.closest?.<HTMLElement>('#connections span.conn')?.dataset.conn;
     listed = conns;
@@ -145,7 +141,7 @@ export function mountConnections(backend: Backend, explorer: HTMLElement) {
 }
 
 /** The workspace of one server. */
-async function openServer(backend: Backend, conn: Conn) {
+async function openServer(backend: Backend, conn: Connection) {
   let d = document.getElementById('server-screen') as HTMLDialogElement | null;
   if (!d) {
     d = el('dialog', { id: 'server-screen', class: 'ops-screen', 'data-testid': 'srv-screen', 'aria-label': 'Server' });
@@ -170,24 +166,21 @@ async function openServer(backend: Backend, conn: Conn) {
   dlg.replaceChildren(head, msg, el('div', { class: 'ops-body' }, side, main));
   if (!dlg.open) dlg.showModal();
 
-  /**
-   * Calls `remote`; a needed password or a first write asks the user, then retries. `remote`'s
-   * answer is not typed yet (`JsonValue`): each call site states the shape it expects.
-   */
-  async function call<T>(args: RemoteOp): Promise<T> {
+  /** Calls `remote`; a needed password or a first write asks the user, then retries. */
+  async function call<O extends RemoteOpName>(args: RemoteArgsOf<O>): Promise<RemoteAnswers[O]> {
     try {
-      return await untyped<T>(backend.call('remote', args));
+      return await remote(backend, args);
     } catch (e) {
       if (e instanceof BackendError && e.code === 'unauthorized') {
         const pw = await askPassword(e.message);
         if (pw === null) throw e;
         await backend.call('remote', { op: 'login', conn: conn.name, password: pw });
         void refreshConnections();
-        return call<T>(args);
+        return call(args);
       }
       if (e instanceof BackendError && e.code === 'confirm_required' && !('confirm' in args)) {
         if (!(await confirmWrite(e.message))) throw new Error('not written: the write to the server was not confirmed');
-        return call<T>({ ...args, confirm: true } as RemoteOp);
+        return call<O>({ ...args, confirm: true } as RemoteArgsOf<O>);
       }
       throw e;
     }
@@ -232,7 +225,7 @@ async function openServer(backend: Backend, conn: Conn) {
   async function loadDbs() {
     say(`connecting to ${conn.name}…`);
     try {
-      const r = await call<{ databases: string[]; note: string | null; server: { version?: string; vendor?: { name?: string } } }>({ op: 'databases', conn: conn.name });
+      const r = await call({ op: 'databases', conn: conn.name });
       dbList.replaceChildren(...r.databases.filter((n) => !n.startsWith('_')).map((n) => {
         const li = el('li', { class: 'file', 'data-db': n }, n);
         li.addEventListener('click', () => void openDb(n));
@@ -270,7 +263,7 @@ async function openServer(backend: Backend, conn: Conn) {
     const stopFollow = () => (follow += 1);
 
     async function info() {
-      const i = await call<Record<string, unknown>>({ op: 'db_info', conn: conn.name, db });
+      const i = await call({ op: 'db_info', conn: conn.name, db });
       pane.replaceChildren(el('pre', { class: 'mono', 'data-testid': 'srv-info' }, pretty(i)));
       say(`${db}: ${i.doc_count} documents`);
     }
@@ -287,7 +280,7 @@ async function openServer(backend: Backend, conn: Conn) {
       const PAGE = 25;
       let skip = 0;
       const load = async () => {
-        const r = await call<{ total: number; rows: { id: string; value: { rev: string } }[] }>({ op: 'docs_list', conn: conn.name, db, prefix: search.value, limit: PAGE, skip });
+        const r = await call({ op: 'docs_list', conn: conn.name, db, prefix: search.value, limit: PAGE, skip });
         count.textContent = `${skip + 1}–${skip + r.rows.length} of ${r.total}`;
         list.replaceChildren(...r.rows.map((row) => {
           const li = el('li', { class: 'file', 'data-id': row.id }, row.id);
@@ -322,7 +315,7 @@ async function openServer(backend: Backend, conn: Conn) {
           }
           if (isNew && !body._id) delete body._id;
           try {
-            const r = await call<{ id: string; rev: string }>({ op: 'doc_put', conn: conn.name, db, doc: body });
+            const r = await call({ op: 'doc_put', conn: conn.name, db, doc: body });
             say(`saved ${r.id} as ${r.rev} on ${conn.name}`);
             await load();
             await openDoc(r.id);
@@ -347,7 +340,7 @@ async function openServer(backend: Backend, conn: Conn) {
       }
 
       async function openDoc(id: string) {
-        const doc = await call<Record<string, unknown>>({ op: 'doc_get', conn: conn.name, db, id });
+        const doc = await call({ op: 'doc_get', conn: conn.name, db, id });
         edit(withoutMeta(doc));
         const conflicts = (doc._conflicts as string[] | undefined) ?? [];
         const atts = Object.entries((doc._attachments as Record<string, { content_type: string; length: number }> | undefined) ?? {});
@@ -364,7 +357,7 @@ async function openServer(backend: Backend, conn: Conn) {
           const get = el('button', { class: 'link', 'data-testid': `rdoc-att-download-${name}` }, 'download');
           get.addEventListener('click', async () => {
             try {
-              const got = await call<{ content_type: string; length: number; data: string }>({ op: 'attachment_get', conn: conn.name, db, id, name });
+              const got = await call({ op: 'attachment_get', conn: conn.name, db, id, name });
               say(await saveBytes(backend, name, got));
             } catch (e) {
               fail(e);
@@ -390,7 +383,7 @@ async function openServer(backend: Backend, conn: Conn) {
         });
         editor.append(el('h4', {}, 'Attachments'), attList, file);
         if (conflicts.length) {
-          const leaves = await call<Record<string, unknown>[]>({ op: 'doc_revisions', conn: conn.name, db, id });
+          const leaves = await call({ op: 'doc_revisions', conn: conn.name, db, id });
           const cl = el('ul', { class: 'srv-conflicts', 'data-testid': 'rdoc-conflicts' });
           for (const leaf of leaves) {
             const rev = String(leaf._rev);
@@ -416,7 +409,7 @@ async function openServer(backend: Backend, conn: Conn) {
       const list = el('ul', { class: 'srv-list mono', 'data-testid': 'rchanges-list' });
       const live = el('input', { type: 'checkbox', 'data-testid': 'rchanges-follow', checked: '' });
       pane.replaceChildren(el('label', { class: 'check' }, live, 'follow (longpoll)'), list);
-      const r = await call<{ results: { id: string; seq: unknown; deleted?: boolean; changes: { rev: string }[] }[]; last_seq: unknown }>({ op: 'changes', conn: conn.name, db, latest: true, limit: 50 });
+      const r = await call({ op: 'changes', conn: conn.name, db, latest: true, limit: 50 });
       const line = (c: { id: string; seq: unknown; deleted?: boolean; changes: { rev: string }[] }) => el('li', { 'data-id': c.id }, `${c.id} ${c.changes?.[0]?.rev ?? ''}${c.deleted ? ' (deleted)' : ''}`);
       list.replaceChildren(...r.results.map(line));
       const me = ++follow;
@@ -427,7 +420,7 @@ async function openServer(backend: Backend, conn: Conn) {
           continue;
         }
         try {
-          const c = await call<{ results: { id: string; seq: unknown; deleted?: boolean; changes: { rev: string }[] }[]; last_seq: unknown }>({ op: 'changes', conn: conn.name, db, since, wait_ms: 10_000, limit: 100 });
+          const c = await call({ op: 'changes', conn: conn.name, db, since, wait_ms: 10_000, limit: 100 });
           if (me !== follow || stopped) break;
           since = c.last_seq;
           for (const row of c.results) list.prepend(line(row));
@@ -439,8 +432,8 @@ async function openServer(backend: Backend, conn: Conn) {
     }
 
     /** A view picker over the database's design documents (of `connName`). */
-    async function viewPicker(connName: string, onPick?: (dd: DesignDoc, v: DesignDoc['views'][number]) => void) {
-      const ddocs = await call<DesignDoc[]>({ op: 'design_docs', conn: connName, db });
+    async function viewPicker(connName: string, onPick?: (dd: DesignDocViews, v: ViewSource) => void) {
+      const ddocs = await call({ op: 'design_docs', conn: connName, db });
       const sel = el('select', { 'data-testid': 'rview-select' }, ...ddocs.flatMap((dd) => dd.views.map((v) => el('option', { value: `${dd.name}/${v.name}` }, `${dd.name}/${v.name}${v.reduce ? ' (reduce)' : ''}`))));
       sel.addEventListener('change', () => {
         const [dn, vn] = sel.value.split('/');
@@ -480,7 +473,7 @@ async function openServer(backend: Backend, conn: Conn) {
       run.addEventListener('click', async () => {
         try {
           const [ddoc, view] = sel.value.split('/');
-          const r = await call<{ result: { rows: Row[]; total_rows?: number }; ms: number }>({ op: 'view_query', conn: conn.name, db, ddoc, view, query: parse(q, 'the query') });
+          const r = await call({ op: 'view_query', conn: conn.name, db, ddoc, view, query: parse(q, 'the query') });
           meta.textContent = `${r.result.rows.length} rows${r.result.total_rows !== undefined ? ` of ${r.result.total_rows}` : ''} from ${conn.name} in ${r.ms.toFixed(0)} ms`;
           out.replaceChildren(rowsTable(r.result.rows, 'rview-rows'));
         } catch (e) {
@@ -499,7 +492,7 @@ async function openServer(backend: Backend, conn: Conn) {
       pane.replaceChildren(q, el('div', { class: 'row' }, run, explain), meta, out);
       run.addEventListener('click', async () => {
         try {
-          const r = await call<{ result: { docs: unknown[]; warning?: string }; ms: number }>({ op: 'find', conn: conn.name, db, query: parse(q, 'the query') });
+          const r = await call({ op: 'find', conn: conn.name, db, query: parse(q, 'the query') });
           meta.textContent = `${r.result.docs.length} documents in ${r.ms.toFixed(0)} ms${r.result.warning ? ` (${r.result.warning})` : ''}`;
           out.replaceChildren(...r.result.docs.map((d) => el('li', {}, JSON.stringify(d))));
         } catch (e) {
@@ -508,7 +501,7 @@ async function openServer(backend: Backend, conn: Conn) {
       });
       explain.addEventListener('click', async () => {
         try {
-          const r = await call<unknown>({ op: 'explain', conn: conn.name, db, query: parse(q, 'the query') });
+          const r = await call({ op: 'explain', conn: conn.name, db, query: parse(q, 'the query') });
           out.replaceChildren(el('li', {}, el('pre', {}, pretty(r))));
         } catch (e) {
           fail(e);
@@ -536,7 +529,7 @@ async function openServer(backend: Backend, conn: Conn) {
       pane.replaceChildren(sel, map, reduce, el('div', { class: 'row' }, el('label', {}, 'sample ', size), el('label', { class: 'check' }, random, 'random'), run), el('label', { class: 'hint' }, 'Query options'), q, meta, errs, out);
       run.addEventListener('click', async () => {
         try {
-          const r = await call<{ result: { rows: Row[] }; errors: { id: string; error: string }[]; docs: number; ms: number }>({
+          const r = await call({
             op: 'preview_sample', conn: conn.name, db, map: map.value, reduce: reduce.value || null, query: parse(q, 'the query'), size: Number(size.value), random: random.checked,
           });
           meta.textContent = `${r.result.rows.length} rows from a ${random.checked ? 'random ' : ''}sample of ${r.docs} documents (read-only) in ${r.ms.toFixed(0)} ms`;
@@ -571,11 +564,11 @@ async function openServer(backend: Backend, conn: Conn) {
         try {
           const query = parse(q, 'the query');
           const [ddoc, view] = sel.value.split('/');
-          const args: RemoteOp = mode.value === 'view'
+          const args: RemoteArgsOf<'compare'> = mode.value === 'view'
             ? { op: 'compare', left: { conn: 'engine', db: local.value }, right: { conn: conn.name, db }, ddoc, view, query }
             : { op: 'compare', left: { conn: 'engine', db: local.value }, right: { conn: conn.name, db }, mango: query };
           summary.textContent = 'running on both…';
-          const r = await call<{ left: string; right: string; comparison: Comparison }>(args);
+          const r = await call(args);
           const c = r.comparison;
           summary.className = `srv-summary ${c.equal ? 'equal' : 'differ'}`;
           summary.textContent = c.equal
@@ -610,11 +603,11 @@ async function openServer(backend: Backend, conn: Conn) {
         try {
           const a = arg.value.trim();
           const base = { op: 'pull_sample' as const, conn: conn.name, db, target: target.value.trim() };
-          const args: RemoteOp = kind.value === 'first' ? { ...base, first_n: Number(a) }
+          const args: RemoteArgsOf<'pull_sample'> = kind.value === 'first' ? { ...base, first_n: Number(a) }
             : kind.value === 'ids' ? { ...base, doc_ids: a.split(',').map((s) => s.trim()).filter(Boolean) }
             : kind.value === 'selector' ? { ...base, selector: JSON.parse(a || '{}') }
             : base;
-          const job = await call<JobStatus>(args);
+          const job = await call(args);
           for (;;) {
             const all = await backend.call('replication_status');
             const s = all.find((x) => x.id === job.id);

@@ -18,7 +18,6 @@
 //   servers.ts     connections (engine + server profiles) and a server's workspace
 
 import type { ProjectTree } from './api-types';
-import { untyped } from './backend';
 import { editor, closeCompare, editorTheme, monaco } from './editor';
 import { BackendError, HttpBackend } from './backend';
 import { openGit } from './git';
@@ -34,7 +33,7 @@ import { openDoc, openDocs, saveDoc } from './documents';
 import { reload as reloadTable } from './docs-table';
 import { schedulePreview } from './preview';
 import { onOpenResultDoc } from './runner';
-import { onOpenProblem, setProblemCheck, setProblemRoot, type Diagnostic } from './problems';
+import { onOpenProblem, setProblemCheck, setProblemRoot } from './problems';
 import { registerCommand, registerCommands, showPalette } from './palette';
 import { registerBottomTab, setStatusItem, showBottomTab, togglePane } from './layout';
 import { activate, activeTab, allTabs, closeAll, closeTab, cycleTab, holdPersist, onTabChange, restoreFor, showTitle, type Tab } from './tabs';
@@ -49,7 +48,7 @@ registerBottomTab({ id: 'changes', label: 'Changes' });
 registerBottomTab({ id: 'problems', label: 'Problems' });
 setOpeners({ openFile, openDocs });
 onOpenProblem((path, line) => void openFile(path, line));
-setProblemCheck(() => untyped<{ diagnostics: Diagnostic[] }>(backend.call('project_check')));
+setProblemCheck(() => backend.call('project_check'));
 onOpenResultDoc((db, id) => void openDoc(db, id).catch((e) => status((e as Error).message, true)));
 
 $('git-open').addEventListener('click', () => void openGit(backend, () => void reopenCurrent()));

@@ -4,12 +4,9 @@
 // user, with what it threw. It runs the editor's text, saved or not.
 
 import { el } from './dom';
-import { untyped } from './backend';
 import { editor } from './editor';
 import { $, backend } from './state';
 
-interface Result { id: string; pass: boolean; message: string | null }
-interface Answer { results: Result[]; passed: number; failed: number }
 
 let target: { db: string; ddoc: string; kind: 'filter' | 'validate'; name: string } | null = null;
 let built = false;
@@ -47,7 +44,7 @@ async function pickDocs(db: string): Promise<Record<string, unknown>[]> {
     }
     return docs;
   }
-  const page = await untyped<{ rows: { doc: Record<string, unknown> }[] }>(backend.call('docs_page', { db, limit: 20 }));
+  const page = await backend.call('docs_page', { db, limit: 20 });
   return page.rows.map((r) => r.doc).filter((d) => !String(d._id).startsWith('_design/'));
 }
 
@@ -65,7 +62,7 @@ async function test() {
     return;
   }
   try {
-    const r = await untyped<Answer>(backend.call('fn_test', { db: t.db, kind: t.kind, source: editor.getValue(), docs, user: user.value.trim() || null, roles: list(roles.value), query: q }));
+    const r = await backend.call('fn_test', { db: t.db, kind: t.kind, source: editor.getValue(), docs, user: user.value.trim() || null, roles: list(roles.value), query: q });
     const verb = t.kind === 'filter' ? ['passes', 'filtered out'] : ['accepted', 'refused'];
     out.replaceChildren(
       el('p', { class: r.failed ? 'hint' : 'hint ok', 'data-testid': 'tester-summary' }, `${r.passed} ${verb[0]}, ${r.failed} ${verb[1]} (${docs.length} document(s))`),

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use fullsync_engine::{AllDocsOptions, OpenRev, OpenRevs, ReadOptions, Rev, Selector};
 use fullsync_views::js::{FnSet, JsError};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use crate::{ApiError, ErrorCode, Studio};
@@ -92,23 +92,123 @@ pub enum TestKind {
     Validate,
 }
 
+/// `docs_page`'s answer: one page of documents.
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct DocsPage {
+    /// Documents in the database (not counting design documents' filters).
+    #[ts(type = "number")]
+    pub total: u64,
+    /// The page's rows, in id order.
+    pub rows: Vec<DocRow>,
+    /// Where the next page starts (pass it as `after`); none: this was the last page.
+    pub next: Option<String>,
+    /// Documents read to fill this page (a selective filter reads more than it answers).
+    #[ts(type = "number")]
+    pub scanned: usize,
+}
+
+/// One row of [`DocsPage`].
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct DocRow {
+    /// Document id.
+    pub id: String,
+    /// The winning revision.
+    pub rev: String,
+    /// The other live leaf revisions (empty: not conflicted).
+    pub conflicts: Vec<String>,
+    /// The winning body (without `_conflicts`).
+    #[ts(type = "Record<string, JsonValue>")]
+    pub doc: Value,
+}
+
+/// `doc_tree`'s answer: a document's revision tree.
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct DocTree {
+    /// Document id.
+    pub id: String,
+    /// The winning revision (a deleted leaf when every leaf is deleted).
+    pub winner: Option<String>,
+    /// Every leaf is deleted.
+    pub deleted: bool,
+    /// Every revision the tree knows, in revision order.
+    pub revs: Vec<RevNode>,
+}
+
+/// One revision of [`DocTree`].
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct RevNode {
+    /// `N-hash`.
+    pub rev: String,
+    /// The revision it was written on top of (none: the first one known).
+    pub parent: Option<String>,
+    /// A leaf of the tree.
+    pub leaf: bool,
+    /// A deleted leaf.
+    pub deleted: bool,
+    /// The winning revision.
+    pub winner: bool,
+    /// Its body is still stored (compaction drops the bodies of non-leaf revisions).
+    pub available: bool,
+}
+
+/// `doc_fields`' answer: the fields seen in a sample of a database's documents.
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct DocFields {
+    /// Database.
+    pub db: String,
+    /// Documents read.
+    #[ts(type = "number")]
+    pub sampled: usize,
+    /// Fields by path (`a.b` for nested objects), in path order.
+    pub fields: Vec<FieldInfo>,
+}
+
+/// One field of [`DocFields`].
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct FieldInfo {
+    /// `a.b.c`.
+    pub path: String,
+    /// JSON types seen (`string`, `number`, `boolean`, `null`, `array`, `object`).
+    pub types: Vec<String>,
+    /// In how many sampled documents.
+    #[ts(type = "number")]
+    pub count: usize,
+    /// A scalar value seen (strings cut at 40 characters); none for objects and arrays.
+    pub example: Option<Value>,
+}
+
+/// `fn_test`'s answer: each document's verdict.
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct FnTestAnswer {
+    /// `filter` or `validate_doc_update`.
+    pub kind: String,
+    /// One per document, in the order given.
+    pub results: Vec<FnVerdict>,
+    /// How many passed.
+    #[ts(type = "number")]
+    pub passed: usize,
+    /// How many failed.
+    #[ts(type = "number")]
+    pub failed: usize,
+}
+
+/// One document's verdict in [`FnTestAnswer`].
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct FnVerdict {
+    /// Its `_id`, or `(document N)`.
+    pub id: String,
+    /// The filter passed it / `validate_doc_update` accepted it.
+    pub pass: bool,
+    /// Why not: what the function threw (`forbidden: ...`, `unauthorized: ...`, `threw: ...`).
+    pub message: Option<String>,
+}
+
 impl Studio {
     /// `docs_page`: one page of documents in id order, each with its body and conflicts.
-    pub(crate) fn docs_page(&self, a: DocsPageArgs) -> Result<Value, ApiError> {
+    pub(crate) fn docs_page(&self, a: DocsPageArgs) -> Result<DocsPage, ApiError> {
         let dbh = self.engine.db(&a.db)?;
         let total = dbh.info()?.doc_count;
-        let selector = match &a.selector {
-            Some(s) if !s.is_null() => Some(Selector::new(s.clone()).map_err(|e| {
-                ApiError::new(
-                    ErrorCode::BadRequest,
-                    format!(
-                        "the Mango selector is not valid ({}): write it as JSON, e.g. {{\"type\": \"order\"}}",
-                        e.reason()
-                    ),
-                )
-            })?),
-            _ => None,
-        };
+        let selector = selector_of(a.selector.as_ref())?;
         let limit = a.limit.clamp(1, 1_000);
         let filtered = selector.is_some() || a.conflicted;
         let (lo, hi) = if a.prefix.is_empty() {
@@ -155,8 +255,17 @@ impl Studio {
                 cursor = Some(id.clone());
                 scanned += 1;
                 let doc = &row["doc"];
-                let conflicts = doc.get("_conflicts").cloned().unwrap_or(json!([]));
-                let conflicted = conflicts.as_array().is_some_and(|c| !c.is_empty());
+                let conflicts: Vec<String> = doc
+                    .get("_conflicts")
+                    .and_then(Value::as_array)
+                    .map(|c| {
+                        c.iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_string)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let conflicted = !conflicts.is_empty();
                 if (a.conflicted && !conflicted)
                     || selector.as_ref().is_some_and(|s| !s.matches(doc))
                 {
@@ -166,7 +275,12 @@ impl Studio {
                 if let Some(o) = body.as_object_mut() {
                     o.remove("_conflicts");
                 }
-                rows.push(json!({"id": id, "rev": row["value"]["rev"], "conflicts": conflicts, "doc": body}));
+                rows.push(DocRow {
+                    id,
+                    rev: row["value"]["rev"].as_str().unwrap_or_default().to_string(),
+                    conflicts,
+                    doc: body,
+                });
                 if rows.len() == limit {
                     break;
                 }
@@ -176,17 +290,17 @@ impl Studio {
                 break;
             }
         }
-        Ok(json!({
-            "total": total,
-            "rows": rows,
-            "next": if done { Value::Null } else { json!(cursor) },
-            "scanned": scanned,
-        }))
+        Ok(DocsPage {
+            total,
+            rows,
+            next: if done { None } else { cursor },
+            scanned,
+        })
     }
 
     /// `doc_tree`: every revision of a document known to its revision tree, with its parent,
     /// whether it is a leaf, deleted, the winner, and whether its body is still stored.
-    pub(crate) fn doc_tree(&self, db: &str, id: &str) -> Result<Value, ApiError> {
+    pub(crate) fn doc_tree(&self, db: &str, id: &str) -> Result<DocTree, ApiError> {
         let dbh = self.engine.db(db)?;
         let winner = dbh.get(id, None, &ReadOptions::default()).ok();
         let opts = ReadOptions {
@@ -237,29 +351,34 @@ impl Studio {
                 .max_by_key(|r| (Rev::parse(r).map(|v| v.pos).unwrap_or(0), (*r).clone()))
                 .cloned();
         }
-        let out: Vec<Value> = nodes
+        let revs: Vec<RevNode> = nodes
             .into_iter()
             .map(|(rev, (parent, leaf, deleted))| {
                 let available = leaf
                     || Rev::parse(&rev)
                         .ok()
                         .is_some_and(|r| dbh.get(id, Some(&r), &ReadOptions::default()).is_ok());
-                json!({
-                    "rev": rev,
-                    "parent": parent,
-                    "leaf": leaf,
-                    "deleted": deleted,
-                    "winner": winner_rev.as_deref() == Some(rev.as_str()),
-                    "available": available,
-                })
+                RevNode {
+                    winner: winner_rev.as_deref() == Some(rev.as_str()),
+                    rev,
+                    parent,
+                    leaf,
+                    deleted,
+                    available,
+                }
             })
             .collect();
-        Ok(json!({"id": id, "winner": winner_rev, "deleted": winner.is_none(), "revs": out}))
+        Ok(DocTree {
+            id: id.to_string(),
+            winner: winner_rev,
+            deleted: winner.is_none(),
+            revs,
+        })
     }
 
     /// `doc_fields`: the fields of up to `sample` documents (nested objects as `a.b`), each
     /// with the JSON types seen and in how many documents.
-    pub(crate) fn doc_fields(&self, db: &str, sample: usize) -> Result<Value, ApiError> {
+    pub(crate) fn doc_fields(&self, db: &str, sample: usize) -> Result<DocFields, ApiError> {
         let dbh = self.engine.db(db)?;
         let (_, _, rows) = dbh.all_docs(&AllDocsOptions {
             limit: Some(sample.clamp(1, 2_000)),
@@ -286,17 +405,24 @@ impl Studio {
             n += 1;
             collect_fields(doc, "", 0, &mut fields);
         }
-        let list: Vec<Value> = fields
+        let fields = fields
             .into_iter()
-            .map(|(path, (types, count, example))| {
-                json!({"path": path, "types": types, "count": count, "example": example})
+            .map(|(path, (types, count, example))| FieldInfo {
+                path,
+                types: types.into_iter().map(str::to_string).collect(),
+                count,
+                example,
             })
             .collect();
-        Ok(json!({"db": db, "sampled": n, "fields": list}))
+        Ok(DocFields {
+            db: db.to_string(),
+            sampled: n,
+            fields,
+        })
     }
 
     /// `fn_test`: runs a filter or `validate_doc_update` function over each document.
-    pub(crate) fn fn_test(&self, a: FnTestArgs) -> Result<Value, ApiError> {
+    pub(crate) fn fn_test(&self, a: FnTestArgs) -> Result<FnTestAnswer, ApiError> {
         let dbh = self.engine.db(&a.db)?;
         let (name, key) = match a.kind {
             TestKind::Filter => ("filter", "filters"),
@@ -366,12 +492,31 @@ impl Studio {
                     }
                 }
             };
-            results.push(json!({"id": id, "pass": pass, "message": message}));
+            results.push(FnVerdict { id, pass, message });
         }
-        let passed = results.iter().filter(|r| r["pass"] == json!(true)).count();
-        Ok(
-            json!({"kind": name, "results": results, "passed": passed, "failed": results.len() - passed}),
-        )
+        let passed = results.iter().filter(|r| r.pass).count();
+        Ok(FnTestAnswer {
+            kind: name.to_string(),
+            failed: results.len() - passed,
+            passed,
+            results,
+        })
+    }
+}
+
+/// The documents table's Mango filter (none when absent or null).
+fn selector_of(v: Option<&Value>) -> Result<Option<Selector>, ApiError> {
+    match v {
+        Some(s) if !s.is_null() => Selector::new(s.clone()).map(Some).map_err(|e| {
+            ApiError::new(
+                ErrorCode::BadRequest,
+                format!(
+                    "the Mango selector is not valid ({}): write it as JSON, e.g. {{\"type\": \"order\"}}",
+                    e.reason()
+                ),
+            )
+        }),
+        _ => Ok(None),
     }
 }
 

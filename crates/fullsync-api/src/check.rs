@@ -2,40 +2,54 @@
 //! loading it finds, and the QuickJS compile check of every function), with file paths relative
 //! to the project: the studio's Problems panel.
 
-use serde_json::{json, Value};
+use fullsync_project::Diagnostic;
+use serde::Serialize;
 
 use crate::{rel, ApiError, Studio};
 
+/// `project_check`'s answer: the Problems panel.
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct ProjectCheck {
+    /// The project loaded (false: an error stopped loading; the diagnostics say which).
+    pub loaded: bool,
+    /// How many diagnostics are errors.
+    #[ts(type = "number")]
+    pub errors: usize,
+    /// How many are warnings.
+    #[ts(type = "number")]
+    pub warnings: usize,
+    /// Every diagnostic, in the order found (files relative to the project).
+    pub diagnostics: Vec<Diagnostic>,
+}
+
 impl Studio {
     /// `project_check`: the diagnostics of loading the open project and compiling its functions.
-    pub(crate) fn project_check(&self) -> Result<Value, ApiError> {
+    pub(crate) fn project_check(&self) -> Result<ProjectCheck, ApiError> {
         let root = self.root()?;
         let (p, mut diags) = fullsync_project::load(&root);
         if let Some(p) = &p {
             diags.extend(fullsync_project::load::compile_check(p, self.views.pool()));
         }
-        let list: Vec<Value> = diags
+        let diagnostics: Vec<Diagnostic> = diags
             .iter()
-            .map(|d| {
-                json!({
-                    "severity": d.severity,
-                    "file": rel(&root, &d.file),
-                    "line": d.line,
-                    "message": d.message,
-                    "hint": d.hint,
-                })
+            .map(|d| Diagnostic {
+                severity: d.severity,
+                file: rel(&root, &d.file).into(),
+                line: d.line,
+                message: d.message.clone(),
+                hint: d.hint.clone(),
             })
             .collect();
         let errors = diags
             .iter()
             .filter(|d| d.severity == fullsync_project::Severity::Error)
             .count();
-        Ok(json!({
-            "loaded": p.is_some(),
-            "errors": errors,
-            "warnings": diags.len() - errors,
-            "diagnostics": list,
-        }))
+        Ok(ProjectCheck {
+            loaded: p.is_some(),
+            errors,
+            warnings: diags.len() - errors,
+            diagnostics,
+        })
     }
 }
 

@@ -13,7 +13,7 @@
 //! | `studio` | [`Studio`]: the open project, open/tree/import/info, listener activity |
 //! | `editor` | files, live preview, view queries, property-sheet saves |
 //! | `documents` | documents, conflicts, `_changes`, what a user sees |
-//! | `check` | the Problems panel: `project check`'s diagnostics |
+//! | [`check`] | the Problems panel: `project check`'s diagnostics |
 //! | [`browse`] | the documents table's pages, revision trees, document fields, the function tester |
 //! | [`project_ops`], [`sheets`], [`workspace`] | project edits and git, property sheets, recent projects and import |
 //! | [`live`], [`parts`], [`view_tests`], [`sample_data`], [`tx_runs`], [`mango_panel`] | the one sync path (watcher, engine, listeners, status), creating parts, running view tests, loading seed data, running transactions, Mango queries |
@@ -23,7 +23,7 @@
 
 pub mod attachments;
 pub mod browse;
-mod check;
+pub mod check;
 pub mod deploy;
 pub mod documents;
 pub mod editor;
@@ -132,16 +132,14 @@ commands! { self;
     "transaction_run" => tx_runs::Run: R::TransactionRun { connector, name, vars, user } => self.tx_runs.run(&self.root()?, &self.engine, &self.views, &connector, &name, vars, user),
     "transaction_history" => tx_runs::RunHistory: R::TransactionHistory => Ok(tx_runs::RunHistory { runs: self.tx_runs.history() }),
     "sample_data" => sample_data::SeedFiles: R::SampleData => sample_data::list(&self.root()?, &self.engine),
-    // Untyped for now (`JsonValue` in TypeScript): answered as built by their modules.
-    "sample_data_load" => Value: R::SampleDataLoad { db } => sample_data::load(&self.root()?, &self.engine, &db),
-    "transactions_list" => Value: R::TransactionsList => tx_runs::list(&self.root()?),
-    "mango_query" => Value: R::MangoQuery { db, query } => mango_panel::query(&self.engine, &db, &query),
-    // Untyped for now (`JsonValue` in TypeScript): answered as built by `browse` and `check`.
-    "project_check" => Value: R::ProjectCheck => self.project_check(),
-    "docs_page" => Value: R::DocsPage(a) => self.docs_page(a),
-    "doc_tree" => Value: R::DocTree { db, id } => self.doc_tree(&db, &id),
-    "doc_fields" => Value: R::DocFields { db, sample } => self.doc_fields(&db, sample),
-    "fn_test" => Value: R::FnTest(a) => self.fn_test(a),
+    "sample_data_load" => fullsync_project::sync::LoadedData: R::SampleDataLoad { db } => sample_data::load(&self.root()?, &self.engine, &db),
+    "transactions_list" => tx_runs::TransactionList: R::TransactionsList => tx_runs::list(&self.root()?),
+    "mango_query" => mango_panel::MangoAnswer: R::MangoQuery { db, query } => mango_panel::query(&self.engine, &db, &query),
+    "project_check" => check::ProjectCheck: R::ProjectCheck => self.project_check(),
+    "docs_page" => browse::DocsPage: R::DocsPage(a) => self.docs_page(a),
+    "doc_tree" => browse::DocTree: R::DocTree { db, id } => self.doc_tree(&db, &id),
+    "doc_fields" => browse::DocFields: R::DocFields { db, sample } => self.doc_fields(&db, sample),
+    "fn_test" => browse::FnTestAnswer: R::FnTest(a) => self.fn_test(a),
     "tests_run" => view_tests::TestRun: R::TestsRun { connector, name } => view_tests::run(&self.root()?, &self.views, connector.as_deref().filter(|c| !c.is_empty()), name.as_deref().filter(|n| !n.is_empty())),
     "used_by" => project_ops::UsedBy: R::UsedBy(t) => project_ops::used_by(&self.root()?, &t),
     "git" => project_ops::GitAnswer: R::Git(op) => project_ops::git_op(&self.root()?, op),
@@ -179,8 +177,8 @@ commands! { self;
     "attachment_put" => documents::Written: R::AttachmentPut { db, id, rev, name, content_type, data } => attachments::put(&self.engine, &db, &id, &rev, &name, content_type.as_deref(), &data),
     "attachment_get" => attachments::Attachment: R::AttachmentGet { db, id, name, rev } => attachments::get(&self.engine, &db, &id, &name, rev.as_deref()),
     "attachment_delete" => documents::Written: R::AttachmentDelete { db, id, rev, name } => attachments::delete(&self.engine, &db, &id, &rev, &name),
-    // Untyped for now (`JsonValue` in TypeScript): each `RemoteOp` answers its own shape.
-    "remote" => Value: R::Remote(op) => self.remote.handle(&self.engine, &self.views, &self.replications, op),
+    // Each op answers its own type (`remote::RemoteOp::answer_types`, `RemoteAnswers` in TypeScript).
+    "remote" => remote::AnyRemoteAnswer: R::Remote(op) => self.remote.handle(&self.engine, &self.views, &self.replications, op).map(remote::AnyRemoteAnswer),
 }
 
 /// The answer of commands that only succeed or fail (`replication_dismiss`, `deploy_dismiss`).

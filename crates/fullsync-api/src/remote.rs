@@ -17,13 +17,20 @@ use fullsync_engine::Engine;
 use fullsync_remote::{RemoteError, Server, Target};
 use fullsync_replicate::Auth;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::replication::Replications;
 use crate::{ApiError, ErrorCode};
 
+pub mod answers;
 mod arms;
 use arms::PreviewArgs;
+
+/// The answer of the `remote` command: the answer type of its op (the table below;
+/// `RemoteAnswers` in TypeScript, by op name).
+#[derive(Debug, serde::Serialize, ts_rs::TS)]
+#[serde(transparent)]
+pub struct AnyRemoteAnswer(#[ts(type = "RemoteAnswers[keyof RemoteAnswers]")] pub Value);
 
 /// The connection name of the embedded engine.
 pub const ENGINE: &str = "engine";
@@ -538,91 +545,6 @@ impl Session {
         })
     }
 
-    /// Handles one remote command.
-    pub fn handle(
-        &self,
-        engine: &Arc<Engine>,
-        views: &Arc<fullsync_views::Views>,
-        replications: &Replications,
-        op: RemoteOp,
-    ) -> Result<Value, ApiError> {
-        match op {
-            RemoteOp::Connections => self.connections(),
-            RemoteOp::Login { conn, password } => self.login(conn, password),
-            RemoteOp::Logout { conn } => {
-                lock(&self.passwords).remove(&conn);
-                lock(&self.confirmed).remove(&conn);
-                Ok(json!({"ok": true}))
-            }
-            RemoteOp::Databases { conn } => self.with(&conn, |s| {
-                let welcome = s.welcome()?;
-                let (dbs, note) = match s.all_dbs() {
-                    Ok(d) => (d, None),
-                    Err(e @ RemoteError::Forbidden { .. }) => (vec![], Some(e.to_string())),
-                    Err(e) => return Err(e),
-                };
-                Ok(json!({"server": welcome, "databases": dbs, "note": note, "url": s.url()}))
-            }),
-            RemoteOp::DbInfo { conn, db } => self.with(&conn, |s| s.db_info(&db)),
-            op @ (RemoteOp::DocsList { .. }
-            | RemoteOp::DocGet { .. }
-            | RemoteOp::DocPut { .. }
-            | RemoteOp::DocDelete { .. }
-            | RemoteOp::DocRevisions { .. }
-            | RemoteOp::DocResolve { .. }
-            | RemoteOp::AttachmentGet { .. }
-            | RemoteOp::AttachmentPut { .. }
-            | RemoteOp::AttachmentDelete { .. }) => self.documents(op),
-            op @ (RemoteOp::Changes { .. }
-            | RemoteOp::ViewQuery { .. }
-            | RemoteOp::Find { .. }
-            | RemoteOp::Explain { .. }) => self.queries(views, op),
-            RemoteOp::DesignDocs { conn, db } => self.design_docs(engine, &conn, &db),
-            RemoteOp::PreviewSample {
-                conn,
-                db,
-                map,
-                reduce,
-                query,
-                size,
-                random,
-                ddoc,
-            } => self.preview_sample(
-                views,
-                &conn,
-                &db,
-                PreviewArgs {
-                    map,
-                    reduce,
-                    query,
-                    size,
-                    random,
-                    ddoc,
-                },
-            ),
-            RemoteOp::Compare {
-                left,
-                right,
-                ddoc,
-                view,
-                query,
-                mango,
-                limit,
-            } => self.compare(views, &left, &right, (ddoc, view, query), mango, limit),
-            RemoteOp::PullSample {
-                conn,
-                db,
-                target,
-                doc_ids,
-                selector,
-                first_n,
-            } => {
-                let filter = self.pull_filter(&conn, &db, doc_ids, selector, first_n)?;
-                self.pull_sample(engine, views, replications, &conn, &db, target, filter)
-            }
-        }
-    }
-
     fn with_target<T>(
         &self,
         conn: &str,
@@ -633,6 +555,98 @@ impl Session {
                 lock(&self.passwords).remove(conn);
             }
             e.into()
+        })
+    }
+}
+
+/// The `remote` ops table: each op's name (its `op` tag), its answer type and how it is
+/// answered. It generates [`Session::handle`], so an op that answers anything but its declared
+/// type does not compile, and [`RemoteOp::answer_types`] / [`RemoteOp::visit_answers`], from
+/// which the `ts_types` test generates the UI's `RemoteAnswers` (op name -> answer type).
+macro_rules! remote_ops {
+    ($s:ident, $engine:ident, $views:ident, $jobs:ident; $( $op:literal => $ty:ty : $pat:pat => $e:expr ),* $(,)?) => {
+        impl Session {
+            /// Handles one remote command.
+            pub fn handle(
+                &$s,
+                $engine: &Arc<Engine>,
+                $views: &Arc<fullsync_views::Views>,
+                $jobs: &Replications,
+                op: RemoteOp,
+            ) -> Result<Value, ApiError> {
+                match op {
+                    $( $pat => crate::answer::<$ty>($e), )*
+                }
+            }
+        }
+
+        impl RemoteOp {
+            /// Every op's name with the TypeScript name of its answer type, in table order.
+            pub fn answer_types() -> Vec<(&'static str, String)> {
+                vec![$( ($op, <$ty as ts_rs::TS>::name()), )*]
+            }
+
+            /// Visits the answer type of every op (to declare them in TypeScript).
+            pub fn visit_answers(v: &mut impl ts_rs::TypeVisitor) {
+                $( v.visit::<$ty>(); )*
+            }
+        }
+    };
+}
+
+use answers::*;
+use RemoteOp as O;
+
+// One line per op: not reformatted.
+#[rustfmt::skip]
+remote_ops! { self, engine, views, replications;
+    "connections" => Vec<Connection>: O::Connections => self.connections(),
+    "login" => LoginAnswer: O::Login { conn, password } => self.login(conn, password),
+    "logout" => crate::Done: O::Logout { conn } => Ok(self.logout(&conn)),
+    "databases" => ServerDatabases: O::Databases { conn } => self.databases(&conn),
+    "db_info" => CouchJson: O::DbInfo { conn, db } => self.with(&conn, |s| s.db_info(&db)).map(CouchJson),
+    "docs_list" => ServerDocsPage: O::DocsList { conn, db, prefix, limit, skip } => self.with(&conn, |s| s.docs_page(&db, &prefix, limit, skip)).map(ServerDocsPage),
+    "doc_get" => CouchJson: O::DocGet { conn, db, id, rev } => self.with(&conn, |s| s.get_doc(&db, &id, rev.as_deref())).map(CouchJson),
+    "doc_put" => ServerWritten: O::DocPut { conn, db, doc, confirm } => self.write(&conn, confirm, |s| s.put_doc(&db, &doc)).map(ServerWritten),
+    "doc_delete" => ServerWritten: O::DocDelete { conn, db, id, rev, confirm } => self.write(&conn, confirm, |s| s.delete_doc(&db, &id, &rev)).map(ServerWritten),
+    "doc_revisions" => Vec<CouchJson>: O::DocRevisions { conn, db, id } => self.with(&conn, |s| s.live_leaves(&db, &id)).map(|l| l.into_iter().map(CouchJson).collect()),
+    "doc_resolve" => ServerResolved: O::DocResolve { conn, db, id, keep, delete, body, confirm } => self.write(&conn, confirm, |s| s.resolve(&db, &id, &keep, &delete, body)).map(ServerResolved),
+    "attachment_get" => RemoteAttachment: O::AttachmentGet { conn, db, id, name, rev } => self.attachment_get(&conn, &db, &id, name, rev.as_deref()),
+    "attachment_put" => ServerWritten: O::AttachmentPut { conn, db, id, rev, name, content_type, data, confirm } => self.attachment_put(&conn, (&db, &id, &rev), &name, content_type, &data, confirm),
+    "attachment_delete" => ServerWritten: O::AttachmentDelete { conn, db, id, rev, name, confirm } => self.write(&conn, confirm, |s| s.delete_attachment(&db, &id, &rev, &name)).map(ServerWritten),
+    "changes" => ServerChanges: O::Changes { conn, db, since, limit, latest, wait_ms } => self.changes(&conn, &db, (since, limit, latest), wait_ms),
+    "design_docs" => Vec<DesignDocViews>: O::DesignDocs { conn, db } => self.design_docs(engine, &conn, &db),
+    "view_query" => crate::editor::ViewQueryAnswer: O::ViewQuery { conn, db, ddoc, view, query } => self.on_target(views, &Endpoint { conn, db }, |t| t.view(&ddoc, &view, &query)).map(|(r, ms)| crate::editor::ViewQueryAnswer { result: crate::editor::ViewRows(r), ms }),
+    "find" => TimedFind: O::Find { conn, db, query } => self.on_target(views, &Endpoint { conn, db }, |t| t.find(&query)).map(|(r, ms)| TimedFind { result: crate::mango_panel::FindResult(r), ms }),
+    "explain" => crate::mango_panel::ExplainResult: O::Explain { conn, db, query } => self.on_target(views, &Endpoint { conn, db }, |t| t.explain(&query)).map(|(r, _)| crate::mango_panel::ExplainResult(r)),
+    "preview_sample" => SamplePreview: O::PreviewSample { conn, db, map, reduce, query, size, random, ddoc } => self.preview_sample(views, &conn, &db, PreviewArgs { map, reduce, query, size, random, ddoc }),
+    "compare" => CompareAnswer: O::Compare { left, right, ddoc, view, query, mango, limit } => self.compare(views, &left, &right, (ddoc, view, query), mango, limit),
+    "pull_sample" => crate::replication::JobStatus: O::PullSample { conn, db, target, doc_ids, selector, first_n } => self.pull_filter(&conn, &db, doc_ids, selector, first_n).and_then(|filter| self.pull_sample(engine, views, replications, &conn, &db, target, filter)),
+}
+
+impl Session {
+    /// Forgets the session password and the write confirmation of `conn`.
+    fn logout(&self, conn: &str) -> crate::Done {
+        lock(&self.passwords).remove(conn);
+        lock(&self.confirmed).remove(conn);
+        crate::Done::ok()
+    }
+
+    /// The server's welcome and its databases (none, with a note, when listing is forbidden).
+    fn databases(&self, conn: &str) -> Result<ServerDatabases, ApiError> {
+        self.with(conn, |s| {
+            let welcome = s.welcome()?;
+            let (databases, note) = match s.all_dbs() {
+                Ok(d) => (d, None),
+                Err(e @ RemoteError::Forbidden { .. }) => (vec![], Some(e.to_string())),
+                Err(e) => return Err(e),
+            };
+            Ok(ServerDatabases {
+                server: Welcome(welcome),
+                databases,
+                note,
+                url: s.url().to_string(),
+            })
         })
     }
 }

@@ -5,8 +5,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use fullsync_engine::{AllDocsOptions, Engine};
-use serde_json::{json, Value};
+use fullsync_engine::Engine;
 
 use crate::{ApiError, ErrorCode};
 
@@ -16,13 +15,7 @@ fn user_docs(engine: &Engine, db: &str) -> Result<u64, ApiError> {
         return Ok(0);
     };
     let total = dbh.info()?.doc_count;
-    let (_, _, ddocs) = dbh.all_docs(&AllDocsOptions {
-        start: Some("_design/".into()),
-        end: Some("_design/\u{10ffff}".into()),
-        inclusive_end: true,
-        ..Default::default()
-    })?;
-    Ok(total.saturating_sub(ddocs.len() as u64))
+    Ok(total.saturating_sub(dbh.design_docs()?.len() as u64))
 }
 
 /// A connector's seed file (`sample_data`).
@@ -74,7 +67,11 @@ pub fn list(root: &Path, engine: &Engine) -> Result<SeedFiles, ApiError> {
 }
 
 /// Loads `data/<db>.jsonl` into the database `db`, which must have no documents yet.
-pub fn load(root: &Path, engine: &Arc<Engine>, db: &str) -> Result<Value, ApiError> {
+pub fn load(
+    root: &Path,
+    engine: &Arc<Engine>,
+    db: &str,
+) -> Result<fullsync_project::sync::LoadedData, ApiError> {
     let (p, diags) = fullsync_project::load(root);
     let mut p = p.ok_or_else(|| crate::invalid_project(&diags))?;
     p.connectors.retain(|c| c.name == db);
@@ -99,5 +96,12 @@ pub fn load(root: &Path, engine: &Arc<Engine>, db: &str) -> Result<Value, ApiErr
     }
     let loaded = fullsync_project::sync::load_data(engine, &p)
         .map_err(|e| ApiError::new(ErrorCode::BadRequest, format!("not loaded: {e}")))?;
-    Ok(json!(loaded.into_iter().next()))
+    loaded.into_iter().next().ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::Internal,
+            format!(
+                "data/{db}.jsonl was not loaded (nothing reported for it): please report this bug"
+            ),
+        )
+    })
 }

@@ -69,23 +69,54 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// The transactions of the project at `root`, each with `connector`, `name`, `kind`,
-/// `variables` (name, description, default, required, multi_valued, schema_type) and whether
-/// its type runs locally (`supported`).
-pub fn list(root: &Path) -> Result<Value, ApiError> {
+/// `transactions_list`'s answer: the project's transactions.
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct TransactionList {
+    /// Every transaction of every connector, in project order.
+    pub transactions: Vec<TransactionInfo>,
+    /// The transaction kinds that run locally.
+    pub supported: Vec<String>,
+}
+
+/// One transaction of [`TransactionList`].
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct TransactionInfo {
+    /// Its connector (database).
+    pub connector: String,
+    /// Its name.
+    pub name: String,
+    /// Its kind (`GetView`, `PostDocument`, ...).
+    pub kind: String,
+    /// Its variables.
+    pub variables: Vec<fullsync_project::Variable>,
+    /// Its kind runs locally.
+    pub supported: bool,
+}
+
+/// The transactions of the project at `root`, each with its variables and whether its kind
+/// runs locally.
+pub fn list(root: &Path) -> Result<TransactionList, ApiError> {
     let (p, diags) = fullsync_project::load(root);
     let p = p.ok_or_else(|| crate::invalid_project(&diags))?;
     let mut out = vec![];
     for c in &p.connectors {
         for t in &c.transactions {
-            out.push(json!({
-                "connector": c.name, "name": t.name, "kind": t.kind,
-                "variables": t.variables,
-                "supported": transactions::SUPPORTED.contains(&t.kind.as_str()),
-            }));
+            out.push(TransactionInfo {
+                connector: c.name.clone(),
+                name: t.name.clone(),
+                kind: t.kind.clone(),
+                variables: t.variables.clone(),
+                supported: transactions::SUPPORTED.contains(&t.kind.as_str()),
+            });
         }
     }
-    Ok(json!({"transactions": out, "supported": transactions::SUPPORTED}))
+    Ok(TransactionList {
+        transactions: out,
+        supported: transactions::SUPPORTED
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+    })
 }
 
 impl TxRuns {

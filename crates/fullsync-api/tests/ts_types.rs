@@ -5,6 +5,7 @@
 use std::any::TypeId;
 use std::collections::{BTreeMap, HashSet};
 
+use fullsync_api::remote::RemoteOp;
 use fullsync_api::{ApiError, ErrorCode, Request};
 use ts_rs::{TypeVisitor, TS};
 
@@ -47,6 +48,7 @@ fn generated() -> String {
     d.visit::<ErrorCode>();
     d.visit::<ApiError>();
     Request::visit_answers(&mut d);
+    RemoteOp::visit_answers(&mut d);
     for decl in d.decls.values() {
         out.push_str("export ");
         out.push_str(decl);
@@ -57,6 +59,17 @@ fn generated() -> String {
         out.push_str(&format!("  {cmd}: {ty};\n"));
     }
     out.push_str("}\n\n");
+    out.push_str(
+        "/** The answer of each op of the `remote` command. */\nexport interface RemoteAnswers {\n",
+    );
+    for (op, ty) in RemoteOp::answer_types() {
+        out.push_str(&format!("  {op}: {ty};\n"));
+    }
+    out.push_str("}\n\n");
+    out.push_str(
+        "/** A `remote` op's name. */\nexport type RemoteOpName = RemoteOp['op'];\n\n\
+         /** The arguments of `remote` op `O`. */\nexport type RemoteArgsOf<O extends RemoteOpName> = Extract<RemoteOp, { op: O }>;\n\n",
+    );
     out.push_str(
         "/** A command's name. */\nexport type Command = Request['cmd'];\n\n\
          /** The arguments of command `C` (`undefined` for commands without any). */\n\
@@ -69,13 +82,33 @@ fn generated() -> String {
     out
 }
 
-/// The command names of `Request` (its `cmd` tags), from its TypeScript declaration.
-fn request_commands() -> Vec<String> {
-    Request::decl()
-        .split("\"cmd\": \"")
+/// The tags (`"tag": "..."`) of a serde-tagged enum, from its TypeScript declaration.
+fn tags(decl: &str, tag: &str) -> Vec<String> {
+    decl.split(&format!("\"{tag}\": \""))
         .skip(1)
         .map(|s| s[..s.find('"').unwrap()].to_string())
         .collect()
+}
+
+/// The command names of `Request` (its `cmd` tags), from its TypeScript declaration.
+fn request_commands() -> Vec<String> {
+    tags(&Request::decl(), "cmd")
+}
+
+#[test]
+fn every_remote_op_has_an_answer_type() {
+    let mut want = tags(&RemoteOp::decl(), "op");
+    let mut have: Vec<String> = RemoteOp::answer_types()
+        .into_iter()
+        .map(|(c, _)| c.to_string())
+        .collect();
+    assert!(want.len() > 20, "cannot read the ops of RemoteOp: {want:?}");
+    want.sort();
+    have.sort();
+    assert_eq!(
+        want, have,
+        "the ops table in crates/fullsync-api/src/remote.rs must list every RemoteOp once, under its wire name"
+    );
 }
 
 #[test]

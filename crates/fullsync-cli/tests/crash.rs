@@ -2,34 +2,16 @@
 //! restart the database opens, every batch acknowledged before the kill is there in full, and
 //! no batch is partially present.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
 fn start(dir: &std::path::Path, port: u16) -> (Child, u16) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_fullsync"))
-        .args(["serve", "--data"])
-        .arg(dir)
-        .args(["--port", &port.to_string()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start fullsync serve");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let port = line
-        .trim()
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.trim_end_matches('/').parse().ok())
-        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"));
-    (child, port)
+    fullsync_testkit::serve_binary(env!("CARGO_BIN_EXE_fullsync"), dir, port)
 }
 
 /// A minimal HTTP/1.1 client (one request per connection).

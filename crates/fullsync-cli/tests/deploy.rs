@@ -1,35 +1,15 @@
 //! Deploying the sample project to `fullsync serve` running as a separate process.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::{Arc, Mutex};
 
 use fullsync_deploy::deploy::{apply, plan, rollback_plan, Action, ApplyOptions};
 use fullsync_replicate::HttpPeer;
 use serde_json::Value;
 
-fn serve(dir: &Path, port: u16) -> (Child, u16) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_fullsync"))
-        .args(["serve", "--data"])
-        .arg(dir)
-        .args(["--port", &port.to_string()])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let port = line
-        .trim()
-        .trim_end_matches('/')
-        .rsplit(':')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
-    (child, port)
+fn serve(dir: &std::path::Path, port: u16) -> (Child, u16) {
+    fullsync_testkit::serve_binary(env!("CARGO_BIN_EXE_fullsync"), dir, port)
 }
 
 fn copy_dir(from: &Path, to: &Path) {

@@ -1,7 +1,7 @@
 //! Replication between the local engine and `fullsync serve` processes: equality of results,
 //! checkpoints and resume after a kill, faults (dropping and stalling connections, garbage).
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -13,26 +13,7 @@ use fullsync_replicate::{Direction, HttpPeer, LocalPeer, Options, Peer};
 use serde_json::{json, Value};
 
 fn serve(dir: &std::path::Path, port: u16) -> (Child, u16) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_fullsync"))
-        .args(["serve", "--data"])
-        .arg(dir)
-        .args(["--port", &port.to_string()])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let port = line
-        .trim()
-        .trim_end_matches('/')
-        .rsplit(':')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
-    (child, port)
+    fullsync_testkit::serve_binary(env!("CARGO_BIN_EXE_fullsync"), dir, port)
 }
 
 fn quiet() -> fullsync_replicate::Listener {

@@ -175,21 +175,25 @@ fn yes() -> bool {
 }
 
 /// A transaction variable.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Variable {
     /// Name.
     pub name: String,
     /// Description.
     #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[ts(as = "Option<String>", optional)]
     pub description: String,
     /// Default value.
     #[serde(default, skip_serializing_if = "Value::is_null")]
+    #[ts(as = "Option<Value>", optional)]
     pub default: Value,
     /// Must be given.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[ts(as = "Option<bool>", optional)]
     pub required: bool,
     /// Takes a list of values.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[ts(as = "Option<bool>", optional)]
     pub multi_valued: bool,
     /// Schema type (`xsd:string`, `xsd:boolean`, ...).
     #[serde(default = "xsd_string")]

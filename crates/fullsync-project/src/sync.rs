@@ -155,11 +155,12 @@ pub fn sync(engine: &Arc<Engine>, p: &Project) -> SyncReport {
 }
 
 /// What [`load_data`] did for one database.
-#[derive(Debug, Default, Serialize, PartialEq)]
+#[derive(Debug, Default, Serialize, PartialEq, ts_rs::TS)]
 pub struct LoadedData {
     /// Database (connector) name.
     pub db: String,
     /// Documents written.
+    #[ts(type = "number")]
     pub written: usize,
     /// Documents the database refused (`file:line: id: why`), e.g. an id starting with `_`
     /// that is not `_design/`: they are reported, never dropped silently.

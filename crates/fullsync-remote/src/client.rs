@@ -169,14 +169,7 @@ impl Server {
     }
 
     fn auth_header(&self) -> Option<String> {
-        use base64::Engine as _;
-        self.auth.as_ref().map(|a| {
-            format!(
-                "Basic {}",
-                base64::engine::general_purpose::STANDARD
-                    .encode(format!("{}:{}", a.user, a.password))
-            )
-        })
+        self.auth.as_ref().map(Auth::header)
     }
 
     /// Sends a request; answers the status, content type and raw body. Transport failures

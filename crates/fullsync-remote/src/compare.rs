@@ -15,18 +15,22 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 /// What differs about one row.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, ts_rs::TS)]
 pub struct Difference {
     /// `only_left`, `only_right`, `value` or `order`.
+    #[ts(type = "'only_left' | 'only_right' | 'value' | 'order'")]
     pub kind: &'static str,
     /// The row's key (view) or `_id` (Mango).
     pub key: Value,
     /// The document id of a view row.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub id: Option<String>,
     /// Position on the left (0-based).
+    #[ts(type = "number | null")]
     pub left_index: Option<usize>,
     /// Position on the right (0-based).
+    #[ts(type = "number | null")]
     pub right_index: Option<usize>,
     /// The left row's value (view) or document (Mango).
     pub left: Option<Value>,
@@ -69,17 +73,20 @@ impl Difference {
 }
 
 /// The result of a compare.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ts_rs::TS)]
 pub struct Comparison {
     /// No difference at all.
     pub equal: bool,
     /// Rows on the left.
+    #[ts(type = "number")]
     pub left_rows: usize,
     /// Rows on the right.
+    #[ts(type = "number")]
     pub right_rows: usize,
     /// Differences, in left order then right-only rows (at most `limit` of them).
     pub differences: Vec<Difference>,
     /// How many differences there are in all.
+    #[ts(type = "number")]
     pub total_differences: usize,
 }
 

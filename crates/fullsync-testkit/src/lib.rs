@@ -193,3 +193,31 @@ pub fn serve_loopback(engine: Arc<Engine>, cfg: ServerConfig) -> u16 {
         .expect("a loopback port")
         .port()
 }
+
+/// Starts `fullsync serve --data DIR --port PORT` from the binary at `bin` (a test's
+/// `env!("CARGO_BIN_EXE_fullsync")`; port 0 picks a free one); returns the child and the port
+/// its first line of output announces (`... http://127.0.0.1:PORT/`). Its stderr goes to the
+/// test's.
+pub fn serve_binary(bin: &str, dir: &std::path::Path, port: u16) -> (std::process::Child, u16) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(bin)
+        .args(["serve", "--data"])
+        .arg(dir)
+        .args(["--port", &port.to_string()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {bin} serve: {e}"));
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("piped stdout"))
+        .read_line(&mut line)
+        .expect("the first line of `fullsync serve`");
+    let port = line
+        .trim()
+        .trim_end_matches('/')
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("`fullsync serve` printed an unexpected first line: {line:?}"));
+    (child, port)
+}

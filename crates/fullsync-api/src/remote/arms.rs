@@ -1,6 +1,6 @@
-//! The arms of [`Session::handle`](super::Session::handle) that need more than a line:
-//! documents and attachments, changes/views/Mango, connections and login, design documents,
-//! preview on a sample, compare, pull a sample.
+//! The `remote` ops that need more than a line (the table in `remote.rs` calls them):
+//! attachments, changes/views/Mango, connections and login, design documents, preview on a
+//! sample, compare, pull a sample.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,203 +8,136 @@ use std::time::Duration;
 use base64::Engine as _;
 use fullsync_deploy::profiles;
 use fullsync_engine::Engine;
-use fullsync_remote::{RemoteError, Target};
+use fullsync_remote::{RemoteError, Server, Target};
 use serde_json::{json, Value};
 
-use super::{bad, lock, Endpoint, RemoteOp, Session, ENGINE};
-use crate::replication::{Mode, Replications, StartArgs};
+use super::answers::{
+    CompareAnswer, Connection, DesignDocViews, LoginAnswer, RemoteAttachment, SamplePreview,
+    ServerChanges, ServerWritten, ViewSource, Welcome,
+};
+use super::{bad, lock, Endpoint, Session, ENGINE};
+use crate::replication::{JobStatus, Mode, Replications, StartArgs};
 use crate::{ApiError, ErrorCode};
 
-/// The arms of [`Session::handle`] that need more than a line.
+/// The `remote` ops that need more than a line.
 impl Session {
-    /// Documents and attachments on a server (the arms of [`Session::handle`]).
-    pub(super) fn documents(&self, op: RemoteOp) -> Result<Value, ApiError> {
-        match op {
-            RemoteOp::DocsList {
-                conn,
-                db,
-                prefix,
-                limit,
-                skip,
-            } => self.with(&conn, |s| s.docs_page(&db, &prefix, limit, skip)),
-            RemoteOp::DocGet { conn, db, id, rev } => {
-                self.with(&conn, |s| s.get_doc(&db, &id, rev.as_deref()))
-            }
-            RemoteOp::DocPut {
-                conn,
-                db,
-                doc,
-                confirm,
-            } => {
-                self.confirm_write(&conn, confirm)?;
-                self.with(&conn, |s| s.put_doc(&db, &doc))
-            }
-            RemoteOp::DocDelete {
-                conn,
-                db,
-                id,
-                rev,
-                confirm,
-            } => {
-                self.confirm_write(&conn, confirm)?;
-                self.with(&conn, |s| s.delete_doc(&db, &id, &rev))
-            }
-            RemoteOp::DocRevisions { conn, db, id } => {
-                Ok(Value::Array(self.with(&conn, |s| s.live_leaves(&db, &id))?))
-            }
-            RemoteOp::DocResolve {
-                conn,
-                db,
-                id,
-                keep,
-                delete,
-                body,
-                confirm,
-            } => {
-                self.confirm_write(&conn, confirm)?;
-                self.with(&conn, |s| s.resolve(&db, &id, &keep, &delete, body))
-            }
-            RemoteOp::AttachmentGet {
-                conn,
-                db,
-                id,
-                name,
-                rev,
-            } => {
-                let (bytes, ctype) =
-                    self.with(&conn, |s| s.get_attachment(&db, &id, &name, rev.as_deref()))?;
-                Ok(json!({
-                    "name": name,
-                    "content_type": ctype,
-                    "length": bytes.len(),
-                    "data": base64::engine::general_purpose::STANDARD.encode(&bytes),
-                }))
-            }
-            RemoteOp::AttachmentPut {
-                conn,
-                db,
-                id,
-                rev,
-                name,
-                content_type,
-                data,
-                confirm,
-            } => {
-                self.confirm_write(&conn, confirm)?;
-                let bytes = base64::engine::general_purpose::STANDARD
-                    .decode(data.as_bytes())
-                    .map_err(|e| bad(format!("the attachment is not valid base64: {e}")))?;
-                let ctype = content_type
-                    .filter(|c| !c.trim().is_empty())
-                    .unwrap_or_else(|| "application/octet-stream".into());
-                self.with(&conn, |s| {
-                    s.put_attachment(&db, &id, &rev, &name, &ctype, bytes)
-                })
-            }
-            RemoteOp::AttachmentDelete {
-                conn,
-                db,
-                id,
-                rev,
-                name,
-                confirm,
-            } => {
-                self.confirm_write(&conn, confirm)?;
-                self.with(&conn, |s| s.delete_attachment(&db, &id, &rev, &name))
-            }
-            _ => Err(bad(
-                "internal error: not a document command; please report it",
-            )),
-        }
+    /// Confirms a write to `conn` (see [`Session::confirm_write`]), then runs it.
+    pub(super) fn write<T>(
+        &self,
+        conn: &str,
+        confirm: bool,
+        f: impl FnOnce(&Server) -> Result<T, RemoteError>,
+    ) -> Result<T, ApiError> {
+        self.confirm_write(conn, confirm)?;
+        self.with(conn, f)
     }
 
-    /// Changes, views and Mango on the engine or a server (the arms of [`Session::handle`]).
-    pub(super) fn queries(
+    /// An attachment of a document on a server, base64.
+    pub(super) fn attachment_get(
+        &self,
+        conn: &str,
+        db: &str,
+        id: &str,
+        name: String,
+        rev: Option<&str>,
+    ) -> Result<RemoteAttachment, ApiError> {
+        let (bytes, content_type) = self.with(conn, |s| s.get_attachment(db, id, &name, rev))?;
+        Ok(RemoteAttachment {
+            name,
+            content_type,
+            length: bytes.len(),
+            data: base64::engine::general_purpose::STANDARD.encode(&bytes),
+        })
+    }
+
+    /// Adds or replaces an attachment on a server (`data` is base64).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn attachment_put(
+        &self,
+        conn: &str,
+        (db, id, rev): (&str, &str, &str),
+        name: &str,
+        content_type: Option<String>,
+        data: &str,
+        confirm: bool,
+    ) -> Result<ServerWritten, ApiError> {
+        self.confirm_write(conn, confirm)?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(data.as_bytes())
+            .map_err(|e| bad(format!("the attachment is not valid base64: {e}")))?;
+        let ctype = content_type
+            .filter(|c| !c.trim().is_empty())
+            .unwrap_or_else(|| "application/octet-stream".into());
+        self.with(conn, |s| s.put_attachment(db, id, rev, name, &ctype, bytes))
+            .map(ServerWritten)
+    }
+
+    /// A page of a server's changes feed: after `since`, the newest first with `latest`, or a
+    /// longpoll of up to `wait_ms` (at most a minute).
+    pub(super) fn changes(
+        &self,
+        conn: &str,
+        db: &str,
+        (since, limit, latest): (Value, usize, bool),
+        wait_ms: Option<u32>,
+    ) -> Result<ServerChanges, ApiError> {
+        self.with(conn, |s| {
+            let wait = wait_ms.map(|w| Duration::from_millis(u64::from(w.min(60_000))));
+            if latest {
+                // The newest `limit` rows, newest first; resume from the current seq.
+                let now = s.changes(db, &json!("now"), 1, false, None)?;
+                let rows = s.changes(db, &json!(0), limit, true, None)?;
+                return Ok(json!({"results": rows["results"], "last_seq": now["last_seq"]}));
+            }
+            s.changes(db, &since, limit, false, wait)
+        })
+        .map(ServerChanges)
+    }
+
+    /// Runs `f` on the target of `at`; answers its result and how long it took (ms).
+    pub(super) fn on_target(
         &self,
         views: &Arc<fullsync_views::Views>,
-        op: RemoteOp,
-    ) -> Result<Value, ApiError> {
-        match op {
-            RemoteOp::Changes {
-                conn,
-                db,
-                since,
-                limit,
-                latest,
-                wait_ms,
-            } => self.with(&conn, |s| {
-                let wait = wait_ms.map(|w| Duration::from_millis(u64::from(w.min(60_000))));
-                let since = if latest { json!("now") } else { since };
-                if latest {
-                    // The newest `limit` rows, newest first; resume from the current seq.
-                    let now = s.changes(&db, &since, 1, false, None)?;
-                    let rows = s.changes(&db, &json!(0), limit, true, None)?;
-                    return Ok(json!({"results": rows["results"], "last_seq": now["last_seq"]}));
-                }
-                s.changes(&db, &since, limit, false, wait)
-            }),
-            RemoteOp::ViewQuery {
-                conn,
-                db,
-                ddoc,
-                view,
-                query,
-            } => {
-                let t = self.target(
-                    views,
-                    &Endpoint {
-                        conn: conn.clone(),
-                        db,
-                    },
-                )?;
-                let started = std::time::Instant::now();
-                let r = self.with_target(&conn, || t.view(&ddoc, &view, &query))?;
-                Ok(json!({"result": r, "ms": started.elapsed().as_secs_f64() * 1000.0}))
-            }
-            RemoteOp::Find { conn, db, query } => {
-                let t = self.target(
-                    views,
-                    &Endpoint {
-                        conn: conn.clone(),
-                        db,
-                    },
-                )?;
-                let started = std::time::Instant::now();
-                let r = self.with_target(&conn, || t.find(&query))?;
-                Ok(json!({"result": r, "ms": started.elapsed().as_secs_f64() * 1000.0}))
-            }
-            RemoteOp::Explain { conn, db, query } => {
-                let t = self.target(
-                    views,
-                    &Endpoint {
-                        conn: conn.clone(),
-                        db,
-                    },
-                )?;
-                self.with_target(&conn, || t.explain(&query))
-            }
-            _ => Err(bad("internal error: not a query command; please report it")),
-        }
+        at: &Endpoint,
+        f: impl FnOnce(&Target) -> Result<Value, RemoteError>,
+    ) -> Result<(Value, f64), ApiError> {
+        let t = self.target(views, at)?;
+        let started = std::time::Instant::now();
+        let r = self.with_target(&at.conn, || f(&t))?;
+        Ok((r, started.elapsed().as_secs_f64() * 1000.0))
     }
 
-    pub(super) fn connections(&self) -> Result<Value, ApiError> {
-        let mut out = vec![json!({"name": ENGINE, "kind": "engine", "label": "Embedded engine"})];
+    pub(super) fn connections(&self) -> Result<Vec<Connection>, ApiError> {
+        let mut out = vec![Connection {
+            name: ENGINE.into(),
+            kind: "engine".into(),
+            label: Some("Embedded engine".into()),
+            url: None,
+            user: None,
+            password: None,
+            writes_confirmed: None,
+        }];
         let all = profiles::load().map_err(|e| bad(e.to_string()))?;
         let confirmed = lock(&self.confirmed).clone();
         for (name, p) in all {
-            out.push(json!({
-                "name": name,
-                "kind": p.kind,
-                "url": p.url,
-                "user": p.user,
-                "password": self.password_source(&p),
-                "writes_confirmed": confirmed.contains(&name),
-            }));
+            out.push(Connection {
+                kind: match p.kind {
+                    profiles::ServerKind::Couchdb => "couchdb",
+                    profiles::ServerKind::Convertigo => "convertigo",
+                }
+                .into(),
+                label: None,
+                url: Some(p.url.clone()),
+                user: p.user.clone(),
+                password: Some(self.password_source(&p)),
+                writes_confirmed: Some(confirmed.contains(&name)),
+                name,
+            });
         }
-        Ok(Value::Array(out))
+        Ok(out)
     }
 
-    pub(super) fn login(&self, conn: String, password: String) -> Result<Value, ApiError> {
+    pub(super) fn login(&self, conn: String, password: String) -> Result<LoginAnswer, ApiError> {
         let p = self.profile(&conn)?;
         if p.user.is_none() {
             return Err(bad(format!(
@@ -214,7 +147,10 @@ impl Session {
         let s = self.server_for(&p, Some(password.clone()))?;
         let welcome = s.check_login()?;
         lock(&self.passwords).insert(conn, password);
-        Ok(json!({"ok": true, "server": welcome}))
+        Ok(LoginAnswer {
+            ok: true,
+            server: Welcome(welcome),
+        })
     }
 
     pub(super) fn design_docs(
@@ -222,35 +158,33 @@ impl Session {
         engine: &Arc<Engine>,
         conn: &str,
         db: &str,
-    ) -> Result<Value, ApiError> {
+    ) -> Result<Vec<DesignDocViews>, ApiError> {
         let docs: Vec<Value> = if conn == ENGINE {
-            let dbh = engine.db(db)?;
-            let (_, _, rows) = dbh.all_docs(&fullsync_engine::AllDocsOptions {
-                start: Some("_design/".into()),
-                end: Some("_design0".into()),
-                include_docs: true,
-                ..Default::default()
-            })?;
-            rows.into_iter()
-                .filter_map(|r| r.get("doc").cloned())
-                .collect()
+            engine.db(db)?.design_docs()?
         } else {
             self.with(conn, |s| s.design_docs(db))?
         };
-        Ok(Value::Array(
-            docs.iter()
-                .map(|d| {
-                    let views: Vec<Value> = d["views"]
+        Ok(docs
+            .iter()
+            .map(|d| {
+                let id = d["_id"].as_str().unwrap_or_default();
+                DesignDocViews {
+                    id: id.to_string(),
+                    name: id.trim_start_matches("_design/").to_string(),
+                    views: d["views"]
                         .as_object()
                         .into_iter()
                         .flatten()
                         .filter(|(k, v)| *k != "lib" && v.get("map").is_some())
-                        .map(|(k, v)| json!({"name": k, "map": v["map"], "reduce": v.get("reduce")}))
-                        .collect();
-                    json!({"id": d["_id"], "name": d["_id"].as_str().unwrap_or("").trim_start_matches("_design/"), "views": views})
-                })
-                .collect(),
-        ))
+                        .map(|(k, v)| ViewSource {
+                            name: k.clone(),
+                            map: v["map"].as_str().unwrap_or_default().to_string(),
+                            reduce: v.get("reduce").and_then(Value::as_str).map(str::to_string),
+                        })
+                        .collect(),
+                }
+            })
+            .collect())
     }
 
     pub(super) fn preview_sample(
@@ -259,7 +193,7 @@ impl Session {
         conn: &str,
         db: &str,
         a: PreviewArgs,
-    ) -> Result<Value, ApiError> {
+    ) -> Result<SamplePreview, ApiError> {
         let PreviewArgs {
             map,
             reduce,
@@ -294,6 +228,7 @@ impl Session {
                 Some(views.pool().clone()),
             )
         })
+        .map(SamplePreview)
     }
 
     pub(super) fn compare(
@@ -304,7 +239,7 @@ impl Session {
         (ddoc, view, query): (Option<String>, Option<String>, Value),
         mango: Option<Value>,
         limit: Option<u32>,
-    ) -> Result<Value, ApiError> {
+    ) -> Result<CompareAnswer, ApiError> {
         let l = self.target(views, left)?;
         let r = self.target(views, right)?;
         // CouchDB's default limit (25) sent to both sides: some servers
@@ -332,13 +267,13 @@ impl Session {
             mango.is_some(),
             limit.unwrap_or(500) as usize,
         );
-        Ok(json!({
-            "left": l.describe(),
-            "right": r.describe(),
-            "comparison": c,
-            "left_result": a,
-            "right_result": b,
-        }))
+        Ok(CompareAnswer {
+            left: l.describe(),
+            right: r.describe(),
+            comparison: c,
+            left_result: a,
+            right_result: b,
+        })
     }
 
     /// What a pull copies: the ids given, the ids matching a selector now, the first `n`, or all.
@@ -411,7 +346,7 @@ impl Session {
         db: &str,
         target: String,
         filter: fullsync_replicate::Filter,
-    ) -> Result<Value, ApiError> {
+    ) -> Result<JobStatus, ApiError> {
         let s = self.server_for(&self.profile(conn)?, None)?;
         if engine.db(&target).is_err() {
             engine.create_db(&target)?;
@@ -431,7 +366,7 @@ impl Session {
             },
             filter,
         )?;
-        Ok(json!(job))
+        Ok(job)
     }
 }
 

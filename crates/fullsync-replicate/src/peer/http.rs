@@ -16,6 +16,18 @@ pub struct Auth {
     pub password: String,
 }
 
+impl Auth {
+    /// The `Authorization` header value (HTTP Basic): the only place credentials travel.
+    pub fn header(&self) -> String {
+        use base64::Engine as _;
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD
+                .encode(format!("{}:{}", self.user, self.password))
+        )
+    }
+}
+
 impl std::fmt::Debug for Auth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Auth({}:***)", self.user)
@@ -93,14 +105,7 @@ impl HttpPeer {
     }
 
     fn auth_header(&self) -> Option<String> {
-        use base64::Engine as _;
-        self.auth.as_ref().map(|a| {
-            format!(
-                "Basic {}",
-                base64::engine::general_purpose::STANDARD
-                    .encode(format!("{}:{}", a.user, a.password))
-            )
-        })
+        self.auth.as_ref().map(Auth::header)
     }
 
     fn request(
@@ -177,13 +182,16 @@ impl HttpPeer {
         &self.db_url
     }
 
-    /// A peer for another database of the same server, with the same credentials.
+    /// A peer for another database of the same server, with the same credentials and the same
+    /// connection settings (the trusted CA of [`HttpPeer::with_ca`] included).
     pub fn sibling(&self, db: &str) -> Result<HttpPeer, ReplError> {
-        HttpPeer::new(
-            &format!("{}/{}", self.server_url, fullsync_url::encode_component(db)),
-            self.auth.clone(),
-            self.timeout,
-        )
+        Ok(HttpPeer {
+            db_url: format!("{}/{}", self.server_url, fullsync_url::encode_component(db)),
+            server_url: self.server_url.clone(),
+            auth: self.auth.clone(),
+            agent: self.agent.clone(),
+            timeout: self.timeout,
+        })
     }
 
     /// Deletes the database (if it exists) and creates it again, empty.
@@ -499,5 +507,51 @@ mod tests {
         .err()
         .unwrap();
         assert!(e.to_string().contains("no certificate"), "{e}");
+    }
+
+    /// A self-signed CA certificate (no key: nothing can be signed with it), for tests only.
+    const TEST_CA: &[u8] = b"-----BEGIN CERTIFICATE-----
+MIIBjjCCATOgAwIBAgIUcuHZ0WK7rSIegpR9h9Uosfjq9sMwCgYIKoZIzj0EAwIw
+GzEZMBcGA1UEAwwQZnVsbHN5bmMgdGVzdCBDQTAgFw0yNjEyMDMxNjIzNDRaGA8y
+MTI2MTEwOTE2MjM0NFowGzEZMBcGA1UEAwwQZnVsbHN5bmMgdGVzdCBDQTBZMBMG
+ByqGSM49AgEGCCqGSM49AwEHA0IABJfTVLSPqUILbO2iDaP/7gPH97gidWit9/jc
+zc7Pft6Wni/8ZkqJ9mlJExvzi0wYZILdXXbaUnPI1JbZ+0dFCOKjUzBRMB0GA1Ud
+DgQWBBTF/XTklRdk8iu4a2sPBt/epcAkvjAfBgNVHSMEGDAWgBTF/XTklRdk8iu4
+a2sPBt/epcAkvjAPBgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0kAMEYCIQCm
+ciG6teGfOFW8Z7OhE/tB8nqq40dFVOQIvXIE/wcAGgIhAINqUuf2EuBuDoQAMXKb
+1hFijmaPyGHXUlR9KmGLYjnb
+-----END CERTIFICATE-----
+";
+
+    #[test]
+    fn a_sibling_keeps_the_trusted_ca_and_the_credentials() {
+        let auth = Some(Auth {
+            user: "bob".into(),
+            password: "pw".into(),
+        });
+        let p = HttpPeer::with_ca(
+            "https://h:6984/a",
+            auth,
+            Duration::from_secs(3),
+            Some(TEST_CA),
+        )
+        .unwrap();
+        let specific = |p: &HttpPeer| {
+            matches!(
+                p.agent.config().tls_config().root_certs(),
+                ureq::tls::RootCerts::Specific(_)
+            )
+        };
+        assert!(specific(&p), "with_ca trusts the given CA");
+        let s = p.sibling("other db").unwrap();
+        assert_eq!(s.url(), "https://h:6984/other%20db");
+        assert!(
+            specific(&s),
+            "the sibling trusts the same CA (deploys to an internal CA)"
+        );
+        assert_eq!(s.auth.as_ref().map(|a| a.user.as_str()), Some("bob"));
+        assert_eq!(s.timeout, Duration::from_secs(3));
+        let plain = HttpPeer::new("https://h/a", None, Duration::from_secs(3)).unwrap();
+        assert!(!specific(&plain.sibling("b").unwrap()));
     }
 }
