@@ -1,16 +1,13 @@
-// The studio's entry, kept small: it asks for the project at once, through the one Backend of
-// the UI (backend.ts), lays out the panes and shows the explorer (shell.ts, no Monaco: a small
-// chunk the HTML preloads with this one) as soon as the tree arrives, and only then loads the
-// large studio chunk (Monaco, the screens: studio.ts), whose parsing would otherwise compete with
-// the first paint of the explorer. The page's styles load with it, before anything is shown.
+// The studio's entry, kept small: it asks for the project at once (boot.ts), through the one
+// Backend of the UI (backend.ts), lays out the panes and shows the explorer (shell.ts, no Monaco,
+// in this chunk) as soon as the tree arrives, and only then loads the large studio chunk (Monaco,
+// the screens: studio.ts), whose evaluation would otherwise compete with the explorer's first
+// paint. The page's styles load with it, before anything is shown.
 
+import { first } from './boot'; // first: the project is asked for before the rest evaluates
 import './style.css';
-import { HttpBackend } from './backend';
 import { mountShell, showProject } from './shell';
-import { $, backend } from './state';
-
-const first = backend instanceof HttpBackend && !backend.hasToken() ? null : backend.call('project_tree');
-first?.catch(() => {}); // reported by the studio once it has loaded
+import { $ } from './state';
 
 mountShell();
 const shown = first ? first.then((p) => showProject(p), () => {}) : Promise.resolve();
