@@ -269,7 +269,9 @@ test('run a PostDocument transaction as a user and see the written document', as
   needUi();
   const { studio, page } = await openStudio(t);
   await menu(page, 'transaction:PostOrder', 'Run…');
-  await page.waitForSelector('[data-testid="run-screen"][open]');
+  // Run is a tab of the bottom panel, not a modal: the editor stays usable next to it.
+  await page.waitForSelector('[data-testid="run-screen"]:not([hidden])');
+  assert.equal(await page.$('dialog[open]'), null, 'no modal dialog');
   await page.waitForFunction(() => document.querySelector('[data-testid="run-transaction"]')?.value === 'orders/PostOrder');
   assert.match(await page.textContent('[data-testid="run-kind"]'), /PostDocument/);
   // A required variable left empty is refused before running.
@@ -296,6 +298,13 @@ test('run a PostDocument transaction as a user and see the written document', as
   // The written document opens in the editor.
   await page.click('[data-testid="run-written"] button.doc-link[data-id="order-from-run"]');
   await page.waitForFunction(() => window.studioEditor.getValue().includes('"order-from-run"'));
+  // ...and the run stays on screen while the document is edited.
+  assert.ok(await page.isVisible('[data-testid="run-response"]'), 'the response is still visible');
+  await page.click('#editor .view-lines');
+  await page.keyboard.press('Control+End');
+  await page.keyboard.type(' ');
+  await page.waitForFunction(() => window.studioEditor.getValue().endsWith(' '));
+  assert.ok(await page.isVisible('[data-testid="run-written"]'), 'the written documents are still visible');
 });
 
 test('a Mango query: validated as typed, documents in a table, its _explain', async (t) => {
@@ -327,6 +336,12 @@ test('a Mango query: validated as typed, documents in a table, its _explain', as
   assert.match(await page.textContent('[data-testid="mango-meta"]'), /2 document\(s\).*index .*by_date/);
   assert.match(await page.textContent('[data-testid="mango-explain"]'), /"name": "by_date"/);
   await screenshot(page, 'studio-mango.png');
+  // Mango lives in the bottom panel: a result row opens the document in the editor and the
+  // results stay next to it (no modal to close).
+  assert.equal(await page.$('dialog[open]'), null, 'no modal dialog');
+  await page.click('[data-testid="mango-results"] tbody tr[data-id="m1"]');
+  await page.waitForFunction(() => window.studioEditor.getValue().includes('"m1"'));
+  assert.ok(await page.isVisible('[data-testid="mango-results"] tbody tr[data-id="m2"]'), 'the results are still visible');
   // An operator the engine does not know: its error, on screen.
   await page.fill('[data-testid="mango-selector"]', '{"total": {"$bogus": 1}}');
   await page.fill('[data-testid="mango-sort"]', '');

@@ -51,6 +51,8 @@ test('studio on a server: connect, browse, edit, resolve, view, Mango, preview o
     const conns = await page.$$eval('#connections [data-conn]', (n) => n.map((x) => x.dataset.conn));
     assert.deepEqual(conns, ['engine', 'down', 'garbage', 'pouch', 'slow']);
     assert.match(await page.textContent('[data-conn="pouch"]'), /no password/);
+    // The list is under the project's tree: scrolled into view for the picture.
+    await page.$eval('#connections', (e) => e.scrollIntoView({ block: 'end' }));
     await screenshot(page, 'studio-remote-connections.png');
   });
 

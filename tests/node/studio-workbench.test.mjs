@@ -10,7 +10,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from './lib/server.mjs';
 import { copySample, openStudio, screenshot } from './lib/studio.mjs';
@@ -169,7 +169,16 @@ test('tabs keep their state and reopen after a reload', async (t) => {
 
 test('the explorer works from the keyboard alone', async (t) => {
   built();
-  const { project, page } = await openStudio(t, { viewport: SIZES[1] });
+  // Two server profiles (nothing listens there: the workspace opens and says so).
+  const { project, page } = await openStudio(t, {
+    viewport: SIZES[1],
+    env: (w) => {
+      const config = join(w, 'config');
+      mkdirSync(config, { recursive: true });
+      writeFileSync(join(config, 'servers.toml'), '[alpha]\nkind = "couchdb"\nurl = "http://127.0.0.1:9"\n\n[beta]\nkind = "couchdb"\nurl = "http://127.0.0.1:9/beta"\n');
+      return { FULLSYNC_CONFIG_DIR: config, FULLSYNC_REMOTE_TIMEOUT_SECS: '2' };
+    },
+  });
   const focused = () => page.evaluate(() => document.activeElement?.closest('span.node')?.dataset.node ?? document.activeElement?.id ?? document.activeElement?.tagName);
   // F6 puts the focus in the tree; arrows move, Left collapses, Right expands.
   await page.keyboard.press('F6');
@@ -229,6 +238,35 @@ test('the explorer works from the keyboard alone', async (t) => {
   await page.focus('#explorer span[data-node="ddoc:app"]');
   await page.keyboard.press('Tab');
   assert.ok(!(await page.evaluate(() => document.activeElement.matches('#explorer span.node'))), 'Tab leaves the tree (to the connections below it)');
+
+  // The connections below the tree: Tab reaches the list (one stop), arrows move in it, Up from
+  // the first entry goes back to the tree, Down from the tree's last item comes into it.
+  const conn = () => page.evaluate(() => document.activeElement?.dataset?.conn ?? null);
+  await page.waitForSelector('#connections [data-conn="beta"]');
+  for (let i = 0; i < 3 && (await conn()) === null; i++) await page.keyboard.press('Tab');
+  assert.equal(await conn(), 'alpha', 'Tab lands on the first server of the list');
+  await page.keyboard.press('ArrowDown');
+  assert.equal(await conn(), 'beta');
+  await page.keyboard.press('Home');
+  assert.equal(await conn(), 'engine');
+  await page.keyboard.press('ArrowUp');
+  assert.ok(await page.evaluate(() => document.activeElement.matches('#explorer span.node')), 'Up from the first connection: back in the tree');
+  await page.keyboard.press('ArrowDown');
+  assert.equal(await conn(), 'engine', 'Down from the last tree item: the connections');
+  await page.keyboard.press('ArrowDown');
+  // Enter opens the server's workspace; Escape closes it and the focus comes back to the entry.
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('[data-testid="srv-screen"][open]');
+  assert.equal(await page.textContent('[data-testid="srv-name"]'), 'alpha');
+  await page.keyboard.press('Escape');
+  await page.waitForSelector('[data-testid="srv-screen"]:not([open])', { state: 'attached' });
+  assert.equal(await conn(), 'alpha', 'the focus is back on the connection');
+  // The command palette opens a connection too.
+  await page.keyboard.press('Control+Shift+P');
+  await page.keyboard.type('open the server beta');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('[data-testid="srv-screen"][open]');
+  assert.equal(await page.textContent('[data-testid="srv-name"]'), 'beta');
 });
 
 test('problems panel: every diagnostic with file and line, a click opens the file there', async (t) => {
@@ -376,7 +414,7 @@ test('command palette lists every action and runs one from the keyboard', async 
 
 test('completions offer the fields present in the data', async (t) => {
   built();
-  const { studio, page } = await openStudio(t, { viewport: SIZES[1] });
+  const { project, studio, page } = await openStudio(t, { viewport: SIZES[1] });
   await seed(studio, 'orders', [
     { _id: 'c1', type: 'order', total: 4, zipcode_in_data: '75001', customer: { name: 'Ann', vip_level: 2 } },
     { _id: 'c2', type: 'quote', total: '5', customer: { name: 'Bob' } },
@@ -396,6 +434,36 @@ test('completions offer the fields present in the data', async (t) => {
   await page.keyboard.type('customer.');
   await page.waitForFunction(() => /vip_level/.test(document.querySelector('.suggest-widget.visible')?.textContent ?? ''));
   assert.doesNotMatch(await page.textContent('.suggest-widget.visible'), /zipcode_in_data/);
+  await page.keyboard.press('Escape');
+
+  // validate_doc_update: newDoc. offers the data's fields, userCtx. what CouchDB passes.
+  const suggest = async (file, code, line, column, re) => {
+    await page.click(`#explorer span[data-path="${file}"]`);
+    await page.waitForSelector(`[data-tab="file:${file}"].active`);
+    await page.evaluate(([c, l, col]) => { window.studioEditor.setValue(c); window.studioEditor.setPosition({ lineNumber: l, column: col }); window.studioEditor.focus(); }, [code, line, column]);
+    await page.keyboard.press('Control+Space');
+    await page.waitForFunction((src) => new RegExp(src).test(document.querySelector('.suggest-widget.visible')?.textContent ?? ''), re.source);
+    const text = await page.textContent('.suggest-widget.visible');
+    await page.keyboard.press('Escape');
+    return text;
+  };
+  const VALIDATE = 'connectors/orders/design/app/validate_doc_update.js';
+  await suggest(VALIDATE, 'function (newDoc, oldDoc, userCtx) {\n  newDoc.\n}', 2, 10, /zipcode_in_data/);
+  assert.match(await suggest(VALIDATE, 'function (newDoc, oldDoc, userCtx) {\n  userCtx.\n}', 2, 11, /roles/), /name/);
+  // A filter: doc. and req.
+  const FILTER = 'connectors/orders/design/app/filters/by_type.js';
+  await suggest(FILTER, 'function (doc, req) {\n  return doc.\n}', 2, 14, /zipcode_in_data/);
+  await suggest(FILTER, 'function (doc, req) {\n  return req.\n}', 2, 14, /userCtx/);
+
+  // A reduce: its parameters, and the fields of the values its map emits (the map on disk, run
+  // over the same sample): not the documents' fields.
+  writeFileSync(join(project, MAP), 'function (doc) {\n  emit(doc.type, { amount_emitted: doc.total, who: doc.customer });\n}\n');
+  const reduce = 'function (keys, values, rereduce) {\n  return values.map(function (v) { return v.; });\n}';
+  const fromMap = await suggest(REDUCE, reduce, 2, 45, /amount_emitted/);
+  assert.match(fromMap, /who/);
+  assert.doesNotMatch(fromMap, /zipcode_in_data/, 'the values emitted, not the documents');
+  assert.match(await suggest(REDUCE, 'function (keys, values, rereduce) {\n  if (rere\n}', 2, 11, /rereduce/), /rereduce/);
+  assert.match(await suggest(REDUCE, 'function (keys, values, rereduce) {\n  return values[0].\n}', 2, 20, /amount_emitted/), /who/);
 });
 
 test('tester: filter and validate_doc_update report pass or fail per document, as a given user', async (t) => {
@@ -448,6 +516,8 @@ test('screenshots of the workbench, light and dark, at both sizes', async (t) =>
       await page.click('[data-tab="docs:orders"]');
       await page.click('[data-testid="bottom-tab-changes"]');
       assert.deepEqual(await overflow(page), { h: false, w: false });
+      // A preview that answers after its tab was left is dropped (it once failed here, on screen).
+      assert.equal(await page.textContent('#problems'), '', 'no error under the table');
       await screenshot(page, `studio-workbench-${colorScheme}-${viewport.width}.png`);
       await page.click(`[data-tab="doc:orders/order-004"]`);
       await page.click(`[data-tab="file:${MAP}"]`);
@@ -455,6 +525,18 @@ test('screenshots of the workbench, light and dark, at both sizes', async (t) =>
       await page.waitForFunction(() => /row\(s\)/.test(document.querySelector('#runner-meta').textContent));
       assert.deepEqual(await overflow(page), { h: false, w: false });
       await screenshot(page, `studio-workbench-view-${colorScheme}-${viewport.width}.png`);
+      // Mango in the bottom panel, next to the map being edited (no modal over it).
+      await page.click('[data-testid="mango-open"]');
+      await page.waitForSelector('[data-testid="mango-db"] option[value="orders"]', { state: 'attached' });
+      await page.selectOption('[data-testid="mango-db"]', 'orders');
+      await page.fill('[data-testid="mango-selector"]', '{"status": "paid"}');
+      await page.fill('[data-testid="mango-fields"]', '_id, status, total, customer');
+      await page.click('[data-testid="mango-run"]');
+      await page.waitForSelector('[data-testid="mango-results"] tbody tr');
+      assert.ok(await page.isVisible('#editor'), 'the editor stays on screen');
+      assert.deepEqual(await overflow(page), { h: false, w: false });
+      await page.mouse.move(0, 0); // no hover on the Run button in the picture
+      await screenshot(page, `studio-workbench-mango-${colorScheme}-${viewport.width}.png`);
     }
   }
 });

@@ -144,8 +144,12 @@ test('studio web mode: explorer, live preview, edit, save, errors', async (t) =>
     await page.click('#docs-list li[data-id="cf"]');
     await page.waitForFunction(() => document.querySelectorAll('#conflict-list li').length === 2);
     assert.match(await page.textContent('#status'), /1 conflicting revision/);
+    // The diff editor loads with the first compare, not with the studio.
+    const compareChunk = () => page.evaluate(() => performance.getEntriesByType('resource').filter((r) => /\/compare-[^/]*\.js$/.test(r.name)).length);
+    assert.equal(await compareChunk(), 0, 'the diff editor is not loaded before a compare');
     await page.click('#conflict-list li[data-rev="2-aa"] button:text("Compare")');
     await page.waitForSelector('#conflict-diff .monaco-diff-editor .line-insert');
+    assert.equal(await compareChunk(), 1, 'the diff editor loaded on its first showing');
   });
   await t.test('STUDIO_SCREENSHOTS=docs refreshes the screenshots in the documentation', async () => {
     await screenshot(page, 'studio-conflicts.png');

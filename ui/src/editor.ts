@@ -8,7 +8,6 @@ import 'monaco-editor/features/codicon/register';
 import 'monaco-editor/features/comment/register';
 import 'monaco-editor/features/contextmenu/register';
 import 'monaco-editor/features/cursorUndo/register';
-import 'monaco-editor/features/diffEditor/register';
 import 'monaco-editor/features/find/register';
 import 'monaco-editor/features/folding/register';
 import 'monaco-editor/features/format/register';
@@ -113,25 +112,27 @@ export function markProblem(p: { line: number; message: string } | null) {
   );
 }
 
-// ---- The read-only side-by-side compare under the editor (conflicts, external changes).
-let diffEditor: monaco.editor.IStandaloneDiffEditor | null = null;
+// ---- The read-only side-by-side compare under the editor (conflicts, external changes): the
+// diff editor is loaded the first time one is shown (compare.ts).
+let compareSeq = 0;
 
 /** Hides the compare. */
 export function closeCompare() {
+  compareSeq++;
   $('conflict-diff').hidden = true;
   $('diffbar').hidden = true;
 }
 $('diff-close').addEventListener('click', closeCompare);
 
-/** Shows the compare (its previous texts are disposed). */
-export function showCompare(title: string, original: string, modified: string, language: string) {
+/** Shows the compare (its previous texts are disposed); resolves once it is on screen. */
+export async function showCompare(title: string, original: string, modified: string, language: string) {
+  const seq = ++compareSeq;
   const box = $('conflict-diff');
+  $('diff-title').textContent = title;
+  const { showDiff } = await import('./compare');
+  // Closed (or another compare asked for) while the diff editor was loading.
+  if (seq !== compareSeq) return;
   box.hidden = false;
   $('diffbar').hidden = false;
-  $('diff-title').textContent = title;
-  diffEditor ??= monaco.editor.createDiffEditor(box, { automaticLayout: true, readOnly: true, renderSideBySide: true, useInlineViewWhenSpaceIsLimited: false, renderIndicators: false, renderMarginRevertIcon: false, minimap: { enabled: false } });
-  const old = diffEditor.getModel();
-  diffEditor.setModel({ original: monaco.editor.createModel(original, language), modified: monaco.editor.createModel(modified, language) });
-  old?.original.dispose();
-  old?.modified.dispose();
+  showDiff(box, original, modified, language);
 }

@@ -1,22 +1,26 @@
-// The studio's entry, kept small: it asks for the project at once, through the one Backend of
-// the UI (backend.ts), shows the layout and the explorer (shell.ts, no Monaco) as soon as the
-// tree arrives, while the large studio chunk (Monaco, the screens: studio.ts) downloads and
-// parses. The page's styles load with it, before anything is shown.
+// The studio's entry, kept small: it asks for the project at once (boot.ts), through the one
+// Backend of the UI (backend.ts), lays out the panes and shows the explorer (shell.ts, no Monaco,
+// in this chunk) as soon as the tree arrives, and only then loads the large studio chunk (Monaco,
+// the screens: studio.ts), whose evaluation would otherwise compete with the explorer's first
+// paint. The page's styles load with it, before anything is shown.
 
+import { first } from './boot'; // first: the project is asked for before the rest evaluates
 import './style.css';
-import { HttpBackend } from './backend';
-import { $, backend } from './state';
+import { mountShell, showProject } from './shell';
+import { $ } from './state';
 
-const first = backend instanceof HttpBackend && !backend.hasToken() ? null : backend.call('project_tree');
-first?.catch(() => {}); // reported by the studio once it has loaded
-
-// The layout and the explorer first (a small chunk), then the studio (Monaco, the screens).
-const shell = import('./shell').then((s) => {
-  s.mountShell();
-  first?.then((p) => s.showProject(p), () => {});
+mountShell();
+const shown = first ? first.then((p) => showProject(p), () => {}) : Promise.resolve();
+// After the explorer's first frame (or 100 ms, in a window that does not paint yet): the studio.
+const painted = () => new Promise<void>((r) => {
+  requestAnimationFrame(() => setTimeout(r, 0));
+  setTimeout(r, 100);
 });
-import('./studio').then(
-  (studio) => shell.then(() => studio.start(first)),
+shown.then(painted).then(() => import('./studio')).then(
+  (studio) => {
+    performance.mark('studio-loaded'); // for bench/node/studio-start.mjs
+    return studio.start(first);
+  },
   (e) => {
     const s = $('status');
     s.textContent = `the studio did not load (${(e as Error).message}): reload the page`;

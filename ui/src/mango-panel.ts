@@ -1,4 +1,4 @@
-// The Mango screen: a `_find` query on a local database (selector, fields, sort, limit, each
+// The Mango screen (a tab of the bottom panel, next to the editor): a `_find` query on a local database (selector, fields, sort, limit, each
 // validated as you type), its documents as a table, and its `_explain`: which index answers it
 // and why the others do not.
 
@@ -78,8 +78,11 @@ export const mangoScreen: Screen = (backend: Backend, body, host) => {
   };
   for (const i of [selector, fields, sort, limit]) i.addEventListener('input', validate);
 
-  void backend.call('databases').then((dbs) => {
+  /** (Re)lists the local databases, keeping the one selected. */
+  const loadDbs = () => backend.call('databases').then((dbs) => {
+    const keep = db.value;
     db.replaceChildren(...dbs.filter((d) => !d.name.startsWith('_')).map((d) => el('option', { value: d.name }, `${d.name} (${d.doc_count} docs)`)));
+    if (keep && dbs.some((d) => d.name === keep)) db.value = keep;
   }).catch((e) => msg.say((e as Error).message, true));
 
   go.addEventListener('click', async () => {
@@ -97,8 +100,8 @@ export const mangoScreen: Screen = (backend: Backend, body, host) => {
           const tr = el('tr', { 'data-id': String(d._id ?? '') }, ...cols.map((c) => el('td', { class: 'mono' }, cell(d[c]))));
           if (typeof d._id === 'string') {
             tr.title = `Open ${d._id}`;
+            // The document opens in the editor; the results stay in the bottom panel.
             tr.addEventListener('click', () => {
-              host.close();
               void host.openDoc(db.value, d._id as string);
             });
           }
@@ -113,5 +116,6 @@ export const mangoScreen: Screen = (backend: Backend, body, host) => {
       go.disabled = false;
     }
   });
-  return async () => {};
+  // Showing the tab again re-lists the databases (one may be new).
+  return loadDbs;
 };

@@ -1,6 +1,8 @@
-// The operations screens (Listeners, Replication, Deploy): buttons in the header's screen bar,
-// each opening a modal screen over the studio that polls its backend commands while it is open;
-// a screen with a `bottom` tab lives in the bottom panel instead (polled while it is visible).
+// The operations screens (Listeners, Replication, Run, Mango, Tests, Deploy): buttons in the
+// header's screen bar. A screen with a `bottom` tab lives in the bottom panel (polled while it is
+// visible), so the editor stays usable next to it: Run and Mango keep their form and their results
+// side by side there (`split`). The others open a modal screen over the studio that polls its
+// backend commands while it is open.
 
 import type { Backend } from './backend';
 import { listenersScreen } from './listeners';
@@ -10,16 +12,16 @@ import { testsScreen } from './tests-panel';
 import { runScreen } from './run-panel';
 import { mangoScreen } from './mango-panel';
 import { el, type OpsHost, type Screen } from './ops-kit';
-import { registerBottomTab, showBottomTab, togglePane } from './layout';
+import { paneSize, registerBottomTab, setPaneSize, showBottomTab, togglePane } from './layout';
 import './ops.css';
 
 export type { OpsHost } from './ops-kit';
 
-const SCREENS: { id: string; label: string; title: string; every: number; screen: Screen; bottom?: { id: string; label: string } }[] = [
+const SCREENS: { id: string; label: string; title: string; every: number; screen: Screen; bottom?: { id: string; label: string; split?: boolean } }[] = [
   { id: 'listeners', label: 'Listeners', title: "The project's listeners, run on every change of the local databases", every: 1000, screen: listenersScreen, bottom: { id: 'activity', label: 'Activity' } },
   { id: 'replication', label: 'Replication', title: 'Push, pull or sync a database with a server; see what a user receives', every: 700, screen: replicationScreen },
-  { id: 'run', label: 'Run', title: "Run a transaction of the project on the local database: fill in its variables, run as a user, read the response", every: 60_000, screen: runScreen },
-  { id: 'mango', label: 'Mango', title: 'Mango queries on a local database: selector, fields, sort, limit; documents and _explain', every: 60_000, screen: mangoScreen },
+  { id: 'run', label: 'Run', title: "Run a transaction of the project on the local database: fill in its variables, run as a user, read the response", every: 60_000, screen: runScreen, bottom: { id: 'run', label: 'Run', split: true } },
+  { id: 'mango', label: 'Mango', title: 'Mango queries on a local database: selector, fields, sort, limit; documents and _explain', every: 60_000, screen: mangoScreen, bottom: { id: 'mango', label: 'Mango', split: true } },
   { id: 'tests', label: 'Tests', title: "Run the project's view tests; see what failed and jump to the view", every: 60_000, screen: testsScreen, bottom: { id: 'tests', label: 'Tests' } },
   { id: 'deploy', label: 'Deploy', title: "Servers, the deploy plan and deploying the project's design documents", every: 700, screen: deployScreen },
 ];
@@ -84,6 +86,8 @@ function inBottom(backend: Backend, host: OpsHost, s: (typeof SCREENS)[number]) 
     },
   });
   page.dataset.testid = `${s.id}-screen`;
+  // A form next to its results: each column scrolls on its own, the page does not.
+  if (b.split) page.classList.add('split');
   // Its Close hides the bottom panel (the button that opened it shows it again).
   const close = el('button', { class: 'bottom-close', 'data-testid': `${s.id}-close`, title: 'Hide the bottom panel (Ctrl-J)' }, 'Close');
   close.addEventListener('click', () => togglePane('bottom', false));
@@ -94,8 +98,13 @@ function inBottom(backend: Backend, host: OpsHost, s: (typeof SCREENS)[number]) 
 export function openScreen(backend: Backend, host: OpsHost, id: string) {
   const s = SCREENS.find((x) => x.id === id);
   if (!s) return;
-  if (s.bottom) showBottomTab(s.bottom.id);
-  else void open(backend, host, s);
+  if (s.bottom) {
+    showBottomTab(s.bottom.id);
+    // A form and its results need more room than a log: the panel grows to about half the
+    // editor area if it is smaller (the user's larger size is kept).
+    const center = document.getElementById('center')?.getBoundingClientRect().height ?? 0;
+    if (s.bottom.split && paneSize('bottom') < center * 0.45) setPaneSize('bottom', center * 0.45);
+  } else void open(backend, host, s);
 }
 
 /** The screens (id, label, title), for the command palette. */

@@ -82,7 +82,11 @@ export function showPalette() {
     else if (e.key === 'PageDown') sel = Math.min(sel + 10, shown.length - 1);
     else if (e.key === 'PageUp') sel = Math.max(sel - 10, 0);
     else if (e.key === 'Escape') return close();
-    else if (e.key === 'Enter') return run(shown[sel]);
+    else if (e.key === 'Enter') {
+      // Not also a click on what the action focuses (a dialog's first button would close it).
+      e.preventDefault();
+      return run(shown[sel]);
+    }
     else return;
     e.preventDefault();
     render();

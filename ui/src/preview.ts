@@ -33,9 +33,12 @@ async function runPreview() {
   }
   const seq = ++previewSeq;
   shownPreview = null;
+  // The file previewed: the answer is dropped if another tab is active by then.
+  const path = state.current.path;
+  const stale = () => seq !== previewSeq || state.current?.path !== path || !!state.current?.doc;
   let map = editor.getValue();
   let reduce: string | undefined;
-  const sibling = state.current.path.replace(/(map|reduce)\.js$/, v.part === 'map' ? 'reduce.js' : 'map.js');
+  const sibling = path.replace(/(map|reduce)\.js$/, v.part === 'map' ? 'reduce.js' : 'map.js');
   if (v.part === 'reduce') {
     reduce = map;
     map = (await backend.call('file_read', { path: sibling })).text;
@@ -45,16 +48,16 @@ async function runPreview() {
   try {
     const query = reduce ? { group: true, limit: 100 } : { limit: 100 };
     const r = await backend.call('preview', { db: v.db, map, reduce, query, ddoc: v.ddoc });
-    if (seq !== previewSeq) return;
+    if (stale()) return;
     $('problems').textContent = '';
     markProblem(null);
     const total = r.result.total_rows !== undefined ? ` of ${r.result.total_rows}` : '';
     $('preview-meta').textContent = `${v.db} · ${r.result.rows.length} row(s)${total} · ${r.docs} docs · ${r.ms.toFixed(1)} ms`;
     $('preview-errors').textContent = r.errors.map((e) => `doc ${e.id}: ${e.error}`).join('\n');
-    shownPreview = { view: { db: v.db, ddoc: v.ddoc, view: v.view }, query, rows: r.result.rows, path: state.current.path };
+    shownPreview = { view: { db: v.db, ddoc: v.ddoc, view: v.view }, query, rows: r.result.rows, path };
     rowsTable(document.querySelector('#preview-rows tbody')!, v.db, r.result.rows, false);
   } catch (e) {
-    if (seq !== previewSeq) return;
+    if (stale()) return;
     const err = e as BackendError;
     $('problems').textContent = err.line ? `line ${err.line}: ${err.message}` : err.message;
     // The line is in the edited function (map.js is the function), unless the reduce failed.

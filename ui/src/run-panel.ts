@@ -1,4 +1,4 @@
-// The Run screen: a transaction's form built from its variables (types, defaults, required,
+// The Run screen (a tab of the bottom panel, next to the editor): a transaction's form built from its variables (types, defaults, required,
 // multi-valued), "run as user", the response as JSON, the documents it wrote (each opens in the
 // editor), and the history of runs (one click shows a past run again).
 
@@ -8,12 +8,12 @@ import { clock, el, messageLine, type Screen } from './ops-kit';
 
 type Tx = TransactionInfo;
 
-/** The transaction the next opening of the screen selects (`connector/name`), set by the explorer. */
-let preset: string | null = null;
-/** Opens the Run screen on `connector/name`. */
+/** Selects a transaction in the screen (set when the screen is built, on its first showing). */
+let select: ((key: string) => void) | null = null;
+/** Opens the Run screen (the bottom panel's Run tab) on `connector/name`. */
 export function runTransaction(connector: string, name: string) {
-  preset = `${connector}/${name}`;
   document.getElementById('run-open')?.click();
+  select?.(`${connector}/${name}`);
 }
 
 const NUMERIC = /^xsd:(int|integer|long|short|double|float|decimal|byte)$/;
@@ -52,6 +52,8 @@ export const runScreen: Screen = (backend: Backend, body, host) => {
   );
 
   let txs: Tx[] = [];
+  /** The transaction to select once listed (`connector/name`). */
+  let preset: string | null = null;
   let inputs: [Variable, HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement][] = [];
 
   function form(t: Tx, values: Record<string, unknown> = {}) {
@@ -87,8 +89,8 @@ export const runScreen: Screen = (backend: Backend, body, host) => {
   function showRun(r: Run) {
     const docs = el('ul', { class: 'run-written', 'data-testid': 'run-written' }, ...r.written.map((w) => {
       const b = el('button', { class: 'doc-link', 'data-id': w.id, title: `Open ${w.id}` }, w.id);
+      // The document opens in the editor; the run stays on screen in the bottom panel.
       b.addEventListener('click', () => {
-        host.close();
         void host.openDoc(r.connector, w.id);
       });
       return el('li', {}, b, el('span', { class: 'hint mono' }, ` ${w.rev}${w.deleted ? ' (deleted)' : ''}`), w.doc ? el('pre', { class: 'mono' }, JSON.stringify(w.doc, null, 2)) : '');
@@ -119,20 +121,42 @@ export const runScreen: Screen = (backend: Backend, body, host) => {
     if (!h.runs.length) history.append(el('li', { class: 'hint' }, 'No run yet.'));
   }
 
-  void backend.call('transactions_list').then((l) => {
+  /** (Re)reads the project's transactions; the form is rebuilt only when its transaction changed. */
+  let listed = '';
+  async function loadTxs() {
+    const l = await backend.call('transactions_list');
+    const key = JSON.stringify(l.transactions);
+    if (key === listed) return;
+    listed = key;
+    const before = selected();
+    const keep = pick.value;
     txs = l.transactions;
     pick.replaceChildren(...txs.map((t) => el('option', { value: `${t.connector}/${t.name}` }, `${t.connector} / ${t.name}`)));
     if (!txs.length) msg.say('The project has no transaction: create one from a connector\'s menu in the explorer.');
     if (preset && txs.some((t) => `${t.connector}/${t.name}` === preset)) pick.value = preset;
+    else if (txs.some((t) => `${t.connector}/${t.name}` === keep)) pick.value = keep;
     preset = null;
     const t = selected();
-    if (t) form(t);
-  }).catch((e) => msg.say((e as Error).message, true));
+    if (t && JSON.stringify(t) !== JSON.stringify(before)) form(t);
+  }
+  void loadTxs().catch((e) => msg.say((e as Error).message, true));
   void loadHistory().catch(() => {});
   pick.addEventListener('change', () => {
     const t = selected();
     if (t) form(t);
   });
+  select = (key) => {
+    preset = key;
+    void loadTxs().then(() => {
+      if (!txs.some((t) => `${t.connector}/${t.name}` === key)) return;
+      if (pick.value !== key) {
+        pick.value = key;
+        const t = selected();
+        if (t) form(t);
+      }
+      pick.focus();
+    }).catch((e) => msg.say((e as Error).message, true));
+  };
 
   go.addEventListener('click', async () => {
     const t = selected();
@@ -156,6 +180,6 @@ export const runScreen: Screen = (backend: Backend, body, host) => {
       go.disabled = false;
     }
   });
-  // Nothing to poll: runs happen when asked.
-  return async () => {};
+  // Runs happen when asked; showing the tab again re-reads the transactions (one may be new).
+  return () => loadTxs().catch((e) => msg.say((e as Error).message, true));
 };

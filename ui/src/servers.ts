@@ -26,11 +26,77 @@ const pretty = (v: unknown) => JSON.stringify(v, null, 2);
 
 let box: HTMLElement | null = null;
 let backendRef: Backend | null = null;
+/** The connections as last listed (for the command palette). */
+let listed: Connection[] = [];
+
+/** The entries one can move to with the arrows. */
+const entries = () => (box ? [...box.querySelectorAll<HTMLElement>('span.conn[data-conn]')] : []);
+
+/** Moves the focus (and the single Tab stop of the list) to an entry. */
+function focusEntry(e: HTMLElement | undefined) {
+  if (!e) return;
+  for (const o of entries()) o.tabIndex = -1;
+  e.tabIndex = 0;
+  e.focus();
+  e.scrollIntoView({ block: 'nearest' });
+}
+
+/** Puts the focus on the first connection (from the explorer tree's last item, or the palette). */
+export function focusConnections(which: 'first' | 'last' = 'first') {
+  const all = entries();
+  focusEntry(which === 'first' ? all[0] : all[all.length - 1]);
+}
+
+/** Opens a connection: a server's workspace; the embedded engine is the explorer above. */
+function activate(b: Backend, c: Connection) {
+  if (c.kind !== 'engine') void openServer(b, c);
+  else document.querySelector<HTMLElement>('#explorer span.node[data-docs]')?.focus();
+}
+
+/**
+ * The keys of the list, like the explorer tree's: Up/Down/Home/End move (Up from the first goes
+ * back to the tree), Enter or Space opens the connection.
+ */
+function connKeys(e: KeyboardEvent) {
+  const at = (e.target as HTMLElement).closest<HTMLElement>('span.conn[data-conn]');
+  if (!at || !backendRef) return;
+  const all = entries();
+  const i = all.indexOf(at);
+  switch (e.key) {
+    case 'ArrowDown': focusEntry(all[i + 1]); break;
+    case 'ArrowUp':
+      if (i > 0) focusEntry(all[i - 1]);
+      else [...document.querySelectorAll<HTMLElement>('#explorer span.node')].filter((l) => l.offsetParent !== null).pop()?.focus();
+      break;
+    case 'Home': focusEntry(all[0]); break;
+    case 'End': focusEntry(all[all.length - 1]); break;
+    case 'Enter':
+    case ' ': {
+      const c = listed.find((x) => x.name === at.dataset.conn);
+      if (c) activate(backendRef, c);
+      break;
+    }
+    default: return;
+  }
+  e.preventDefault();
+  e.stopPropagation();
+}
+
+/** The palette's actions: open each server's workspace, go to the connections. */
+export function connectionCommands(): { id: string; label: string; run: () => void }[] {
+  const b = backendRef;
+  if (!b) return [];
+  return [
+    { id: 'conn:focus', label: 'Connections: focus the list (arrows, Enter)', run: () => focusConnections() },
+    ...listed.filter((c) => c.kind !== 'engine').map((c) => ({ id: `conn:${c.name}`, label: `Connections: open the server ${c.name}${c.url ? ` (${c.url})` : ''}`, run: () => activate(b, c) })),
+  ];
+}
 
 /** The Connections section of the explorer (one element, kept across project reloads). */
 export function connectionsBox(): HTMLElement {
   if (!box) {
     box = el('div', { id: 'connections', 'data-testid': 'connections' });
+    box.addEventListener('keydown', connKeys);
     void refreshConnections();
   }
   return box;
@@ -46,9 +112,12 @@ export async function refreshConnections() {
   head.append(again);
   try {
     const conns = await remote(b, { op: 'connections' });
-    const ul = el('ul', {});
+    // The list keeps the entry that had the focus across a reload.
+    const had = (document.activeElement as HTMLElement | null)?.closest?.<HTMLElement>('#connections span.conn')?.dataset.conn;
+    listed = conns;
+    const ul = el('ul', { role: 'listbox', 'aria-label': 'Connections' });
     for (const c of conns) {
-      const label = el('span', { class: c.kind === 'engine' ? 'conn local' : 'conn', 'data-conn': c.name, title: c.url ?? 'the engine inside the studio' },
+      const label = el('span', { class: c.kind === 'engine' ? 'conn local' : 'conn', 'data-conn': c.name, title: c.url ?? 'the engine inside the studio', role: 'option', tabindex: '-1' },
         c.kind === 'engine' ? 'Embedded engine' : c.name,
         el('span', { class: 'kind' }, c.kind === 'engine' ? 'local' : `${c.kind}${c.user ? ` · ${c.user}` : ''}${c.password === 'missing' ? ' · no password' : ''}`));
       if (c.kind !== 'engine') label.addEventListener('click', () => void openServer(b, c));
@@ -56,6 +125,10 @@ export async function refreshConnections() {
     }
     if (conns.length === 1) ul.append(el('li', { class: 'hint' }, 'Add a server in Deploy to browse it here.'));
     box.replaceChildren(head, ul);
+    // One Tab stop for the list (the entry that had the focus, or the first server).
+    const stop = entries().find((x) => x.dataset.conn === had) ?? entries().find((x) => !x.classList.contains('local')) ?? entries()[0];
+    if (stop) stop.tabIndex = 0;
+    if (had && stop) stop.focus();
   } catch (e) {
     box.replaceChildren(head, el('p', { class: 'error' }, (e as Error).message));
   }

@@ -1,6 +1,6 @@
-// The workbench's first paint, loaded by main.ts before the studio chunk (Monaco and the
-// screens): the panes at their remembered sizes, the theme, and the explorer as soon as the
-// project's tree arrives. The studio takes over when it has loaded (explorer clicks made
+// The workbench's first paint, imported by main.ts (in its chunk) before the studio chunk
+// (Monaco and the screens): the panes at their remembered sizes, the theme, and the explorer as
+// soon as the project's tree arrives. The studio takes over when it has loaded (explorer clicks made
 // meanwhile wait for it).
 
 import { mountLayout } from './layout';

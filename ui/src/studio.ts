@@ -28,7 +28,7 @@ import { mountOps, openScreen, screens } from './ops';
 import { focusExplorer, setOpeners, showProject, showQuickOpen } from './explorer';
 import { menuActions } from './explorer-menu';
 import { hideExternal, openFile, reopenCurrent, saveFile } from './files';
-import { mountConnections, refreshConnections } from './servers';
+import { connectionCommands, mountConnections, refreshConnections } from './servers';
 import { openDoc, openDocs, saveDoc } from './documents';
 import { reload as reloadTable } from './docs-table';
 import { schedulePreview } from './preview';
@@ -199,6 +199,7 @@ cmd('docs-reload', 'Documents: reload the table', () => void reloadTable());
 cmd('docs-new', 'Documents: new document', () => $('docs-new').click());
 cmd('docs-conflicted', 'Documents: toggle "conflicted only"', () => $('docs-conflicted').click());
 cmd('docs-search', 'Documents: search by id prefix or Mango selector', () => $('docs-search').focus());
+registerCommands(connectionCommands);
 registerCommands(() => {
   const out = [];
   for (const db of state.projectDbs) out.push({ id: `docs:${db}`, label: `Open the documents of ${db}`, run: () => void openDocs(db) });
@@ -275,18 +276,33 @@ export async function start(first: Promise<ProjectTree> | null) {
     return;
   }
   // Every applied change (the studio's or another program's): new files appear in the explorer.
-  watchSync(backend, $('sync'), () => {
-    // Never redraw the explorer under a name being typed in place or an open menu: that would
-    // throw away what the user typed; the change is applied once they are done.
-    if (document.querySelector('[data-testid="explorer-name"], [data-testid="context-menu"]')) return false;
+  // Never redraw the explorer under a name being typed in place or an open menu: that would
+  // throw away what the user typed; the change is applied once they are done.
+  const busy = () => !!document.querySelector('[data-testid="explorer-name"], [data-testid="context-menu"]');
+  let redraw = false;
+  const refreshTree = () =>
     void backend
       .call('project_tree')
       .then((p) => {
+        // Busy since the tree was asked for (the answer came late): redraw when done.
+        if (busy()) {
+          redraw = true;
+          return;
+        }
         showProject(p);
         const open = state.current;
         if (open && !open.doc) document.querySelector(`#explorer span[data-path="${CSS.escape(open.path)}"]`)?.classList.add('active');
       })
       .catch(() => {});
+  window.setInterval(() => {
+    if (redraw && !busy()) {
+      redraw = false;
+      refreshTree();
+    }
+  }, 500);
+  watchSync(backend, $('sync'), () => {
+    if (busy()) return false;
+    refreshTree();
   });
   try {
     await showOpened(await first);
