@@ -1239,9 +1239,18 @@ result: ViewRows,
  */
 errors: Array<MapError>, 
 /**
- * Documents mapped.
+ * Documents mapped (at most `fullsync_views::MAX_PREVIEW_DOCS`, the first by id).
  */
 docs: number, 
+/**
+ * Documents in the database (design documents included).
+ */
+total: number, 
+/**
+ * The database holds more documents than the preview maps (the rows are those of the
+ * first `docs` by id; the runner queries the saved view over all of them).
+ */
+limited: boolean, 
 /**
  * Milliseconds taken.
  */

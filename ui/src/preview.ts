@@ -52,7 +52,9 @@ async function runPreview() {
     $('problems').textContent = '';
     markProblem(null);
     const total = r.result.total_rows !== undefined ? ` of ${r.result.total_rows}` : '';
-    $('preview-meta').textContent = `${v.db} · ${r.result.rows.length} row(s)${total} · ${r.docs} docs · ${r.ms.toFixed(1)} ms`;
+    const docs = r.limited ? `the first ${r.docs.toLocaleString('en')} of ${r.total.toLocaleString('en')} docs (Run queries them all)` : `${r.docs} docs`;
+    $('preview-meta').textContent = `${v.db} · ${r.result.rows.length} row(s)${total} · ${docs} · ${r.ms.toFixed(1)} ms`;
+    $('preview-meta').title = r.limited ? 'The live preview maps the first documents by id, so it answers as you type on any database; the saved view indexes every document.' : '';
     $('preview-errors').textContent = r.errors.map((e) => `doc ${e.id}: ${e.error}`).join('\n');
     shownPreview = { view: { db: v.db, ddoc: v.ddoc, view: v.view }, query, rows: r.result.rows, path };
     rowsTable(document.querySelector('#preview-rows tbody')!, v.db, r.result.rows, false);

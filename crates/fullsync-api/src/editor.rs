@@ -45,9 +45,15 @@ pub struct PreviewAnswer {
     pub result: ViewRows,
     /// Documents the map function threw on.
     pub errors: Vec<MapError>,
-    /// Documents mapped.
+    /// Documents mapped (at most `fullsync_views::MAX_PREVIEW_DOCS`, the first by id).
     #[ts(type = "number")]
     pub docs: u64,
+    /// Documents in the database (design documents included).
+    #[ts(type = "number")]
+    pub total: u64,
+    /// The database holds more documents than the preview maps (the rows are those of the
+    /// first `docs` by id; the runner queries the saved view over all of them).
+    pub limited: bool,
     /// Milliseconds taken.
     pub ms: f64,
 }
@@ -149,6 +155,8 @@ impl Studio {
                 })
                 .collect(),
             docs: p.docs,
+            total: p.total,
+            limited: p.limited,
             ms: p.ms,
         })
     }

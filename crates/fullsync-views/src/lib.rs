@@ -21,6 +21,7 @@ pub mod js;
 pub mod mango;
 pub mod mapper;
 mod preview;
+pub use preview::MAX_PREVIEW_DOCS;
 pub mod query;
 pub mod reduce;
 pub mod rtree;
@@ -61,8 +62,13 @@ pub struct Preview {
     pub result: Value,
     /// Documents the map function threw on.
     pub errors: Vec<MapError>,
-    /// Documents mapped.
+    /// Documents mapped (at most [`MAX_PREVIEW_DOCS`], the first by id).
     pub docs: u64,
+    /// Documents in the database (design documents included).
+    pub total: u64,
+    /// The database holds more documents than the preview maps: the rows are those of the
+    /// first [`MAX_PREVIEW_DOCS`] documents by id.
+    pub limited: bool,
     /// Milliseconds taken.
     pub ms: f64,
 }
@@ -632,10 +638,13 @@ impl Views {
             Value::Object(self.run_map(&dbh, &ix, 0, q)?)
         };
         let errors = ix.errors(&dd, 1000)?;
+        let mapped = docs.ids.len();
         Ok(Preview {
             result,
             errors,
-            docs: dbh.info()?.doc_count,
+            docs: mapped as u64,
+            total: dbh.info()?.doc_count,
+            limited: docs.more,
             ms: t.elapsed().as_secs_f64() * 1000.0,
         })
     }

@@ -11,6 +11,11 @@ use fullsync_engine::{Database, ReadOptions};
 use crate::error::ViewError;
 use crate::mapper::spliced;
 
+/// The live preview maps at most this many documents (the first by id): it answers as you type
+/// over any database, and costs what a 10k-document sample costs, not what the database holds.
+/// A saved view (the runner) still indexes every document.
+pub const MAX_PREVIEW_DOCS: usize = 10_000;
+
 /// Documents above this total size are read for each preview, not kept.
 pub const MAX_CACHED_BYTES: usize = 64 << 20;
 
@@ -24,6 +29,8 @@ pub(crate) struct PreviewDocs {
     pub(crate) texts: Arc<Vec<String>>,
     /// The update sequence they were read at.
     pub(crate) seq: u64,
+    /// The database holds more documents than these (the first [`MAX_PREVIEW_DOCS`] by id).
+    pub(crate) more: bool,
 }
 
 /// The documents of `db`, from `cache` when it holds them at the current update sequence.
@@ -54,8 +61,13 @@ pub(crate) fn docs(
             }
         }
         ids.push(id.to_string());
-        Ok(true)
+        // One more than mapped: whether the database holds more than the preview maps.
+        Ok(ids.len() <= MAX_PREVIEW_DOCS)
     })?;
+    let more = ids.len() > MAX_PREVIEW_DOCS;
+    ids.truncate(MAX_PREVIEW_DOCS);
+    texts.truncate(MAX_PREVIEW_DOCS);
+    later.retain(|&i| i < MAX_PREVIEW_DOCS);
     let opts = ReadOptions {
         conflicts: true,
         ..Default::default()
@@ -78,6 +90,7 @@ pub(crate) fn docs(
         ids,
         texts: Arc::new(texts),
         seq,
+        more,
     });
     *cache.lock().unwrap_or_else(|e| e.into_inner()) =
         (size <= MAX_CACHED_BYTES).then(|| docs.clone());

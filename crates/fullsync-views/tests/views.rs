@@ -436,6 +436,44 @@ fn preview_of_an_unsaved_map() {
 }
 
 #[test]
+fn the_live_preview_maps_the_first_documents_of_a_large_database() {
+    use fullsync_views::MAX_PREVIEW_DOCS;
+    let n = MAX_PREVIEW_DOCS + 5;
+    let docs = (0..n)
+        .map(|i| json!({"_id": format!("d{i:06}"), "n": i}))
+        .collect();
+    let (v, db) = setup(docs, json!({"_id": "_design/x", "views": {}}));
+    let map = "function (doc) { emit(doc.n, null); }";
+    let p = v.preview("db", map, Some("_count"), &q(json!({}))).unwrap();
+    assert_eq!(
+        p.result["rows"][0]["value"],
+        json!(MAX_PREVIEW_DOCS),
+        "only the first documents are mapped"
+    );
+    assert_eq!(
+        (p.docs, p.total, p.limited),
+        (MAX_PREVIEW_DOCS as u64, n as u64 + 1, true)
+    );
+    // The rows are those of the first documents by id.
+    let p = v
+        .preview("db", map, None, &q(json!({"descending": true, "limit": 1})))
+        .unwrap();
+    assert_eq!(keys(&p.result), vec![json!(MAX_PREVIEW_DOCS - 1)]);
+    // Back under the limit: everything is mapped again, and not limited.
+    let gone: Vec<Value> = (MAX_PREVIEW_DOCS - 1..n)
+        .map(|i| {
+            let id = format!("d{i:06}");
+            let rev = db.get(&id, None, &Default::default()).unwrap()["_rev"].clone();
+            json!({"_id": id, "_rev": rev, "_deleted": true})
+        })
+        .collect();
+    db.bulk_docs_json(gone, true, &UserCtx::default()).unwrap();
+    let p = v.preview("db", map, Some("_count"), &q(json!({}))).unwrap();
+    assert_eq!(p.result["rows"][0]["value"], json!(MAX_PREVIEW_DOCS - 1));
+    assert_eq!((p.docs, p.limited), (MAX_PREVIEW_DOCS as u64 - 1, false));
+}
+
+#[test]
 fn index_survives_restart() {
     let dir = tempfile::tempdir().unwrap();
     {
