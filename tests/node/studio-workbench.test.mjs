@@ -56,6 +56,10 @@ test('layout at 1440x900 and 1024x700: no page overflow, errors whole, panes res
       assert.ok(b.top >= 0 && b.bottom <= viewport.height + 0.5 && b.right <= viewport.width + 0.5 && b.w > 0 && b.h > 0, `${sel} on screen at ${viewport.width}: ${JSON.stringify(b)}`);
     }
     assert.ok((await box(page, '#editor')).w >= 300, 'the editor keeps room');
+    // The project's name is never cut off by the header's buttons (at 1024 px the description
+    // gives way, and the name's tooltip carries it).
+    assert.ok(await page.evaluate(() => { const n = document.querySelector('#project-name'); return n.textContent.length > 0 && n.scrollWidth <= n.clientWidth; }), `the project's name is whole at ${viewport.width}`);
+    assert.match(await page.getAttribute('#project-name', 'title'), /Orders synced per user/);
 
     // A long error (an invalid document saved) is shown whole: under the editor and in the status bar.
     await page.click('#explorer span[data-docs="orders"]');

@@ -273,6 +273,8 @@ export function showProject(p: ProjectTree) {
   $('project-name').textContent = `${p.name} ${p.version}`;
   $('project-desc').textContent = p.description ?? '';
   $('project-desc').title = p.description ?? '';
+  // In narrow windows the description is hidden (style.css): the name's tooltip carries it.
+  $('project-name').title = [`${p.name} ${p.version}`, p.description].filter(Boolean).join(': ');
   const ex = $('explorer');
   const connectors = renderTree(p.tree);
   ex.replaceChildren(connectors);
