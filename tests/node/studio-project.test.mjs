@@ -49,7 +49,11 @@ test('studio explorer menu and git screen', async (t) => {
     await page.press('[data-testid="explorer-name"]', 'Enter');
     await page.waitForSelector('#explorer span[data-node="view:by_buyer"]');
     assert.ok(!existsSync(mapFile));
-    d = await ddoc();
+    for (let i = 0; i < 50; i++) {
+      d = await ddoc();
+      if (d.views.by_buyer && !d.views.by_customer_name) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
     assert.ok(d.views.by_buyer && !d.views.by_customer_name, `renamed in the engine: ${Object.keys(d.views)}`);
     let dialogText = '';
     page.once('dialog', (dl) => {
@@ -60,8 +64,13 @@ test('studio explorer menu and git screen', async (t) => {
     await page.click('[data-testid="context-menu"] li:has-text("Delete")');
     await page.waitForFunction(() => !document.querySelector('#explorer span[data-node="view:by_buyer"]'));
     assert.match(dialogText, /Delete the view by_buyer\?/);
-    d = await ddoc();
-    assert.ok(!d.views.by_buyer, 'deleted in the engine');
+    // The engine follows through the one sync path (debounced): wait for it, then check.
+    for (let i = 0; i < 50; i++) {
+      d = await ddoc();
+      if (!d.views.by_buyer) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(!d.views.by_buyer, `deleted in the engine: ${Object.keys(d.views)}`);
   });
   await t.test('Git: init, see the changed file\'s diff, commit, history; then discard an edit', async () => {
     await page.click('[data-testid="git-open"]');

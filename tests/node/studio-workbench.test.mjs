@@ -264,6 +264,8 @@ test('the explorer works from the keyboard alone', async (t) => {
   assert.equal(await page.textContent('[data-testid="srv-name"]'), 'alpha');
   await page.keyboard.press('Escape');
   await page.waitForSelector('[data-testid="srv-screen"]:not([open])', { state: 'attached' });
+  // The focus comes back once the dialog has closed (and the list, refreshed meanwhile, is drawn).
+  await page.waitForFunction(() => document.activeElement?.dataset?.conn === 'alpha', null, { timeout: 5000 }).catch(() => {});
   assert.equal(await conn(), 'alpha', 'the focus is back on the connection');
   // The command palette opens a connection too.
   await page.keyboard.press('Control+Shift+P');

@@ -268,6 +268,9 @@ export function showProject(p: ProjectTree) {
     }
   }
   const focused = (document.activeElement as HTMLElement | null)?.closest?.('#explorer li')?.getAttribute('data-key');
+  // The Connections list is moved, not redrawn: moving it out of the page would drop the focus
+  // of a user going through it with the keyboard, so it is given back below.
+  const inConnections = (document.activeElement as HTMLElement | null)?.closest?.('#connections') ? (document.activeElement as HTMLElement) : null;
   state.projectFiles = collectFiles([...p.tree, ...(p.files ?? [])]);
   state.projectDbs = p.tree.filter((n) => n.kind === 'connector').map((n) => n.name);
   $('project-name').textContent = `${p.name} ${p.version}`;
@@ -281,6 +284,7 @@ export function showProject(p: ProjectTree) {
   // fullsync.toml, handlers/, tests/, data/.
   if (p.files?.length) ex.append(renderTree(p.files));
   ex.append(connectionsBox());
+  if (inConnections?.isConnected) inConnections.focus({ preventScroll: true });
   // A "documents" entry under each connector opens its database.
   connectors.querySelectorAll(':scope > li').forEach((li, i) => {
     const db = p.tree[i]?.name;

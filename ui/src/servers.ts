@@ -156,7 +156,13 @@ async function openServer(backend: Backend, conn: Connection) {
   const close = el('button', { 'data-testid': 'srv-close' }, 'Close');
   let stopped = false;
   close.addEventListener('click', () => dlg.close());
-  dlg.addEventListener('close', () => (stopped = true), { once: true });
+  dlg.addEventListener('close', () => {
+    stopped = true;
+    // Back to the server's entry: the list may have been redrawn while the workspace was open,
+    // and the browser would then give the focus back to an element that is gone.
+    const entry = [...document.querySelectorAll<HTMLElement>('#connections span.conn')].find((x) => x.dataset.conn === conn.name);
+    if (entry && !entry.contains(document.activeElement)) entry.focus();
+  }, { once: true });
   const head = el('div', { class: 'ops-head' }, el('h2', { 'data-testid': 'srv-name' }, conn.name), el('span', { class: 'hint' }, `${conn.url ?? ''}${conn.user ? ` as ${conn.user}` : ''}`), close);
   const dbList = el('ul', { class: 'srv-dbs', 'data-testid': 'srv-dbs' });
   const dbName = el('input', { placeholder: 'database name', 'data-testid': 'srv-db-name', spellcheck: 'false' });
