@@ -531,17 +531,6 @@ fn truthy(v: &Value) -> bool {
     !matches!(v, Value::Null | Value::Bool(false)) && *v != json!(0) && *v != json!("")
 }
 
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
-
 type Fields = BTreeMap<String, (BTreeSet<&'static str>, usize, Option<Value>)>;
 
 fn collect_fields(obj: &Map<String, Value>, prefix: &str, depth: usize, out: &mut Fields) {
@@ -552,7 +541,7 @@ fn collect_fields(obj: &Map<String, Value>, prefix: &str, depth: usize, out: &mu
             format!("{prefix}.{k}")
         };
         let e = out.entry(path.clone()).or_default();
-        e.0.insert(type_name(v));
+        e.0.insert(fullsync_engine::selector::type_name(v));
         e.1 += 1;
         if e.2.is_none() && !matches!(v, Value::Object(_) | Value::Array(_)) {
             let mut ex = v.clone();

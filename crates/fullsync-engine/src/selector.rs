@@ -601,7 +601,9 @@ pub fn get_path<'a>(doc: &'a Value, path: &str) -> Option<&'a Value> {
     Some(cur)
 }
 
-fn type_name(v: &Value) -> &'static str {
+/// The JSON type of `v` as Mango's `$type` names it (`null`, `boolean`, `number`, `string`,
+/// `array`, `object`).
+pub fn type_name(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "boolean",

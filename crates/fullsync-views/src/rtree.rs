@@ -253,23 +253,10 @@ impl<'a> Reducer<'a> {
     }
 }
 
-/// A 64-bit hash of a row key (FNV-1a, then the SplitMix64 finalizer to spread the low bits).
-fn hash(k: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in k {
-        h ^= *b as u64;
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h ^= h >> 30;
-    h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    h ^= h >> 27;
-    h = h.wrapping_mul(0x94d0_49bb_1331_11eb);
-    h ^ (h >> 31)
-}
-
 /// The highest level whose nodes row key `k` starts (0: none).
 pub(crate) fn level(k: &[u8]) -> u8 {
-    ((hash(k).trailing_zeros() / FAN_BITS) as u8).min(LEVELS)
+    // The same hash as the HyperLogLog sketches (FNV-1a, then SplitMix64 to spread the low bits).
+    ((crate::hll::hash(k).trailing_zeros() / FAN_BITS) as u8).min(LEVELS)
 }
 
 fn node_key(v: u8, l: u8, start: &[u8]) -> Vec<u8> {
