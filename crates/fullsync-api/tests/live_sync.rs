@@ -14,7 +14,7 @@ use fullsync_engine::{Engine, UserCtx};
 use serde_json::{json, Value};
 
 mod common;
-use common::{call, sample_copy, wait_for};
+use common::{call, sample_copy, sample_studio, wait_for};
 
 /// `GET path` on the CouchDB API at `port` as the admin; the JSON answer.
 fn http_get(port: u16, path: &str) -> Value {
@@ -142,14 +142,7 @@ fn a_map_edited_outside_the_studio_runs_in_the_engine_the_couchdb_api_and_the_ru
 #[test]
 fn listener_switches_and_broken_files_outside_the_studio_apply_live() {
     let dir = tempfile::tempdir().unwrap();
-    let root = sample_copy(dir.path());
-    let engine = Arc::new(Engine::in_memory());
-    let views = Arc::new(fullsync_views::Views::new(engine.clone()));
-    let s = Studio::new(engine.clone(), views);
-    call(
-        &s,
-        json!({"cmd": "project_open", "args": {"path": root.display().to_string()}}),
-    );
+    let (s, _, root) = sample_studio(dir.path());
     let enabled = |s: &Studio, name: &str| {
         call(s, json!({"cmd": "listener_activity", "args": {}}))["listeners"]
             .as_array()

@@ -1,26 +1,16 @@
 //! The Run panel: a transaction's form (variables), a run as a user with the documents it
 //! wrote, a refused run, and the history.
 
-use std::sync::Arc;
-
-use fullsync_api::Studio;
-use fullsync_engine::{Engine, ReadOptions};
+use fullsync_engine::ReadOptions;
 use serde_json::json;
 
 mod common;
-use common::{call, sample_copy};
+use common::{call, sample_studio};
 
 #[test]
 fn a_post_document_run_as_a_user_writes_his_document_and_is_kept_in_the_history() {
     let dir = tempfile::tempdir().unwrap();
-    let root = sample_copy(dir.path());
-    let engine = Arc::new(Engine::in_memory());
-    let views = Arc::new(fullsync_views::Views::new(engine.clone()));
-    let s = Studio::new(engine.clone(), views);
-    call(
-        &s,
-        json!({"cmd": "project_open", "args": {"path": root.display().to_string()}}),
-    );
+    let (s, engine, _) = sample_studio(dir.path());
     s.stop_listeners();
     let l = call(&s, json!({"cmd": "transactions_list"}));
     let post = l["transactions"]
@@ -84,14 +74,7 @@ fn a_post_document_run_as_a_user_writes_his_document_and_is_kept_in_the_history(
 #[test]
 fn a_mango_query_answers_documents_and_its_explain() {
     let dir = tempfile::tempdir().unwrap();
-    let root = sample_copy(dir.path());
-    let engine = Arc::new(Engine::in_memory());
-    let views = Arc::new(fullsync_views::Views::new(engine.clone()));
-    let s = Studio::new(engine.clone(), views);
-    call(
-        &s,
-        json!({"cmd": "project_open", "args": {"path": root.display().to_string()}}),
-    );
+    let (s, _, _) = sample_studio(dir.path());
     s.stop_listeners();
     call(
         &s,

@@ -4,7 +4,10 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use std::sync::Arc;
+
 use fullsync_api::Studio;
+use fullsync_engine::Engine;
 use serde_json::Value;
 
 /// Runs one command; panics with the command and the error when it fails.
@@ -44,4 +47,18 @@ pub fn sample_copy(dir: &Path) -> PathBuf {
         &root,
     );
     root
+}
+
+/// A studio on an in-memory engine with a copy of projects/sample (under `dir`) open: the
+/// studio, its engine and the copy's root.
+pub fn sample_studio(dir: &Path) -> (Studio, Arc<Engine>, PathBuf) {
+    let root = sample_copy(dir);
+    let engine = Arc::new(Engine::in_memory());
+    let views = Arc::new(fullsync_views::Views::new(engine.clone()));
+    let s = Studio::new(engine.clone(), views);
+    call(
+        &s,
+        serde_json::json!({"cmd": "project_open", "args": {"path": root.display().to_string()}}),
+    );
+    (s, engine, root)
 }
